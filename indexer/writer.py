@@ -1,0 +1,63 @@
+"""Bulk writer: idempotent bulk requests checked item by item."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from elasticsearch import Elasticsearch
+from elastic_transport import TransportError
+
+from indexer.document import Mention
+from indexer.errors import EngineUnavailable, IndexerError
+from indexer.schema import write_index_for
+
+
+@dataclass
+class BulkReport:
+    indexed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (mention id, reason)
+
+    def merge(self, other: BulkReport) -> None:
+        self.indexed += other.indexed
+        self.failed.extend(other.failed)
+
+
+class BulkWriter:
+    """Writes mentions with their stable ids, so a re-crawl overwrites instead of duplicating.
+
+    Writes go to the concrete monthly index of each mention (by `published_at`,
+    else `crawled_at`), never through the alias: an alias over several indices
+    cannot take writes, and a mention must always land in the same index.
+    """
+
+    def __init__(self, client: Elasticsearch, alias: str, refresh: bool = False) -> None:
+        self._client = client
+        self._alias = alias
+        self._refresh = refresh
+
+    def write(self, mentions: Sequence[Mention]) -> BulkReport:
+        report = BulkReport()
+        if not mentions:
+            return report
+        operations: list[dict] = []
+        for mention in mentions:
+            index = write_index_for(self._alias, mention.published_at or mention.crawled_at)
+            operations.append({"index": {"_index": index, "_id": mention.id}})
+            operations.append(mention.to_document())
+        try:
+            response = self._client.bulk(operations=operations, refresh=self._refresh)
+        except TransportError as exc:
+            raise EngineUnavailable(f"bulk write of {len(mentions)} mentions failed: {exc}") from exc
+        items = response.get("items", [])
+        if len(items) != len(mentions):
+            raise IndexerError(f"bulk response has {len(items)} items for {len(mentions)} mentions")
+        for mention, item in zip(mentions, items, strict=True):
+            result = item.get("index", {})
+            if 200 <= int(result.get("status", 500)) < 300:
+                report.indexed += 1
+            else:
+                error = result.get("error") or {}
+                reason = error.get("reason") if isinstance(error, dict) else str(error)
+                report.failed.append((mention.id, f"{error.get('type', 'error')}: {reason}"))
+        return report

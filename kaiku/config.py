@@ -1,0 +1,179 @@
+"""YAML configuration in configs/: brands, sources and alert rules.
+
+Every file is validated strictly: unknown keys, wrong types and dangling
+references are errors that name the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+SPIDERS = ("reviews",)
+
+
+class ConfigError(Exception):
+    """A configuration file is missing, unreadable or invalid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Brand(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    terms: list[str] = Field(default_factory=list, description="Extra query terms (phrases) beside name/aliases")
+    exclude: list[str] = Field(default_factory=list, description="A mention containing any of these is dropped")
+    competitors: list[str] = Field(default_factory=list, description="Ids of competing brands")
+    industry: str | None = None
+
+    @property
+    def match_terms(self) -> list[str]:
+        return [self.name, *self.aliases, *self.terms]
+
+
+class Source(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    spider: Literal["reviews"]
+    start_urls: list[str] = Field(min_length=1)
+    allowed_domains: list[str] = Field(default_factory=list)
+    max_pages: int = Field(default=100, ge=1)
+    schedule: str | None = Field(default=None, description="Interval like '30m', '6h', '1d'")
+    brands: list[str] = Field(default_factory=list, description="Brand ids to match; empty means all")
+
+    @field_validator("start_urls")
+    @classmethod
+    def _http_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not re.match(r"^https?://[^/\s]+", url):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return urls
+
+    @field_validator("schedule")
+    @classmethod
+    def _interval(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d+[mhd]", value):
+            raise ValueError(f"schedule must look like '30m', '6h' or '1d', got {value!r}")
+        return value
+
+
+class AlertRule(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    brand: str
+    experience: Literal["anger", "delight"] = "anger"
+    window: str = Field(default="1h", pattern=r"^\d+[mhd]$")
+    min_count: int = Field(default=5, ge=1)
+    cooldown: str = Field(default="6h", pattern=r"^\d+[mhd]$")
+    recipients: list[str] = Field(min_length=1)
+
+    @field_validator("recipients")
+    @classmethod
+    def _emails(cls, recipients: list[str]) -> list[str]:
+        for address in recipients:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+                raise ValueError(f"not an email address: {address!r}")
+        return recipients
+
+
+class _BrandsFile(_Strict):
+    brands: list[Brand] = Field(min_length=1)
+
+
+class _SourcesFile(_Strict):
+    sources: list[Source] = Field(default_factory=list)
+
+
+class _AlertsFile(_Strict):
+    alerts: list[AlertRule] = Field(default_factory=list)
+
+
+class KaikuConfig(_Strict):
+    brands: list[Brand]
+    sources: list[Source]
+    alerts: list[AlertRule]
+
+    def brand(self, brand_id: str) -> Brand:
+        for brand in self.brands:
+            if brand.id == brand_id:
+                return brand
+        raise KeyError(brand_id)
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+
+def _format_errors(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        lines.append(f"  {field}: {message}")
+    return "\n".join(lines)
+
+
+def _load_file(path: Path, model: type[_Strict], required: bool) -> _Strict:
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: file not found")
+        return model()
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(path, exc)) from exc
+
+
+def _check_unique(path: Path, kind: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for index, item_id in enumerate(ids):
+        if item_id in seen:
+            raise ConfigError(f"{path}: {kind}.{index}.id: duplicate id {item_id!r}")
+        seen.add(item_id)
+
+
+def _check_reference(path: Path, field: str, ref: str, known: set[str]) -> None:
+    if ref not in known:
+        raise ConfigError(f"{path}: {field}: unknown brand {ref!r} (known: {', '.join(sorted(known))})")
+
+
+def load_config(config_dir: Path) -> KaikuConfig:
+    """Load brands.yaml (required), sources.yaml and alerts.yaml (optional) from one folder."""
+    if not config_dir.is_dir():
+        raise ConfigError(f"{config_dir}: configuration folder not found")
+    brands_path = config_dir / "brands.yaml"
+    sources_path = config_dir / "sources.yaml"
+    alerts_path = config_dir / "alerts.yaml"
+    brands = _load_file(brands_path, _BrandsFile, required=True).brands  # type: ignore[attr-defined]
+    sources = _load_file(sources_path, _SourcesFile, required=False).sources  # type: ignore[attr-defined]
+    alerts = _load_file(alerts_path, _AlertsFile, required=False).alerts  # type: ignore[attr-defined]
+
+    _check_unique(brands_path, "brands", [b.id for b in brands])
+    _check_unique(sources_path, "sources", [s.id for s in sources])
+    _check_unique(alerts_path, "alerts", [a.id for a in alerts])
+    known = {b.id for b in brands}
+    for i, brand in enumerate(brands):
+        for j, competitor in enumerate(brand.competitors):
+            _check_reference(brands_path, f"brands.{i}.competitors.{j}", competitor, known)
+    for i, source in enumerate(sources):
+        for j, brand_id in enumerate(source.brands):
+            _check_reference(sources_path, f"sources.{i}.brands.{j}", brand_id, known)
+    for i, alert in enumerate(alerts):
+        _check_reference(alerts_path, f"alerts.{i}.brand", alert.brand, known)
+    return KaikuConfig(brands=brands, sources=sources, alerts=alerts)

@@ -1,0 +1,38 @@
+"""Batch scoring: polarity from a classifier plus the experience class and its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sentiment.base import Polarity, SentimentClassifier
+from sentiment.experience import ExperienceThresholds, classify_experience
+
+
+@dataclass(frozen=True)
+class Scored:
+    polarity: Polarity
+    experience: str
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return self.polarity.label
+
+
+def score_batch(
+    classifier: SentimentClassifier,
+    texts: Sequence[str],
+    ratings: Sequence[tuple[float | None, float | None]] | None = None,
+    thresholds: ExperienceThresholds = ExperienceThresholds(),
+) -> list[Scored]:
+    """Score texts in one call to the classifier; `ratings` holds (rating, rating_max) per text."""
+    if ratings is not None and len(ratings) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(ratings)} ratings")
+    polarities = classifier.predict(list(texts))
+    pairs = ratings if ratings is not None else [(None, None)] * len(texts)
+    scored = []
+    for polarity, (rating, rating_max) in zip(polarities, pairs, strict=True):
+        experience, reason = classify_experience(polarity, rating, rating_max, thresholds)
+        scored.append(Scored(polarity, experience, reason))
+    return scored
