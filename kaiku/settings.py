@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kaiku.config import ConfigError
 
 REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -56,4 +58,11 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The process settings; an invalid environment variable is a ConfigError naming it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  KAIKU_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigError(f"environment: invalid settings\n{problems}") from exc

@@ -5,21 +5,27 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 import typer
 
 from indexer import IndexerError
 from kaiku.config import ConfigError
+from kaiku.engine import EngineError
 from sentiment import SentimentError
 
-EXPECTED_ERRORS = (ConfigError, IndexerError, SentimentError)
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (ConfigError, EngineError, IndexerError, SentimentError)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Print a clear one-line-per-problem message and exit 2 instead of a traceback."""
+    """Print a clear message and exit 2 instead of a traceback for errors a user can fix."""
     try:
         yield
     except EXPECTED_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise typer.Exit(2) from exc
+        fail(str(exc))

@@ -1,1 +1,24 @@
-"""placeholder"""
+"""`kaiku index init`: the index template and the current monthly index behind the alias."""
+
+from __future__ import annotations
+
+import typer
+
+from kaiku.cli._common import user_errors
+from kaiku.settings import get_settings
+
+app = typer.Typer(help="Manage the mention index.", no_args_is_help=True)
+
+
+@app.command()
+def init() -> None:
+    """Create (or update) the template and this month's index; safe to run again and again."""
+    from indexer.admin import ensure_index
+    from indexer.client import engine_info, make_client
+
+    with user_errors():
+        settings = get_settings()
+        client = make_client(settings.engine_url, settings.elasticsearch_api_key)
+        engine_info(client)
+        index = ensure_index(client, settings.index_alias)
+    print(f"alias {settings.index_alias} -> {index} (template up to date)")

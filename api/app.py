@@ -1,0 +1,62 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.problems import install_problem_handlers
+from api.routers import health, mentions
+from api.state import AppState
+from kaiku import __version__
+from kaiku.settings import Settings, get_settings
+from sentiment import SentimentClassifier, SentimentError
+
+
+def _load_model(state: AppState) -> None:
+    from sentiment.loader import load_classifier
+
+    settings = state.settings
+    try:
+        state.classifier = load_classifier(
+            settings.sentiment_model,
+            cache_dir=settings.resolved_model_cache_dir,
+            device=settings.device,
+            labels=settings.sentiment_labels,
+            batch_size=settings.batch_size,
+        )
+    except SentimentError as exc:
+        # Served as an unhealthy /healthz rather than a crash: searches still work.
+        state.model_error = str(exc)
+
+
+def create_app(
+    settings: Settings | None = None, classifier: SentimentClassifier | None = None, load_model: bool = True
+) -> FastAPI:
+    """Build the app. A given classifier is used as is; otherwise the configured one is loaded at start-up."""
+    from indexer.client import make_client
+
+    settings = settings or get_settings()
+    state = AppState(settings=settings, client=make_client(settings.engine_url, settings.elasticsearch_api_key))
+    state.classifier = classifier
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if state.classifier is None and load_model:
+            _load_model(state)
+        yield
+        state.client.close()
+
+    app = FastAPI(
+        title="Kaiku",
+        version=__version__,
+        description="Earned-media monitoring: the angered and the delighted behind a brand's mentions.",
+        lifespan=lifespan,
+    )
+    app.state.kaiku = state
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(mentions.router)
+    return app

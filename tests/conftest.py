@@ -1,0 +1,41 @@
+"""Shared fixtures: one local engine per test session, a unique alias per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from kaiku.engine import LocalEngine, free_port
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+    """A real noida-db engine on a free loopback port with a temporary data dir."""
+    local = LocalEngine(data_dir=tmp_path_factory.mktemp("engine"), port=free_port())
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture
+def es(engine: LocalEngine) -> Iterator[Elasticsearch]:
+    from indexer.client import make_client
+
+    client = make_client(engine.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def alias() -> str:
+    """A unique alias (and so unique indices) per test."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def config_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "configs"

@@ -1,0 +1,34 @@
+import pytest
+from pydantic import ValidationError
+
+from kaiku.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+
+def test_env_prefix_and_remote_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAIKU_ELASTICSEARCH_URL", "https://es.example:9200")
+    monkeypatch.setenv("KAIKU_ENGINE_PORT", "9999")
+    settings = Settings()
+    assert settings.engine_url == "https://es.example:9200"
+    monkeypatch.delenv("KAIKU_ELASTICSEARCH_URL")
+    assert Settings().engine_url == "http://127.0.0.1:9999"
+
+
+def test_bad_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAIKU_API_PORT", "eighty")
+    with pytest.raises(ValidationError, match="api_port"):
+        Settings()
+
+
+def test_get_settings_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kaiku.config import ConfigError
+    from kaiku.settings import get_settings
+
+    get_settings.cache_clear()
+    monkeypatch.setenv("KAIKU_API_PORT", "eighty")
+    try:
+        with pytest.raises(ConfigError, match="KAIKU_API_PORT"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
