@@ -1,0 +1,135 @@
+"""The HTTP API against the real local engine (the model is a stand-in: its own tests live in tests/sentiment)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from elasticsearch import Elasticsearch
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from indexer import Mention, mention_id
+from indexer.admin import ensure_index
+from indexer.writer import BulkWriter
+from kaiku.engine import LocalEngine
+from kaiku.settings import Settings
+from sentiment import Polarity
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+class StandInClassifier:
+    model_id = "test/stand-in"
+    model_version = "0"
+
+    def predict(self, texts: Sequence[str]) -> list[Polarity]:
+        return [Polarity(0.2, 0.6, 0.2) for _ in texts]
+
+
+def seed(es: Elasticsearch, alias: str) -> list[Mention]:
+    ensure_index(es, alias, now=NOW)
+    rows = [
+        ("revontuli", "fi", "anger", "Kamala kokemus, huone oli likainen"),
+        ("revontuli", "en", "delight", "Wonderful stay, the staff went above and beyond"),
+        ("tunturi", "fi", "comfort", "Ihan tavallinen hotelliyö"),
+        ("tunturi", "en", "anger", "Rude staff and a cold room"),
+    ]
+    mentions = [
+        Mention(
+            id=mention_id("reviews", f"https://demo/{n}"), brand=brand, source="reviews",
+            url=f"https://demo/{n}", text=text, lang=lang, experience=experience,
+            published_at=NOW - timedelta(days=n), crawled_at=NOW,
+        )  # fmt: skip
+        for n, (brand, lang, experience, text) in enumerate(rows)
+    ]
+    BulkWriter(es, alias, refresh=True).write(mentions)
+    return mentions
+
+
+@pytest.fixture
+def api(engine: LocalEngine, alias: str) -> Iterator[TestClient]:
+    settings = Settings(elasticsearch_url=engine.url, index_alias=alias)
+    with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
+        yield client
+
+
+def test_filters(api: TestClient, es: Elasticsearch, alias: str) -> None:
+    mentions = seed(es, alias)
+    body = api.get("/v1/mentions", params={"brand": "revontuli"}).json()
+    assert body["count"] == 2
+    assert [m["id"] for m in body["data"]] == [mentions[0].id, mentions[1].id]
+    assert api.get("/v1/mentions", params={"experience": "anger", "lang": "en"}).json()["count"] == 1
+    assert api.get("/v1/mentions", params={"q": "staff"}).json()["count"] == 2
+    window = {"from": (NOW - timedelta(days=2, hours=1)).isoformat(), "to": (NOW - timedelta(hours=12)).isoformat()}
+    assert {m["id"] for m in api.get("/v1/mentions", params=window).json()["data"]} == {
+        mentions[1].id, mentions[2].id,
+    }  # fmt: skip
+
+
+def test_pagination_and_single_mention(api: TestClient, es: Elasticsearch, alias: str) -> None:
+    mentions = seed(es, alias)
+    first = api.get("/v1/mentions", params={"limit": 3}).json()
+    assert len(first["data"]) == 3 and first["next"]
+    second = api.get("/v1/mentions", params={"limit": 3, "cursor": first["next"]}).json()
+    assert [m["id"] for m in first["data"] + second["data"]] == [m.id for m in mentions]
+    assert second["next"] is None
+    one = api.get(f"/v1/mentions/{mentions[2].id}")
+    assert one.status_code == 200 and one.json()["text"] == mentions[2].text
+    missing = api.get("/v1/mentions/nope")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"experience": "furious"}, "experience"),
+        ({"limit": 0}, "limit"),
+        ({"from": "yesterday"}, "from"),
+        ({"from": "2026-11-01T00:00:00"}, "from"),  # no offset
+        ({"lang": "Finnish!"}, "lang"),
+        ({"cursor": "garbage"}, "cursor"),
+    ],
+)
+def test_invalid_parameters_are_4xx_naming_the_parameter(
+    api: TestClient, es: Elasticsearch, alias: str, params: dict, parameter: str
+) -> None:
+    seed(es, alias)
+    response = api.get("/v1/mentions", params=params)
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert parameter in [e["parameter"] for e in response.json()["errors"]]
+
+
+def test_hostile_query_text_never_breaks_search(api: TestClient, es: Elasticsearch, alias: str) -> None:
+    seed(es, alias)
+    for q in ['"unclosed', "((AND OR NOT", "staff~~~^^^", "*", "text:* OR _exists_:id", "\\"]:
+        response = api.get("/v1/mentions", params={"q": q})
+        assert response.status_code == 200, (q, response.text)
+
+
+def test_healthz_reports_engine_and_model(api: TestClient) -> None:
+    body = api.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["engine"]["ok"] and body["model"]["id"] == "test/stand-in"
+
+
+def test_healthz_and_search_when_engine_is_down(alias: str) -> None:
+    settings = Settings(elasticsearch_url="http://127.0.0.1:9", index_alias=alias)
+    with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.json()["engine"]["ok"] is False
+        search = client.get("/v1/mentions")
+        assert search.status_code == 503
+        assert search.headers["content-type"].startswith("application/problem+json")
+
+
+def test_openapi_documents_the_routes(api: TestClient) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    assert {"/v1/mentions", "/v1/mentions/{mention_id}", "/healthz"} <= set(paths)
+    names = {p["name"] for p in paths["/v1/mentions"]["get"]["parameters"]}
+    assert {"brand", "q", "experience", "source", "lang", "from", "to", "cursor", "limit"} <= names
