@@ -7,6 +7,7 @@ data directory so a later command can find and stop it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -132,7 +133,5 @@ class LocalEngine:
 
 def _reap(pid: int) -> None:
     """Collect the exit status when the engine is our own child, so it does not linger as a zombie."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
