@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from elasticsearch import Elasticsearch
 from elastic_transport import TransportError
-from elasticsearch import ApiError
+from elasticsearch import ApiError, Elasticsearch
 
 from indexer.errors import EngineUnavailable, IndexerError
 from indexer.schema import index_prefix, index_template, write_index_for

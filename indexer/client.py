@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from elastic_transport import TransportError
 from elasticsearch import Elasticsearch
 from elasticsearch import exceptions as es_exceptions
-from elastic_transport import TransportError
 
 from indexer.errors import EngineUnavailable
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch
 from elastic_transport import TransportError
+from elasticsearch import ApiError, Elasticsearch
 
 from indexer.errors import EngineUnavailable, IndexerError
 

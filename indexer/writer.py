@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from elasticsearch import Elasticsearch
 from elastic_transport import TransportError
+from elasticsearch import Elasticsearch
 
 from indexer.document import Mention
 from indexer.errors import EngineUnavailable, IndexerError

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi.responses import JSONResponse
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from api.deps import StateDep
 from indexer import IndexerError
