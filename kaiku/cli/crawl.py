@@ -1,11 +1,133 @@
-"""`kaiku crawl` and `kaiku parse` (placeholder until implemented)."""
+"""`kaiku crawl SOURCE_ID`: crawl, score and index one configured source; `kaiku parse reviews PATH`: offline."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kaiku.cli._common import fail, user_errors
+from kaiku.config import load_config
+from kaiku.settings import get_settings
+
+PARSERS = ("reviews",)
 
 
-def crawl() -> None:
-    """Crawl a configured source."""
-    raise NotImplementedError
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
 
 
-def parse() -> None:
-    """Parse a saved response offline."""
-    raise NotImplementedError
+def _configure_logging(level: LogLevel) -> None:
+    logging.basicConfig(stream=sys.stderr, level=level.value, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level is not LogLevel.DEBUG:
+        # One INFO line per bulk request from the engine client would bury the crawl's own messages.
+        logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+
+
+def crawl(
+    source_id: Annotated[str, typer.Argument(help="Id of a source in sources.yaml")],
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Folder holding brands.yaml and sources.yaml [default: KAIKU_CONFIG_DIR]"),
+    ] = None,
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="What the crawl logs to stderr")
+    ] = LogLevel.WARNING,
+) -> None:
+    """Crawl a configured source, keep what mentions a brand, score it and index it; print a summary.
+
+    Exit status: 0 when everything went through, 1 when the crawl ran but mentions failed to score or
+    index or no page could be read, 2 when it could not start (configuration, engine, model).
+    """
+    from crawler.errors import CrawlerError
+    from crawler.runner import run_crawl
+    from indexer.admin import ensure_index
+    from indexer.client import engine_info, make_client
+    from indexer.writer import BulkWriter
+    from sentiment.loader import load_classifier
+
+    with user_errors():
+        settings = get_settings()
+        kaiku_config = load_config(config or settings.config_dir)
+        try:
+            source = kaiku_config.source(source_id)
+        except KeyError:
+            known = ", ".join(s.id for s in kaiku_config.sources) or "none"
+            fail(f"unknown source {source_id!r} (known: {known})")
+        # The engine is checked before the model is loaded: an unreachable engine should fail in a second.
+        client = make_client(settings.engine_url, settings.elasticsearch_api_key)
+        engine_info(client)
+        ensure_index(client, settings.index_alias)
+        classifier = load_classifier(
+            settings.sentiment_model,
+            cache_dir=settings.resolved_model_cache_dir,
+            device=settings.device,
+            labels=settings.sentiment_labels,
+            batch_size=settings.batch_size,
+        )
+        _configure_logging(log_level)
+        try:
+            summary = run_crawl(
+                source,
+                kaiku_config.brands,
+                classifier,
+                BulkWriter(client, settings.index_alias),
+                extra_settings={"LOG_LEVEL": log_level.value, "KAIKU_BATCH_SIZE": settings.batch_size},
+            )
+        except CrawlerError as exc:
+            fail(str(exc))
+    print(summary.format())
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+def parse(
+    parser: Annotated[
+        str, typer.Argument(help="What to parse the page as: 'reviews' (schema.org JSON-LD / microdata)")
+    ],
+    path: Annotated[Path, typer.Argument(help="A saved HTML page")],
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="The page's address, for links and ids [default: the file's file:// URL]"),
+    ] = None,
+) -> None:
+    """Parse a saved page offline: one JSON object per review on stdout, problems on stderr.
+
+    Prints what the page states; brand matching, language detection and scoring happen only in a crawl.
+    """
+    from crawler.extract import extract_reviews
+    from crawler.items import REVIEWS_SOURCE
+
+    if parser not in PARSERS:
+        fail(f"unknown parser {parser!r} (known: {', '.join(PARSERS)})")
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror or exc}")
+    page_url = url or path.resolve().as_uri()
+    result = extract_reviews(body, page_url)
+    for problem in result.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    for review in result.reviews:
+        mention = {
+            "source": REVIEWS_SOURCE,
+            "url": review.url,
+            "author": review.author,
+            "published_at": review.published_at.isoformat() if review.published_at else None,
+            "title": review.title,
+            "text": review.text,
+            "rating": review.rating,
+            "rating_max": review.rating_max,
+            "lang": review.lang,
+        }
+        print(json.dumps(mention, ensure_ascii=False))
+    if not result.reviews:
+        print(f"note: no schema.org reviews found in {path}", file=sys.stderr)

@@ -1,0 +1,354 @@
+"""schema.org `Review` items from a page's JSON-LD and microdata, as plain records.
+
+Pure functions: no Scrapy, no network. `extract_reviews(html, url)` returns every usable review and,
+beside them, the problems met on the way (malformed JSON-LD blocks, reviews without text, ratings or
+dates that could not be read), so a caller can count them instead of losing them silently.
+The rules are written down in docs/crawler.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from crawler.extract.jsonld import jsonld_blocks
+from crawler.extract.microdata import microdata_items
+from crawler.extract.page import EmptyDocument, canonical_url, page_language, parse_document
+from crawler.extract.text import decode_html, html_to_text
+from crawler.extract.values import ValueProblem, parse_datetime, parse_number, primary_language, scale_rating
+
+REVIEW_TYPES = frozenset({"Review", "UserReview", "CriticReview", "EmployerReview"})
+JSON_LD, MICRODATA = "json-ld", "microdata"
+
+# Problem codes (also the suffixes of the crawler's stats keys).
+MALFORMED_JSONLD = "malformed_jsonld"
+NO_TEXT = "no_text"
+BAD_RATING = "bad_rating"
+BAD_DATE = "bad_date"
+EMPTY_DOCUMENT = "empty_document"
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """One review as the page states it; nothing here is inferred beyond the documented defaults."""
+
+    url: str  # the review's own URL, else the page URL + "#review-<fingerprint>"
+    key: str  # stable identity across re-crawls, for the mention id (docs/crawler.md)
+    page_url: str
+    canonical_url: str | None  # the review's own URL, else the page's <link rel=canonical>
+    text: str
+    author: str | None = None
+    published_at: datetime | None = None
+    title: str | None = None
+    rating: float | None = None
+    rating_max: float | None = None
+    lang: str | None = None
+    item_reviewed: str | None = None
+    markup: str = JSON_LD
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "author": self.author,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "title": self.title,
+            "text": self.text,
+            "rating": self.rating,
+            "rating_max": self.rating_max,
+            "lang": self.lang,
+            "item_reviewed": self.item_reviewed,
+        }
+
+
+@dataclass
+class ExtractResult:
+    reviews: list[ReviewRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def count(self, code: str) -> int:
+        return sum(1 for problem in self.problems if problem.code == code)
+
+
+def extract_reviews(html: str | bytes, url: str, content_type: str | None = None) -> ExtractResult:
+    """All schema.org reviews on one page (JSON-LD first, then microdata not already seen in JSON-LD)."""
+    result = ExtractResult()
+    text = decode_html(html, content_type) if isinstance(html, bytes) else html
+    try:
+        root = parse_document(text)
+    except EmptyDocument as exc:
+        result.problems.append(Problem(EMPTY_DOCUMENT, f"page has no HTML: {exc}"))
+        return result
+    page = _Page(
+        url=urldefrag(url)[0],
+        lang=page_language(root),
+        canonical=canonical_url(root, url),
+    )
+
+    sources: list[tuple[str, str, Any]] = []  # (markup, where, data)
+    for block in jsonld_blocks(root):
+        if block.error == "empty block":
+            continue
+        if block.error is not None:
+            result.problems.append(Problem(MALFORMED_JSONLD, f"JSON-LD block {block.index}: {block.error}; skipped"))
+            continue
+        sources.append((JSON_LD, f"JSON-LD block {block.index}", _short_keys(block.data)))
+    for number, item in enumerate(microdata_items(root), start=1):
+        sources.append((MICRODATA, f"microdata item {number}", item))
+
+    graph = _Graph()
+    for _, _, data in sources:
+        graph.index(data)
+    seen: set[tuple[Any, ...]] = set()
+    for markup, where, data in sources:
+        for position, found in enumerate(_find_reviews(data, None), start=1):
+            record = _record(found, markup, f"{where}, review {position}", page, graph, result.problems)
+            if record is None:
+                continue
+            # Pages often carry the same reviews as JSON-LD and as microdata: keep the first copy.
+            day = record.published_at.date() if record.published_at else None
+            identity = ((record.author or "").casefold(), day, record.text.casefold())
+            if identity in seen:
+                continue
+            seen.add(identity)
+            result.reviews.append(record)
+    return result
+
+
+@dataclass(frozen=True)
+class _Page:
+    url: str
+    lang: str | None
+    canonical: str | None
+
+
+@dataclass(frozen=True)
+class _Found:
+    node: dict[str, Any]
+    parent_name: str | None  # the Product/Hotel/... whose `review` list held this review
+
+
+def _short(name: str) -> str:
+    """'http://schema.org/Review', 'schema:Review' and 'Review' are one type (or property) here."""
+    if name.startswith("@"):
+        return name
+    for separator in ("/", "#", ":"):
+        name = name.rsplit(separator, 1)[-1]
+    return name
+
+
+def _short_keys(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_short_keys(item) for item in data]
+    if isinstance(data, dict):
+        return {_short(key) if isinstance(key, str) else key: _short_keys(value) for key, value in data.items()}
+    return data
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    declared = node.get("@type")
+    names = declared if isinstance(declared, list) else [declared]
+    return {_short(name) for name in names if isinstance(name, str)}
+
+
+def _find_reviews(data: Any, parent_name: str | None) -> list[_Found]:
+    """Review nodes anywhere in the tree (@graph, arrays, a Hotel's `review` list, an ItemList...)."""
+    found: list[_Found] = []
+    if isinstance(data, list):
+        for item in data:
+            found.extend(_find_reviews(item, parent_name))
+    elif isinstance(data, dict):
+        if _types(data) & REVIEW_TYPES:
+            found.append(_Found(data, parent_name))
+            return found  # a review's own children (author, itemReviewed) hold no further reviews
+        name = _name(data.get("name"))
+        for key, value in data.items():
+            if key == "@context":
+                continue
+            found.extend(_find_reviews(value, name if key in ("review", "reviews") else None))
+    return found
+
+
+class _Graph:
+    """Nodes by @id, so `{"@id": "#hotel"}` references (common with @graph) can be followed."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.reviewed_by_ref: dict[str, str] = {}  # review @id -> name of the item whose `review` points at it
+
+    def index(self, data: Any) -> None:
+        if isinstance(data, list):
+            for item in data:
+                self.index(item)
+        elif isinstance(data, dict):
+            node_id = data.get("@id")
+            if isinstance(node_id, str) and len(data) > 1:
+                self.by_id.setdefault(node_id, data)
+            name = _name(data.get("name"))
+            for key, value in data.items():
+                if key in ("review", "reviews") and name:
+                    for ref in value if isinstance(value, list) else [value]:
+                        if isinstance(ref, dict) and isinstance(ref.get("@id"), str):
+                            self.reviewed_by_ref.setdefault(ref["@id"], name)
+                if key != "@context":
+                    self.index(value)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            value = next((item for item in value if item not in (None, "")), None)
+        if isinstance(value, dict) and isinstance(value.get("@id"), str) and set(value) <= {"@id", "@type"}:
+            return self.by_id.get(value["@id"], value)
+        return value
+
+
+def _string(value: Any) -> str | None:
+    """A scalar text value: the first non-empty of a list, a JSON-LD value object's @value, a number as text."""
+    if isinstance(value, list):
+        for item in value:
+            text = _string(item)
+            if text:
+                return text
+        return None
+    if isinstance(value, dict):
+        return _string(value.get("@value"))
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    return None
+
+
+def _name(value: Any) -> str | None:
+    """Name of a thing given as a string, a Person/Organization/Thing node, or a list of them."""
+    if isinstance(value, list):
+        for item in value:
+            name = _name(item)
+            if name:
+                return name
+        return None
+    if isinstance(value, dict):
+        for key in ("name", "alternateName", "legalName", "headline"):
+            name = _name(value.get(key))
+            if name:
+                return name
+        return _string(value.get("@value"))
+    text = _string(value)
+    return (html_to_text(text) or None) if text else None
+
+
+def _record(
+    found: _Found, markup: str, where: str, page: _Page, graph: _Graph, problems: list[Problem]
+) -> ReviewRecord | None:
+    node = found.node
+    body = _string(node.get("reviewBody")) or _string(node.get("description")) or _string(node.get("text"))
+    text = html_to_text(body) if body else ""
+    if not text:
+        problems.append(Problem(NO_TEXT, f"{where}: no reviewBody or description; skipped"))
+        return None
+
+    author = _name(graph.resolve(node.get("author")))
+    title = _name(node.get("name")) or _name(node.get("headline"))
+    if title and title == text:
+        title = None  # some sites repeat the body as the name; it is not a headline
+    published_raw = _string(node.get("datePublished")) or _string(node.get("dateCreated"))
+    published_at = parse_datetime(published_raw)
+    if published_raw and published_at is None:
+        problems.append(Problem(BAD_DATE, f"{where}: unreadable date {published_raw!r}; kept without a date"))
+    rating, rating_max = _rating(graph.resolve(node.get("reviewRating")), where, problems)
+    lang = _language(node.get("inLanguage")) or page.lang
+    node_id = node.get("@id")
+    item_reviewed = (
+        _name(graph.resolve(node.get("itemReviewed")))
+        or found.parent_name
+        or (graph.reviewed_by_ref.get(node_id) if isinstance(node_id, str) else None)
+    )
+
+    own_url = _own_url(node, page.url)
+    fingerprint = _fingerprint(item_reviewed or urlsplit(page.url).path, author, published_at, text)
+    url = own_url or f"{page.url}#review-{fingerprint}"
+    # The identity ignores the page URL: a review that moves from page 1 to page 2 stays one mention.
+    parts = urlsplit(page.url)
+    key = own_url or _global_id(node) or f"{parts.scheme}://{parts.netloc}/#review-{fingerprint}"
+    return ReviewRecord(
+        url=url,
+        key=key,
+        page_url=page.url,
+        canonical_url=own_url or page.canonical,
+        text=text,
+        author=author,
+        published_at=published_at,
+        title=title,
+        rating=rating,
+        rating_max=rating_max,
+        lang=lang,
+        item_reviewed=item_reviewed,
+        markup=markup,
+    )
+
+
+def _rating(node: Any, where: str, problems: list[Problem]) -> tuple[float | None, float | None]:
+    if node is None or node == "":
+        return None, None
+    fields = node if isinstance(node, dict) else {"ratingValue": node}
+    try:
+        value = parse_number(_first(fields.get("ratingValue")))
+        if value is None:
+            return None, None
+        best = parse_number(_first(fields.get("bestRating")))
+        worst = parse_number(_first(fields.get("worstRating")))
+        return scale_rating(value, best, worst)
+    except ValueProblem as exc:
+        problems.append(Problem(BAD_RATING, f"{where}: {exc}; kept without a rating"))
+        return None, None
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return next((item for item in value if item not in (None, "")), None)
+    if isinstance(value, dict):
+        return value.get("@value")
+    return value
+
+
+def _language(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = _first(value)
+    if isinstance(value, dict):
+        return primary_language(_string(value.get("alternateName"))) or primary_language(_string(value.get("name")))
+    return primary_language(_string(value))
+
+
+def _own_url(node: dict[str, Any], page_url: str) -> str | None:
+    """The review's own address (`url`), made absolute."""
+    url = _string(node.get("url"))
+    if url and not url.startswith(("javascript:", "mailto:", "data:")):
+        return urljoin(page_url, url)
+    return None
+
+
+def _global_id(node: dict[str, Any]) -> str | None:
+    """An @id that names the review globally (an absolute URL): a stable identity, though not always a page.
+
+    Fragment @ids ("#r1") and blank nodes ("_:b0") only name the node inside this one document.
+    """
+    node_id = _string(node.get("@id"))
+    return node_id if node_id and node_id.startswith(("http://", "https://")) else None
+
+
+def _fingerprint(item: str, author: str | None, published_at: datetime | None, text: str) -> str:
+    day = published_at.date().isoformat() if published_at else ""
+    material = "\x1f".join((item.casefold(), (author or "").casefold(), day, text))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:12]

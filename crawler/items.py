@@ -1,0 +1,99 @@
+"""The item a spider yields and the pipelines fill in, and its conversion to the indexed `Mention`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from crawler.extract import ReviewRecord
+from indexer.document import Mention, ModelInfo, mention_id
+
+REVIEWS_SOURCE = "reviews"  # the `source` field of the mention document (DESIGN §4), not the config's source id
+
+
+@dataclass
+class MentionItem:
+    # From the page (spider).
+    id: str
+    source: str
+    url: str
+    text: str
+    crawled_at: datetime
+    canonical_url: str | None = None
+    page_url: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    title: str | None = None
+    rating: float | None = None
+    rating_max: float | None = None
+    lang: str | None = None
+    item_reviewed: str | None = None
+    # BrandMatchPipeline.
+    brand: str | None = None
+    brands_matched: list[str] = field(default_factory=list)
+    query_id: str | None = None
+    # LanguagePipeline.
+    lang_declared: str | None = None
+    lang_detected: str | None = None
+    lang_confidence: float | None = None
+    # ScoreAndIndexPipeline, filled when its batch is flushed.
+    polarity: dict[str, float] | None = None
+    experience: str | None = None
+    experience_reason: str | None = None
+    model_id: str | None = None
+    model_version: str | None = None
+
+    @classmethod
+    def from_review(
+        cls, review: ReviewRecord, source: str = REVIEWS_SOURCE, now: datetime | None = None
+    ) -> MentionItem:
+        return cls(
+            id=mention_id(source, review.key),
+            source=source,
+            url=review.url,
+            text=review.text,
+            crawled_at=now or datetime.now(UTC),
+            canonical_url=review.canonical_url,
+            page_url=review.page_url,
+            author=review.author,
+            published_at=review.published_at,
+            title=review.title,
+            rating=review.rating,
+            rating_max=review.rating_max,
+            lang=review.lang,
+            item_reviewed=review.item_reviewed,
+        )
+
+    @property
+    def scoring_text(self) -> str:
+        """What the brand matcher, the language detector and the sentiment model read: title and body."""
+        if not self.title or self.text.startswith(self.title):
+            return self.text
+        separator = " " if self.title[-1] in ".!?…" else ". "
+        return f"{self.title}{separator}{self.text}"
+
+    def to_mention(self) -> Mention:
+        if not self.brand:
+            raise ValueError(f"mention {self.id} has no brand; BrandMatchPipeline must run first")
+        model = ModelInfo(id=self.model_id, version=self.model_version or "") if self.model_id else None
+        return Mention(
+            id=self.id,
+            brand=self.brand,
+            brands_matched=list(self.brands_matched),
+            query_id=self.query_id,
+            source=self.source,
+            url=self.url,
+            canonical_url=self.canonical_url,
+            author=self.author,
+            title=self.title,
+            text=self.text,
+            lang=self.lang,
+            published_at=self.published_at,
+            crawled_at=self.crawled_at,
+            rating=self.rating,
+            rating_max=self.rating_max,
+            polarity=self.polarity,
+            experience=self.experience,
+            experience_reason=self.experience_reason,
+            model=model,
+        )

@@ -1,0 +1,229 @@
+"""Item pipelines: brand match -> language -> duplicates -> sentiment + index (DESIGN §3).
+
+Each component is built in `from_crawler` from objects the runner put into the crawler settings
+(`KAIKU_BRANDS`, `KAIKU_CLASSIFIER`, `KAIKU_WRITER`) and raises `NotConfigured` when its dependency
+is missing, which switches it off instead of failing the crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from crawler import stats as keys
+from crawler.brands import BrandMatcher
+from crawler.items import MentionItem
+from crawler.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
+from crawler.shared import unwrap
+from indexer.document import Mention
+from kaiku.config import Brand
+from sentiment import SentimentClassifier, score_batch
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 32
+
+
+def _drop(stats: StatsCollector, reason: str, item: MentionItem, detail: str = "") -> DropItem:
+    stats.inc_value(f"{keys.DROPPED}{reason}")
+    # DEBUG: dropping what matches no brand is the normal case on a review site, not a warning.
+    return DropItem(f"{reason}{': ' + detail if detail else ''} ({item.url})", log_level="DEBUG")
+
+
+class BrandMatchPipeline:
+    """Keeps mentions of a configured brand; records the primary brand, all matches and the query id."""
+
+    def __init__(self, brands: Sequence[Brand], stats: StatsCollector) -> None:
+        self.matcher = BrandMatcher(brands)
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BrandMatchPipeline:
+        brands = unwrap(crawler.settings.get("KAIKU_BRANDS"))
+        if not brands:
+            raise NotConfigured("KAIKU_BRANDS is not set")
+        return cls(brands, crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, MentionItem):
+            return item
+        match = self.matcher.match(item.scoring_text, item.item_reviewed)
+        if not match.brands:
+            if match.excluded:
+                detail = ", ".join(f"{brand} by {term!r}" for brand, term in match.excluded.items())
+                raise _drop(self.stats, "excluded", item, detail)
+            raise _drop(self.stats, "no_brand", item)
+        item.brand = match.primary
+        item.brands_matched = match.brands
+        item.query_id = match.primary  # one query per brand for now: the brand's name, aliases and terms
+        self.stats.inc_value(f"{keys.BRAND}{item.brand}")
+        return item
+
+
+class LanguagePipeline:
+    """Checks the declared language against lingua's detection (see crawler/language.py for the rule)."""
+
+    def __init__(self, languages: tuple[str, ...], min_confidence: float, high_accuracy: bool, stats: StatsCollector):
+        self.languages = languages
+        self.min_confidence = min_confidence
+        self.high_accuracy = high_accuracy
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LanguagePipeline:
+        settings = crawler.settings
+        if not settings.getbool("KAIKU_DETECT_LANGUAGE", True):
+            raise NotConfigured("KAIKU_DETECT_LANGUAGE is off")
+        languages = tuple(settings.getlist("KAIKU_LANGUAGES", list(DEFAULT_LANGUAGES)))
+        return cls(
+            languages,
+            settings.getfloat("KAIKU_LANG_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE),
+            settings.getbool("KAIKU_LANG_HIGH_ACCURACY", True),
+            crawler.stats,
+        )
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, MentionItem):
+            return item
+        # The detector is built on the first item, not in from_crawler: a crawl that finds nothing
+        # should not pay for loading the language models.
+        decision = decide_language(
+            item.scoring_text,
+            item.lang,
+            languages=self.languages,
+            min_confidence=self.min_confidence,
+            high_accuracy=self.high_accuracy,
+        )
+        item.lang_declared = item.lang
+        item.lang_detected = decision.detected
+        item.lang_confidence = round(decision.confidence, 4)
+        item.lang = decision.lang
+        if decision.overridden:
+            self.stats.inc_value(keys.LANG_OVERRIDDEN)
+            logger.debug("language %s -> %s (p=%.2f): %s", item.lang_declared, item.lang, decision.confidence, item.url)
+        return item
+
+
+class DuplicatePipeline:
+    """Drops a mention already seen in this crawl (same review reached through two URLs)."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DuplicatePipeline:
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, MentionItem):
+            return item
+        if item.id in self.seen:
+            raise _drop(self.stats, "duplicate", item)
+        self.seen.add(item.id)
+        return item
+
+
+class ScoreAndIndexPipeline:
+    """Sentiment and indexing as one buffered stage.
+
+    Why one stage: the model is only efficient on batches, so mentions have to wait in a buffer. Were
+    sentiment and indexing two pipelines, the second would receive each item before the first had
+    scored it. Here `process_item` hands every item on at once (so Scrapy counts and passes on each
+    exactly once), and each full batch, and the rest when the spider closes, is scored with
+    `score_batch` (ratings included), written with one bulk request, and the buffered items are
+    updated in place with their scores.
+
+    Scoring and writing run in the reactor thread and pause downloading while they do; with batches
+    of ~32 that is a fraction of the crawl's politeness delay.
+
+    A batch the classifier cannot score is indexed without scores (counted as `kaiku/errors/score_failed`)
+    rather than lost: unscored mentions can be scored again later. A batch the engine refuses is counted
+    under `kaiku/index_failed/<reason>` and logged.
+    """
+
+    def __init__(
+        self, classifier: SentimentClassifier, writer: Any, stats: StatsCollector, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"KAIKU_BATCH_SIZE must be at least 1, got {batch_size}")
+        self.classifier = classifier
+        self.writer = writer
+        self.stats = stats
+        self.batch_size = batch_size
+        self.buffer: list[MentionItem] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ScoreAndIndexPipeline:
+        settings = crawler.settings
+        classifier = unwrap(settings.get("KAIKU_CLASSIFIER"))
+        writer = unwrap(settings.get("KAIKU_WRITER"))
+        if classifier is None:
+            raise NotConfigured("KAIKU_CLASSIFIER is not set")
+        if writer is None:
+            raise NotConfigured("KAIKU_WRITER is not set")
+        return cls(classifier, writer, crawler.stats, settings.getint("KAIKU_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, MentionItem):
+            self.buffer.append(item)
+            if len(self.buffer) >= self.batch_size:
+                self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        batch, self.buffer = self.buffer, []
+        if batch:
+            self._score(batch)
+            self._index(batch)
+
+    def _score(self, batch: list[MentionItem]) -> None:
+        try:
+            scored = score_batch(
+                self.classifier,
+                [item.scoring_text for item in batch],
+                [(item.rating, item.rating_max) for item in batch],
+            )
+        except Exception:  # noqa: BLE001 - the mentions are still indexed, unscored; see the class docstring
+            logger.exception("sentiment scoring failed for %d mentions; indexing them unscored", len(batch))
+            self.stats.inc_value(f"{keys.ERRORS}score_failed", len(batch))
+            return
+        model_id = getattr(self.classifier, "model_id", None)
+        model_version = getattr(self.classifier, "model_version", None)
+        for item, result in zip(batch, scored, strict=True):
+            item.polarity = result.polarity.as_dict()
+            item.experience = result.experience
+            item.experience_reason = result.reason
+            item.model_id = model_id
+            item.model_version = model_version
+            self.stats.inc_value(f"{keys.EXPERIENCE}{result.experience}")
+        self.stats.inc_value(keys.SCORED, len(batch))
+
+    def _index(self, batch: list[MentionItem]) -> None:
+        mentions: list[Mention] = []
+        for item in batch:
+            try:
+                mentions.append(item.to_mention())
+            except ValueError as exc:  # pydantic's ValidationError is a ValueError
+                logger.error("mention %s cannot be indexed: %s", item.id, exc)
+                self.stats.inc_value(f"{keys.INDEX_FAILED}invalid_mention")
+        if not mentions:
+            return
+        try:
+            report = self.writer.write(mentions)
+        except Exception as exc:  # noqa: BLE001 - e.g. EngineUnavailable: counted, logged, crawl goes on
+            logger.error("writing %d mentions failed: %s", len(mentions), exc)
+            self.stats.inc_value(f"{keys.INDEX_FAILED}{type(exc).__name__}", len(mentions))
+            return
+        self.stats.inc_value(keys.INDEXED, report.indexed)
+        for mention_id, reason in report.failed:
+            logger.error("mention %s was not indexed: %s", mention_id, reason)
+            self.stats.inc_value(f"{keys.INDEX_FAILED}{reason.split(':', 1)[0].strip() or 'error'}")

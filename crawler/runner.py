@@ -1,0 +1,207 @@
+"""Running one configured source: `run_crawl(source, brands, classifier, writer) -> CrawlSummary`.
+
+The crawl runs in this process, on the reactor thread of crawler/reactor.py, and the call blocks until
+it has finished (every buffered mention scored and written). It can be called any number of times in
+one process, from any thread but the reactor's, and concurrently from several threads.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.crawler import Crawler, CrawlerRunner
+from scrapy.settings import Settings
+
+from crawler import stats as keys
+from crawler.errors import CrawlerError
+from crawler.reactor import call_in_reactor, ensure_reactor, reactor_setting
+from crawler.shared import Shared
+from crawler.spiders.reviews import ReviewsSpider
+from kaiku.config import Brand, Source
+
+SPIDERS: dict[str, type[ReviewsSpider]] = {"reviews": ReviewsSpider}
+
+
+@dataclass
+class CrawlSummary:
+    """What one crawl did, from its Scrapy stats; `stats` keeps all of them for anything not summarised."""
+
+    source_id: str
+    spider: str
+    finish_reason: str | None = None
+    requests: int = 0  # HTTP requests sent, robots.txt and retries included
+    responses: int = 0
+    pages: int = 0  # HTML pages read
+    reviews: int = 0  # reviews found on them
+    items: int = 0  # mentions that passed brand match, language and duplicate checks
+    scored: int = 0
+    indexed: int = 0
+    brands: dict[str, int] = field(default_factory=dict)
+    experience: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    index_failed: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    stats: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_stats(cls, source_id: str, spider: str, stats: Mapping[str, Any]) -> CrawlSummary:
+        raw = dict(stats)
+        errors = keys.with_prefix(raw, keys.ERRORS)
+        errors.update({f"spider_exception/{k}": v for k, v in keys.with_prefix(raw, "spider_exceptions/").items()})
+        return cls(
+            source_id=source_id,
+            spider=spider,
+            finish_reason=raw.get("finish_reason"),
+            requests=int(raw.get("downloader/request_count", 0)),
+            responses=int(raw.get("downloader/response_count", 0)),
+            pages=int(raw.get(keys.PAGES_PARSED, 0)),
+            reviews=int(raw.get(keys.REVIEWS, 0)),
+            items=int(raw.get("item_scraped_count", 0)),
+            scored=int(raw.get(keys.SCORED, 0)),
+            indexed=int(raw.get(keys.INDEXED, 0)),
+            brands=keys.with_prefix(raw, keys.BRAND),
+            experience=keys.with_prefix(raw, keys.EXPERIENCE),
+            skipped=keys.with_prefix(raw, keys.SKIPPED),
+            warnings=keys.with_prefix(raw, keys.WARNINGS),
+            dropped=keys.with_prefix(raw, keys.DROPPED),
+            index_failed=keys.with_prefix(raw, keys.INDEX_FAILED),
+            errors=errors,
+            elapsed_s=float(raw.get("elapsed_time_seconds", 0.0)),
+            stats={key: value for key, value in raw.items()},
+        )
+
+    @property
+    def ok(self) -> bool:
+        """False when mentions failed to score or index, or when not one page could be read.
+
+        A failed request among many (a dead link) is reported in `errors` but does not fail the crawl:
+        a scheduled crawl of a real site would otherwise fail forever over one broken link.
+        """
+        nothing_read = self.pages == 0 and self.responses == 0
+        return not self.index_failed and "score_failed" not in self.errors and not nothing_read
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stats"] = {
+            key: value if isinstance(value, int | float | str) else str(value) for key, value in self.stats.items()
+        }
+        return data
+
+    def format(self) -> str:
+        def counts(values: dict[str, int]) -> str:
+            return ", ".join(f"{name} {count}" for name, count in values.items()) or "none"
+
+        finish = self.finish_reason or "unknown"
+        lines = [
+            f"spider {self.spider} (source {self.source_id}): {finish} in {self.elapsed_s:.1f}s",
+            f"  requests {self.requests}, responses {self.responses}, "
+            f"pages read {self.pages}, reviews found {self.reviews}",
+            f"  items {self.items} (by brand: {counts(self.brands)}), scored {self.scored} ({counts(self.experience)})",
+            f"  indexed {self.indexed}, index failures: {counts(self.index_failed)}",
+            f"  skipped: {counts(self.skipped)}",
+            f"  dropped: {counts(self.dropped)}",
+            f"  errors: {counts(self.errors)}",
+        ]
+        if self.warnings:
+            lines.append(f"  warnings: {counts(self.warnings)}")
+        return "\n".join(lines)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def select_brands(source: Source, brands: Sequence[Brand]) -> list[Brand]:
+    """The brands a source listens for: those it names, or every brand when it names none."""
+    if not source.brands:
+        return list(brands)
+    known = {brand.id: brand for brand in brands}
+    missing = [brand_id for brand_id in source.brands if brand_id not in known]
+    if missing:
+        raise CrawlerError(f"source {source.id} names unknown brands: {', '.join(missing)}")
+    return [known[brand_id] for brand_id in source.brands]
+
+
+def crawl_settings(
+    source: Source,
+    brands: Sequence[Brand],
+    classifier: Any,
+    writer: Any,
+    extra_settings: Mapping[str, Any] | None = None,
+) -> Settings:
+    """crawler/settings.py, then the objects for the pipelines, then `extra_settings` over everything."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("TWISTED_REACTOR", reactor_setting(), priority="project")
+    if all(_is_loopback(url) for url in source.start_urls):
+        # Politeness protects other people's servers; a site on this machine (the demo, tests) has none to protect.
+        settings.set("DOWNLOAD_DELAY", 0, priority="project")
+        settings.set("AUTOTHROTTLE_ENABLED", False, priority="project")
+    settings.set("KAIKU_BRANDS", Shared(list(brands)), priority="project")
+    settings.set("KAIKU_CLASSIFIER", Shared(classifier) if classifier is not None else None, priority="project")
+    settings.set("KAIKU_WRITER", Shared(writer) if writer is not None else None, priority="project")
+    if extra_settings:
+        settings.update(dict(extra_settings), priority="cmdline")
+    return settings
+
+
+def run_crawl(
+    source: Source,
+    brands: list[Brand],
+    classifier: Any,
+    writer: Any,
+    extra_settings: Mapping[str, Any] | None = None,
+) -> CrawlSummary:
+    """Crawl `source`, keep mentions of `brands` (narrowed to `source.brands` when it names any), score them
+    with `classifier` and write them with `writer`; block until done and return what happened.
+
+    `extra_settings` are Scrapy settings applied last (e.g. {"LOG_LEVEL": "DEBUG"}, {"DOWNLOAD_DELAY": 0}).
+    Raises CrawlerError when the crawl cannot start; failures during the crawl are counted in the summary.
+    """
+    spider_class = SPIDERS.get(source.spider)
+    if spider_class is None:
+        raise CrawlerError(f"source {source.id}: unknown spider {source.spider!r}")
+    selected = select_brands(source, brands)
+    ensure_reactor()  # before crawl_settings: the settings must name the reactor that actually runs
+    settings = crawl_settings(source, selected, classifier, writer, extra_settings)
+    started: list[Crawler] = []
+
+    def start() -> Any:
+        runner = CrawlerRunner(settings)
+        crawler = runner.create_crawler(spider_class)
+        started.append(crawler)
+        deferred = runner.crawl(
+            crawler,
+            start_urls=list(source.start_urls),
+            allowed_domains=list(source.allowed_domains),
+            max_pages=source.max_pages,
+            source_id=source.id,
+        )
+        return deferred.addCallback(lambda _: crawler)
+
+    def stop() -> None:
+        from scrapy.utils.defer import deferred_from_coro
+
+        for crawler in started:
+            deferred_from_coro(crawler.stop_async())
+
+    try:
+        crawler = call_in_reactor(start, on_interrupt=stop)
+    except CrawlerError:
+        raise
+    except Exception as exc:
+        raise CrawlerError(f"crawl of source {source.id} failed: {type(exc).__name__}: {exc}") from exc
+    return CrawlSummary.from_stats(source.id, spider_class.name, crawler.stats.get_stats())

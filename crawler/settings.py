@@ -1,0 +1,51 @@
+"""Scrapy settings for Kaiku's crawler: polite by default.
+
+Also usable as a Scrapy settings module (`SCRAPY_SETTINGS_MODULE=crawler.settings scrapy list`), but
+Kaiku runs its crawls through `crawler.runner.run_crawl`, which adds the brands, classifier and writer.
+"""
+
+from kaiku import __version__
+
+BOT_NAME = "kaiku"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Say who we are; site owners can find and block us by this name.
+USER_AGENT = f"Kaiku/{__version__} (earned-media monitoring; obeys robots.txt)"
+ROBOTSTXT_OBEY = True
+
+# One or two requests at a time per site, at least a second apart, slower when the site slows down.
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+COOKIES_ENABLED = False
+# Scrapy's telnet console and remote-control HTTP server let anyone with the port (and token) run code in the
+# crawling process; Kaiku never uses them, so they stay closed.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+LOG_LEVEL = "INFO"
+DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # items of other brands are dropped all the time; not a warning
+FEED_EXPORT_ENCODING = "utf-8"
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.BrandMatchPipeline": 100,
+    "crawler.pipelines.LanguagePipeline": 200,
+    "crawler.pipelines.DuplicatePipeline": 300,
+    "crawler.pipelines.ScoreAndIndexPipeline": 400,
+}
+
+# Kaiku's own settings (objects are put in by the runner).
+KAIKU_BRANDS = None  # list[kaiku.config.Brand]
+KAIKU_CLASSIFIER = None  # sentiment.SentimentClassifier
+KAIKU_WRITER = None  # anything with write(list[Mention]) -> BulkReport
+KAIKU_BATCH_SIZE = 32
+KAIKU_DETECT_LANGUAGE = True
+KAIKU_LANG_HIGH_ACCURACY = True

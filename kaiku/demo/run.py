@@ -1,0 +1,81 @@
+"""`kaiku demo`: local engine, bundled demo site, crawl -> score -> index, then the API."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from kaiku.config import load_config
+from kaiku.settings import Settings, get_settings
+
+DEMO_SOURCE = "demo-reviews"
+
+
+def _start_engine(settings: Settings) -> None:
+    if settings.elasticsearch_url:
+        return
+    from kaiku.engine import LocalEngine
+
+    engine = LocalEngine(data_dir=settings.engine_data_dir, port=settings.engine_port, host=settings.engine_host)
+    engine.start()
+    print(f"engine: local noida-db at {engine.url} (data in {engine.data_dir})")
+
+
+def _experience_counts(client, alias: str) -> Counter[str]:
+    response = client.search(index=alias, size=0, aggs={"experience": {"terms": {"field": "experience"}}})
+    return Counter({b["key"]: b["doc_count"] for b in response["aggregations"]["experience"]["buckets"]})
+
+
+def run_demo(serve_api: bool = True) -> None:
+    from crawler.runner import run_crawl
+    from indexer.admin import ensure_index
+    from indexer.client import engine_info, make_client
+    from indexer.writer import BulkWriter
+    from kaiku.demo.server import serve_site
+    from sentiment.loader import load_classifier
+
+    settings = get_settings()
+    config = load_config(settings.config_dir)
+    _start_engine(settings)
+    client = make_client(settings.engine_url, settings.elasticsearch_api_key)
+    engine_info(client)
+    ensure_index(client, settings.index_alias)
+
+    print(f"model: loading {settings.sentiment_model!r} (the first run converts the offline model once)")
+    classifier = load_classifier(
+        settings.sentiment_model,
+        cache_dir=settings.resolved_model_cache_dir,
+        device=settings.device,
+        labels=settings.sentiment_labels,
+        batch_size=settings.batch_size,
+    )
+    site = serve_site(port=settings.demo_site_port)
+    try:
+        source = config.source(DEMO_SOURCE).model_copy(update={"start_urls": [site.url + "/"]})
+        print(f"crawl: demo site at {site.url}")
+        summary = run_crawl(source, config.brands, classifier, BulkWriter(client, settings.index_alias))
+        print(summary.format())
+    finally:
+        site.stop()
+    client.indices.refresh(index=settings.index_alias)
+    counts = _experience_counts(client, settings.index_alias)
+    total = sum(counts.values())
+    shares = ", ".join(f"{name} {counts[name]} ({counts[name] / total:.0%})" for name in ("anger", "comfort", "delight"))
+    print(f"index: {total} mentions behind alias {settings.index_alias}: {shares}" if total else "index: empty")
+
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    print("\nTry:")
+    for example in (
+        "/v1/mentions?brand=revontuli&experience=anger",
+        "/v1/mentions?brand=tunturi&experience=delight",
+        "/v1/mentions?q=aamiainen&lang=fi",
+        "/v1/mentions?experience=comfort&limit=5",
+        "/healthz",
+    ):
+        print(f"  curl '{base}{example}'")
+    print(f"  OpenAPI: {base}/docs\n")
+    if serve_api:
+        import uvicorn
+
+        from api.app import create_app
+
+        uvicorn.run(create_app(settings, classifier=classifier), host=settings.api_host, port=settings.api_port)

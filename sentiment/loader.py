@@ -1,0 +1,38 @@
+"""One entry point from a model spec (settings, CLI flag) to a loaded `SentimentClassifier`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sentiment.base import SentimentClassifier, SentimentError
+
+DEFAULT_SPEC = "default"
+
+
+def load_classifier(
+    spec: str,
+    *,
+    cache_dir: Path,
+    device: str = "cpu",
+    labels: str | None = None,
+    batch_size: int = 32,
+) -> SentimentClassifier:
+    """`"default"`: the offline e5 + head model (converted into `cache_dir` on first use);
+    anything else: a transformers hub id or local folder, `labels` overriding its label mapping.
+
+    Loading is slow (seconds): load once per process and keep the classifier.
+    """
+    spec = (spec or "").strip()
+    if not spec:
+        raise SentimentError("no sentiment model given (use 'default', a hub id or a folder)")
+    if batch_size < 1:
+        raise SentimentError(f"batch size must be at least 1, got {batch_size}")
+    if spec == DEFAULT_SPEC:
+        if labels:
+            raise SentimentError("a label mapping applies to transformers models only; the default model's is fixed")
+        from sentiment.e5_classifier import E5HeadClassifier
+
+        return E5HeadClassifier(cache_dir, device=device, batch_size=batch_size)
+    from sentiment.transformers_classifier import TransformersClassifier
+
+    return TransformersClassifier(spec, device=device, labels=labels, batch_size=batch_size)

@@ -1,0 +1,193 @@
+"""Whole crawls through Scrapy against sites served on loopback, with a fake classifier and writer.
+
+`run_crawl` runs several times in this one test process: that it can is part of what is tested.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.runner import CrawlSummary, run_crawl
+from indexer.errors import EngineUnavailable
+from kaiku.config import KaikuConfig, Source
+from kaiku.demo.server import DemoSite, serve_site
+from tests.crawler.conftest import CollectingWriter, KeywordClassifier
+
+pytestmark = pytest.mark.integration
+
+DEMO_PAGES = {
+    "index.html",
+    "tietoa.html",
+    "lukijoiden-kokemuksia.html",
+    "merituuli-spa.html",
+    "revontuli-levi.html",
+    "revontuli-levi-2.html",
+    "revontuli-helsinki.html",
+    "revontuli-helsinki-2.html",
+    "tunturi-yllas.html",
+    "tunturi-yllas-2.html",
+    "tunturi-inn-rovaniemi.html",
+}
+
+
+def demo_source(config: KaikuConfig, site: DemoSite, **changes) -> Source:
+    return config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"], **changes})
+
+
+@pytest.fixture(scope="module")
+def demo_crawl(
+    demo_site: DemoSite, kaiku_config: KaikuConfig
+) -> tuple[CrawlSummary, KeywordClassifier, CollectingWriter]:
+    classifier, writer = KeywordClassifier(), CollectingWriter()
+    summary = run_crawl(
+        demo_source(kaiku_config, demo_site),
+        kaiku_config.brands,
+        classifier,
+        writer,
+        extra_settings={"KAIKU_BATCH_SIZE": 8},
+    )
+    return summary, classifier, writer
+
+
+def test_every_page_is_requested_once_including_rel_next_pages(demo_crawl) -> None:
+    summary, _, writer = demo_crawl
+    assert summary.finish_reason == "finished"
+    assert summary.stats["kaiku/pages/parsed"] == len(DEMO_PAGES) == summary.pages
+    # robots.txt + 11 pages + the plain-text price list; nothing twice.
+    assert summary.requests == summary.responses == len(DEMO_PAGES) + 2
+    pages = {m.url.split("/")[-1].split("#")[0] for m in writer.mentions}
+    assert {"revontuli-levi-2.html", "revontuli-helsinki-2.html", "tunturi-yllas-2.html"} <= pages  # only via rel=next
+
+
+def test_skips_and_drops_are_counted_by_reason(demo_crawl) -> None:
+    summary, _, _ = demo_crawl
+    stats = summary.stats
+    assert stats["kaiku/skipped/malformed_jsonld"] == 1
+    assert stats["kaiku/skipped/non_html"] == 1  # hinnasto.txt
+    assert stats["kaiku/skipped/no_reviews"] == 2  # the index and the about page
+    assert stats["kaiku/skipped/no_text"] == 1  # a rating without words
+    assert stats["kaiku/dropped/no_brand"] == 2  # Merituuli Spa
+    assert stats["kaiku/dropped/excluded"] == 1  # "revontulet näkyivät" on the spa page
+    assert stats["kaiku/reviews"] == 32
+    assert summary.dropped == {"excluded": 1, "no_brand": 2}
+    assert summary.errors == {} and summary.index_failed == {}
+    assert summary.ok
+
+
+def test_matching_mentions_are_scored_and_written_once(demo_crawl) -> None:
+    summary, classifier, writer = demo_crawl
+    mentions = writer.mentions
+    assert summary.items == summary.indexed == summary.scored == len(mentions) == 29
+    assert len({m.id for m in mentions}) == 29
+    assert all(len(batch) <= 8 for batch in classifier.batches)
+    assert summary.brands == {"revontuli": 15, "tunturi": 14}
+    assert not any("merituuli" in m.url for m in mentions)
+    # The malformed page's valid microdata review still made it.
+    assert any(m.url.split("#")[0].endswith("/lukijoiden-kokemuksia.html") for m in mentions)
+    assert all(m.model is not None and m.model.id == "test-keywords" for m in mentions)
+
+
+def test_the_tails_and_the_comfort_zone(demo_crawl) -> None:
+    _, _, writer = demo_crawl
+    by_author = {m.author: m for m in writer.mentions}
+    furious = by_author["Mikko Heikkinen"]
+    assert (furious.lang, furious.rating, furious.experience, furious.brand) == ("fi", 1.0, "anger", "revontuli")
+    delighted = by_author["Emily & James Carter"]
+    assert (delighted.lang, delighted.rating, delighted.rating_max, delighted.experience) == (
+        "en",
+        10.0,
+        10.0,
+        "delight",
+    )
+    assert delighted.brand == "tunturi"
+    comfort = [m for m in writer.mentions if m.rating is not None and m.rating_max == 5 and 3 <= m.rating <= 4]
+    assert len(comfort) >= 8 and all(m.experience == "comfort" for m in comfort)
+
+
+def test_languages_declared_wrong_are_corrected(demo_crawl) -> None:
+    summary, _, writer = demo_crawl
+    by_author = {m.author: m for m in writer.mentions}
+    assert by_author["Päivi"].lang == "fi"  # Finnish review on an English page
+    assert by_author["Aino L."].lang == "fi"
+    assert by_author["Annika S."].lang == "sv"  # from the review's own inLanguage
+    assert by_author["Sarah O'Connor"].lang == "en"
+    assert summary.stats["kaiku/lang/overridden"] == 2
+
+
+def test_a_second_crawl_in_the_same_process_respects_max_pages(demo_site: DemoSite, kaiku_config: KaikuConfig) -> None:
+    writer = CollectingWriter()
+    summary = run_crawl(
+        demo_source(kaiku_config, demo_site, max_pages=3), kaiku_config.brands, KeywordClassifier(), writer
+    )
+    assert summary.pages == 3
+    assert summary.stats["kaiku/skipped/max_pages"] >= 1
+    assert summary.indexed == len(writer.mentions)
+
+
+def test_a_source_can_narrow_the_brands(demo_site: DemoSite, kaiku_config: KaikuConfig) -> None:
+    writer = CollectingWriter()
+    summary = run_crawl(
+        demo_source(kaiku_config, demo_site, brands=["tunturi"]), kaiku_config.brands, KeywordClassifier(), writer
+    )
+    assert {m.brand for m in writer.mentions} == {"tunturi"}
+    assert summary.dropped["no_brand"] > 2
+
+
+def test_an_unreachable_engine_fails_the_summary_not_the_crawl(demo_site: DemoSite, kaiku_config: KaikuConfig) -> None:
+    writer = CollectingWriter(error=EngineUnavailable("engine at http://127.0.0.1:9 is not reachable"))
+    summary = run_crawl(demo_source(kaiku_config, demo_site), kaiku_config.brands, KeywordClassifier(), writer)
+    assert summary.finish_reason == "finished"
+    assert summary.index_failed == {"EngineUnavailable": 29}
+    assert not summary.ok
+    assert "index failures: EngineUnavailable 29" in summary.format()
+
+
+@pytest.fixture
+def rough_site(tmp_path: Path) -> Iterator[DemoSite]:
+    """A site with a dead link, a robots.txt refusal and a page whose markup is not a review at all."""
+    (tmp_path / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n", encoding="utf-8")
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "secret.html").write_text("<html><body>no</body></html>", encoding="utf-8")
+    (tmp_path / "index.html").write_text(
+        '<html lang="en"><body><a href="/missing.html">gone</a> <a href="/private/secret.html">private</a>'
+        ' <a href="/review.html">review</a> <a href="https://elsewhere.example/">offsite</a></body></html>',
+        encoding="utf-8",
+    )
+    (tmp_path / "review.html").write_text(
+        '<html lang="en"><body><div itemscope itemtype="https://schema.org/Review">'
+        '<span itemprop="itemReviewed">Tunturi Inn Rovaniemi</span>'
+        '<p itemprop="reviewBody">Fine for a night.</p></div>'
+        '<script type="application/ld+json">{"@type": "Review", "reviewBody": </script></body></html>',
+        encoding="utf-8",
+    )
+    site = serve_site(port=0, directory=tmp_path)
+    yield site
+    site.stop()
+
+
+def test_bad_links_are_counted_and_the_crawl_goes_on(rough_site: DemoSite, kaiku_config: KaikuConfig) -> None:
+    source = Source(id="rough", spider="reviews", start_urls=[rough_site.url + "/"])
+    writer = CollectingWriter()
+    summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings={"RETRY_TIMES": 0})
+    assert summary.errors == {"http_404": 1}
+    assert summary.stats["robotstxt/forbidden"] == 1
+    assert summary.skipped["ignored_request"] == 1
+    assert summary.skipped["malformed_jsonld"] == 1
+    assert [m.text for m in writer.mentions] == ["Fine for a night."]
+    assert summary.ok  # one dead link does not fail a crawl that read pages
+
+
+def test_a_site_that_is_down_is_not_ok(kaiku_config: KaikuConfig) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    source = Source(id="down", spider="reviews", start_urls=[f"http://127.0.0.1:{port}/"])
+    summary = run_crawl(
+        source, kaiku_config.brands, KeywordClassifier(), CollectingWriter(), extra_settings={"RETRY_TIMES": 0}
+    )
+    assert summary.pages == 0
+    assert summary.errors and not summary.ok

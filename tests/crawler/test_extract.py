@@ -1,0 +1,246 @@
+"""schema.org review extraction from JSON-LD and microdata, on small pages written for each rule."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from crawler.extract import extract_reviews
+
+pytestmark = pytest.mark.unit
+
+URL = "https://reviews.example/hotel/levi?page=1"
+
+
+def page(head: str = "", body: str = "", lang: str | None = "fi") -> str:
+    lang_attr = f' lang="{lang}"' if lang else ""
+    return f"<!DOCTYPE html><html{lang_attr}><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+
+
+def ld(data: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
+
+
+REVIEW = {
+    "@type": "Review",
+    "author": {"@type": "Person", "name": "Mikko"},
+    "datePublished": "2026-11-14",
+    "name": "Kamala kokemus",
+    "reviewBody": "Kamala kokemus, en suosittele kenellekään.",
+    "reviewRating": {"@type": "Rating", "ratingValue": 1, "bestRating": 5},
+}
+
+
+def test_jsonld_review_with_every_field() -> None:
+    data = {"@context": "https://schema.org", **REVIEW, "itemReviewed": {"@type": "Hotel", "name": "Hotelli Revontuli"}}
+    result = extract_reviews(page(ld(data)), URL)
+    assert result.problems == []
+    [review] = result.reviews
+    assert review.author == "Mikko"
+    assert review.published_at == datetime(2026, 11, 14, tzinfo=UTC)
+    assert review.title == "Kamala kokemus"
+    assert review.text == "Kamala kokemus, en suosittele kenellekään."
+    assert (review.rating, review.rating_max) == (1, 5)
+    assert review.lang == "fi"
+    assert review.item_reviewed == "Hotelli Revontuli"
+    assert review.url.startswith("https://reviews.example/hotel/levi?page=1#review-")
+    assert review.markup == "json-ld"
+
+
+def test_reviews_nested_in_a_hotel_take_its_name() -> None:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Hotel",
+        "name": "Tunturi Inn Rovaniemi",
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": 4.1, "reviewCount": 88},
+        "review": [REVIEW, {**REVIEW, "reviewBody": "Ihan ok.", "author": "Satu"}],
+    }
+    result = extract_reviews(page(ld(data)), URL)
+    assert [r.item_reviewed for r in result.reviews] == ["Tunturi Inn Rovaniemi"] * 2
+    assert [r.author for r in result.reviews] == ["Mikko", "Satu"]
+
+
+def test_graph_with_id_references() -> None:
+    data = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {
+                "@type": "Hotel",
+                "@id": "#hotel",
+                "name": "Hotelli Revontuli Levi",
+                "review": [{"@id": "#r1"}, {"@id": "#r2"}],
+            },
+            {**REVIEW, "@id": "#r1", "author": {"@id": "#p1"}},
+            {**REVIEW, "@id": "#r2", "itemReviewed": {"@id": "#hotel"}, "reviewBody": "Toinen arvio."},
+            {"@type": "Person", "@id": "#p1", "name": "Anu"},
+        ],
+    }
+    result = extract_reviews(page(ld(data)), URL)
+    assert [(r.author, r.item_reviewed) for r in result.reviews] == [
+        ("Anu", "Hotelli Revontuli Levi"),
+        ("Mikko", "Hotelli Revontuli Levi"),
+    ]
+    # A fragment @id only names the node inside the page; it is not used as the review's address.
+    assert all("#review-" in r.url for r in result.reviews)
+
+
+def test_top_level_array_and_full_iri_types() -> None:
+    data = [
+        {"@context": "http://schema.org", "@type": "BreadcrumbList", "itemListElement": []},
+        {**REVIEW, "@type": "http://schema.org/Review", "itemReviewed": "Revontuli Hotel Helsinki"},
+        {**REVIEW, "@type": ["CriticReview"], "reviewBody": "Critic says fine."},
+    ]
+    result = extract_reviews(page(ld(data)), URL)
+    assert [r.text for r in result.reviews] == ["Kamala kokemus, en suosittele kenellekään.", "Critic says fine."]
+    assert result.reviews[0].item_reviewed == "Revontuli Hotel Helsinki"
+
+
+def test_description_is_the_text_when_there_is_no_review_body() -> None:
+    data = {**REVIEW, "reviewBody": None, "description": "Helt okej hotell.", "inLanguage": "sv-FI"}
+    [review] = extract_reviews(page(ld(data)), URL).reviews
+    assert review.text == "Helt okej hotell."
+    assert review.lang == "sv"  # the review's inLanguage wins over <html lang>
+
+
+def test_html_in_the_body_is_stripped_and_whitespace_normalised() -> None:
+    data = {**REVIEW, "reviewBody": "<p>Great   stay.</p><p>Room&nbsp;ok &amp; quiet.<br>Would return.</p>\n\n"}
+    [review] = extract_reviews(page(ld(data)), URL).reviews
+    assert review.text == "Great stay. Room ok & quiet. Would return."
+
+
+def test_missing_rating_keeps_the_review() -> None:
+    data = {key: value for key, value in REVIEW.items() if key != "reviewRating"}
+    result = extract_reviews(page(ld(data)), URL)
+    [review] = result.reviews
+    assert (review.rating, review.rating_max) == (None, None)
+    assert result.problems == []
+
+
+def test_best_rating_ten_and_a_zero_based_scale() -> None:
+    ten = {**REVIEW, "reviewRating": {"ratingValue": "8", "bestRating": "10"}}
+    zero_based = {
+        **REVIEW,
+        "reviewBody": "Toinen.",
+        "reviewRating": {"ratingValue": 0, "bestRating": 10, "worstRating": 0},
+    }
+    reviews = extract_reviews(page(ld([ten, zero_based])), URL).reviews
+    assert [(r.rating, r.rating_max) for r in reviews] == [(8, 10), (1, 10)]
+
+
+def test_unreadable_rating_and_date_are_warnings_not_skips() -> None:
+    data = {**REVIEW, "datePublished": "eilen", "reviewRating": {"ratingValue": "paljon"}}
+    result = extract_reviews(page(ld(data)), URL)
+    [review] = result.reviews
+    assert review.published_at is None and review.rating is None
+    assert sorted(p.code for p in result.problems) == ["bad_date", "bad_rating"]
+
+
+def test_malformed_jsonld_is_skipped_and_reported() -> None:
+    broken = '<script type="application/ld+json">{"@type": "Review", "reviewBody": "kesken",</script>'
+    result = extract_reviews(page(broken + ld(REVIEW)), URL)
+    assert len(result.reviews) == 1  # the good block on the same page still counts
+    assert result.count("malformed_jsonld") == 1
+    assert "JSON-LD block 1" in str(result.problems[0])
+
+
+def test_raw_newlines_inside_strings_are_accepted() -> None:
+    raw = '<script type="application/ld+json">{"@type":"Review","reviewBody":"line one\nline two"}</script>'
+    [review] = extract_reviews(page(raw), URL).reviews
+    assert review.text == "line one line two"
+
+
+def test_review_without_text_is_skipped_with_a_reason() -> None:
+    data = {"@type": "Review", "author": "Vieras", "reviewRating": {"ratingValue": 4}}
+    result = extract_reviews(page(ld(data)), URL)
+    assert result.reviews == []
+    assert [p.code for p in result.problems] == ["no_text"]
+
+
+MICRODATA = """
+<div itemscope itemtype="https://schema.org/Hotel">
+  <h1 itemprop="name">Hotelli Tunturi Ylläs</h1>
+  <div itemprop="review" itemscope itemtype="https://schema.org/Review">
+    <strong itemprop="headline">Paras hotelli</strong>
+    <span itemprop="author" itemscope itemtype="https://schema.org/Person">
+      <span itemprop="name">Hanna</span></span>
+    <time itemprop="datePublished" datetime="2026-11-11T10:00:00+02:00">11.11.</time>
+    <div itemprop="reviewRating" itemscope itemtype="https://schema.org/Rating">
+      <meta itemprop="worstRating" content="1">
+      <span itemprop="ratingValue">5</span>/<span itemprop="bestRating">5</span>
+    </div>
+    <p itemprop="reviewBody">Upea <b>aamiainen</b>.<br>Tulemme uudestaan!</p>
+  </div>
+  <div itemprop="review" itemscope itemtype="http://schema.org/Review">
+    <span itemprop="author">Juha</span><meta itemprop="datePublished" content="2026-10-30">
+    <span itemprop="reviewRating" itemscope itemtype="http://schema.org/Rating">
+      <span itemprop="ratingValue" content="4,5">★★★★½</span></span>
+    <div itemprop="description">Rauhallinen paikka.</div>
+  </div>
+</div>
+"""
+
+
+def test_microdata_reviews_nested_in_an_item() -> None:
+    result = extract_reviews(page(body=MICRODATA), URL)
+    assert result.problems == []
+    first, second = result.reviews
+    assert (first.author, first.title, first.text) == ("Hanna", "Paras hotelli", "Upea aamiainen. Tulemme uudestaan!")
+    assert first.published_at == datetime(2026, 11, 11, 8, 0, tzinfo=UTC)
+    assert (first.rating, first.rating_max) == (5, 5)
+    assert first.item_reviewed == "Hotelli Tunturi Ylläs"
+    assert first.markup == "microdata"
+    # `content` wins over the visible stars; bestRating defaults to 5; description is the text.
+    assert (second.author, second.rating, second.rating_max, second.text) == ("Juha", 4.5, 5, "Rauhallinen paikka.")
+
+
+def test_microdata_item_reviewed_inside_the_review() -> None:
+    body = """<article itemscope itemtype="http://schema.org/Review">
+      <div itemprop="itemReviewed" itemscope itemtype="http://schema.org/Hotel">
+        <meta itemprop="name" content="Revontuli Hotel Helsinki"></div>
+      <p itemprop="reviewBody">Solid choice.</p></article>"""
+    [review] = extract_reviews(page(body=body, lang="en-GB"), URL).reviews
+    assert (review.item_reviewed, review.lang) == ("Revontuli Hotel Helsinki", "en")
+
+
+def test_the_same_review_in_both_formats_is_kept_once() -> None:
+    data = {
+        "@type": "Review",
+        "author": "Juha",
+        "reviewBody": "Rauhallinen paikka.",
+        "reviewRating": {"ratingValue": 4},
+    }
+    body = """<div itemscope itemtype="https://schema.org/Review"><span itemprop="author">Juha</span>
+      <p itemprop="reviewBody">Rauhallinen paikka.</p></div>"""
+    result = extract_reviews(page(ld(data), body), URL)
+    assert [r.markup for r in result.reviews] == ["json-ld"]
+
+
+def test_review_url_and_identity() -> None:
+    own = {**REVIEW, "url": "/reviews/123", "reviewBody": "Oma osoite."}
+    reviews = extract_reviews(page(ld([own, REVIEW])), URL).reviews
+    assert reviews[0].url == reviews[0].key == "https://reviews.example/reviews/123"
+    # Without its own URL, a review's identity does not depend on which page of the listing it is on.
+    moved = extract_reviews(page(ld(REVIEW)), "https://reviews.example/hotel/levi?page=2").reviews[0]
+    assert moved.key == reviews[1].key
+    assert moved.url != reviews[1].url
+
+
+def test_bytes_are_decoded_by_their_meta_charset() -> None:
+    html = page(ld({**REVIEW, "reviewBody": "Hyvä lahja, kiitos."})).replace(
+        "charset='utf-8'", "charset='windows-1252'"
+    )
+    [review] = extract_reviews(html.encode("cp1252"), URL).reviews
+    assert review.text == "Hyvä lahja, kiitos."
+
+
+@pytest.mark.parametrize("html", ["", "   ", b"", "<html><body><p>Ei arvioita.</p></body></html>", "not html at all"])
+def test_pages_without_reviews_never_raise(html: str | bytes) -> None:
+    result = extract_reviews(html, URL)
+    assert result.reviews == []
+
+
+def test_page_language_falls_back_to_content_language_meta() -> None:
+    html = page(ld(REVIEW), lang=None).replace("<head>", '<head><meta http-equiv="Content-Language" content="de-DE">')
+    assert extract_reviews(html, URL).reviews[0].lang == "de"

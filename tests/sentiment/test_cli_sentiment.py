@@ -1,0 +1,95 @@
+"""`kaiku sentiment score` as a user runs it: JSON lines out, clear errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kaiku.cli import app
+from kaiku.settings import get_settings
+
+INPUT = "Kamala kokemus, en suosittele kenellekään.\n\n   \nBest hotel ever, the staff were wonderful!\n"
+
+
+@pytest.fixture
+def score(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator:
+    monkeypatch.setenv("KAIKU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KAIKU_SENTIMENT_MODEL", raising=False)
+    monkeypatch.delenv("KAIKU_SENTIMENT_LABELS", raising=False)
+
+    def invoke(*args: str, stdin: str = INPUT, **env: str):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        return CliRunner().invoke(app, ["sentiment", "score", *args], input=stdin.encode("utf-8"))
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def records(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+@pytest.mark.unit
+def test_scores_each_nonblank_line_as_json(score, tiny_checkpoints: dict[str, Path]) -> None:
+    result = score("--model", str(tiny_checkpoints["three"]))
+    assert result.exit_code == 0, result.output
+    rows = records(result.stdout)
+    assert [row["text"] for row in rows] == [
+        "Kamala kokemus, en suosittele kenellekään.",
+        "Best hotel ever, the staff were wonderful!",
+    ]
+    assert "kenellekään" in result.stdout  # ensure_ascii=False: Finnish stays readable
+    for row in rows:
+        assert set(row) == {"text", "label", "polarity", "experience", "reason"}
+        assert set(row["polarity"]) == {"negative", "neutral", "positive"}
+        assert row["label"] in row["polarity"]
+        assert row["experience"] in {"anger", "comfort", "delight"}
+        assert row["reason"]
+
+
+@pytest.mark.unit
+def test_model_and_labels_come_from_settings(score, tiny_checkpoints: dict[str, Path]) -> None:
+    folder = str(tiny_checkpoints["emotions"])
+    mapping = "anger=negative,joy=positive,optimism=positive,sadness=negative"
+    result = score(KAIKU_SENTIMENT_MODEL=folder, KAIKU_SENTIMENT_LABELS=mapping)
+    assert result.exit_code == 0, result.output
+    assert len(records(result.stdout)) == 2
+
+
+@pytest.mark.unit
+def test_unmappable_labels_are_a_message_and_exit_2(score, tiny_checkpoints: dict[str, Path]) -> None:
+    result = score("--model", str(tiny_checkpoints["emotions"]))
+    assert result.exit_code == 2
+    assert "error:" in result.output and "'optimism'" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.unit
+def test_unloadable_model_is_a_message_and_exit_2(score, tmp_path: Path) -> None:
+    result = score("--model", str(tmp_path / "missing-model"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+@pytest.mark.unit
+def test_empty_input_writes_nothing(score, tiny_checkpoints: dict[str, Path]) -> None:
+    result = score("--model", str(tiny_checkpoints["two"]), stdin="\n \n")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_default_model_end_to_end(score, converted_cache: Path) -> None:
+    stdin = "Huono palvelu ja likainen huone, ei koskaan enää.\nBest hotel ever, the staff were wonderful!\n"
+    result = score(stdin=stdin, KAIKU_MODEL_CACHE_DIR=str(converted_cache))
+    assert result.exit_code == 0, result.output
+    negative, positive = records(result.stdout)
+    assert negative["label"] == "negative"
+    assert positive["label"] == "positive"
+    assert positive["experience"] == "delight"

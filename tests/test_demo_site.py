@@ -1,0 +1,103 @@
+"""The bundled demo site has what the demo and the crawler tests rely on, and its server serves it."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from pathlib import Path
+from urllib.robotparser import RobotFileParser
+
+import pytest
+
+from crawler.brands import BrandMatcher
+from crawler.extract import ReviewRecord, extract_reviews
+from kaiku.config import load_config
+from kaiku.demo.server import SITE_DIR, serve_site
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+BASE = "http://demo.test"
+
+
+def _reviews_by_page() -> dict[str, tuple[list[ReviewRecord], list[str]]]:
+    pages = {}
+    for path in sorted(SITE_DIR.glob("*.html")):
+        result = extract_reviews(path.read_bytes(), f"{BASE}/{path.name}")
+        pages[path.name] = (result.reviews, [problem.code for problem in result.problems])
+    return pages
+
+
+PAGES = _reviews_by_page()
+REVIEWS = [review for reviews, _ in PAGES.values() for review in reviews]
+
+
+def stars(review: ReviewRecord) -> float | None:
+    """Rating on a 5-point scale, whatever the page's scale."""
+    if review.rating is None or review.rating_max is None:
+        return None
+    return 1 + (review.rating - 1) * 4 / (review.rating_max - 1)
+
+
+@pytest.mark.unit
+def test_size_and_languages() -> None:
+    assert 8 <= len(PAGES) <= 12
+    assert 25 <= len(REVIEWS) <= 40
+    langs = {re.search(r'<html lang="(\w+)"', (SITE_DIR / name).read_text("utf-8")).group(1) for name in PAGES}
+    assert {"fi", "en"} <= langs
+
+
+@pytest.mark.unit
+def test_ratings_spread_over_the_scale_and_dates_over_about_three_months() -> None:
+    assert {round(s) for r in REVIEWS if (s := stars(r)) is not None} == {1, 2, 3, 4, 5}
+    dates = sorted(r.published_at for r in REVIEWS if r.published_at)
+    assert 60 <= (dates[-1] - dates[0]).days <= 100
+
+
+@pytest.mark.unit
+def test_the_two_tails_and_the_comfort_zone_are_there() -> None:
+    furious = [r for r in REVIEWS if r.lang == "fi" and r.rating == 1 and "Kamala kokemus" in r.text]
+    assert furious and "en suosittele kenellekään" in furious[0].text
+    delighted = [r for r in REVIEWS if r.lang == "en" and stars(r) == 5]
+    assert len(delighted) >= 1
+    comfort = [r for r in REVIEWS if (s := stars(r)) is not None and 3 <= s <= 4]
+    assert len(comfort) >= 8
+
+
+@pytest.mark.unit
+def test_both_brands_one_unrelated_brand_and_a_broken_page() -> None:
+    matcher = BrandMatcher(load_config(CONFIGS).brands)
+    brands_by_page = {
+        name: {b for r in reviews for b in matcher.match(f"{r.title}. {r.text}", r.item_reviewed).brands}
+        for name, (reviews, _) in PAGES.items()
+    }
+    assert {"revontuli", "tunturi"} <= set().union(*brands_by_page.values())
+    assert brands_by_page["merituuli-spa.html"] == set()
+    assert "malformed_jsonld" in PAGES["lukijoiden-kokemuksia.html"][1]
+    markups = {r.markup for r in REVIEWS}
+    assert markups == {"json-ld", "microdata"}
+
+
+@pytest.mark.unit
+def test_listings_paginate_with_rel_next() -> None:
+    for first, second in [
+        ("revontuli-levi.html", "revontuli-levi-2.html"),
+        ("revontuli-helsinki.html", "revontuli-helsinki-2.html"),
+        ("tunturi-yllas.html", "tunturi-yllas-2.html"),
+    ]:
+        html = (SITE_DIR / first).read_text("utf-8")
+        assert re.search(rf'rel="next" href="/{re.escape(second)}"', html), first
+        index = (SITE_DIR / "index.html").read_text("utf-8")
+        assert f"/{second}" not in index  # reachable only by following the pagination
+
+
+@pytest.mark.integration
+def test_server_serves_the_site_on_a_free_port_and_robots_allow_everything() -> None:
+    with serve_site(port=0) as site:
+        assert site.url.startswith("http://127.0.0.1:") and site.port > 0
+        with urllib.request.urlopen(site.url + "/") as response:
+            assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert "Pohjoisen Yöt" in response.read().decode("utf-8")
+        robots = RobotFileParser(site.url + "/robots.txt")
+        robots.read()
+        assert robots.can_fetch("Kaiku/0.1.0", site.url + "/revontuli-levi.html")
+    with pytest.raises(OSError):
+        urllib.request.urlopen(site.url + "/", timeout=2)
