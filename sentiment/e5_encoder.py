@@ -33,8 +33,10 @@ class E5Encoder:
             self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
             with quiet_progress_bars():
                 self.model = BertModel.from_pretrained(model_dir, add_pooling_layer=False)
-        except (OSError, ValueError) as exc:
-            raise SentimentError(f"cannot load the converted e5 encoder from {model_dir}: {exc}") from exc
+        except Exception as exc:  # transformers / safetensors raise many types for a damaged folder
+            raise SentimentError(
+                f"cannot load the converted e5 encoder from {model_dir} (delete the folder to convert again): {exc}"
+            ) from exc
         self.model.to(self.device).eval()  # type: ignore[arg-type]  # transformers' wrapped .to() confuses mypy
         self.dim = self.model.config.hidden_size
 

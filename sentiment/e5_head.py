@@ -58,6 +58,7 @@ def save_head(head: torch.nn.Module, metadata: dict[str, Any], directory: Path, 
     state = {key: value.detach().cpu().contiguous() for key, value in head.state_dict().items()}
     # One metadata key only: safetensors writes its metadata map in hash order, and the file should be reproducible.
     save_file(state, str(weights), metadata={"version": str(metadata.get("version", ""))})
+    weights.chmod(0o644)  # save_file creates 0600; the head ships with the package
     (directory / f"{name}.json").write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return weights
 

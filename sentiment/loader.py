@@ -23,6 +23,7 @@ def load_classifier(
     Loading is slow (seconds): load once per process and keep the classifier.
     """
     spec = (spec or "").strip()
+    labels = labels.strip() if labels and labels.strip() else None  # an empty KAIKU_SENTIMENT_LABELS means none
     if not spec:
         raise SentimentError("no sentiment model given (use 'default', a hub id or a folder)")
     if batch_size < 1:
