@@ -29,7 +29,7 @@ def test_empty_and_bad_batch_size() -> None:
 def test_rows_return_in_input_order_with_dynamic_padding() -> None:
     import torch
 
-    from tests.sentiment.conftest import build_tiny_tokenizer
+    from tests.sentiment.tiny_models import build_tiny_tokenizer
 
     tokenizer = build_tiny_tokenizer()
     texts = ["best hotel ever the staff were wonderful", "ok", "kamala kokemus", "x " * 100]
