@@ -30,8 +30,8 @@ class MentionFilters:
     experience: str | None = None
     source: str | None = None
     lang: str | None = None
-    start: datetime | None = None   # inclusive, on published_at
-    end: datetime | None = None     # exclusive
+    start: datetime | None = None  # inclusive, on published_at
+    end: datetime | None = None  # exclusive
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,7 @@ def build_query(filters: MentionFilters) -> dict[str, Any]:
         filter_clauses.append({"range": {"published_at": bounds}})
     if filters.q:
         # simple_query_string never raises on user syntax: malformed input degrades to terms.
-        must.append(
-            {"simple_query_string": {"query": filters.q, "fields": TEXT_FIELDS, "default_operator": "and"}}
-        )
+        must.append({"simple_query_string": {"query": filters.q, "fields": TEXT_FIELDS, "default_operator": "and"}})
     if not must and not filter_clauses:
         return {"match_all": {}}
     return {"bool": {"must": must, "filter": filter_clauses}}

@@ -104,9 +104,7 @@ class LocalEngine:
         deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise EngineError(
-                    f"the engine exited with code {process.returncode}; see {self.log_file}"
-                )
+                raise EngineError(f"the engine exited with code {process.returncode}; see {self.log_file}")
             if self.answers(timeout=0.5):
                 return process.pid
             time.sleep(0.1)

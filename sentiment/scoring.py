@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sentiment.base import Polarity, SentimentClassifier
-from sentiment.experience import ExperienceThresholds, classify_experience
+from sentiment.experience import DEFAULT_THRESHOLDS, ExperienceThresholds, classify_experience
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ def score_batch(
     classifier: SentimentClassifier,
     texts: Sequence[str],
     ratings: Sequence[tuple[float | None, float | None]] | None = None,
-    thresholds: ExperienceThresholds = ExperienceThresholds(),
+    thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
 ) -> list[Scored]:
     """Score texts in one call to the classifier; `ratings` holds (rating, rating_max) per text."""
     if ratings is not None and len(ratings) != len(texts):

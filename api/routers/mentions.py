@@ -30,8 +30,9 @@ class MentionList(BaseModel):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"data": [{"id": "3f2a...", "brand": "revontuli", "experience": "anger"}],
-                          "count": 1, "next": None}]
+            "examples": [
+                {"data": [{"id": "3f2a...", "brand": "revontuli", "experience": "anger"}], "count": 1, "next": None}
+            ]
         }
     }
 
@@ -52,9 +53,7 @@ def list_mentions(
 ) -> MentionList:
     if from_ and to and from_ >= to:
         raise HTTPException(422, "parameter 'from' must be earlier than 'to'")
-    filters = MentionFilters(
-        brand=brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to
-    )
+    filters = MentionFilters(brand=brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
     page = search_mentions(client, alias, filters, size=limit, cursor=cursor)
     return MentionList(data=page.data, count=page.count, next=page.next)
 

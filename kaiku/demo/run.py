@@ -8,6 +8,7 @@ from kaiku.config import load_config
 from kaiku.settings import Settings, get_settings
 
 DEMO_SOURCE = "demo-reviews"
+CLASSES = ("anger", "comfort", "delight")
 
 
 def _start_engine(settings: Settings) -> None:
@@ -59,7 +60,9 @@ def run_demo(serve_api: bool = True) -> None:
     client.indices.refresh(index=settings.index_alias)
     counts = _experience_counts(client, settings.index_alias)
     total = sum(counts.values())
-    shares = ", ".join(f"{name} {counts[name]} ({counts[name] / total:.0%})" for name in ("anger", "comfort", "delight"))
+    shares = ", ".join(
+        f"{name} {counts[name]} ({counts[name] / total:.0%})" for name in ("anger", "comfort", "delight")
+    )
     print(f"index: {total} mentions behind alias {settings.index_alias}: {shares}" if total else "index: empty")
 
     base = f"http://{settings.api_host}:{settings.api_port}"

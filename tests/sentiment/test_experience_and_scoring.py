@@ -47,7 +47,12 @@ def test_the_fake_keeps_the_protocol() -> None:
         (Polarity(0.1, 0.3, 0.6), 5, 5, "delight", "rating 5/5"),
         (Polarity(0.1, 0.3, 0.6), 1, 5, "comfort", "rating 1/5"),  # the text does not back the extreme rating
         (Polarity(0.45, 0.1, 0.45), 3, 5, "comfort", "rating 3/5"),
-        (Polarity(0.85, 0.1, 0.05), 5, 5, "anger", "strongly negative"),
+        # A rating anchors the class; the text only has to lean the same way.
+        (Polarity(0.85, 0.1, 0.05), 5, 5, "comfort", "does not lean positive"),
+        (Polarity(0.02, 0.03, 0.95), 4, 5, "comfort", "middle of the scale"),  # text cannot promote a 4-star review
+        (Polarity(0.55, 0.2, 0.25), 2, 5, "anger", "bottom of the scale"),
+        (Polarity(0.40, 0.1, 0.50), 10, 10, "delight", "rating 10/10"),
+        (Polarity(0.05, 0.1, 0.85), 7, 10, "comfort", "rating 7/10"),
     ],
 )
 def test_experience_rule(polarity, rating, rating_max, experience, reason_part) -> None:
