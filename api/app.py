@@ -16,17 +16,10 @@ from sentiment import SentimentClassifier, SentimentError
 
 
 def _load_model(state: AppState) -> None:
-    from sentiment.loader import load_classifier
+    from kaiku.wiring import configured_classifier
 
-    settings = state.settings
     try:
-        state.classifier = load_classifier(
-            settings.sentiment_model,
-            cache_dir=settings.resolved_model_cache_dir,
-            device=settings.device,
-            labels=settings.sentiment_labels,
-            batch_size=settings.batch_size,
-        )
+        state.classifier = configured_classifier(state.settings)
     except SentimentError as exc:
         # Served as an unhealthy /healthz rather than a crash: searches still work.
         state.model_error = str(exc)

@@ -30,7 +30,8 @@ class Brand(_Strict):
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
     terms: list[str] = Field(default_factory=list, description="Extra query terms (phrases) beside name/aliases")
-    exclude: list[str] = Field(default_factory=list, description="A mention containing any of these is dropped")
+    # A brand named in free text only where one of these phrases also stands is not counted (docs/crawler.md).
+    exclude: list[str] = Field(default_factory=list, description="Phrases that make a text hit a false one")
     competitors: list[str] = Field(default_factory=list, description="Ids of competing brands")
     industry: str | None = None
 

@@ -49,10 +49,8 @@ def crawl(
     """
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
-    from indexer.admin import ensure_index
-    from indexer.client import engine_info, make_client
     from indexer.writer import BulkWriter
-    from sentiment.loader import load_classifier
+    from kaiku.wiring import configured_classifier, ready_index
 
     with user_errors():
         settings = get_settings()
@@ -63,16 +61,8 @@ def crawl(
             known = ", ".join(s.id for s in kaiku_config.sources) or "none"
             fail(f"unknown source {source_id!r} (known: {known})")
         # The engine is checked before the model is loaded: an unreachable engine should fail in a second.
-        client = make_client(settings.engine_url, settings.elasticsearch_api_key)
-        engine_info(client)
-        ensure_index(client, settings.index_alias)
-        classifier = load_classifier(
-            settings.sentiment_model,
-            cache_dir=settings.resolved_model_cache_dir,
-            device=settings.device,
-            labels=settings.sentiment_labels,
-            batch_size=settings.batch_size,
-        )
+        client = ready_index(settings)
+        classifier = configured_classifier(settings)
         _configure_logging(log_level)
         try:
             summary = run_crawl(

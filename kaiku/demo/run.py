@@ -28,27 +28,16 @@ def _experience_counts(client, alias: str) -> Counter[str]:
 
 def run_demo(serve_api: bool = True) -> None:
     from crawler.runner import run_crawl
-    from indexer.admin import ensure_index
-    from indexer.client import engine_info, make_client
     from indexer.writer import BulkWriter
     from kaiku.demo.server import serve_site
-    from sentiment.loader import load_classifier
+    from kaiku.wiring import configured_classifier, ready_index
 
     settings = get_settings()
     config = load_config(settings.config_dir)
     _start_engine(settings)
-    client = make_client(settings.engine_url, settings.elasticsearch_api_key)
-    engine_info(client)
-    ensure_index(client, settings.index_alias)
-
+    client = ready_index(settings)
     print(f"model: loading {settings.sentiment_model!r} (the first run converts the offline model once)")
-    classifier = load_classifier(
-        settings.sentiment_model,
-        cache_dir=settings.resolved_model_cache_dir,
-        device=settings.device,
-        labels=settings.sentiment_labels,
-        batch_size=settings.batch_size,
-    )
+    classifier = configured_classifier(settings)
     site = serve_site(port=settings.demo_site_port)
     try:
         source = config.source(DEMO_SOURCE).model_copy(update={"start_urls": [site.url + "/"]})

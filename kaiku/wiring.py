@@ -1,0 +1,32 @@
+"""Building the long-lived parts from settings, once, for every entry point (crawl, demo, API)."""
+
+from __future__ import annotations
+
+from elasticsearch import Elasticsearch
+
+from kaiku.settings import Settings
+from sentiment import SentimentClassifier
+
+
+def configured_classifier(settings: Settings) -> SentimentClassifier:
+    """The sentiment model the settings name; a SentimentError when it cannot be loaded."""
+    from sentiment.loader import load_classifier
+
+    return load_classifier(
+        settings.sentiment_model,
+        cache_dir=settings.resolved_model_cache_dir,
+        device=settings.device,
+        labels=settings.sentiment_labels,
+        batch_size=settings.batch_size,
+    )
+
+
+def ready_index(settings: Settings) -> Elasticsearch:
+    """A client to the configured engine, checked reachable, with the template and current index in place."""
+    from indexer.admin import ensure_index
+    from indexer.client import engine_info, make_client
+
+    client = make_client(settings.engine_url, settings.elasticsearch_api_key)
+    engine_info(client)
+    ensure_index(client, settings.index_alias)
+    return client
