@@ -1,0 +1,32 @@
+"""`kaiku demo --no-serve` against the session's engine: the README's first command, minus the install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kaiku.cli import app
+from kaiku.engine import LocalEngine, free_port
+from kaiku.settings import get_settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_demo_crawls_scores_indexes_and_prints_requests(
+    engine: LocalEngine, converted_cache: Path, alias: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAIKU_ELASTICSEARCH_URL", engine.url)
+    monkeypatch.setenv("KAIKU_MODEL_CACHE_DIR", str(converted_cache))
+    monkeypatch.setenv("KAIKU_INDEX_ALIAS", alias)
+    monkeypatch.setenv("KAIKU_DEMO_SITE_PORT", str(free_port()))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["demo", "--no-serve"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "indexed 29, index failures: none" in result.output
+    assert f"29 mentions behind alias {alias}" in result.output
+    assert "/v1/mentions?brand=revontuli&experience=anger" in result.output
