@@ -112,6 +112,11 @@ class KaikuConfig(_Strict):
                 return source
         raise KeyError(source_id)
 
+    def sources_named(self, name: str) -> list[Source]:
+        """The source with this id, else every source run by the spider of this name (`kaiku crawl reviews`)."""
+        by_id = [source for source in self.sources if source.id == name]
+        return by_id or [source for source in self.sources if source.spider == name]
+
 
 def _format_errors(path: Path, exc: ValidationError) -> str:
     lines = [f"{path}: invalid configuration"]

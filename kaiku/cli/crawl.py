@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from kaiku.cli._common import fail, user_errors
-from kaiku.config import load_config
+from kaiku.config import SPIDERS, load_config
 from kaiku.settings import get_settings
 
 PARSERS = ("reviews",)
@@ -33,7 +33,7 @@ def _configure_logging(level: LogLevel) -> None:
 
 
 def crawl(
-    source_id: Annotated[str, typer.Argument(help="Id of a source in sources.yaml")],
+    name: Annotated[str, typer.Argument(help="A source id from sources.yaml, or a spider name (all its sources)")],
     config: Annotated[
         Path | None,
         typer.Option("--config", help="Folder holding brands.yaml and sources.yaml [default: KAIKU_CONFIG_DIR]"),
@@ -42,7 +42,7 @@ def crawl(
         LogLevel, typer.Option("--log-level", help="What the crawl logs to stderr")
     ] = LogLevel.WARNING,
 ) -> None:
-    """Crawl a configured source, keep what mentions a brand, score it and index it; print a summary.
+    """Crawl configured sources, keep what mentions a brand, score it and index it; print a summary per source.
 
     Exit status: 0 when everything went through, 1 when the crawl ran but mentions failed to score or
     index or no page could be read, 2 when it could not start (configuration, engine, model).
@@ -55,27 +55,30 @@ def crawl(
     with user_errors():
         settings = get_settings()
         kaiku_config = load_config(config or settings.config_dir)
-        try:
-            source = kaiku_config.source(source_id)
-        except KeyError:
+        sources = kaiku_config.sources_named(name)
+        if not sources:
             known = ", ".join(s.id for s in kaiku_config.sources) or "none"
-            fail(f"unknown source {source_id!r} (known: {known})")
+            fail(f"unknown source {name!r} (known: {known}; or a spider name: {', '.join(SPIDERS)})")
         # The engine is checked before the model is loaded: an unreachable engine should fail in a second.
         client = ready_index(settings)
         classifier = configured_classifier(settings)
         _configure_logging(log_level)
-        try:
-            summary = run_crawl(
-                source,
-                kaiku_config.brands,
-                classifier,
-                BulkWriter(client, settings.index_alias),
-                extra_settings={"LOG_LEVEL": log_level.value, "KAIKU_BATCH_SIZE": settings.batch_size},
-            )
-        except CrawlerError as exc:
-            fail(str(exc))
-    print(summary.format())
-    if not summary.ok:
+        writer = BulkWriter(client, settings.index_alias)
+        all_ok = True
+        for source in sources:
+            try:
+                summary = run_crawl(
+                    source,
+                    kaiku_config.brands,
+                    classifier,
+                    writer,
+                    extra_settings={"LOG_LEVEL": log_level.value, "KAIKU_BATCH_SIZE": settings.batch_size},
+                )
+            except CrawlerError as exc:
+                fail(str(exc))
+            print(summary.format())
+            all_ok = all_ok and summary.ok
+    if not all_ok:
         raise typer.Exit(1)
 
 

@@ -119,7 +119,14 @@ def test_crawl_with_an_unreachable_engine_exits_2_before_loading_the_model(crawl
 def test_crawl_of_an_unknown_source_names_the_known_ones(crawl_cli) -> None:
     result = crawl_cli("nope")
     assert result.exit_code == 2
-    assert "unknown source 'nope' (known: demo-reviews)" in result.output
+    assert "unknown source 'nope' (known: demo-reviews; or a spider name: reviews)" in result.output
+
+
+def test_crawl_by_spider_name_reaches_the_engine_check(crawl_cli) -> None:
+    # `kaiku crawl reviews` selects every source of the reviews spider; it gets as far as the engine.
+    result = crawl_cli("reviews")
+    assert result.exit_code == 2
+    assert "not reachable" in result.output
 
 
 def test_crawl_with_a_broken_config_exits_2(crawl_cli, tmp_path: Path) -> None:

@@ -80,3 +80,10 @@ def test_duplicate_ids(tmp_path: Path) -> None:
     write(tmp_path, "brands.yaml", BRANDS.replace("id: beta", "id: alpha").replace("[beta]", "[]"))
     with pytest.raises(ConfigError, match="duplicate id 'alpha'"):
         load_config(tmp_path)
+
+
+def test_sources_named_by_id_or_spider(config_dir: Path) -> None:
+    config = load_config(config_dir)
+    assert [s.id for s in config.sources_named("demo-reviews")] == ["demo-reviews"]
+    assert [s.id for s in config.sources_named("reviews")] == ["demo-reviews"]
+    assert config.sources_named("nope") == []
