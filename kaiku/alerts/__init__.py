@@ -1,0 +1,1 @@
+"""Spike alerts: the detector and its backtest."""

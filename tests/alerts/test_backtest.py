@@ -1,0 +1,90 @@
+"""The backtest CSV reader and `kaiku alerts backtest`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from kaiku.alerts.backtest import BacktestError, parse_duration, read_series
+from kaiku.cli import app
+
+pytestmark = pytest.mark.unit
+
+
+def test_parse_duration() -> None:
+    assert parse_duration("5min") == timedelta(minutes=5)
+    assert parse_duration("1h") == timedelta(hours=1)
+    assert parse_duration("1d") == timedelta(days=1)
+    assert parse_duration("0", allow_zero=True) == timedelta(0)
+    for bad in ("5", "5m", "0min", "-1h", "1 week", ""):
+        with pytest.raises(BacktestError):
+            parse_duration(bad)
+
+
+def test_reader_sorts_resamples_fills_gaps_and_counts_bad_rows(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "timestamp,value\n"
+        "2024-01-01T00:20:00+00:00,2\n"
+        "2024-01-01T00:00:00,3\n"  # naive: UTC
+        "2024-01-01T02:10:00Z,1\n"
+        "not a date,4\n"
+        "2024-01-01T01:30:00+01:00,5\n"  # 00:30 UTC, same slot as the first two
+        "2024-01-01T00:40:00,-1\n"
+        "2024-01-01T00:50:00\n"
+    )
+    series = read_series(path, timedelta(hours=1))
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    assert series.timestamps == [start, start + timedelta(hours=1), start + timedelta(hours=2)]
+    assert series.values == [10.0, 0.0, 1.0]
+    assert [line for line, _ in series.bad_rows] == [5, 7, 8]
+
+
+def test_reader_without_valid_rows_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("timestamp,value\nnope,1\n")
+    with pytest.raises(BacktestError, match="no valid"):
+        read_series(path, timedelta(hours=1))
+
+
+def _spiky_csv(path: Path) -> None:
+    values = np.random.default_rng(0).poisson(20, 24 * 14)
+    values[24 * 10 : 24 * 10 + 3] += 150
+    start = datetime(2024, 1, 1)
+    rows = [f"{(start + timedelta(hours=i)).isoformat()},{v}" for i, v in enumerate(values)]
+    path.write_text("\n".join(["timestamp,value", *rows, "garbage"]) + "\n")
+
+
+def test_cli_backtest_prints_incidents(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    _spiky_csv(path)
+    result = CliRunner().invoke(app, ["alerts", "backtest", str(path), "--interval", "1h", "--k", "4"])
+    assert result.exit_code == 0, result.output
+    [incident] = json.loads(result.stdout)
+    assert set(incident) == {"start", "end", "peak", "score"}
+    assert incident["start"] == "2024-01-11T00:00:00+00:00"
+    assert incident["end"] == "2024-01-11T03:00:00+00:00"
+    assert incident["score"] == round(incident["score"], 2)
+    assert "skipped 1 bad row" in result.stderr and ":338:" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--interval", "5 minutes"], ["--interval", "0min"], ["--cooldown", "soon"]])
+def test_cli_bad_duration_exits_2(tmp_path: Path, args: list[str]) -> None:
+    path = tmp_path / "s.csv"
+    _spiky_csv(path)
+    result = CliRunner().invoke(app, ["alerts", "backtest", str(path), *args])
+    assert result.exit_code == 2
+    assert "invalid duration" in result.stderr
+
+
+def test_cli_missing_or_empty_file_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["alerts", "backtest", str(tmp_path / "missing.csv")])
+    assert result.exit_code == 2 and "cannot read" in result.stderr
+    (tmp_path / "empty.csv").write_text("")
+    result = CliRunner().invoke(app, ["alerts", "backtest", str(tmp_path / "empty.csv")])
+    assert result.exit_code == 2 and "no valid" in result.stderr
