@@ -13,9 +13,9 @@ the daily newsletter decoy fires) are counted in "precision"; "precision after d
 
 from __future__ import annotations
 
-import os
 import argparse
 import math
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
