@@ -224,6 +224,10 @@ class ScoreAndIndexPipeline:
             self.stats.inc_value(f"{keys.INDEX_FAILED}{type(exc).__name__}", len(mentions))
             return
         self.stats.inc_value(keys.INDEXED, report.indexed)
+        self.stats.inc_value(keys.SPOOLED, report.spooled)
+        self.stats.inc_value(keys.REPLAYED, report.replayed)
+        if report.retryable:  # a writer without a spool cannot keep them
+            self.stats.inc_value(f"{keys.INDEX_FAILED}engine_busy", len(report.retryable))
         for mention_id, reason in report.failed:
             logger.error("mention %s was not indexed: %s", mention_id, reason)
             self.stats.inc_value(f"{keys.INDEX_FAILED}{reason.split(':', 1)[0].strip() or 'error'}")

@@ -40,6 +40,8 @@ class CrawlSummary:
     items: int = 0  # mentions that passed brand match, language and duplicate checks
     scored: int = 0
     indexed: int = 0
+    spooled: int = 0
+    replayed: int = 0
     brands: dict[str, int] = field(default_factory=dict)
     experience: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
@@ -66,6 +68,8 @@ class CrawlSummary:
             items=int(raw.get("item_scraped_count", 0)),
             scored=int(raw.get(keys.SCORED, 0)),
             indexed=int(raw.get(keys.INDEXED, 0)),
+            spooled=int(raw.get(keys.SPOOLED, 0)),
+            replayed=int(raw.get(keys.REPLAYED, 0)),
             brands=keys.with_prefix(raw, keys.BRAND),
             experience=keys.with_prefix(raw, keys.EXPERIENCE),
             skipped=keys.with_prefix(raw, keys.SKIPPED),
@@ -109,6 +113,11 @@ class CrawlSummary:
             f"  dropped: {counts(self.dropped)}",
             f"  errors: {counts(self.errors)}",
         ]
+        if self.spooled or self.replayed:
+            lines.append(
+                f"  spooled {self.spooled} (engine unreachable; replayed in order when it is back), "
+                f"replayed from earlier outages {self.replayed}"
+            )
         if self.warnings:
             lines.append(f"  warnings: {counts(self.warnings)}")
         return "\n".join(lines)

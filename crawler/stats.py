@@ -30,6 +30,8 @@ LANG_OVERRIDDEN = "kaiku/lang/overridden"  # declared language replaced by a con
 SCORED = "kaiku/scored"
 EXPERIENCE = "kaiku/experience/"  # + anger | comfort | delight
 INDEXED = "kaiku/indexed"
+SPOOLED = "kaiku/spooled"  # engine unreachable: kept on disk, replayed when it is back
+REPLAYED = "kaiku/replayed"  # taken from the spool and indexed
 INDEX_FAILED = "kaiku/index_failed/"  # + error type of the engine (or the exception's name)
 ERRORS = "kaiku/errors/"  # + http_<status> | <exception name> | score_failed
 

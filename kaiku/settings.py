@@ -42,10 +42,15 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     demo_site_port: int = 8765
+    spool_dir: Path | None = Field(default=None, description="Mentions waiting for the engine (default DATA_DIR/spool)")
 
     @property
     def engine_data_dir(self) -> Path:
         return self.data_dir / "engine"
+
+    @property
+    def resolved_spool_dir(self) -> Path:
+        return self.spool_dir or self.data_dir / "spool"
 
     @property
     def resolved_model_cache_dir(self) -> Path:

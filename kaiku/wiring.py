@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from elasticsearch import Elasticsearch
 
+from indexer.spool import Spool, SpoolingWriter
+from indexer.writer import BulkWriter
 from kaiku.settings import Settings
 from sentiment import SentimentClassifier
 
@@ -30,3 +32,8 @@ def ready_index(settings: Settings) -> Elasticsearch:
     engine_info(client)
     ensure_index(client, settings.index_alias)
     return client
+
+
+def mention_writer(settings: Settings, client: Elasticsearch) -> SpoolingWriter:
+    """The writer every crawl uses: bulk writes that spool to disk while the engine is unreachable."""
+    return SpoolingWriter(BulkWriter(client, settings.index_alias), Spool(settings.resolved_spool_dir))

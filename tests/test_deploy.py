@@ -187,8 +187,8 @@ def test_kubernetes_workloads_fit_together() -> None:
             claim = volume.get("persistentVolumeClaim")
             if claim:
                 assert claim["claimName"] in by_kind["PersistentVolumeClaim"]
-    service = by_kind["Service"]["kaiku-api"]
-    assert service["spec"]["selector"].items() <= by_kind["Deployment"]["kaiku-api"]["spec"]["selector"]["matchLabels"].items()
+    api_labels = by_kind["Deployment"]["kaiku-api"]["spec"]["selector"]["matchLabels"]
+    assert by_kind["Service"]["kaiku-api"]["spec"]["selector"].items() <= api_labels.items()
     assert by_kind["HorizontalPodAutoscaler"]["kaiku-api"]["spec"]["scaleTargetRef"]["name"] == "kaiku-api"
 
 

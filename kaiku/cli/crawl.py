@@ -49,8 +49,7 @@ def crawl(
     """
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
-    from indexer.writer import BulkWriter
-    from kaiku.wiring import configured_classifier, ready_index
+    from kaiku.wiring import configured_classifier, mention_writer, ready_index
 
     with user_errors():
         settings = get_settings()
@@ -63,7 +62,7 @@ def crawl(
         client = ready_index(settings)
         classifier = configured_classifier(settings)
         _configure_logging(log_level)
-        writer = BulkWriter(client, settings.index_alias)
+        writer = mention_writer(settings, client)
         all_ok = True
         for source in sources:
             try:

@@ -22,3 +22,20 @@ def init() -> None:
         engine_info(client)
         index = ensure_index(client, settings.index_alias)
     print(f"alias {settings.index_alias} -> {index} (template up to date)")
+
+
+@app.command()
+def replay() -> None:
+    """Write the mentions spooled during an engine outage, oldest first; prints what went and what still waits."""
+    from kaiku.wiring import mention_writer, ready_index
+
+    with user_errors():
+        settings = get_settings()
+        writer = mention_writer(settings, ready_index(settings))
+        report = writer.replay()
+    pending = writer.spool.pending()
+    print(f"replayed {report.replayed}, failed {len(report.failed)}, still spooled {pending + report.spooled}")
+    for mention_id, reason in report.failed:
+        print(f"  failed {mention_id}: {reason}")
+    if pending or report.failed:
+        raise typer.Exit(1)

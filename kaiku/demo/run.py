@@ -28,9 +28,8 @@ def _experience_counts(client, alias: str) -> Counter[str]:
 
 def run_demo(serve_api: bool = True) -> None:
     from crawler.runner import run_crawl
-    from indexer.writer import BulkWriter
     from kaiku.demo.server import serve_site
-    from kaiku.wiring import configured_classifier, ready_index
+    from kaiku.wiring import configured_classifier, mention_writer, ready_index
 
     settings = get_settings()
     config = load_config(settings.config_dir)
@@ -42,7 +41,7 @@ def run_demo(serve_api: bool = True) -> None:
     try:
         source = config.source(DEMO_SOURCE).model_copy(update={"start_urls": [site.url + "/"]})
         print(f"crawl: demo site at {site.url}")
-        summary = run_crawl(source, config.brands, classifier, BulkWriter(client, settings.index_alias))
+        summary = run_crawl(source, config.brands, classifier, mention_writer(settings, client))
         print(summary.format())
     finally:
         site.stop()

@@ -68,3 +68,16 @@ def test_engine_commands_refuse_a_remote_cluster(run) -> None:
     result = run("engine", "start", KAIKU_ELASTICSEARCH_URL="https://es.example:9200")
     assert result.exit_code == 2
     assert "KAIKU_ELASTICSEARCH_URL" in result.output
+
+
+@pytest.mark.integration
+def test_index_replay_drains_the_spool(run, engine, tmp_path: Path) -> None:
+    from indexer.spool import Spool
+    from tests.indexer.test_indexer import make_mention
+
+    alias = "replay-cli"
+    Spool(tmp_path / "data" / "spool").append([make_mention(n) for n in range(3)])
+    result = run("index", "replay", KAIKU_ELASTICSEARCH_URL=engine.url, KAIKU_INDEX_ALIAS=alias)
+    assert result.exit_code == 0, result.output
+    assert "replayed 3, failed 0, still spooled 0" in result.output
+    assert run("index", "replay").output.startswith("replayed 0")
