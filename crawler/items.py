@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from crawler.extract import ReviewRecord
+from crawler.extract.posts import PostRecord
 from indexer.document import Mention, ModelInfo, mention_id
 
 REVIEWS_SOURCE = "reviews"  # the `source` field of the mention document (DESIGN §4), not the config's source id
@@ -62,6 +63,25 @@ class MentionItem:
             rating_max=review.rating_max,
             lang=review.lang,
             item_reviewed=review.item_reviewed,
+        )
+
+    @classmethod
+    def from_post(cls, post: PostRecord, source: str, now: datetime | None = None) -> MentionItem:
+        """A mention from a platform parser's record (crawler/extract/posts.py); `source` is the spider's name."""
+        return cls(
+            id=mention_id(source, post.key),
+            source=source,
+            url=post.url,
+            text=post.text,
+            crawled_at=now or datetime.now(UTC),
+            canonical_url=post.url,
+            author=post.author,
+            published_at=post.published_at,
+            title=post.title,
+            rating=post.rating,
+            rating_max=post.rating_max,
+            lang=post.lang,
+            item_reviewed=post.item_reviewed,
         )
 
     @property
