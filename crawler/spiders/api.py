@@ -31,7 +31,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler import stats as keys
 from crawler.errors import CrawlerError
 from crawler.extract.platforms import PARSERS
-from crawler.extract.posts import MALFORMED_PAYLOAD, PostPage, PostRecord
+from crawler.extract.posts import BAD_POST, MALFORMED_PAYLOAD, NO_TEXT, PostPage, PostRecord
 from crawler.items import MentionItem
 from crawler.state import CrawlState
 from kaiku.config import Source
@@ -40,6 +40,8 @@ from kaiku.config import Source
 # as a review found (`kaiku/reviews`), so that the crawl summary reads the same for every spider.
 POSTS_SEEN_BEFORE = "kaiku/skipped/seen_before"  # posts not newer than the last successful run's newest
 STATE_SAVED = "kaiku/state/saved"  # queries whose state this run advanced
+# Parser problems that lose something (counted under kaiku/skipped/); any other code is a warning.
+SKIP_PROBLEMS = frozenset({MALFORMED_PAYLOAD, BAD_POST, NO_TEXT})
 
 # Scrapy settings that carry credentials into a crawl; `credential_settings` fills them from kaiku Settings.
 CREDENTIALS = {
@@ -156,7 +158,7 @@ class PlatformSpider(scrapy.Spider):
         stats.inc_value(keys.PAGES_PARSED)
         page = self.parse_response(response)
         for problem in page.problems:
-            stats.inc_value(keys.problem_key(problem.code))
+            stats.inc_value(f"{keys.SKIPPED if problem.code in SKIP_PROBLEMS else keys.WARNINGS}{problem.code}")
             self.logger.info("%s: %s", response.url, problem)
         if page.count(MALFORMED_PAYLOAD):
             query.failed = True  # the next run asks for this range again

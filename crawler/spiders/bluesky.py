@@ -1,8 +1,10 @@
 """`bluesky`: `app.bsky.feed.searchPosts` (sort=latest, limit=100) for each query, with cursor paging.
 
 The search cursor dies after about 10,000 results: the API then answers without a `cursor` although
-more posts match. When a full page comes back without a cursor, the spider asks again with
-`until` = the oldest `createdAt` seen, which continues the walk back in time. A repeated run sends
+more posts match. So when a page with posts comes back without a cursor, the spider asks again with
+`until` = the oldest `createdAt` on it, which continues the walk back in time; the walk ends at an
+empty page (one extra request per query; a page size cannot tell the two cases apart, since the
+service may return fewer posts than `limit` mid-way). A repeated run sends
 `since` = the newest `createdAt` seen. Search needs an authenticated session since 2025: the access token
 comes from `KAIKU_BLUESKY_TOKEN`, the requests go to `base_url` (default the bsky.social PDS, which
 proxies to the AppView).
@@ -58,8 +60,8 @@ class BlueskySpider(PlatformSpider):
         if page.next_cursor and page.size:
             return self._request(query, cursor=page.next_cursor, until=until)
         dates = [post.published_at for post in page.posts if post.published_at]
-        if page.size < PAGE_SIZE or not dates:
-            return None  # the results ran out, not the cursor
+        if not dates:
+            return None  # an empty page: the results ran out, not the cursor
         oldest = _iso(min(dates).timestamp())
         if until is not None and oldest >= until:
             return None  # no progress back in time: stop rather than loop

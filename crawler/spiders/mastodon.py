@@ -2,7 +2,8 @@
 
 - `hashtags`: `/api/v1/timelines/tag/:tag?limit=40`, paged by the `Link: <…max_id=…>; rel="next"` header;
   a repeated run sends `since_id` = the newest status id seen, so the instance returns only newer ones.
-- `queries`: `/api/v2/search?type=statuses&q=…&limit=40`, paged by `max_id` = the oldest id of the page;
+- `queries`: `/api/v2/search?type=statuses&q=…&limit=40`, paged by `max_id` = the oldest id of the page
+  until a page comes back empty;
   search of statuses needs a token (`KAIKU_MASTODON_TOKEN`), which is also sent to timelines when set.
 Limit: 300 requests per 5 minutes per account or IP; `max_pages` (per hashtag or query) keeps far below.
 """
@@ -69,7 +70,7 @@ class MastodonSpider(PlatformSpider):
             url = link_next(header.decode("latin-1") if header else None)
             if url and since is not None:
                 url = _with_param(url, "since_id", str(since))  # instances leave it out of their Link URLs
-        elif page.next_cursor and page.size >= PAGE_SIZE:
+        elif page.next_cursor:  # until an empty page: an instance may return fewer than `limit` mid-way
             url = _with_param(response.url, "max_id", page.next_cursor)
         else:
             url = None
