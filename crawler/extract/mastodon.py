@@ -53,7 +53,9 @@ def parse_statuses(body: bytes | str, url: str) -> PostPage:
         if not text:
             page.problem(NO_TEXT, f"{where}: no text (media only?); skipped")
             continue
-        account = status.get("account") if isinstance(status.get("account"), dict) else {}
+        account = status.get("account")
+        if not isinstance(account, dict):
+            account = {}
         page.posts.append(
             PostRecord(
                 key=text_value(status.get("uri")) or link,  # the uri is global: the same status seen on two instances
