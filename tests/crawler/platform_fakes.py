@@ -14,7 +14,8 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,15 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def later(number: int) -> datetime:
+    """The publication time of the `number`th added post: after every recorded one, one minute apart."""
+    return datetime(2025, 3, 5, 9, 0, tzinfo=UTC) + timedelta(minutes=number)
+
+
+def _z(number: int) -> str:
+    return later(number).isoformat().replace("+00:00", "Z")
+
+
 # --- one fake per platform: `posts` is the recorded list, newest first; tests may insert newer ones ----------
 
 
@@ -121,12 +131,14 @@ class Platform:
     """A platform's posts and how its API pages them."""
 
     posts: list[Any]
+    page_size = PAGE
 
     def handle(self, seen: Seen, base: str) -> Answer:
         raise NotImplementedError
 
-    def add_newer(self) -> None:
-        """Publish one post newer than all others (a copy of the newest with a new id and a later time)."""
+    def add_newer(self, number: int = 1) -> None:
+        """Publish a post newer than all others: a copy of the newest with a new id (from `number`) and a later
+        time (`later(number)`); calling it with 1, 2, 3… grows the platform newest-first."""
         raise NotImplementedError
 
 
@@ -141,11 +153,13 @@ class Rss(Platform):
         body = self.feed.replace(b"<item>", "".join(self.extra).encode() + b"<item>", 1)
         return 200, {"Content-Type": "application/rss+xml; charset=utf-8"}, body
 
-    def add_newer(self) -> None:
-        self.extra.append(
-            "<item><title>Revontuli Hotels laskee hintoja</title><link>https://uutiset.example/matkailu/hinnat</link>"
-            "<pubDate>Wed, 05 Mar 2025 08:00:00 +0200</pubDate><description>Revontuli Hotels laskee hintoja."
-            "</description></item>"
+    def add_newer(self, number: int = 1) -> None:
+        self.extra.insert(
+            0,
+            f"<item><title>Revontuli Hotels laskee hintoja {number}</title>"
+            f"<link>https://uutiset.example/matkailu/hinnat-{number}</link>"
+            f"<pubDate>{format_datetime(later(number))}</pubDate><description>Revontuli Hotels laskee hintoja."
+            "</description></item>",
         )
 
 
@@ -159,7 +173,7 @@ class Mastodon(Platform):
         p = seen.params
         statuses = [s for s in self.posts if "since_id" not in p or int(s["id"]) > int(p["since_id"])]
         statuses = [s for s in statuses if "max_id" not in p or int(s["id"]) < int(p["max_id"])]
-        page = statuses[:PAGE]
+        page = statuses[: self.page_size]
         if seen.path == "/api/v2/search":
             if seen.headers.get("authorization") != f"Bearer {self.token}":
                 return unauthorized()
@@ -174,12 +188,12 @@ class Mastodon(Platform):
 
         return ok(page, headers)
 
-    def add_newer(self) -> None:
+    def add_newer(self, number: int = 1) -> None:
         status = copy.deepcopy(self.posts[0])
-        status["id"] = str(int(status["id"]) + 100)
+        status["id"] = str(113456789012345680 + 100 * number)
         status["uri"] = status["uri"].rsplit("/", 1)[0] + "/" + status["id"]
         status["url"] = status["url"].rsplit("/", 1)[0] + "/" + status["id"]
-        status["created_at"] = "2025-03-05T09:00:00.000Z"
+        status["created_at"] = _z(number)
         self.posts.insert(0, status)
 
 
@@ -203,17 +217,17 @@ class Bluesky(Platform):
             and ("until" not in p or _time(post["record"]["createdAt"]) < _time(p["until"]))
         ]
         offset = int(p.get("cursor", 0))
-        page = posts[offset : offset + PAGE]
-        more = offset + PAGE < len(posts) and offset // PAGE + 1 <= self.cursor_dies_after
+        page = posts[offset : offset + self.page_size]
+        more = offset + self.page_size < len(posts) and offset // self.page_size + 1 <= self.cursor_dies_after
         body: dict[str, Any] = {"hitsTotal": len(posts), "posts": page}
         if more:
-            body["cursor"] = str(offset + PAGE)
+            body["cursor"] = str(offset + self.page_size)
         return ok(body)
 
-    def add_newer(self) -> None:
+    def add_newer(self, number: int = 1) -> None:
         post = copy.deepcopy(self.posts[0])
-        post["uri"] = post["uri"].rsplit("/", 1)[0] + "/3ljbnew0000aa"
-        post["record"]["createdAt"] = "2025-03-05T09:00:00.000Z"
+        post["uri"] = post["uri"].rsplit("/", 1)[0] + f"/3ljbnew{number:06d}"
+        post["record"]["createdAt"] = _z(number)
         self.posts.insert(0, post)
 
 
@@ -238,17 +252,17 @@ class Reddit(Platform):
             return unauthorized()
         names = [child["data"]["name"] for child in self.posts]
         start = names.index(seen.params["after"]) + 1 if "after" in seen.params else 0
-        page = self.posts[start : start + PAGE]
+        page = self.posts[start : start + self.page_size]
         listing = copy.deepcopy(self.listing)
         listing["data"]["children"] = page
         listing["data"]["dist"] = len(page)
-        listing["data"]["after"] = page[-1]["data"]["name"] if start + PAGE < len(self.posts) else None
+        listing["data"]["after"] = page[-1]["data"]["name"] if start + self.page_size < len(self.posts) else None
         return ok(listing)
 
-    def add_newer(self) -> None:
+    def add_newer(self, number: int = 1) -> None:
         child = copy.deepcopy(self.posts[0])
-        child["data"].update(name="t3_1j4new0", id="1j4new0", created_utc=1741165200.0)
-        child["data"]["permalink"] = "/r/Finland/comments/1j4new0/revontuli_again/"
+        child["data"].update(name=f"t3_new{number}", id=f"new{number}", created_utc=later(number).timestamp())
+        child["data"]["permalink"] = f"/r/Finland/comments/new{number}/revontuli_again/"
         self.posts.insert(0, child)
 
 
@@ -265,20 +279,20 @@ class HackerNews(Platform):
         if numeric.startswith("created_at_i>"):
             hits = [hit for hit in hits if hit["created_at_i"] > int(numeric.split(">", 1)[1])]
         number = int(seen.params.get("page", 0))
-        pages = (len(hits) + PAGE - 1) // PAGE
+        pages = (len(hits) + self.page_size - 1) // self.page_size
         body = {
             **self.response,
-            "hits": hits[number * PAGE : (number + 1) * PAGE],
+            "hits": hits[number * self.page_size : (number + 1) * self.page_size],
             "page": number,
             "nbPages": pages,
             "nbHits": len(hits),
-            "hitsPerPage": PAGE,
+            "hitsPerPage": self.page_size,
         }
         return ok(body)
 
-    def add_newer(self) -> None:
-        hit = copy.deepcopy(self.posts[1])
-        hit.update(objectID="43300000", created_at="2025-03-05T09:00:00Z", created_at_i=1741165200)
+    def add_newer(self, number: int = 1) -> None:
+        hit = copy.deepcopy(next(h for h in self.posts if h.get("story_text")))
+        hit.update(objectID=str(43300000 + number), created_at=_z(number), created_at_i=int(later(number).timestamp()))
         self.posts.insert(0, hit)
 
 
@@ -293,17 +307,17 @@ class AppStore(Platform):
             return 404, {}, b""
         number = int(parts[4].split("=", 1)[1])
         body = copy.deepcopy(self.response)
-        entries = self.posts[(number - 1) * PAGE : number * PAGE]
+        entries = self.posts[(number - 1) * self.page_size : number * self.page_size]
         if entries:
             body["feed"]["entry"] = entries if len(entries) > 1 else entries[0]  # one entry: an object, as Apple does
         else:
             del body["feed"]["entry"]
         return ok(body)
 
-    def add_newer(self) -> None:
-        entry = copy.deepcopy(self.posts[0])
-        entry["id"]["label"] = "12088000009"
-        entry["updated"]["label"] = "2025-03-05T01:00:00-07:00"
+    def add_newer(self, number: int = 1) -> None:
+        entry = copy.deepcopy(next(e for e in self.posts if "updated" in e))
+        entry["id"]["label"] = str(12089000000 + number)
+        entry["updated"]["label"] = later(number).isoformat()
         self.posts.insert(0, entry)
 
 
@@ -321,15 +335,19 @@ class YouTube(Platform):
             error = {"code": 403, "message": "missing a valid API key", "errors": [{"reason": "forbidden"}]}
             return 403, {}, json.dumps({"error": error}).encode()
         start = int(seen.params.get("pageToken", "tok0")[3:])
-        page = self.posts[start : start + PAGE]
-        body = {**self.response, "items": page, "pageInfo": {"totalResults": len(self.posts), "resultsPerPage": PAGE}}
+        page = self.posts[start : start + self.page_size]
+        body = {
+            **self.response,
+            "items": page,
+            "pageInfo": {"totalResults": len(self.posts), "resultsPerPage": self.page_size},
+        }
         body.pop("nextPageToken")
-        if start + PAGE < len(self.posts):
-            body["nextPageToken"] = f"tok{start + PAGE}"
+        if start + self.page_size < len(self.posts):
+            body["nextPageToken"] = f"tok{start + self.page_size}"
         return ok(body)
 
-    def add_newer(self) -> None:
-        thread = copy.deepcopy(self.posts[0])
-        thread["id"] = thread["snippet"]["topLevelComment"]["id"] = "UgzNewer00000000000AaABAg"
-        thread["snippet"]["topLevelComment"]["snippet"]["publishedAt"] = "2025-03-05T09:00:00Z"
+    def add_newer(self, number: int = 1) -> None:
+        thread = copy.deepcopy(next(t for t in self.posts if t["snippet"].get("videoId")))
+        thread["id"] = thread["snippet"]["topLevelComment"]["id"] = f"UgzNewer{number:011d}AaABAg"
+        thread["snippet"]["topLevelComment"]["snippet"]["publishedAt"] = _z(number)
         self.posts.insert(0, thread)
