@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     crawl_state_path: Path | None = Field(default=None, description="Incremental crawl state [<data_dir>/...]")
     mastodon_token: str | None = None
     bluesky_token: str | None = None
+    bluesky_handle: str | None = None
+    bluesky_app_password: str | None = None
     reddit_client_id: str | None = None
     reddit_client_secret: str | None = None
     youtube_api_key: str | None = None

@@ -47,6 +47,8 @@ SKIP_PROBLEMS = frozenset({MALFORMED_PAYLOAD, BAD_POST, NO_TEXT})
 CREDENTIALS = {
     "KAIKU_MASTODON_TOKEN": "mastodon_token",
     "KAIKU_BLUESKY_TOKEN": "bluesky_token",
+    "KAIKU_BLUESKY_HANDLE": "bluesky_handle",
+    "KAIKU_BLUESKY_APP_PASSWORD": "bluesky_app_password",
     "KAIKU_REDDIT_CLIENT_ID": "reddit_client_id",
     "KAIKU_REDDIT_CLIENT_SECRET": "reddit_client_secret",
     "KAIKU_YOUTUBE_API_KEY": "youtube_api_key",

@@ -5,23 +5,33 @@ more posts match. So when a page with posts comes back without a cursor, the spi
 `until` = the oldest `createdAt` on it, which continues the walk back in time; the walk ends at an
 empty page (one extra request per query; a page size cannot tell the two cases apart, since the
 service may return fewer posts than `limit` mid-way). A repeated run sends
-`since` = the newest `createdAt` seen. Search needs an authenticated session since 2025: the access token
-comes from `KAIKU_BLUESKY_TOKEN`, the requests go to `base_url` (default the bsky.social PDS, which
-proxies to the AppView).
+`since` = the newest `createdAt` seen.
+
+Search needs an authenticated session since 2025. With `KAIKU_BLUESKY_HANDLE` and
+`KAIKU_BLUESKY_APP_PASSWORD` the spider logs in first (`com.atproto.server.createSession`, which returns a
+short-lived `accessJwt`), so a scheduled crawl always has a fresh token; else it sends
+`KAIKU_BLUESKY_TOKEN` as it is. The requests go to `base_url` (default the bsky.social PDS, which proxies
+to the AppView).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import scrapy
 from scrapy.http import Response
 
+from crawler import stats as keys
 from crawler.extract.posts import PostPage
 from crawler.spiders.api import PlatformSpider, Query
 
 PAGE_SIZE = 100  # the API's maximum
 TOKEN = "KAIKU_BLUESKY_TOKEN"
+HANDLE, APP_PASSWORD = "KAIKU_BLUESKY_HANDLE", "KAIKU_BLUESKY_APP_PASSWORD"
+LOGIN = "/xrpc/com.atproto.server.createSession"
 PATH = "/xrpc/app.bsky.feed.searchPosts"
 
 
@@ -33,8 +43,48 @@ class BlueskySpider(PlatformSpider):
     name = "bluesky"
     platform = "bluesky"
     default_base_url = "https://bsky.social"
-    credentials_required = (TOKEN,)
     custom_settings = {"ROBOTSTXT_OBEY": False}  # an API, governed by its rate limits, not a page for robots
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.token: str | None = None
+
+    def required_credentials(self) -> tuple[str, ...]:
+        if self.credential(HANDLE) or self.credential(APP_PASSWORD):
+            return (HANDLE, APP_PASSWORD)  # one without the other is a mistake
+        return (TOKEN,)
+
+    def opening_requests(self) -> Iterator[scrapy.Request]:
+        handle, password = self.credential(HANDLE), self.credential(APP_PASSWORD)
+        if not (handle and password):
+            self.token = self.credential(TOKEN)
+            yield from super().opening_requests()
+            return
+        yield scrapy.Request(
+            f"{self.base_url}{LOGIN}",
+            method="POST",
+            body=json.dumps({"identifier": handle, "password": password}),
+            headers={"Content-Type": "application/json"},
+            callback=self.logged_in,
+            errback=self.login_failed,
+            dont_filter=True,
+        )
+
+    def logged_in(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            self.token = str(json.loads(response.body)["accessJwt"])
+        except (ValueError, KeyError, TypeError):
+            self.logger.error("no accessJwt in the createSession response from %s", response.url)
+            self.login_failed(None)
+            return
+        yield from super().opening_requests()
+
+    def login_failed(self, failure: Any) -> None:
+        for query in self.queries:
+            query.failed = True
+        if failure is not None:
+            self.on_error(failure)
+        self.crawler.stats.inc_value(f"{keys.ERRORS}login")
 
     def build_queries(self) -> list[Query]:
         return [Query(key=q, params={"q": q}) for q in self.source.queries]
@@ -49,7 +99,7 @@ class BlueskySpider(PlatformSpider):
             "until": until,
             "cursor": cursor,
         }
-        headers = {"Authorization": f"Bearer {self.credential(TOKEN)}"}
+        headers = {"Authorization": f"Bearer {self.token}"}
         return self.request(self.url(PATH, params), query, headers=headers, meta={"until": until})
 
     def first_request(self, query: Query) -> scrapy.Request | None:

@@ -205,6 +205,14 @@ class Bluesky(Platform):
         self.posts = fixture_json("bluesky_search_posts.json")["posts"]
 
     def handle(self, seen: Seen, base: str) -> Answer:
+        if seen.path == "/xrpc/com.atproto.server.createSession":
+            login = json.loads(seen.body or b"{}")
+            if login != {"identifier": "kaiku.bsky.social", "password": "app-pass-word"}:
+                return 401, {}, b'{"error": "AuthenticationRequired", "message": "Invalid identifier or password"}'
+            did = "did:plc:kaikukaikukaikukaikukaiku"
+            return ok(
+                {"did": did, "handle": login["identifier"], "accessJwt": self.token, "refreshJwt": "r", "active": True}
+            )
         if seen.path != "/xrpc/app.bsky.feed.searchPosts":
             return 404, {}, b""
         if seen.headers.get("authorization") != f"Bearer {self.token}":

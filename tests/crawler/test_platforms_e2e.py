@@ -348,3 +348,18 @@ def test_google_alerts_links_are_unwrapped(serving, tmp_path: Path, kaiku_config
         "https://travelnews.example/2025/03/best-nordic-chain",
     ]
     assert all("<b>" not in m.text and m.brand == "revontuli" for m in writer.mentions)
+
+
+def test_bluesky_logs_in_with_an_app_password(serving, tmp_path: Path, kaiku_config) -> None:
+    server = serving(Bluesky())
+    source = Source(id="b", spider="bluesky", base_url=server.url, queries=["tunturi"])
+    with pytest.raises(CrawlerError, match="KAIKU_BLUESKY_APP_PASSWORD"):
+        crawl(source, kaiku_config.brands, tmp_path, KAIKU_BLUESKY_HANDLE="kaiku.bsky.social")
+    login = {"KAIKU_BLUESKY_HANDLE": "kaiku.bsky.social", "KAIKU_BLUESKY_APP_PASSWORD": "wrong"}
+    summary, writer = crawl(source, kaiku_config.brands, tmp_path, **login)
+    assert summary.errors == {"http_401": 1, "login": 1} and writer.mentions == []
+    assert not (tmp_path / "state.json").exists()
+    login["KAIKU_BLUESKY_APP_PASSWORD"] = "app-pass-word"
+    summary, writer = crawl(source, kaiku_config.brands, tmp_path, **login)
+    assert server.api_requests()[-5].path == "/xrpc/com.atproto.server.createSession"
+    assert len(writer.mentions) == 5 and summary.errors == {}
