@@ -70,6 +70,7 @@ class Query:
     params: dict[str, str] = field(default_factory=dict)  # spider-specific parts (the term, the tag, the app id)
     state: dict[str, Any] = field(default_factory=dict)
     newest: Any = None  # the newest marker seen in this run
+    extra: dict[str, Any] = field(default_factory=dict)  # other state a spider keeps (a feed's ETag)
     pages: int = 0
     failed: bool = False
 
@@ -206,10 +207,13 @@ class PlatformSpider(scrapy.Spider):
             return
         updates = {}
         for query in self.queries:
-            if query.failed or query.newest is None:
+            if query.failed:
                 continue
+            state = {**query.state, **query.extra}
             previous = query.state.get("newest")
-            if previous is None or query.newest > previous:
-                updates[query.key] = {**query.state, "newest": query.newest}
+            if query.newest is not None and (previous is None or query.newest > previous):
+                state["newest"] = query.newest
+            if state != query.state:
+                updates[query.key] = state
         self.store.update(self.source_id, updates)
         self.crawler.stats.set_value(STATE_SAVED, len(updates))

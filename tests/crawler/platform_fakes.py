@@ -150,8 +150,11 @@ class Rss(Platform):
     def handle(self, seen: Seen, base: str) -> Answer:
         if seen.path != "/matkailu/feed":
             return 404, {}, b""
+        etag = f'"feed-v{len(self.extra)}"'
+        if seen.headers.get("if-none-match") == etag:
+            return 304, {"ETag": etag}, b""
         body = self.feed.replace(b"<item>", "".join(self.extra).encode() + b"<item>", 1)
-        return 200, {"Content-Type": "application/rss+xml; charset=utf-8"}, body
+        return 200, {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": etag}, body
 
     def add_newer(self, number: int = 1) -> None:
         self.extra.insert(

@@ -363,3 +363,19 @@ def test_bluesky_logs_in_with_an_app_password(serving, tmp_path: Path, kaiku_con
     summary, writer = crawl(source, kaiku_config.brands, tmp_path, **login)
     assert server.api_requests()[-5].path == "/xrpc/com.atproto.server.createSession"
     assert len(writer.mentions) == 5 and summary.errors == {}
+
+
+def test_an_unchanged_feed_answers_304_to_its_etag(serving, tmp_path: Path, kaiku_config) -> None:
+    platform = Rss()
+    server = serving(platform)
+    source = Source(id="f", spider="rss", start_urls=[f"{server.url}/matkailu/feed"])
+    crawl(source, kaiku_config.brands, tmp_path)
+    summary, writer = crawl(source, kaiku_config.brands, tmp_path)
+    first, second = server.api_requests()
+    assert "if-none-match" not in first.headers and second.headers["if-none-match"] == '"feed-v0"'
+    assert summary.stats["kaiku/skipped/not_modified"] == 1 and writer.mentions == [] and summary.ok
+    platform.add_newer()
+    summary, writer = crawl(source, kaiku_config.brands, tmp_path)
+    assert len(writer.mentions) == 1 and summary.stats.get("kaiku/skipped/not_modified") is None
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state[f"f\x1f{server.url}/matkailu/feed"]["etag"] == '"feed-v1"'
