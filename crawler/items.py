@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from crawler.extract import ReviewRecord
 from crawler.extract.posts import PostRecord
-from indexer.document import Mention, ModelInfo, mention_id
+from indexer.document import Engagement, Mention, ModelInfo, mention_id
 
 REVIEWS_SOURCE = "reviews"  # the `source` field of the mention document (DESIGN §4), not the config's source id
 
@@ -29,6 +29,8 @@ class MentionItem:
     rating_max: float | None = None
     lang: str | None = None
     item_reviewed: str | None = None
+    engagement: dict[str, int | None] | None = None  # likes, replies, shares (platform sources)
+    author_followers: int | None = None
     # BrandMatchPipeline.
     brand: str | None = None
     brands_matched: list[str] = field(default_factory=list)
@@ -82,6 +84,8 @@ class MentionItem:
             rating_max=post.rating_max,
             lang=post.lang,
             item_reviewed=post.item_reviewed,
+            engagement={"likes": post.likes, "replies": post.replies, "shares": post.shares},
+            author_followers=post.author_followers,
         )
 
     @property
@@ -116,4 +120,6 @@ class MentionItem:
             experience=self.experience,
             experience_reason=self.experience_reason,
             model=model,
+            engagement=Engagement(**self.engagement) if self.engagement else Engagement(),
+            author_followers=self.author_followers,
         )

@@ -17,6 +17,7 @@ from crawler.extract.posts import (
     NO_TEXT,
     PostPage,
     PostRecord,
+    count_value,
     date_value,
     dig,
     load_json,
@@ -88,6 +89,7 @@ def parse_reviews(body: bytes | str, url: str, app_name: str | None = None) -> P
                 rating_max=rating_max,
                 item_reviewed=app_name,
                 local_id=review_id,
+                likes=count_value(_label(entry, "im:voteSum")),  # "helpful" votes
             )
         )
     return page

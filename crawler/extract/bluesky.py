@@ -13,6 +13,7 @@ from crawler.extract.posts import (
     NO_TEXT,
     PostPage,
     PostRecord,
+    count_value,
     date_value,
     dig,
     load_json,
@@ -21,6 +22,11 @@ from crawler.extract.posts import (
 from crawler.extract.values import primary_language
 
 WEB = "https://bsky.app"
+
+
+def _sum(*counts: int | None) -> int | None:
+    present = [count for count in counts if count is not None]
+    return sum(present) if present else None
 
 
 def parse_search(body: bytes | str, url: str) -> PostPage:
@@ -55,6 +61,9 @@ def parse_search(body: bytes | str, url: str) -> PostPage:
                 author=handle,
                 published_at=date_value(dig(post, "record", "createdAt") or dig(post, "indexedAt"), page, where),
                 lang=primary_language(langs[0]) if isinstance(langs, list) and langs else None,
+                likes=count_value(dig(post, "likeCount")),
+                replies=count_value(dig(post, "replyCount")),
+                shares=_sum(count_value(dig(post, "repostCount")), count_value(dig(post, "quoteCount"))),
             )
         )
     return page

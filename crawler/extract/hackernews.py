@@ -15,6 +15,7 @@ from crawler.extract.posts import (
     NO_TEXT,
     PostPage,
     PostRecord,
+    count_value,
     date_value,
     dig,
     id_value,
@@ -61,6 +62,8 @@ def parse_hits(body: bytes | str, url: str) -> PostPage:
                 author=text_value(dig(hit, "author")),
                 published_at=date_value(when, page, where),
                 title=title,
+                likes=count_value(dig(hit, "points")),
+                replies=count_value(dig(hit, "num_comments")),
             )
         )
     return page

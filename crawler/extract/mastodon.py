@@ -17,6 +17,7 @@ from crawler.extract.posts import (
     NO_TEXT,
     PostPage,
     PostRecord,
+    count_value,
     date_value,
     id_value,
     load_json,
@@ -66,6 +67,10 @@ def parse_statuses(body: bytes | str, url: str) -> PostPage:
                 title=text_value(status.get("spoiler_text")),
                 lang=primary_language(status.get("language")),
                 local_id=status_id,
+                likes=count_value(status.get("favourites_count")),
+                replies=count_value(status.get("replies_count")),
+                shares=count_value(status.get("reblogs_count")),
+                author_followers=count_value(account.get("followers_count")),
             )
         )
     ids = [id_value(s.get("id")) for s in statuses if isinstance(s, dict)]

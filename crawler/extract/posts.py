@@ -39,6 +39,11 @@ class PostRecord:
     lang: str | None = None
     item_reviewed: str | None = None  # what the post is about when the text may not name it (an app)
     local_id: str | None = None  # an id that grows with time where the platform has one (Mastodon, App Store)
+    # Engagement and reach where the platform states them (indexed as `engagement` and `author_followers`).
+    likes: int | None = None
+    replies: int | None = None
+    shares: int | None = None
+    author_followers: int | None = None
 
     def as_json(self, source: str) -> dict[str, Any]:
         """The JSON line `kaiku parse` prints: the same fields, in the same order, as for `reviews`."""
@@ -112,6 +117,17 @@ def date_value(value: object, page: PostPage, where: str) -> datetime | None:
     if parsed is None:
         page.problem(BAD_DATE, f"{where}: unreadable date {str(value)[:60]!r}")
     return parsed
+
+
+def count_value(value: object) -> int | None:
+    """A non-negative count (likes, replies…), also from a numeric string; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, int) and value >= 0:
+        return value
+    return None
 
 
 def dig(data: object, *path: str | int) -> Any:

@@ -14,6 +14,7 @@ from crawler.extract.posts import (
     NO_TEXT,
     PostPage,
     PostRecord,
+    count_value,
     date_value,
     dig,
     id_value,
@@ -62,6 +63,8 @@ def parse_listing(body: bytes | str, url: str) -> PostPage:
                 author=None if author == "[deleted]" else author,
                 published_at=date_value(dig(post, "created_utc"), page, where),
                 title=title,
+                likes=count_value(dig(post, "score")),  # upvotes minus downvotes, as Reddit shows it
+                replies=count_value(dig(post, "num_comments")),
             )
         )
     return page

@@ -15,6 +15,7 @@ from crawler.extract.posts import (
     NO_TEXT,
     PostPage,
     PostRecord,
+    count_value,
     date_value,
     dig,
     load_json,
@@ -62,6 +63,8 @@ def parse_comment_threads(body: bytes | str, url: str) -> PostPage:
                 text=text,
                 author=text_value(dig(snippet, "authorDisplayName")),
                 published_at=date_value(dig(snippet, "publishedAt"), page, where),
+                likes=count_value(dig(snippet, "likeCount")),
+                replies=count_value(dig(thread, "snippet", "totalReplyCount")),
             )
         )
     return page

@@ -165,3 +165,24 @@ def test_link_header() -> None:
     assert link_next(header) == "https://m.example/api/v1/timelines/tag/x?max_id=7"
     assert link_next('<https://m.example/x?min_id=9>; rel="prev"') is None
     assert link_next(None) is None and link_next("garbage") is None
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "expected"),
+    [
+        ("mastodon", "mastodon_tag_timeline.json", (7, 2, 1, 312)),  # favourites, replies, reblogs, followers
+        ("bluesky", "bluesky_search_posts.json", (12, 1, 0, None)),  # likes, replies, reposts + quotes
+        ("reddit", "reddit_search.json", (42, 17, None, None)),  # score, num_comments
+        ("hackernews", "hackernews_search_by_date.json", (None, None, None, None)),  # a comment: no points
+        ("appstore", "appstore_customerreviews.json", (0, None, None, None)),  # helpful votes
+        ("youtube", "youtube_comment_threads.json", (14, 2, None, None)),  # likeCount, totalReplyCount
+    ],
+)
+def test_engagement_and_reach_of_the_first_post(source: str, name: str, expected: tuple) -> None:
+    post = PARSERS[source]((FIXTURES / name).read_bytes(), APPSTORE_URL).posts[0]
+    assert (post.likes, post.replies, post.shares, post.author_followers) == expected
+
+
+def test_hackernews_story_points() -> None:
+    story = PARSERS["hackernews"]((FIXTURES / "hackernews_search_by_date.json").read_bytes(), "u").posts[1]
+    assert (story.likes, story.replies) == (87, 12)

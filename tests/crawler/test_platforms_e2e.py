@@ -242,6 +242,8 @@ def test_mastodon_search_needs_a_token_and_pages_by_max_id(serving, tmp_path: Pa
     by_author = {m.author: m for m in writer.mentions}
     assert by_author["tom@social.example"].title == "hotel rant" and by_author["tom@social.example"].lang == "en"
     assert "<" not in by_author["liisa"].text and "aivan ihana" in by_author["liisa"].text
+    assert by_author["liisa"].engagement.model_dump() == {"likes": 7, "replies": 2, "shares": 1}
+    assert by_author["liisa"].author_followers == 312
 
 
 def test_mastodon_keeps_since_id_on_the_link_header_pages(serving, tmp_path: Path, kaiku_config) -> None:

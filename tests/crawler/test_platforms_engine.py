@@ -54,6 +54,9 @@ def test_a_second_crawl_of_every_unchanged_platform_adds_no_documents(
         assert es.count(index=alias)["count"] == count + len(CASES)
         stored = es.search(index=alias, query={"term": {"source": "appstore"}}, size=10)["hits"]["hits"]
         assert {hit["_source"]["rating_max"] for hit in stored} == {5.0}
+        toots = es.search(index=alias, query={"term": {"source": "mastodon"}}, size=10)["hits"]["hits"]
+        assert {"likes": 7, "replies": 2, "shares": 1} in [hit["_source"]["engagement"] for hit in toots]
+        assert 312 in [hit["_source"]["author_followers"] for hit in toots]
     finally:
         for stop in stops:
             stop()
