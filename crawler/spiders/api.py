@@ -159,7 +159,13 @@ class PlatformSpider(scrapy.Spider):
         query: Query = response.meta["query"]
         stats = self.crawler.stats
         stats.inc_value(keys.PAGES_PARSED)
-        page = self.parse_response(response)
+        try:
+            page = self.parse_response(response)
+        except Exception:  # noqa: BLE001 - the parsers never raise by design; a bug must not end the crawl
+            stats.inc_value(keys.SKIPPED_EXTRACT_ERROR)
+            self.logger.exception("parsing failed on %s", response.url)
+            query.failed = True
+            return
         for problem in page.problems:
             stats.inc_value(f"{keys.SKIPPED if problem.code in SKIP_PROBLEMS else keys.WARNINGS}{problem.code}")
             self.logger.info("%s: %s", response.url, problem)

@@ -381,3 +381,20 @@ def test_an_unchanged_feed_answers_304_to_its_etag(serving, tmp_path: Path, kaik
     assert len(writer.mentions) == 1 and summary.stats.get("kaiku/skipped/not_modified") is None
     state = json.loads((tmp_path / "state.json").read_text())
     assert state[f"f\x1f{server.url}/matkailu/feed"]["etag"] == '"feed-v1"'
+
+
+def test_a_parser_bug_is_counted_and_fails_only_its_query(serving, tmp_path: Path, kaiku_config, monkeypatch) -> None:
+    from crawler.spiders.hackernews import HackerNewsSpider
+
+    def parse_response(self, response):
+        if "broken" in response.url:
+            raise RuntimeError("a bug")
+        return HackerNewsSpider.__mro__[1].parse_response(self, response)
+
+    monkeypatch.setattr(HackerNewsSpider, "parse_response", parse_response)
+    server = serving(HackerNews())
+    source = Source(id="h", spider="hackernews", base_url=server.url, queries=["tunturi", "broken"])
+    summary, writer = crawl(source, kaiku_config.brands, tmp_path)
+    assert summary.skipped["extract_error"] == 1 and summary.finish_reason == "finished"
+    assert len(writer.mentions) == 3
+    assert list(json.loads((tmp_path / "state.json").read_text())) == ["h\x1ftunturi"]
