@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from crawler.extract import ReviewRecord
-from indexer.document import Mention, ModelInfo, mention_id
+from crawler.extract.posts import PostRecord
+from indexer.document import Engagement, Mention, ModelInfo, mention_id
 
 REVIEWS_SOURCE = "reviews"  # the `source` field of the mention document (DESIGN §4), not the config's source id
 
@@ -28,6 +29,8 @@ class MentionItem:
     rating_max: float | None = None
     lang: str | None = None
     item_reviewed: str | None = None
+    engagement: dict[str, int | None] | None = None  # likes, replies, shares (platform sources)
+    author_followers: int | None = None
     # BrandMatchPipeline.
     brand: str | None = None
     brands_matched: list[str] = field(default_factory=list)
@@ -64,6 +67,27 @@ class MentionItem:
             item_reviewed=review.item_reviewed,
         )
 
+    @classmethod
+    def from_post(cls, post: PostRecord, source: str, now: datetime | None = None) -> MentionItem:
+        """A mention from a platform parser's record (crawler/extract/posts.py); `source` is the spider's name."""
+        return cls(
+            id=mention_id(source, post.key),
+            source=source,
+            url=post.url,
+            text=post.text,
+            crawled_at=now or datetime.now(UTC),
+            canonical_url=post.url,
+            author=post.author,
+            published_at=post.published_at,
+            title=post.title,
+            rating=post.rating,
+            rating_max=post.rating_max,
+            lang=post.lang,
+            item_reviewed=post.item_reviewed,
+            engagement={"likes": post.likes, "replies": post.replies, "shares": post.shares},
+            author_followers=post.author_followers,
+        )
+
     @property
     def scoring_text(self) -> str:
         """What the brand matcher, the language detector and the sentiment model read: title and body."""
@@ -96,4 +120,6 @@ class MentionItem:
             experience=self.experience,
             experience_reason=self.experience_reason,
             model=model,
+            engagement=Engagement(**self.engagement) if self.engagement else Engagement(),
+            author_followers=self.author_followers,
         )

@@ -20,10 +20,32 @@ from crawler import stats as keys
 from crawler.errors import CrawlerError
 from crawler.reactor import call_in_reactor, ensure_reactor, reactor_setting
 from crawler.shared import Shared
+from crawler.spiders.api import PlatformSpider
+from crawler.spiders.appstore import AppStoreSpider
+from crawler.spiders.bluesky import BlueskySpider
+from crawler.spiders.hackernews import HackerNewsSpider
+from crawler.spiders.mastodon import MastodonSpider
+from crawler.spiders.reddit import RedditSpider
 from crawler.spiders.reviews import ReviewsSpider
+from crawler.spiders.rss import RssSpider
+from crawler.spiders.youtube import YouTubeSpider
 from kaiku.config import Brand, Source
 
-SPIDERS: dict[str, type[ReviewsSpider]] = {"reviews": ReviewsSpider}
+SPIDERS: dict[str, type[ReviewsSpider] | type[PlatformSpider]] = {"reviews": ReviewsSpider}
+# The platform spiders (crawler/spiders/api.py) take the whole Source.
+PLATFORM_SPIDERS: dict[str, type[PlatformSpider]] = {
+    spider.name: spider
+    for spider in (
+        RssSpider,
+        MastodonSpider,
+        BlueskySpider,
+        RedditSpider,
+        HackerNewsSpider,
+        AppStoreSpider,
+        YouTubeSpider,
+    )
+}
+SPIDERS.update(PLATFORM_SPIDERS)
 
 
 @dataclass
@@ -155,7 +177,8 @@ def crawl_settings(
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("TWISTED_REACTOR", reactor_setting(), priority="project")
-    if all(_is_loopback(url) for url in source.start_urls):
+    urls = source.endpoint_urls()  # empty when a platform source uses the platform's public API
+    if urls and all(_is_loopback(url) for url in urls):
         # Politeness protects other people's servers; a site on this machine (the demo, tests) has none to protect.
         settings.set("DOWNLOAD_DELAY", 0, priority="project")
         settings.set("AUTOTHROTTLE_ENABLED", False, priority="project")
@@ -192,13 +215,16 @@ def run_crawl(
         runner = CrawlerRunner(settings)
         crawler = runner.create_crawler(spider_class)
         started.append(crawler)
-        deferred = runner.crawl(
-            crawler,
-            start_urls=list(source.start_urls),
-            allowed_domains=list(source.allowed_domains),
-            max_pages=source.max_pages,
-            source_id=source.id,
-        )
+        if spider_class.name in PLATFORM_SPIDERS:
+            deferred = runner.crawl(crawler, source=source)
+        else:
+            deferred = runner.crawl(
+                crawler,
+                start_urls=list(source.start_urls),
+                allowed_domains=list(source.allowed_domains),
+                max_pages=source.max_pages,
+                source_id=source.id,
+            )
         return deferred.addCallback(lambda _: crawler)
 
     def stop() -> None:

@@ -11,10 +11,33 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-SPIDERS = ("reviews",)
+SPIDERS = ("reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube")
+SpiderName = Literal["reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube"]
+# The fields each spider reads beside id, spider, schedule and brands; any other one set is a config error,
+# so that nothing configured is silently ignored. `needs` lists the fields of which at least one must be set.
+SPIDER_FIELDS: dict[str, tuple[str, ...]] = {
+    "reviews": ("start_urls", "allowed_domains", "max_pages"),
+    "rss": ("start_urls",),
+    "mastodon": ("base_url", "hashtags", "queries", "max_pages"),
+    "bluesky": ("base_url", "queries", "max_pages"),
+    "reddit": ("base_url", "token_url", "queries", "subreddits", "max_pages"),
+    "hackernews": ("base_url", "queries", "tags", "max_pages"),
+    "appstore": ("base_url", "app_ids", "countries", "max_pages"),
+    "youtube": ("base_url", "video_ids", "queries", "max_pages"),
+}
+SPIDER_NEEDS: dict[str, tuple[str, ...]] = {
+    "reviews": ("start_urls",),
+    "rss": ("start_urls",),
+    "mastodon": ("hashtags", "queries"),
+    "bluesky": ("queries",),
+    "reddit": ("queries",),
+    "hackernews": ("queries",),
+    "appstore": ("app_ids",),
+    "youtube": ("video_ids",),
+}
 
 
 class ConfigError(Exception):
@@ -42,8 +65,8 @@ class Brand(_Strict):
 
 class Source(_Strict):
     id: str = Field(pattern=ID_PATTERN)
-    spider: Literal["reviews"]
-    start_urls: list[str] = Field(min_length=1)
+    spider: SpiderName
+    start_urls: list[str] = Field(default_factory=list)
     allowed_domains: list[str] = Field(default_factory=list)
     max_pages: int = Field(default=100, ge=1)
     schedule: str | None = Field(default=None, description="Interval like '30m', '6h', '1d'")
@@ -57,12 +80,72 @@ class Source(_Strict):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return urls
 
+    # Platform sources (docs/crawler.md has a section per spider); SPIDER_FIELDS says which spider reads which.
+    base_url: str | None = Field(default=None, description="API root; unset means the platform's public one")
+    token_url: str | None = Field(default=None, description="Reddit OAuth token endpoint")
+    queries: list[str] = Field(default_factory=list, description="Search terms")
+    hashtags: list[str] = Field(default_factory=list, description="Mastodon hashtags, without '#'")
+    subreddits: list[str] = Field(default_factory=list, description="Reddit: search these subreddits only")
+    tags: list[Literal["story", "comment"]] = Field(default_factory=list, description="Hacker News item types")
+    app_ids: list[str] = Field(default_factory=list, description="App Store numeric app ids")
+    countries: list[str] = Field(default_factory=list, description="App Store storefronts, e.g. 'fi'")
+    video_ids: list[str] = Field(default_factory=list, description="YouTube videos whose comments to search")
+
+    @field_validator("base_url", "token_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        return url.rstrip("/") if url else url
+
+    @field_validator("queries", "hashtags", "subreddits", "video_ids")
+    @classmethod
+    def _words(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value.strip():
+                raise ValueError("empty value")
+        return [value.strip() for value in values]
+
+    @field_validator("app_ids")
+    @classmethod
+    def _app_ids(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.fullmatch(r"\d+", value):
+                raise ValueError(f"an App Store app id is a number, got {value!r}")
+        return values
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.fullmatch(r"[a-z]{2}", value):
+                raise ValueError(f"a storefront is a two-letter lowercase country code, got {value!r}")
+        return values
+
+    @model_validator(mode="after")
+    def _fields_of_its_spider(self) -> Source:
+        used = SPIDER_FIELDS[self.spider]
+        stray = sorted(name for name in self.model_fields_set if name in _SPIDER_SPECIFIC and name not in used)
+        if stray:
+            raise ValueError(f"not used by the {self.spider} spider: {', '.join(stray)} (it reads: {', '.join(used)})")
+        needs = SPIDER_NEEDS[self.spider]
+        if not any(getattr(self, name) for name in needs):
+            raise ValueError(f"the {self.spider} spider needs {' or '.join(needs)}")
+        return self
+
+    def endpoint_urls(self) -> list[str]:
+        """Every URL this source's crawl may call that the config names (the runner's loopback check)."""
+        return [*self.start_urls, *(url for url in (self.base_url, self.token_url) if url)]
+
     @field_validator("schedule")
     @classmethod
     def _interval(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"\d+[mhd]", value):
             raise ValueError(f"schedule must look like '30m', '6h' or '1d', got {value!r}")
         return value
+
+
+_SPIDER_SPECIFIC = frozenset(name for fields in SPIDER_FIELDS.values() for name in fields)
 
 
 class AlertRule(_Strict):

@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     api_port: int = 8000
     demo_site_port: int = 8765
     spool_dir: Path | None = Field(default=None, description="Mentions waiting for the engine (default DATA_DIR/spool)")
+    # Platform credentials (docs/crawler.md): only ever from the environment, never from configs/.
+    crawl_state_path: Path | None = Field(default=None, description="Incremental crawl state [<data_dir>/...]")
+    mastodon_token: str | None = None
+    bluesky_token: str | None = None
+    bluesky_handle: str | None = None
+    bluesky_app_password: str | None = None
+    reddit_client_id: str | None = None
+    reddit_client_secret: str | None = None
+    youtube_api_key: str | None = None
 
     @property
     def engine_data_dir(self) -> Path:
@@ -55,6 +64,10 @@ class Settings(BaseSettings):
     @property
     def resolved_model_cache_dir(self) -> Path:
         return self.model_cache_dir or Path(platformdirs.user_cache_dir("kaiku")) / "models"
+
+    @property
+    def resolved_crawl_state_path(self) -> Path:
+        return self.crawl_state_path or self.data_dir / "crawl-state.json"
 
     @property
     def engine_url(self) -> str:

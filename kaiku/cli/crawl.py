@@ -15,7 +15,7 @@ from kaiku.cli._common import fail, user_errors
 from kaiku.config import SPIDERS, load_config
 from kaiku.settings import get_settings
 
-PARSERS = ("reviews",)
+PARSERS = ("reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube")
 
 
 class LogLevel(StrEnum):
@@ -49,6 +49,7 @@ def crawl(
     """
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
+    from crawler.spiders.api import credential_settings
     from kaiku.wiring import configured_classifier, mention_writer, ready_index
 
     with user_errors():
@@ -71,7 +72,11 @@ def crawl(
                     kaiku_config.brands,
                     classifier,
                     writer,
-                    extra_settings={"LOG_LEVEL": log_level.value, "KAIKU_BATCH_SIZE": settings.batch_size},
+                    extra_settings={
+                        **credential_settings(settings),  # platform credentials and the crawl state file
+                        "LOG_LEVEL": log_level.value,
+                        "KAIKU_BATCH_SIZE": settings.batch_size,
+                    },
                 )
             except CrawlerError as exc:
                 fail(str(exc))
@@ -83,17 +88,22 @@ def crawl(
 
 def parse(
     parser: Annotated[
-        str, typer.Argument(help="What to parse the page as: 'reviews' (schema.org JSON-LD / microdata)")
+        str,
+        typer.Argument(
+            help="What to parse the file as: 'reviews' (schema.org JSON-LD / microdata in HTML), or a platform's "
+            "saved response: rss, mastodon, bluesky, reddit, hackernews, appstore, youtube"
+        ),
     ],
-    path: Annotated[Path, typer.Argument(help="A saved HTML page")],
+    path: Annotated[Path, typer.Argument(help="A saved HTML page or API response body")],
     url: Annotated[
         str | None,
         typer.Option("--url", help="The page's address, for links and ids [default: the file's file:// URL]"),
     ] = None,
 ) -> None:
-    """Parse a saved page offline: one JSON object per review on stdout, problems on stderr.
+    """Parse a saved page or response offline: one JSON object per review or post on stdout, problems on stderr.
 
-    Prints what the page states; brand matching, language detection and scoring happen only in a crawl.
+    Prints what the file states (fields a source lacks are null); brand matching, language detection and
+    scoring happen only in a crawl. A malformed file is reported on stderr, not an error: exit status 0.
     """
     from crawler.extract import extract_reviews
     from crawler.items import REVIEWS_SOURCE
@@ -105,6 +115,9 @@ def parse(
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror or exc}")
     page_url = url or path.resolve().as_uri()
+    if parser != "reviews":
+        _parse_platform(parser, body, page_url, path)
+        return
     result = extract_reviews(body, page_url)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -123,3 +136,15 @@ def parse(
         print(json.dumps(mention, ensure_ascii=False))
     if not result.reviews:
         print(f"note: no schema.org reviews found in {path}", file=sys.stderr)
+
+
+def _parse_platform(parser: str, body: bytes, url: str, path: Path) -> None:
+    from crawler.extract.platforms import PARSERS as PLATFORM_PARSERS
+
+    page = PLATFORM_PARSERS[parser](body, url)
+    for problem in page.problems:
+        print(f"warning: {problem.code}: {problem}", file=sys.stderr)
+    for post in page.posts:
+        print(json.dumps(post.as_json(parser), ensure_ascii=False))
+    if not page.posts:
+        print(f"note: no {parser} posts found in {path}", file=sys.stderr)

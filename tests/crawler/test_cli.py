@@ -119,7 +119,10 @@ def test_crawl_with_an_unreachable_engine_exits_2_before_loading_the_model(crawl
 def test_crawl_of_an_unknown_source_names_the_known_ones(crawl_cli) -> None:
     result = crawl_cli("nope")
     assert result.exit_code == 2
-    assert "unknown source 'nope' (known: demo-reviews; or a spider name: reviews)" in result.output
+    assert (
+        "unknown source 'nope' (known: demo-reviews; or a spider name: "
+        "reviews, rss, mastodon, bluesky, reddit, hackernews, appstore, youtube)"
+    ) in result.output
 
 
 def test_crawl_by_spider_name_reaches_the_engine_check(crawl_cli) -> None:

@@ -1,0 +1,54 @@
+"""`youtube`: comments of configured videos, YouTube Data API v3 `commentThreads.list`.
+
+`/youtube/v3/commentThreads?part=snippet&videoId=…&searchTerms=…&maxResults=100&order=time&textFormat=plainText`,
+paged with `pageToken` = the response's `nextPageToken`. One query per (video, search term); without
+`queries` every comment of the video is read. The API key (`KAIKU_YOUTUBE_API_KEY`) travels in the
+`X-Goog-Api-Key` header rather than the URL, so it stays out of logs. Quota: 10,000 units a day, one unit
+per request; a repeated run stops paging at the first comment not newer than the newest one seen.
+"""
+
+from __future__ import annotations
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.extract.posts import PostPage
+from crawler.spiders.api import PlatformSpider, Query
+
+PAGE_SIZE = 100
+KEY = "KAIKU_YOUTUBE_API_KEY"
+PATH = "/youtube/v3/commentThreads"
+
+
+class YouTubeSpider(PlatformSpider):
+    name = "youtube"
+    platform = "youtube"
+    default_base_url = "https://www.googleapis.com"
+    credentials_required = (KEY,)
+    custom_settings = {"ROBOTSTXT_OBEY": False}  # an API, governed by its quota, not a page for robots
+
+    def build_queries(self) -> list[Query]:
+        terms: list[str | None] = list(self.source.queries) or [None]
+        return [
+            Query(key=f"{video}:{term or '*'}", params={"video": video, **({"q": term} if term else {})})
+            for video in self.source.video_ids
+            for term in terms
+        ]
+
+    def _request(self, query: Query, token: str | None = None) -> scrapy.Request | None:
+        params = {
+            "part": "snippet",
+            "videoId": query.params["video"],
+            "searchTerms": query.params.get("q"),
+            "maxResults": PAGE_SIZE,
+            "order": "time",
+            "textFormat": "plainText",
+            "pageToken": token,
+        }
+        return self.request(self.url(PATH, params), query, headers={"X-Goog-Api-Key": self.credential(KEY) or ""})
+
+    def first_request(self, query: Query) -> scrapy.Request | None:
+        return self._request(query)
+
+    def next_request(self, response: Response, page: PostPage, query: Query) -> scrapy.Request | None:
+        return self._request(query, token=page.next_cursor) if page.next_cursor and page.size else None

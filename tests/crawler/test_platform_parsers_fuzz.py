@@ -1,0 +1,84 @@
+"""No input crashes a platform parser: whatever the bytes, a `PostPage` comes back (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crawler.extract.platforms import PARSERS
+from crawler.extract.posts import PostPage
+from tests.crawler.platform_fakes import fixture
+
+pytestmark = pytest.mark.unit
+
+RECORDED = {
+    "rss": "rss_feed.xml",
+    "mastodon": "mastodon_tag_timeline.json",
+    "bluesky": "bluesky_search_posts.json",
+    "reddit": "reddit_search.json",
+    "hackernews": "hackernews_search_by_date.json",
+    "appstore": "appstore_customerreviews.json",
+    "youtube": "youtube_comment_threads.json",
+}
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=25,
+)
+
+
+def check(source: str, body: bytes) -> None:
+    page = PARSERS[source](body, "https://example.test/feed")
+    assert isinstance(page, PostPage)
+    for post in page.posts:
+        assert post.text and post.key and post.url
+
+
+@pytest.mark.parametrize("source", sorted(PARSERS))
+@FUZZ
+@given(body=st.binary(max_size=300))
+def test_any_bytes(source: str, body: bytes) -> None:
+    check(source, body)
+
+
+@pytest.mark.parametrize("source", sorted(PARSERS))
+@FUZZ
+@given(value=json_values)
+def test_any_json(source: str, value: object) -> None:
+    check(source, json.dumps(value).encode())
+
+
+@pytest.mark.parametrize("source", sorted(PARSERS))
+@FUZZ
+@given(data=st.data())
+def test_recorded_responses_cut_or_corrupted(source: str, data: st.DataObject) -> None:
+    body = fixture(RECORDED[source])
+    cut = data.draw(st.integers(0, len(body)))
+    flip = data.draw(st.integers(0, len(body) - 1))
+    corrupted = body[:flip] + bytes([body[flip] ^ data.draw(st.integers(1, 255))]) + body[flip + 1 :]
+    check(source, body[:cut])
+    check(source, corrupted)
+
+
+@pytest.mark.parametrize("source", ["mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube"])
+@FUZZ
+@given(data=st.data())
+def test_recorded_responses_with_values_replaced(source: str, data: st.DataObject) -> None:
+    """Every value of a recorded payload may be swapped for any JSON value: the wrong type, null, a list…"""
+    document = json.loads(fixture(RECORDED[source]))
+
+    def mutate(node: object) -> object:
+        if data.draw(st.integers(0, 9)) == 0:
+            return data.draw(json_values)
+        if isinstance(node, dict):
+            return {key: mutate(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [mutate(value) for value in node]
+        return node
+
+    check(source, json.dumps(mutate(document)).encode())
