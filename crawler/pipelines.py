@@ -60,7 +60,7 @@ class BrandMatchPipeline:
             raise _drop(self.stats, "no_brand", item)
         item.brand = match.primary
         item.brands_matched = match.brands
-        item.query_id = match.primary  # one query per brand for now: the brand's name, aliases and terms
+        item.query_id = match.primary_query  # the brand id (name/aliases/terms) or "<brand id>/<query name>"
         self.stats.inc_value(f"{keys.BRAND}{item.brand}")
         return item
 
