@@ -17,10 +17,12 @@ from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.settings import Settings
 
 from crawler import stats as keys
+from crawler.dedup import IndexedTexts
 from crawler.errors import CrawlerError
 from crawler.reactor import call_in_reactor, ensure_reactor, reactor_setting
 from crawler.shared import Shared
 from crawler.spiders.reviews import ReviewsSpider
+from indexer.writer import BulkWriter
 from kaiku.config import Brand, Source
 
 SPIDERS: dict[str, type[ReviewsSpider]] = {"reviews": ReviewsSpider}
@@ -153,6 +155,8 @@ def crawl_settings(
     settings.set("KAIKU_BRANDS", Shared(list(brands)), priority="project")
     settings.set("KAIKU_CLASSIFIER", Shared(classifier) if classifier is not None else None, priority="project")
     settings.set("KAIKU_WRITER", Shared(writer) if writer is not None else None, priority="project")
+    if isinstance(writer, BulkWriter):  # copies already in the index can be found only where the writer writes
+        settings.set("KAIKU_DEDUP_INDEX", Shared(IndexedTexts(writer.client, writer.alias)), priority="project")
     if extra_settings:
         settings.update(dict(extra_settings), priority="cmdline")
     return settings

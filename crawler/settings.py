@@ -39,6 +39,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.BrandMatchPipeline": 100,
     "crawler.pipelines.LanguagePipeline": 200,
     "crawler.pipelines.DuplicatePipeline": 300,
+    "crawler.pipelines.NearDuplicatePipeline": 350,
     "crawler.pipelines.ScoreAndIndexPipeline": 400,
 }
 
@@ -49,3 +50,5 @@ KAIKU_WRITER = None  # anything with write(list[Mention]) -> BulkReport
 KAIKU_BATCH_SIZE = 32
 KAIKU_DETECT_LANGUAGE = True
 KAIKU_LANG_HIGH_ACCURACY = True
+KAIKU_DEDUP_INDEX = None  # crawler.dedup.IndexedTexts: near-duplicates already in the index (set by the runner)
+KAIKU_DEDUP_THRESHOLD = 0.8  # estimated Jaccard similarity of character shingles (crawler/dedup.py)

@@ -27,6 +27,8 @@ DROPPED_DUPLICATE = "kaiku/dropped/duplicate"
 
 BRAND = "kaiku/brand/"  # + brand id: items by primary brand
 LANG_OVERRIDDEN = "kaiku/lang/overridden"  # declared language replaced by a confident detection
+LANG_UNDECLARED = "kaiku/lang/detected_only"  # no declared language; the detection was used
+NEAR_DUPLICATES = "kaiku/near_duplicates/"  # + crawl | index: mentions marked near_duplicate_of, by where the first was
 SCORED = "kaiku/scored"
 EXPERIENCE = "kaiku/experience/"  # + anger | comfort | delight
 INDEXED = "kaiku/indexed"
