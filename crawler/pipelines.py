@@ -105,6 +105,8 @@ class LanguagePipeline:
         item.lang_detected = decision.detected
         item.lang_confidence = round(decision.confidence, 4)
         item.lang = decision.lang
+        if item.lang_declared is None and decision.lang is not None:
+            self.stats.inc_value(keys.LANG_UNDECLARED)
         if decision.overridden:
             self.stats.inc_value(keys.LANG_OVERRIDDEN)
             logger.debug("language %s -> %s (p=%.2f): %s", item.lang_declared, item.lang, decision.confidence, item.url)
