@@ -19,6 +19,7 @@ from scrapy.settings import Settings
 from crawler import stats as keys
 from crawler.dedup import IndexedTexts
 from crawler.errors import CrawlerError
+from crawler.politeness import budget_for
 from crawler.reactor import call_in_reactor, ensure_reactor, reactor_setting
 from crawler.shared import Shared
 from crawler.spiders.reviews import ReviewsSpider
@@ -36,6 +37,7 @@ class CrawlSummary:
     spider: str
     finish_reason: str | None = None
     requests: int = 0  # HTTP requests sent, robots.txt and retries included
+    retries: int = 0  # of those, retries (429/5xx answers and failed connections)
     responses: int = 0
     pages: int = 0  # HTML pages read
     reviews: int = 0  # reviews found on them
@@ -62,6 +64,7 @@ class CrawlSummary:
             spider=spider,
             finish_reason=raw.get("finish_reason"),
             requests=int(raw.get("downloader/request_count", 0)),
+            retries=int(raw.get("retry/count", 0)),
             responses=int(raw.get("downloader/response_count", 0)),
             pages=int(raw.get(keys.PAGES_PARSED, 0)),
             reviews=int(raw.get(keys.REVIEWS, 0)),
@@ -103,7 +106,7 @@ class CrawlSummary:
         finish = self.finish_reason or "unknown"
         lines = [
             f"spider {self.spider} (source {self.source_id}): {finish} in {self.elapsed_s:.1f}s",
-            f"  requests {self.requests}, responses {self.responses}, "
+            f"  requests {self.requests} ({self.retries} retries), responses {self.responses}, "
             f"pages read {self.pages}, reviews found {self.reviews}",
             f"  items {self.items} (by brand: {counts(self.brands)}), scored {self.scored} ({counts(self.experience)})",
             f"  indexed {self.indexed}, index failures: {counts(self.index_failed)}",
@@ -148,10 +151,18 @@ def crawl_settings(
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("TWISTED_REACTOR", reactor_setting(), priority="project")
-    if all(_is_loopback(url) for url in source.start_urls):
+    budget = budget_for(source.spider, source.requests_per_minute, source.max_requests)
+    if all(_is_loopback(url) for url in source.start_urls) and source.requests_per_minute is None:
         # Politeness protects other people's servers; a site on this machine (the demo, tests) has none to protect.
         settings.set("DOWNLOAD_DELAY", 0, priority="project")
         settings.set("AUTOTHROTTLE_ENABLED", False, priority="project")
+    else:
+        # AutoThrottle slows down from here when the site does, never below it.
+        delay = max(budget.delay_s, settings.getfloat("DOWNLOAD_DELAY"))
+        settings.set("DOWNLOAD_DELAY", delay, priority="project")
+        settings.set("AUTOTHROTTLE_START_DELAY", max(delay, settings.getfloat("AUTOTHROTTLE_START_DELAY")), "project")
+    if budget.max_requests is not None:
+        settings.set("KAIKU_MAX_REQUESTS", budget.max_requests, priority="project")
     settings.set("KAIKU_BRANDS", Shared(list(brands)), priority="project")
     settings.set("KAIKU_CLASSIFIER", Shared(classifier) if classifier is not None else None, priority="project")
     settings.set("KAIKU_WRITER", Shared(writer) if writer is not None else None, priority="project")

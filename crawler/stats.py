@@ -33,6 +33,7 @@ SCORED = "kaiku/scored"
 EXPERIENCE = "kaiku/experience/"  # + anger | comfort | delight
 INDEXED = "kaiku/indexed"
 INDEX_FAILED = "kaiku/index_failed/"  # + error type of the engine (or the exception's name)
+RETRY_WAITED = "kaiku/retry/waited_ms"  # milliseconds spent waiting before retries (Retry-After or backoff)
 ERRORS = "kaiku/errors/"  # + http_<status> | <exception name> | score_failed
 
 # Extraction problem codes that mean "this part was skipped"; any other code is a warning.

@@ -66,6 +66,9 @@ class Source(_Strict):
     max_pages: int = Field(default=100, ge=1)
     schedule: str | None = Field(default=None, description="Interval like '30m', '6h', '1d'")
     brands: list[str] = Field(default_factory=list, description="Brand ids to match; empty means all")
+    # Request budget; unset = the spider's default within the platform's documented limit (crawler/politeness.py).
+    requests_per_minute: float | None = Field(default=None, gt=0, description="Most requests a minute")
+    max_requests: int | None = Field(default=None, ge=1, description="Most requests per crawl")
 
     @field_validator("start_urls")
     @classmethod
