@@ -39,6 +39,9 @@ class MentionItem:
     lang_declared: str | None = None
     lang_detected: str | None = None
     lang_confidence: float | None = None
+    # NearDuplicatePipeline.
+    near_duplicate_of: str | None = None
+    dedup_bands: list[str] = field(default_factory=list)
     # ScoreAndIndexPipeline, filled when its batch is flushed.
     polarity: dict[str, float] | None = None
     experience: str | None = None
@@ -112,6 +115,8 @@ class MentionItem:
             title=self.title,
             text=self.text,
             lang=self.lang,
+            lang_declared=self.lang_declared,
+            lang_detected=self.lang_detected,
             published_at=self.published_at,
             crawled_at=self.crawled_at,
             rating=self.rating,
@@ -122,4 +127,6 @@ class MentionItem:
             model=model,
             engagement=Engagement(**self.engagement) if self.engagement else Engagement(),
             author_followers=self.author_followers,
+            near_duplicate_of=self.near_duplicate_of,
+            dedup_bands=list(self.dedup_bands),
         )

@@ -1,4 +1,4 @@
-"""Item pipelines: brand match -> language -> duplicates -> sentiment + index (DESIGN §3).
+"""Item pipelines: brand match -> language -> duplicates -> near-duplicates -> sentiment + index (DESIGN §3).
 
 Each component is built in `from_crawler` from objects the runner put into the crawler settings
 (`KAIKU_BRANDS`, `KAIKU_CLASSIFIER`, `KAIKU_WRITER`) and raises `NotConfigured` when its dependency
@@ -17,6 +17,8 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler import stats as keys
 from crawler.brands import BrandMatcher
+from crawler.dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
+from crawler.dedup import IndexedTexts, SeenTexts, signature
 from crawler.items import MentionItem
 from crawler.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
 from crawler.shared import unwrap
@@ -60,7 +62,7 @@ class BrandMatchPipeline:
             raise _drop(self.stats, "no_brand", item)
         item.brand = match.primary
         item.brands_matched = match.brands
-        item.query_id = match.primary  # one query per brand for now: the brand's name, aliases and terms
+        item.query_id = match.primary_query  # the brand id (name/aliases/terms) or "<brand id>/<query name>"
         self.stats.inc_value(f"{keys.BRAND}{item.brand}")
         return item
 
@@ -103,6 +105,8 @@ class LanguagePipeline:
         item.lang_detected = decision.detected
         item.lang_confidence = round(decision.confidence, 4)
         item.lang = decision.lang
+        if item.lang_declared is None and decision.lang is not None:
+            self.stats.inc_value(keys.LANG_UNDECLARED)
         if decision.overridden:
             self.stats.inc_value(keys.LANG_OVERRIDDEN)
             logger.debug("language %s -> %s (p=%.2f): %s", item.lang_declared, item.lang, decision.confidence, item.url)
@@ -126,6 +130,50 @@ class DuplicatePipeline:
         if item.id in self.seen:
             raise _drop(self.stats, "duplicate", item)
         self.seen.add(item.id)
+        return item
+
+
+class NearDuplicatePipeline:
+    """Marks a near-copy of a mention seen earlier, in this crawl or in the index (crawler/dedup.py).
+
+    Nothing is dropped: a copy is still a mention on its own page, but `near_duplicate_of` lets reports count
+    it once. Every mention long enough to sign gets its LSH bands, so later copies can find it in the index.
+    """
+
+    def __init__(self, stats: StatsCollector, indexed: IndexedTexts | None, threshold: float) -> None:
+        self.stats = stats
+        self.indexed = indexed
+        self.threshold = threshold
+        self.seen = SeenTexts(threshold)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
+        settings = crawler.settings
+        return cls(
+            crawler.stats,
+            unwrap(settings.get("KAIKU_DEDUP_INDEX")),
+            settings.getfloat("KAIKU_DEDUP_THRESHOLD", DEFAULT_DEDUP_THRESHOLD),
+        )
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, MentionItem):
+            return item
+        sig = signature(item.text)
+        if sig is None:
+            return item
+        bands = sig.bands()
+        item.dedup_bands = bands
+        root, where = self.seen.find(item.id, sig, bands), "crawl"
+        if root is None and self.indexed is not None:
+            try:
+                root, where = self.indexed.find(item.id, sig, bands, self.threshold), "index"
+            except Exception as exc:  # noqa: BLE001 - an engine hiccup must not lose the mention; counted
+                logger.warning("near-duplicate lookup failed for %s: %s", item.url, exc)
+                self.stats.inc_value(f"{keys.ERRORS}dedup_lookup_{type(exc).__name__}")
+        if root is not None:
+            item.near_duplicate_of = root
+            self.stats.inc_value(f"{keys.NEAR_DUPLICATES}{where}")
+        self.seen.add(item.id, root or item.id, sig, bands)
         return item
 
 

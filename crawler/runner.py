@@ -17,7 +17,9 @@ from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.settings import Settings
 
 from crawler import stats as keys
+from crawler.dedup import IndexedTexts
 from crawler.errors import CrawlerError
+from crawler.politeness import budget_for
 from crawler.reactor import call_in_reactor, ensure_reactor, reactor_setting
 from crawler.shared import Shared
 from crawler.spiders.api import PlatformSpider
@@ -29,6 +31,8 @@ from crawler.spiders.reddit import RedditSpider
 from crawler.spiders.reviews import ReviewsSpider
 from crawler.spiders.rss import RssSpider
 from crawler.spiders.youtube import YouTubeSpider
+from indexer.spool import SpoolingWriter
+from indexer.writer import BulkWriter
 from kaiku.config import Brand, Source
 
 SPIDERS: dict[str, type[ReviewsSpider] | type[PlatformSpider]] = {"reviews": ReviewsSpider}
@@ -56,6 +60,7 @@ class CrawlSummary:
     spider: str
     finish_reason: str | None = None
     requests: int = 0  # HTTP requests sent, robots.txt and retries included
+    retries: int = 0  # of those, retries (429/5xx answers and failed connections)
     responses: int = 0
     pages: int = 0  # HTML pages read
     reviews: int = 0  # reviews found on them
@@ -84,6 +89,7 @@ class CrawlSummary:
             spider=spider,
             finish_reason=raw.get("finish_reason"),
             requests=int(raw.get("downloader/request_count", 0)),
+            retries=int(raw.get("retry/count", 0)),
             responses=int(raw.get("downloader/response_count", 0)),
             pages=int(raw.get(keys.PAGES_PARSED, 0)),
             reviews=int(raw.get(keys.REVIEWS, 0)),
@@ -127,7 +133,7 @@ class CrawlSummary:
         finish = self.finish_reason or "unknown"
         lines = [
             f"spider {self.spider} (source {self.source_id}): {finish} in {self.elapsed_s:.1f}s",
-            f"  requests {self.requests}, responses {self.responses}, "
+            f"  requests {self.requests} ({self.retries} retries), responses {self.responses}, "
             f"pages read {self.pages}, reviews found {self.reviews}",
             f"  items {self.items} (by brand: {counts(self.brands)}), scored {self.scored} ({counts(self.experience)})",
             f"  indexed {self.indexed}, index failures: {counts(self.index_failed)}",
@@ -177,14 +183,25 @@ def crawl_settings(
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("TWISTED_REACTOR", reactor_setting(), priority="project")
+    budget = budget_for(source.spider, source.requests_per_minute, source.max_requests)
     urls = source.endpoint_urls()  # empty when a platform source uses the platform's public API
-    if urls and all(_is_loopback(url) for url in urls):
+    if urls and all(_is_loopback(url) for url in urls) and source.requests_per_minute is None:
         # Politeness protects other people's servers; a site on this machine (the demo, tests) has none to protect.
         settings.set("DOWNLOAD_DELAY", 0, priority="project")
         settings.set("AUTOTHROTTLE_ENABLED", False, priority="project")
+    else:
+        # AutoThrottle slows down from here when the site does, never below it.
+        delay = max(budget.delay_s, settings.getfloat("DOWNLOAD_DELAY"))
+        settings.set("DOWNLOAD_DELAY", delay, priority="project")
+        settings.set("AUTOTHROTTLE_START_DELAY", max(delay, settings.getfloat("AUTOTHROTTLE_START_DELAY")), "project")
+    if budget.max_requests is not None:
+        settings.set("KAIKU_MAX_REQUESTS", budget.max_requests, priority="project")
     settings.set("KAIKU_BRANDS", Shared(list(brands)), priority="project")
     settings.set("KAIKU_CLASSIFIER", Shared(classifier) if classifier is not None else None, priority="project")
     settings.set("KAIKU_WRITER", Shared(writer) if writer is not None else None, priority="project")
+    bulk = writer.writer if isinstance(writer, SpoolingWriter) else writer
+    if isinstance(bulk, BulkWriter):  # copies already in the index can be found only where the writer writes
+        settings.set("KAIKU_DEDUP_INDEX", Shared(IndexedTexts(bulk.client, bulk.alias)), priority="project")
     if extra_settings:
         settings.update(dict(extra_settings), priority="cmdline")
     return settings

@@ -35,10 +35,24 @@ LOG_LEVEL = "INFO"
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"  # items of other brands are dropped all the time; not a warning
 FEED_EXPORT_ENCODING = "utf-8"
 
+# Scrapy's RetryMiddleware is replaced by one that waits (Retry-After, else exponential backoff) before retrying.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.RequestBudgetMiddleware": 150,  # after robots.txt (100): refused pages cost no budget
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.ResponseCheckMiddleware": 540,  # engine side of the retry: a truncated page is retried first
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a review page or API answer larger than this is not one; counted as oversized
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+KAIKU_BACKOFF_BASE = 2.0  # seconds before the first retry when the server gives no Retry-After; doubles per try
+KAIKU_RETRY_MAX_DELAY = 300.0  # longer Retry-After: not retried in this crawl
+KAIKU_MAX_REQUESTS = 0  # per-crawl request budget; 0 = none (the runner sets the source's, crawler/politeness.py)
+
 ITEM_PIPELINES = {
     "crawler.pipelines.BrandMatchPipeline": 100,
     "crawler.pipelines.LanguagePipeline": 200,
     "crawler.pipelines.DuplicatePipeline": 300,
+    "crawler.pipelines.NearDuplicatePipeline": 350,
     "crawler.pipelines.ScoreAndIndexPipeline": 400,
 }
 
@@ -49,3 +63,5 @@ KAIKU_WRITER = None  # anything with write(list[Mention]) -> BulkReport
 KAIKU_BATCH_SIZE = 32
 KAIKU_DETECT_LANGUAGE = True
 KAIKU_LANG_HIGH_ACCURACY = True
+KAIKU_DEDUP_INDEX = None  # crawler.dedup.IndexedTexts: near-duplicates already in the index (set by the runner)
+KAIKU_DEDUP_THRESHOLD = 0.8  # estimated Jaccard similarity of character shingles (crawler/dedup.py)

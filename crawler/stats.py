@@ -27,12 +27,15 @@ DROPPED_DUPLICATE = "kaiku/dropped/duplicate"
 
 BRAND = "kaiku/brand/"  # + brand id: items by primary brand
 LANG_OVERRIDDEN = "kaiku/lang/overridden"  # declared language replaced by a confident detection
+LANG_UNDECLARED = "kaiku/lang/detected_only"  # no declared language; the detection was used
+NEAR_DUPLICATES = "kaiku/near_duplicates/"  # + crawl | index: mentions marked near_duplicate_of, by where the first was
 SCORED = "kaiku/scored"
 EXPERIENCE = "kaiku/experience/"  # + anger | comfort | delight
 INDEXED = "kaiku/indexed"
 SPOOLED = "kaiku/spooled"  # engine unreachable: kept on disk, replayed when it is back
 REPLAYED = "kaiku/replayed"  # taken from the spool and indexed
 INDEX_FAILED = "kaiku/index_failed/"  # + error type of the engine (or the exception's name)
+RETRY_WAITED = "kaiku/retry/waited_ms"  # milliseconds spent waiting before retries (Retry-After or backoff)
 ERRORS = "kaiku/errors/"  # + http_<status> | <exception name> | score_failed
 
 # Extraction problem codes that mean "this part was skipped"; any other code is a warning.

@@ -56,6 +56,11 @@ class Mention(BaseModel):
     model: ModelInfo | None = None
     engagement: Engagement = Field(default_factory=Engagement)
     near_duplicate_of: str | None = None
+    # MinHash LSH bands of the text (crawler/dedup.py): how later copies find this one in the index.
+    dedup_bands: list[str] = Field(default_factory=list)
+    # The language the source declared and the one detected, when they were checked (crawler/language.py).
+    lang_declared: str | None = None
+    lang_detected: str | None = None
 
     def to_document(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -69,6 +69,9 @@ MAPPINGS: dict = {
             }
         },
         "near_duplicate_of": {"type": "keyword"},
+        "dedup_bands": {"type": "keyword"},
+        "lang_declared": {"type": "keyword"},
+        "lang_detected": {"type": "keyword"},
     },
 }
 

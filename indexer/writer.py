@@ -47,6 +47,14 @@ class BulkWriter:
         self._alias = alias
         self._refresh = refresh
 
+    @property
+    def client(self) -> Elasticsearch:
+        return self._client
+
+    @property
+    def alias(self) -> str:
+        return self._alias
+
     def write(self, mentions: Sequence[Mention]) -> BulkReport:
         report = BulkReport()
         if not mentions:

@@ -13,6 +13,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.query_language import QueryError, parse_query
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SPIDERS = ("reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube")
 SpiderName = Literal["reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube"]
@@ -57,10 +59,26 @@ class Brand(_Strict):
     exclude: list[str] = Field(default_factory=list, description="Phrases that make a text hit a false one")
     competitors: list[str] = Field(default_factory=list, description="Ids of competing brands")
     industry: str | None = None
+    # Named boolean queries (crawler/query_language.py) matched beside name/aliases/terms; docs/crawler.md.
+    queries: dict[str, str] = Field(default_factory=dict, description="Query name -> brand query")
 
     @property
     def match_terms(self) -> list[str]:
         return [self.name, *self.aliases, *self.terms]
+
+    @field_validator("queries")
+    @classmethod
+    def _valid_queries(cls, queries: dict[str, str]) -> dict[str, str]:
+        for name, text in queries.items():
+            if not re.fullmatch(ID_PATTERN, name):
+                raise ValueError(f"query name {name!r} must match {ID_PATTERN}")
+            try:
+                parse_query(text)
+            except QueryError as exc:
+                pointer = " " * exc.position + "^"
+                message = f"query {name!r}: {exc.message} at position {exc.position}"
+                raise ValueError(f"{message}\n    {text}\n    {pointer}") from None
+        return queries
 
 
 class Source(_Strict):
@@ -71,6 +89,9 @@ class Source(_Strict):
     max_pages: int = Field(default=100, ge=1)
     schedule: str | None = Field(default=None, description="Interval like '30m', '6h', '1d'")
     brands: list[str] = Field(default_factory=list, description="Brand ids to match; empty means all")
+    # Request budget; unset = the spider's default within the platform's documented limit (crawler/politeness.py).
+    requests_per_minute: float | None = Field(default=None, gt=0, description="Most requests a minute")
+    max_requests: int | None = Field(default=None, ge=1, description="Most requests per crawl")
 
     @field_validator("start_urls")
     @classmethod

@@ -23,6 +23,7 @@ from w3lib.url import canonicalize_url
 from crawler import stats as keys
 from crawler.extract import extract_reviews
 from crawler.items import MentionItem
+from crawler.middlewares import SkippedResponse
 
 DEFAULT_MAX_PAGES = 100
 
@@ -144,6 +145,8 @@ class ReviewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> None:
         """Count a failed request by reason; the crawl goes on with the other pages."""
+        if failure.check(SkippedResponse):
+            return  # counted by crawler/middlewares.py under kaiku/skipped/<reason>
         if failure.check(HttpError):
             reason = f"http_{failure.value.response.status}"
         elif failure.check(IgnoreRequest):

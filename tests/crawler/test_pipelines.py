@@ -80,6 +80,17 @@ def test_language_pipeline_records_declared_and_detected() -> None:
     assert pipeline.stats.values == {"kaiku/lang/overridden": 1}
 
 
+def test_language_is_detected_when_undeclared_and_a_right_declaration_is_kept() -> None:
+    pipeline = LanguagePipeline.from_crawler(crawler())
+    undeclared = pipeline.process_item(item("The breakfast was fine, the room was quiet and the staff kind.", n=1))
+    assert (undeclared.lang, undeclared.lang_declared, undeclared.lang_detected) == ("en", None, "en")
+    kept = pipeline.process_item(item("Aamiainen oli hyvä ja huone hiljainen.", lang="fi", n=2, brand="revontuli"))
+    assert (kept.lang, kept.lang_declared) == ("fi", "fi")
+    assert pipeline.stats.values == {"kaiku/lang/detected_only": 1}
+    mention = kept.to_mention()  # both are stored, so a wrong declaration can be audited in the index
+    assert (mention.lang, mention.lang_declared, mention.lang_detected) == ("fi", "fi", "fi")
+
+
 def test_duplicates_are_dropped() -> None:
     pipeline = DuplicatePipeline(FakeStats())
     pipeline.process_item(item("a", n=1))

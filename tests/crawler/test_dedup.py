@@ -1,0 +1,155 @@
+"""Near-duplicates (crawler/dedup.py): the signature, the in-crawl memory, a pair marked end to end in the engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crawler.dedup import DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
+from crawler.runner import run_crawl
+from indexer.admin import ensure_index
+from indexer.writer import BulkWriter
+from kaiku.config import KaikuConfig, Source
+from kaiku.demo.server import DemoSite, serve_site
+from tests.crawler.conftest import KeywordClassifier
+
+REVIEW = (
+    "Yövyimme Tunturi Innissä kolme yötä helmikuussa. Huone oli siisti ja hiljainen, aamiainen runsas ja "
+    "henkilökunta ystävällistä. Sauna lämpeni joka ilta ja hiihtoladut alkoivat ovelta. Tulemme uudelleen."
+)
+COPY = REVIEW.replace("kolme", "neljä") + " Lähetetty iPhonesta"
+OTHER = (
+    "Tunturi Inn oli pettymys: huone haisi tupakalta, suihku ei toiminut ja vastaanotossa ei vastattu "
+    "puhelimeen. Aamiaiselta loppui kahvi jo kahdeksalta. Emme tule takaisin, vaikka sijainti on hyvä."
+)
+
+
+@pytest.mark.unit
+def test_a_lightly_edited_copy_is_similar_and_another_review_is_not() -> None:
+    original, copy, other = signature(REVIEW), signature(COPY), signature(OTHER)
+    assert original is not None and copy is not None and other is not None
+    assert original.similarity(copy) >= DEFAULT_THRESHOLD
+    assert original.similarity(other) < 0.3
+    assert set(original.bands()) & set(copy.bands())  # LSH shows the pair
+
+
+@pytest.mark.unit
+def test_case_accents_and_punctuation_do_not_matter_and_signatures_are_stable() -> None:
+    a = signature(REVIEW)
+    b = signature(REVIEW.upper().replace("ö", "o").replace(".", " !"))
+    assert a is not None and b is not None and a.similarity(b) == 1.0
+    # Bands are stored in the index: the same text must give the same bands in every process, forever.
+    assert a.bands()[0] == signature(REVIEW).bands()[0]  # type: ignore[union-attr]
+    assert len(a.bands()) == 32 and len(set(a.bands())) == 32
+
+
+@pytest.mark.unit
+def test_short_texts_are_not_signed() -> None:
+    assert signature("Great stay!") is None
+    assert signature("x" * (MIN_CHARS - 1)) is None
+
+
+@pytest.mark.unit
+def test_seen_texts_point_to_the_first_copy_and_never_to_the_mention_itself() -> None:
+    seen = SeenTexts()
+    first, second, third = signature(REVIEW), signature(COPY), signature(COPY + " Kiitos!")
+    assert first and second and third
+    assert seen.find("a", first, first.bands()) is None
+    seen.add("a", "a", first, first.bands())
+    assert seen.find("a", first, first.bands()) is None  # the same mention again (a re-crawl) is not a copy
+    assert seen.find("b", second, second.bands()) == "a"
+    seen.add("b", "a", second, second.bands())
+    assert seen.find("c", third, third.bands()) == "a"  # a copy of a copy points at the first
+
+
+@pytest.mark.unit
+@given(st.text(min_size=MIN_CHARS, max_size=300))
+@settings(max_examples=100, deadline=None)
+def test_any_text_signs_without_error_and_is_identical_to_itself(text: str) -> None:
+    sig = signature(text)
+    if sig is not None:
+        assert sig.similarity(sig) == 1.0
+
+
+# --- End to end: a crawl into the real local engine ----------------------------------------------------------------
+
+
+def review_page(title: str, body: str, author: str) -> str:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Review",
+        "itemReviewed": {"@type": "Hotel", "name": "Tunturi Inn Ylläs"},
+        "author": {"@type": "Person", "name": author},
+        "datePublished": "2026-02-14",
+        "reviewRating": {"@type": "Rating", "ratingValue": 4},
+        "name": title,
+        "reviewBody": body,
+    }
+    return (
+        f'<html lang="fi"><head><script type="application/ld+json">{json.dumps(data)}</script></head>'
+        f"<body><h1>{title}</h1></body></html>"
+    )
+
+
+@pytest.fixture
+def copy_site(tmp_path: Path) -> Iterator[DemoSite]:
+    """Two sites in one: the same review pasted on two pages with a small edit, and an unrelated review."""
+    (tmp_path / "index.html").write_text(
+        '<html><body><a href="/a.html">a</a> <a href="/b.html">b</a> <a href="/c.html">c</a></body></html>',
+        encoding="utf-8",
+    )
+    (tmp_path / "a.html").write_text(review_page("Hieno loma", REVIEW, "Maija"), encoding="utf-8")
+    (tmp_path / "b.html").write_text(review_page("Hieno loma!", COPY, "maija_k"), encoding="utf-8")
+    (tmp_path / "c.html").write_text(review_page("Ei enää", OTHER, "Pekka"), encoding="utf-8")
+    site = serve_site(port=0, directory=tmp_path)
+    yield site
+    site.stop()
+
+
+def indexed(es: Elasticsearch, alias: str) -> dict[str, dict]:
+    es.indices.refresh(index=alias)
+    hits = es.search(index=alias, query={"match_all": {}}, size=100)["hits"]["hits"]
+    return {hit["_source"]["author"]: hit["_source"] for hit in hits}
+
+
+@pytest.mark.integration
+def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_nothing(
+    copy_site: DemoSite, kaiku_config: KaikuConfig, es: Elasticsearch, alias: str, tmp_path: Path
+) -> None:
+    ensure_index(es, alias)
+    writer = BulkWriter(es, alias)
+    source = Source(id="copies", spider="reviews", start_urls=[copy_site.url + "/"])
+    settings_ = {"KAIKU_DETECT_LANGUAGE": False}
+    first = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
+    assert first.indexed == 3 and first.stats["kaiku/near_duplicates/crawl"] == 1
+    docs = indexed(es, alias)
+    assert len(docs) == 3
+    original, copy, other = docs["Maija"], docs["maija_k"], docs["Pekka"]
+    marked, first_seen = (copy, original) if copy["near_duplicate_of"] else (original, copy)
+    assert marked["near_duplicate_of"] == first_seen["id"]
+    assert other["near_duplicate_of"] is None
+    assert len(original["dedup_bands"]) == 32
+
+    # Second crawl of the unchanged site: same ids overwrite, nothing new, and the marks stay as they were.
+    second = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
+    assert second.indexed == 3
+    again = indexed(es, alias)
+    assert len(again) == 3
+    assert {a: d["near_duplicate_of"] for a, d in again.items()} == {a: d["near_duplicate_of"] for a, d in docs.items()}
+
+    # A third copy appearing later on another site is found through the index alone.
+    (tmp_path / "late").mkdir()
+    (tmp_path / "late" / "index.html").write_text(
+        review_page("Loma", COPY.replace("helmikuussa", "maaliskuussa"), "M. K."), encoding="utf-8"
+    )
+    with serve_site(port=0, directory=tmp_path / "late") as late_site:
+        late = Source(id="late", spider="reviews", start_urls=[late_site.url + "/"])
+        third = run_crawl(late, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
+    assert third.stats["kaiku/near_duplicates/index"] == 1
+    assert indexed(es, alias)["M. K."]["near_duplicate_of"] == first_seen["id"]

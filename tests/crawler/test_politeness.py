@@ -1,0 +1,206 @@
+"""Politeness and bad input, through whole Scrapy crawls against a local HTTP server with scripted answers.
+
+The server answers each path from a list of scripted responses, one per request (the last one repeats), so a
+test can serve "429 with Retry-After, then 200" and count what the crawler asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from crawler.middlewares import retry_after_seconds
+from crawler.politeness import DEFAULT_BUDGETS, budget_for
+from crawler.runner import crawl_settings, run_crawl
+from kaiku.config import KaikuConfig, Source
+from tests.crawler.conftest import CollectingWriter, KeywordClassifier
+
+# Short backoff so tests are quick; a small DOWNLOAD_MAXSIZE so "oversized" needs only 80 kB.
+FAST = {"KAIKU_BACKOFF_BASE": 0.05, "KAIKU_DETECT_LANGUAGE": False, "DOWNLOAD_MAXSIZE": 50_000}
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+    content_length: int | None = None  # announce a different length than sent (truncation)
+
+
+def review_html(text: str, hotel: str = "Tunturi Inn Ylläs") -> str:
+    data = {"@type": "Review", "itemReviewed": {"@type": "Hotel", "name": hotel}, "reviewBody": text}
+    script = json.dumps(data, ensure_ascii=False)
+    return f'<html><head><script type="application/ld+json">{script}</script></head><body></body></html>'
+
+
+class ScriptedSite:
+    def __init__(self, routes: dict[str, list[Answer]]) -> None:
+        self.routes = routes
+        self.hits: dict[str, list[float]] = {}
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                site.hits.setdefault(self.path, []).append(time.monotonic())
+                answers = site.routes.get(self.path) or [Answer(404, b"not found")]
+                answer = answers[min(len(site.hits[self.path]) - 1, len(answers) - 1)]
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                length = answer.content_length if answer.content_length is not None else len(answer.body)
+                self.send_header("Content-Length", str(length))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(answer.body)
+                self.close_connection = True
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def scripted() -> Iterator[type[ScriptedSite]]:
+    started: list[ScriptedSite] = []
+
+    class Factory(ScriptedSite):
+        def __init__(self, routes: dict[str, list[Answer]]) -> None:
+            super().__init__(routes)
+            started.append(self)
+
+    yield Factory
+    for site in started:
+        site.stop()
+
+
+def page(text: str) -> list[Answer]:
+    return [Answer(body=review_html(text).encode())]
+
+
+def crawl(site: ScriptedSite, config: KaikuConfig, start: str = "/", **source_fields):
+    source = Source(id="scripted", spider="reviews", start_urls=[site.url + start], **source_fields)
+    writer = CollectingWriter()
+    summary = run_crawl(source, config.brands, KeywordClassifier(), writer, extra_settings=FAST)
+    return summary, writer
+
+
+@pytest.mark.unit
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    assert retry_after_seconds(b"7") == 7.0
+    assert retry_after_seconds(formatdate(1_000_030, usegmt=True), now=1_000_000) == pytest.approx(30, abs=1)
+    assert retry_after_seconds(formatdate(999_000, usegmt=True), now=1_000_000) == 0.0  # a date in the past
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+@pytest.mark.integration
+def test_429_with_retry_after_is_waited_out_then_the_page_is_read(scripted, kaiku_config: KaikuConfig) -> None:
+    site = scripted(
+        {
+            "/": [
+                Answer(429, b"slow down", {"Retry-After": "1", "Content-Type": "text/plain"}),
+                Answer(body=review_html("Tunturi Inn oli mukava ja hiljainen paikka.").encode()),
+            ]
+        }
+    )
+    summary, writer = crawl(site, kaiku_config)
+    assert [m.text for m in writer.mentions] == ["Tunturi Inn oli mukava ja hiljainen paikka."]
+    first, second = site.hits["/"]
+    assert second - first >= 0.95  # the server's Retry-After, not the 0.05 s backoff
+    assert summary.retries == 1 and summary.stats["kaiku/retry/waited_ms"] == 1000
+    assert summary.errors == {} and summary.ok
+    assert "(1 retries)" in summary.format()
+
+
+@pytest.mark.integration
+def test_5xx_without_retry_after_backs_off_exponentially_then_gives_up(scripted, kaiku_config) -> None:
+    site = scripted({"/": [Answer(503, b"down", {"Content-Type": "text/plain"})]})
+    summary, _ = crawl(site, kaiku_config)
+    hits = site.hits["/"]
+    assert len(hits) == 3  # RETRY_TIMES = 2
+    assert summary.stats["kaiku/retry/waited_ms"] == 50 + 100  # 0.05 s, then 0.1 s
+    assert hits[2] - hits[1] >= hits[1] - hits[0] >= 0.045
+    assert summary.errors == {"http_503": 1}
+
+
+@pytest.mark.integration
+def test_a_retry_after_longer_than_the_limit_is_not_waited_for(scripted, kaiku_config) -> None:
+    site = scripted({"/": [Answer(429, b"", {"Retry-After": "3600", "Content-Type": "text/plain"})]})
+    summary, _ = crawl(site, kaiku_config)
+    assert len(site.hits["/"]) == 1
+    assert summary.errors == {"retry_after_too_long": 1, "http_429": 1}
+
+
+def links_to(*paths: str) -> list[Answer]:
+    return [Answer(body=("<html><body>" + "".join(f'<a href="{p}">x</a>' for p in paths) + "</body></html>").encode())]
+
+
+@pytest.mark.integration
+def test_broken_responses_are_counted_by_reason_and_the_crawl_goes_on(scripted, kaiku_config) -> None:
+    latin1 = "Tunturi Innissä oli hyvä sauna ja ystävällinen henkilökunta."
+    site = scripted(
+        {
+            "/": links_to("/big.html", "/cut.html", "/latin1-as-utf8.html", "/utf8-as-latin1.html", "/nul.html", "/ok"),
+            "/big.html": [Answer(body=review_html("Tunturi Inn " + "iso " * 20_000).encode())],
+            "/cut.html": [Answer(body=b"<html><body>Tunturi Inn", content_length=5000)],
+            "/latin1-as-utf8.html": [Answer(body=review_html(latin1).encode("latin-1"))],
+            "/utf8-as-latin1.html": [
+                Answer(
+                    body=review_html("Tunturi Inn: ystävällinen vastaanotto.").encode(),
+                    headers={"Content-Type": "text/html; charset=iso-8859-1"},
+                )
+            ],
+            "/nul.html": [Answer(body=b"<html>\x00\x00\x01\x02 Tunturi Inn</html>")],
+            "/ok": page("Tunturi Inn, ihan ok."),
+        }
+    )
+    summary, writer = crawl(site, kaiku_config, max_pages=20)
+    assert summary.skipped == {
+        "oversized": 1,
+        "truncated": 1,
+        "bad_encoding": 1,
+        "binary_body": 1,
+        "no_reviews": 1,  # the index page
+    }
+    assert summary.warnings == {"encoding_repaired": 1}
+    texts = sorted(m.text for m in writer.mentions)
+    assert texts == ["Tunturi Inn, ihan ok.", "Tunturi Inn: ystävällinen vastaanotto."]  # the repaired one reads right
+    assert summary.errors == {} and summary.ok
+
+
+@pytest.mark.integration
+def test_the_request_budget_stops_the_crawl_and_is_counted(scripted, kaiku_config) -> None:
+    paths = [f"/r{i}" for i in range(8)]
+    site = scripted({"/": links_to(*paths), **{p: page(f"Tunturi Inn arvio {p}.") for p in paths}})
+    summary, writer = crawl(site, kaiku_config, max_requests=4)
+    assert summary.requests == 4  # robots.txt, the index and two reviews
+    assert summary.skipped["request_budget"] == 6
+    assert len(writer.mentions) == 2
+
+
+@pytest.mark.unit
+def test_budgets_default_to_the_platform_limit_and_configured_values_win(kaiku_config) -> None:
+    assert budget_for("youtube").max_requests == 2500
+    assert budget_for("mastodon").delay_s == 2.0  # 30 a minute: half the rate of the documented 300 / 5 min
+    assert budget_for("reddit", 90, 50).requests_per_minute == 90
+    spiders = {"reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube"}
+    assert set(DEFAULT_BUDGETS) >= spiders
+    remote = Source(id="r", spider="reviews", start_urls=["https://reviews.example/"], requests_per_minute=20)
+    settings = crawl_settings(remote, kaiku_config.brands, None, None)
+    assert settings.getfloat("DOWNLOAD_DELAY") == 3.0 and settings.getbool("AUTOTHROTTLE_ENABLED")
+    local = Source(id="l", spider="reviews", start_urls=["http://127.0.0.1:1/"])
+    assert crawl_settings(local, kaiku_config.brands, None, None).getfloat("DOWNLOAD_DELAY") == 0
