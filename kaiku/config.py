@@ -7,6 +7,7 @@ references are errors that name the file, the field and what is wrong.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +74,7 @@ class AlertRule(_Strict):
     min_count: int = Field(default=5, ge=1)
     cooldown: str = Field(default="6h", pattern=r"^\d+[mhd]$")
     recipients: list[str] = Field(min_length=1)
+    language: Literal["en", "fi"] = Field(default="en", description="Language of the alert emails")
 
     @field_validator("recipients")
     @classmethod
@@ -183,3 +185,14 @@ def load_config(config_dir: Path) -> KaikuConfig:
     for i, alert in enumerate(alerts):
         _check_reference(alerts_path, f"alerts.{i}.brand", alert.brand, known)
     return KaikuConfig(brands=brands, sources=sources, alerts=alerts)
+
+
+_INTERVAL_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def config_interval(text: str) -> timedelta:
+    """'30m', '6h', '1d' (the interval format of sources.yaml and alerts.yaml) -> timedelta."""
+    match = re.fullmatch(r"(\d+)([mhd])", text)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"not a positive interval like '30m', '6h' or '1d': {text!r}")
+    return timedelta(seconds=int(match.group(1)) * _INTERVAL_UNITS[match.group(2)])
