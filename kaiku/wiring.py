@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from elasticsearch import Elasticsearch
+from sqlalchemy import Engine
 
 from kaiku.settings import Settings
 from sentiment import SentimentClassifier
@@ -30,3 +31,10 @@ def ready_index(settings: Settings) -> Elasticsearch:
     engine_info(client)
     ensure_index(client, settings.index_alias)
     return client
+
+
+def database(settings: Settings) -> Engine:
+    """Kaiku's own database (incidents, outbox, cases, job results), tables created when missing."""
+    from kaiku.db import open_database
+
+    return open_database(settings.resolved_database_url)
