@@ -102,6 +102,7 @@ cases = Table(
     Column("brand", String(100), nullable=False),
     Column("mention_url", Text, nullable=False),
     Column("owner", String(320), nullable=False),
+    Column("language", String(5), nullable=False),  # of the reminder email: en | fi
     Column("status", String(20), nullable=False, index=True),  # open | responded | followed_up | closed
     Column("note", Text),
     Column("incident_id", Integer, ForeignKey("incidents.id")),
