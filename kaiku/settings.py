@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     outbox_retry_max_seconds: int = Field(default=3600, ge=1)
     followup_days: int = Field(default=10, ge=1, description="A responded case is followed up this many days later")
     retention_days: int | None = Field(default=None, ge=1, description="Delete mentions older than this; unset: keep")
-    scheduler_misfire_grace_seconds: int = Field(default=3600, ge=1)
+    scheduler_misfire_grace_seconds: int | None = Field(
+        default=None, ge=1, description="A run later than this is skipped; unset: run once however late"
+    )
 
     @property
     def engine_data_dir(self) -> Path:
