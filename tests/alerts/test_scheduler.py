@@ -4,7 +4,11 @@ job functions run with an explicit clock against the real engine and SMTP server
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -172,3 +176,36 @@ def test_job_functions_with_an_explicit_clock(
     get_settings.cache_clear()
     # Background mentions older than two days go; the eleven recent ones stay.
     assert jobs.apply_retention(now=NOW) == "before 2026-11-18: dropped 0 indices, deleted 5 mentions"
+
+
+def _run_scheduler_until_running(environment: dict[str, str]) -> str:
+    """Start `kaiku scheduler` as a user would, wait until it runs, stop it with SIGTERM; its output."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from kaiku.cli import main; main()", "scheduler"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("scheduler running"):
+            break
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, "".join(lines) + rest
+    return "".join(lines) + rest
+
+
+@pytest.mark.integration
+def test_scheduler_command_restarts_with_the_same_jobs(tmp_path: Path, config_dir: Path) -> None:
+    environment = {**os.environ, "KAIKU_DATA_DIR": str(tmp_path / "data"), "KAIKU_CONFIG_DIR": str(config_dir)}
+    first = _run_scheduler_until_running(environment)
+    assert "added ['crawl:demo-reviews', 'alerts:check'" in first and "scheduler stopped" in first
+    second = _run_scheduler_until_running(environment)
+    assert "jobs kept ['crawl:demo-reviews', 'alerts:check', 'outbox:deliver', 'cases:reminders', 'retention']" in (
+        second
+    )
+    assert "added -, removed -" in second
