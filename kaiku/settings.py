@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "kaiku@localhost"
     smtp_timeout: float = 10.0
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle to verify the SMTP server; unset: system")
     public_api_url: str = Field(default="http://127.0.0.1:8000", description="Base of the API links in emails")
     alert_history_days: int = Field(default=28, ge=1, description="Counts read per check for the baseline")
     alert_check_interval_minutes: int = Field(default=5, ge=1)

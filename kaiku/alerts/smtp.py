@@ -26,6 +26,7 @@ class SmtpConfig:
     password: str | None = None
     sender: str = "kaiku@localhost"
     timeout: float = 10.0
+    ca_file: str | None = None  # a private CA for the server's certificate; None: the system's trust store
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpConfig:
@@ -37,6 +38,7 @@ class SmtpConfig:
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             sender=settings.smtp_from,
             timeout=settings.smtp_timeout,
+            ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
         )
 
 
@@ -49,8 +51,8 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
-        context = ssl.create_default_context()
         try:
+            context = ssl.create_default_context(cafile=c.ca_file)
             smtp: smtplib.SMTP
             if c.security == "tls":
                 smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
