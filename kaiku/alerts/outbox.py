@@ -28,9 +28,7 @@ from kaiku.db import outbox
 CLAIM_LEASE = timedelta(minutes=10)
 
 
-def enqueue(
-    conn: Connection, key: str, kind: str, recipient: str, subject: str, message: str, now: datetime
-) -> bool:
+def enqueue(conn: Connection, key: str, kind: str, recipient: str, subject: str, message: str, now: datetime) -> bool:
     """Add an email inside the caller's transaction; False (and no change) when the key is already there."""
     if conn.execute(select(outbox.c.id).where(outbox.c.idempotency_key == key)).first() is not None:
         return False
