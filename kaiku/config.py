@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SPIDERS = ("reviews",)
@@ -75,6 +75,9 @@ class AlertRule(_Strict):
     cooldown: str = Field(default="6h", pattern=r"^\d+[mhd]$")
     recipients: list[str] = Field(min_length=1)
     language: Literal["en", "fi"] = Field(default="en", description="Language of the alert emails")
+    recipient_languages: dict[str, Literal["en", "fi"]] = Field(
+        default_factory=dict, description="Per-recipient language, overriding `language`"
+    )
 
     @field_validator("recipients")
     @classmethod
@@ -83,6 +86,16 @@ class AlertRule(_Strict):
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
                 raise ValueError(f"not an email address: {address!r}")
         return recipients
+
+    @model_validator(mode="after")
+    def _languages_for_recipients(self) -> AlertRule:
+        unknown = sorted(set(self.recipient_languages) - set(self.recipients))
+        if unknown:
+            raise ValueError(f"recipient_languages names addresses that are not recipients: {', '.join(unknown)}")
+        return self
+
+    def language_of(self, recipient: str) -> Literal["en", "fi"]:
+        return self.recipient_languages.get(recipient, self.language)
 
 
 class _BrandsFile(_Strict):

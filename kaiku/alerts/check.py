@@ -102,8 +102,9 @@ def check_rule(
                 mentions=mentions,
                 query_url=mentions_query_url(options.api_base, rule.brand, rule.experience, found.start),
             )
-            rendered = render_alert(facts, rule.language)
+            by_language = {lang: render_alert(facts, lang) for lang in {rule.language_of(r) for r in rule.recipients}}
             for recipient in rule.recipients:
+                rendered = by_language[rule.language_of(recipient)]
                 key = f"alert:{incident_id}:{recipient}"
                 message = build_message(rendered, options.sender, recipient, key, now)
                 if enqueue(conn, key, "alert", recipient, rendered.subject, message, now):

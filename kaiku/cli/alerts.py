@@ -146,3 +146,28 @@ def outbox_command(
 
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+@app.command("incidents")
+def incidents_command(
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule id")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """List incidents: open ones are spikes still going on; closed ones ended."""
+    from kaiku.alerts.incidents import list_incidents
+    from kaiku.wiring import database
+
+    with user_errors(), database(get_settings()).connect() as conn:
+        rows = list_incidents(conn, rule, limit)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, default=str))
+        return
+    if not rows:
+        print("no incidents" + (f" for rule {rule}" if rule else ""))
+    for row in rows:
+        print(
+            f"#{row['id']} {row['status']:<6} {row['rule_id']}  {row['start']:%Y-%m-%d %H:%M}-{row['end']:%H:%M}Z  "
+            f"peak {row['peak_value']:g} vs {row['baseline']:.1f} (score {row['score']:.1f}, {row['severity']})"
+        )

@@ -3,6 +3,7 @@ arrives at a real SMTP server; checks within the cooldown send none; an SMTP out
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -123,3 +124,22 @@ def test_smtp_down_keeps_the_email_until_delivered_once(
     [row] = list_outbox(db)
     assert row["status"] == "sent" and row["attempts"] == 3
     db.dispose()
+
+
+def test_each_recipient_gets_the_email_in_their_language(
+    es: Elasticsearch, alias: str, db: Engine, tmp_path: Path, config_dir: Path, smtp_server: SmtpServer
+) -> None:
+    edited = tmp_path / "configs"
+    shutil.copytree(config_dir, edited)
+    (edited / "alerts.yaml").write_text(
+        "alerts:\n  - id: revontuli-anger\n    brand: revontuli\n"
+        "    recipients: [cx@revontuli.example, johtaja@revontuli.example]\n"
+        "    recipient_languages: {johtaja@revontuli.example: fi}\n"
+    )
+    seed_background_and_burst(es, alias)
+    [result] = check_alerts(es, alias, db, load_config(edited), NOW, OPTIONS)
+    assert result.emails == 2
+    assert len(deliver_due(db, SmtpSender(smtp_server.config), NOW).sent) == 2
+    subjects = {to[0]: message["Subject"].strip() for to, message in smtp_server.inbox.received}
+    assert subjects["cx@revontuli.example"].startswith("[Kaiku] Spike of angry mentions: Revontuli Hotels")
+    assert subjects["johtaja@revontuli.example"].startswith("[Kaiku] Piikki vihaisten asiakkaiden maininnoissa")

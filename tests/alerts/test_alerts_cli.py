@@ -58,6 +58,8 @@ def test_check_then_outbox(run, es: Elasticsearch, alias: str, smtp_server: Smtp
         ("sent", "asiakaskokemus@tunturi.example", 1)
     ]
     assert "sent" in run("alerts", "outbox").output
+    incidents = run("alerts", "incidents").output
+    assert "#1 open   tunturi-anger  2026-11-20 12:00-13:00Z  peak 10 vs 0.0" in incidents, incidents
 
 
 def test_bad_input_is_a_message(run) -> None:
