@@ -123,7 +123,8 @@ job_runs = Table(
 )
 
 
-def _sqlite_folder(url: str) -> None:
+def ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the file but not its folder."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +133,7 @@ def _sqlite_folder(url: str) -> None:
 def open_database(url: str) -> Engine:
     """An engine to Kaiku's database with every table in place (created when missing)."""
     try:
-        _sqlite_folder(url)
+        ensure_sqlite_folder(url)
         engine = create_engine(url)
         if engine.dialect.name == "sqlite":
             # Several threads (scheduler jobs, API) share one file: wait for a writer instead of failing at once.

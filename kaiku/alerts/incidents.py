@@ -94,9 +94,14 @@ def reconcile(
     for incident_id in still_open:
         if incident_id not in kept_open:
             closed.append(incident_id)
-    if closed:
+    for incident_id in closed:
+        row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).one()
+        # It may have grown between the previous check and its end: take the end the detector sees now.
+        ends = [d.end for d in detected if d.start < row.end + cooldown and d.end > row.start]
         conn.execute(
-            update(incidents).where(incidents.c.id.in_(closed)).values(status="closed", closed_at=now, updated_at=now)
+            update(incidents)
+            .where(incidents.c.id == incident_id)
+            .values(status="closed", closed_at=now, updated_at=now, end=max([row.end, *ends]))
         )
     return Reconciled(new, updated, closed)
 

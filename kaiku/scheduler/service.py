@@ -18,9 +18,10 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from kaiku.config import KaikuConfig, config_interval
-from kaiku.db import job_runs
+from kaiku.db import DatabaseError, ensure_sqlite_folder, job_runs
 from kaiku.settings import Settings
 
 JOBS_TABLE = "kaiku_scheduler_jobs"
@@ -66,8 +67,14 @@ def job_specs(settings: Settings, config: KaikuConfig) -> list[JobSpec]:
 
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
+    url = settings.resolved_scheduler_url
+    try:
+        ensure_sqlite_folder(url)
+        store = SQLAlchemyJobStore(url=url, tablename=JOBS_TABLE)
+    except (SQLAlchemyError, OSError) as exc:
+        raise DatabaseError(f"cannot open the scheduler's job store {url!r}: {exc}") from exc
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=settings.resolved_scheduler_url, tablename=JOBS_TABLE)},
+        jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults={
             "coalesce": True,

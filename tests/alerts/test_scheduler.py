@@ -209,3 +209,11 @@ def test_scheduler_command_restarts_with_the_same_jobs(tmp_path: Path, config_di
         second
     )
     assert "added -, removed -" in second
+
+
+@pytest.mark.unit
+def test_bad_job_store_url_is_a_message(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAIKU_SCHEDULER_URL", "nosuchdb://nowhere")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["jobs"])
+    assert result.exit_code == 2 and "cannot open the scheduler's job store 'nosuchdb://nowhere'" in result.output
