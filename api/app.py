@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
-from api.routers import cases, health, mentions
+from api.routers import cases, health, jobs, mentions
 from api.state import AppState
 from kaiku import __version__
 from kaiku.settings import Settings, get_settings
@@ -55,4 +55,5 @@ def create_app(
     app.include_router(health.router)
     app.include_router(mentions.router)
     app.include_router(cases.router)
+    app.include_router(jobs.router)
     return app

@@ -53,18 +53,17 @@ def _when(value: datetime | None) -> str:
 
 def jobs(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False) -> None:
     """List the scheduled jobs: every how long, last run, next run, last result."""
-    from kaiku.scheduler.service import build_scheduler, job_table
+    from kaiku.scheduler.service import JobStoreView, job_table
     from kaiku.wiring import database
 
     with user_errors():
         settings = get_settings()
         db = database(settings)
-        reader = build_scheduler(settings)
-        reader.start(paused=True)  # paused: reads the store, runs nothing
+        view = JobStoreView(settings)
         try:
-            rows: list[dict[str, Any]] = job_table(reader, db)
+            rows: list[dict[str, Any]] = job_table(view, db)
         finally:
-            reader.shutdown(wait=False)
+            view.close()
     if as_json:
         for row in rows:
             print(json.dumps(row, default=str))

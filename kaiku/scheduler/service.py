@@ -66,13 +66,17 @@ def job_specs(settings: Settings, config: KaikuConfig) -> list[JobSpec]:
     return specs
 
 
-def build_scheduler(settings: Settings) -> BackgroundScheduler:
+def _job_store(settings: Settings) -> SQLAlchemyJobStore:
     url = settings.resolved_scheduler_url
     try:
         ensure_sqlite_folder(url)
-        store = SQLAlchemyJobStore(url=url, tablename=JOBS_TABLE)
+        return SQLAlchemyJobStore(url=url, tablename=JOBS_TABLE)
     except (SQLAlchemyError, OSError) as exc:
         raise DatabaseError(f"cannot open the scheduler's job store {url!r}: {exc}") from exc
+
+
+def build_scheduler(settings: Settings) -> BackgroundScheduler:
+    store = _job_store(settings)
     return BackgroundScheduler(
         jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(max_workers=4)},
@@ -149,7 +153,41 @@ def install_result_recorder(scheduler: BackgroundScheduler, db: Engine) -> None:
     scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
 
 
-def job_table(scheduler: BackgroundScheduler, db: Engine) -> list[dict[str, Any]]:
+class JobStoreView:
+    """The job store read (and nudged) from another process -- `kaiku jobs`, the API -- without a scheduler.
+
+    Not a paused scheduler: one being shut down right after a wake-up can still process due jobs, taking a run
+    away from the real scheduler. The scheduler object here is never started; stored jobs only need one to
+    point at.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._store = _job_store(settings)
+        try:
+            self._store.start(BackgroundScheduler(timezone=UTC), "default")
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot read the scheduler's job store: {exc}") from exc
+
+    def get_jobs(self) -> list[Any]:
+        return list(self._store.get_all_jobs())
+
+    def get_job(self, job_id: str) -> Any:
+        return self._store.lookup_job(job_id)
+
+    def run_now(self, job_id: str, now: datetime) -> bool:
+        """Move a job's next run to `now`; the running scheduler starts it at its next wake-up."""
+        job = self._store.lookup_job(job_id)
+        if job is None:
+            return False
+        job._modify(next_run_time=now)  # what Scheduler.modify_job does, minus waking a scheduler
+        self._store.update_job(job)
+        return True
+
+    def close(self) -> None:
+        self._store.shutdown()
+
+
+def job_table(scheduler: BackgroundScheduler | JobStoreView, db: Engine) -> list[dict[str, Any]]:
     """Every stored job with its next run and, when it has run, its last run and result."""
     with db.connect() as conn:
         runs = {row.job_id: row for row in conn.execute(select(job_runs))}

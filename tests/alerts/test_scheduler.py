@@ -217,3 +217,40 @@ def test_bad_job_store_url_is_a_message(env, monkeypatch: pytest.MonkeyPatch) ->
     get_settings.cache_clear()
     result = CliRunner().invoke(app, ["jobs"])
     assert result.exit_code == 2 and "cannot open the scheduler's job store 'nosuchdb://nowhere'" in result.output
+
+
+def wake() -> str:
+    """Stands in for the outbox job, which wakes a real scheduler every minute."""
+    return "awake"
+
+
+@pytest.mark.integration
+def test_api_lists_jobs_and_runs_one_now(tmp_path: Path, config_dir: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    settings = Settings(data_dir=tmp_path, config_dir=config_dir)
+    running = build_scheduler(settings)  # the `kaiku scheduler` process
+    running.start(paused=True)
+    sync_jobs(running, job_specs(settings, load_config(config_dir)))
+    RUNS.clear()
+    running.add_job("tests.alerts.test_scheduler:count_run", IntervalTrigger(hours=1, timezone=UTC), id="counter")
+    running.add_job("tests.alerts.test_scheduler:wake", IntervalTrigger(seconds=1, timezone=UTC), id="wake")
+    running.resume()
+    try:
+        with TestClient(create_app(settings, load_model=False)) as api:
+            listed = api.get("/v1/jobs").json()
+            assert sorted(job["id"] for job in listed["data"]) == sorted([*EXPECTED_JOBS, "counter", "wake"])
+            assert listed["count"] == 7
+            missing = api.post("/v1/jobs/crawl:nowhere/run")
+            assert missing.status_code == 404 and "crawl:demo-reviews" in missing.json()["detail"]
+            started = api.post("/v1/jobs/counter/run")
+            assert started.status_code == 202
+            assert datetime.fromisoformat(started.json()["next_run"]) <= datetime.now(UTC)
+        deadline = time.monotonic() + 15
+        while not RUNS and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(RUNS) == 1  # the running scheduler saw the change made through the API
+    finally:
+        running.shutdown()
