@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
-from api.routers import health, mentions
+from api.routers import cases, health, jobs, mentions
 from api.state import AppState
 from kaiku import __version__
 from kaiku.settings import Settings, get_settings
@@ -41,6 +41,8 @@ def create_app(
             _load_model(state)
         yield
         state.client.close()
+        if state.db is not None:
+            state.db.dispose()
 
     app = FastAPI(
         title="Kaiku",
@@ -52,4 +54,6 @@ def create_app(
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(mentions.router)
+    app.include_router(cases.router)
+    app.include_router(jobs.router)
     return app

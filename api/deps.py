@@ -6,6 +6,7 @@ from typing import Annotated
 
 from elasticsearch import Elasticsearch
 from fastapi import Depends, Request
+from sqlalchemy import Engine
 
 from api.state import AppState
 
@@ -26,3 +27,14 @@ def get_alias(state: Annotated[AppState, Depends(get_state)]) -> str:
 StateDep = Annotated[AppState, Depends(get_state)]
 ClientDep = Annotated[Elasticsearch, Depends(get_client)]
 AliasDep = Annotated[str, Depends(get_alias)]
+
+
+def get_db(state: Annotated[AppState, Depends(get_state)]) -> Engine:
+    if state.db is None:
+        from kaiku.wiring import database
+
+        state.db = database(state.settings)
+    return state.db
+
+
+DbDep = Annotated[Engine, Depends(get_db)]

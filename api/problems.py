@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer import EngineUnavailable, IndexerError
 from indexer.queries import InvalidCursor
+from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier
+from kaiku.db import DatabaseError
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -47,6 +49,27 @@ def _indexer_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(502, "Search engine error", str(exc))
 
 
+def _case_not_found(request: Request, exc: Exception) -> JSONResponse:
+    return problem(404, "Case not found", str(exc))
+
+
+def _case_conflict(request: Request, exc: Exception) -> JSONResponse:
+    extra: dict[str, Any] = {}
+    if isinstance(exc, InvalidTransition):
+        extra = {"current": exc.current, "allowed": list(exc.allowed)}
+    elif isinstance(exc, CaseExists):
+        extra = {"case_id": exc.case_id}
+    return problem(409, "Conflict", str(exc), **extra)
+
+
+def _not_an_outlier(request: Request, exc: Exception) -> JSONResponse:
+    return problem(422, "Not an anger outlier", str(exc), errors=[{"parameter": "mention_id", "in": "body"}])
+
+
+def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    return problem(503, "Database unavailable", str(exc))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
@@ -54,3 +77,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidCursor, _invalid_cursor)
     app.add_exception_handler(EngineUnavailable, _engine_unavailable)
     app.add_exception_handler(IndexerError, _indexer_error)
+    app.add_exception_handler(CaseNotFound, _case_not_found)
+    app.add_exception_handler(CaseExists, _case_conflict)
+    app.add_exception_handler(InvalidTransition, _case_conflict)
+    app.add_exception_handler(NotAnOutlier, _not_an_outlier)
+    app.add_exception_handler(DatabaseError, _database_error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from elasticsearch import Elasticsearch
+from sqlalchemy import Engine
 
 from kaiku.settings import Settings
 from sentiment import SentimentClassifier
@@ -16,3 +17,4 @@ class AppState:
     client: Elasticsearch
     classifier: SentimentClassifier | None = None
     model_error: str | None = None
+    db: Engine | None = None  # Kaiku's own database, opened on first use (cases)

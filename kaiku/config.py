@@ -7,6 +7,7 @@ references are errors that name the file, the field and what is wrong.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -177,6 +178,10 @@ class AlertRule(_Strict):
     min_count: int = Field(default=5, ge=1)
     cooldown: str = Field(default="6h", pattern=r"^\d+[mhd]$")
     recipients: list[str] = Field(min_length=1)
+    language: Literal["en", "fi"] = Field(default="en", description="Language of the alert emails")
+    recipient_languages: dict[str, Literal["en", "fi"]] = Field(
+        default_factory=dict, description="Per-recipient language, overriding `language`"
+    )
 
     @field_validator("recipients")
     @classmethod
@@ -185,6 +190,16 @@ class AlertRule(_Strict):
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
                 raise ValueError(f"not an email address: {address!r}")
         return recipients
+
+    @model_validator(mode="after")
+    def _languages_for_recipients(self) -> AlertRule:
+        unknown = sorted(set(self.recipient_languages) - set(self.recipients))
+        if unknown:
+            raise ValueError(f"recipient_languages names addresses that are not recipients: {', '.join(unknown)}")
+        return self
+
+    def language_of(self, recipient: str) -> Literal["en", "fi"]:
+        return self.recipient_languages.get(recipient, self.language)
 
 
 class _BrandsFile(_Strict):
@@ -287,3 +302,14 @@ def load_config(config_dir: Path) -> KaikuConfig:
     for i, alert in enumerate(alerts):
         _check_reference(alerts_path, f"alerts.{i}.brand", alert.brand, known)
     return KaikuConfig(brands=brands, sources=sources, alerts=alerts)
+
+
+_INTERVAL_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def config_interval(text: str) -> timedelta:
+    """'30m', '6h', '1d' (the interval format of sources.yaml and alerts.yaml) -> timedelta."""
+    match = re.fullmatch(r"(\d+)([mhd])", text)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"not a positive interval like '30m', '6h' or '1d': {text!r}")
+    return timedelta(seconds=int(match.group(1)) * _INTERVAL_UNITS[match.group(2)])

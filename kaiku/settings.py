@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kaiku.config import ConfigError
@@ -52,6 +53,30 @@ class Settings(BaseSettings):
     reddit_client_id: str | None = None
     reddit_client_secret: str | None = None
     youtube_api_key: str | None = None
+    # Alerts, outbox, cases and the scheduler (docs/alerts.md).
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL for incidents, outbox, cases; unset: SQLite in data_dir"
+    )
+    scheduler_url: str | None = Field(default=None, description="SQLAlchemy URL of the job store; unset: database")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "kaiku@localhost"
+    smtp_timeout: float = 10.0
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle to verify the SMTP server; unset: system")
+    public_api_url: str = Field(default="http://127.0.0.1:8000", description="Base of the API links in emails")
+    alert_history_days: int = Field(default=28, ge=1, description="Counts read per check for the baseline")
+    alert_check_interval_minutes: int = Field(default=5, ge=1)
+    outbox_interval_seconds: int = Field(default=60, ge=5)
+    outbox_retry_base_seconds: int = Field(default=30, ge=1)
+    outbox_retry_max_seconds: int = Field(default=3600, ge=1)
+    followup_days: int = Field(default=10, ge=1, description="A responded case is followed up this many days later")
+    retention_days: int | None = Field(default=None, ge=1, description="Delete mentions older than this; unset: keep")
+    scheduler_misfire_grace_seconds: int | None = Field(
+        default=None, ge=1, description="A run later than this is skipped; unset: run once however late"
+    )
 
     @property
     def engine_data_dir(self) -> Path:
@@ -68,6 +93,14 @@ class Settings(BaseSettings):
     @property
     def resolved_crawl_state_path(self) -> Path:
         return self.crawl_state_path or self.data_dir / "crawl-state.json"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'kaiku.db'}"
+
+    @property
+    def resolved_scheduler_url(self) -> str:
+        return self.scheduler_url or self.resolved_database_url
 
     @property
     def engine_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from elasticsearch import Elasticsearch
+from sqlalchemy import Engine
 
 from indexer.spool import Spool, SpoolingWriter
 from indexer.writer import BulkWriter
@@ -37,3 +38,10 @@ def ready_index(settings: Settings) -> Elasticsearch:
 def mention_writer(settings: Settings, client: Elasticsearch) -> SpoolingWriter:
     """The writer every crawl uses: bulk writes that spool to disk while the engine is unreachable."""
     return SpoolingWriter(BulkWriter(client, settings.index_alias), Spool(settings.resolved_spool_dir))
+
+
+def database(settings: Settings) -> Engine:
+    """Kaiku's own database (incidents, outbox, cases, job results), tables created when missing."""
+    from kaiku.db import open_database
+
+    return open_database(settings.resolved_database_url)

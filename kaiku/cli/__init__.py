@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kaiku.cli import alerts, crawl, demo, engine, index, sentiment, serve
+from kaiku.cli import alerts, crawl, demo, engine, index, scheduler, sentiment, serve
 
 app = typer.Typer(help="Kaiku: earned-media monitoring.", no_args_is_help=True, add_completion=False)
 app.add_typer(engine.app, name="engine")
@@ -15,6 +15,8 @@ app.command("crawl")(crawl.crawl)
 app.command("parse")(crawl.parse)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("scheduler")(scheduler.scheduler)
+app.command("jobs")(scheduler.jobs)
 
 
 def main() -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from kaiku.alerts.backtest import BacktestError, backtest, parse_duration
 from kaiku.alerts.detector import DEFAULT
-from kaiku.cli._common import fail
+from kaiku.cli._common import fail, parse_now, user_errors
+from kaiku.settings import Settings, get_settings
 
 app = typer.Typer(help="Spike alerts.", no_args_is_help=True)
 
@@ -53,3 +56,118 @@ def backtest_command(
         for inc in incidents
     ]
     print(json.dumps(out, indent=2))
+
+
+NowOption = Annotated[
+    str | None, typer.Option("--now", help="Check as of this time (ISO 8601; naive means UTC) [default: now]")
+]
+
+
+@app.command("check")
+def check_command(
+    now: NowOption = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="Only this rule id (repeatable)")] = None,
+    deliver: Annotated[bool, typer.Option(help="Send the queued emails right after the check")] = True,
+) -> None:
+    """Count outliers per alert rule, update incidents and queue one email per new incident and recipient."""
+    from kaiku.alerts.check import CheckOptions, check_alerts
+    from kaiku.config import load_config
+    from kaiku.wiring import database, ready_index
+
+    when = parse_now(now)
+    with user_errors():
+        settings = get_settings()
+        config = load_config(settings.config_dir)
+        unknown = sorted(set(rule or []) - {r.id for r in config.alerts})
+        if unknown:
+            fail(f"unknown alert rule(s) {', '.join(unknown)} (known: {', '.join(r.id for r in config.alerts)})")
+        db = database(settings)
+        client = ready_index(settings)
+        results = check_alerts(
+            client, settings.index_alias, db, config, when, CheckOptions.from_settings(settings), rule or None
+        )
+        for result in results:
+            print(result.summary())
+        if deliver:
+            _deliver(db, settings, when)
+
+
+def _deliver(db: Engine, settings: Settings, when: datetime) -> None:
+    from kaiku.alerts.outbox import deliver_due
+    from kaiku.alerts.smtp import SmtpConfig, SmtpSender
+
+    report = deliver_due(
+        db,
+        SmtpSender(SmtpConfig.from_settings(settings)),
+        when,
+        base=timedelta(seconds=settings.outbox_retry_base_seconds),
+        cap=timedelta(seconds=settings.outbox_retry_max_seconds),
+    )
+    print(f"outbox: {report.summary()}")
+
+
+@app.command("deliver")
+def deliver_command(now: NowOption = None) -> None:
+    """Send the emails in the outbox that are due (new ones, and retries whose backoff has passed)."""
+    from kaiku.wiring import database
+
+    with user_errors():
+        settings = get_settings()
+        _deliver(database(settings), settings, parse_now(now))
+
+
+@app.command("outbox")
+def outbox_command(
+    status: Annotated[str | None, typer.Option(help="Only pending, sending, sent or failed")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """List the email outbox: what was queued, sent, is waiting for a retry, or failed for good."""
+    from kaiku.alerts.outbox import list_outbox
+    from kaiku.wiring import database
+
+    if status is not None and status not in OUTBOX_STATUSES:
+        fail(f"--status must be one of {', '.join(OUTBOX_STATUSES)}, got {status!r}")
+    with user_errors():
+        rows = list_outbox(database(get_settings()), status, limit)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, default=str))
+        return
+    if not rows:
+        print("outbox is empty" + (f" (status {status})" if status else ""))
+    for row in rows:
+        when = row["sent_at"] or row["next_attempt_at"]
+        label = "sent" if row["status"] == "sent" else "next try"
+        line = f"#{row['id']} {row['status']:<8} {row['kind']:<8} {row['recipient']}  attempts {row['attempts']}"
+        print(f"{line}  {label} {when:%Y-%m-%d %H:%M:%S}Z  {row['subject']}")
+        if row["last_error"] and row["status"] != "sent":
+            print(f"    last error: {row['last_error']}")
+
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+@app.command("incidents")
+def incidents_command(
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule id")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """List incidents: open ones are spikes still going on; closed ones ended."""
+    from kaiku.alerts.incidents import list_incidents
+    from kaiku.wiring import database
+
+    with user_errors(), database(get_settings()).connect() as conn:
+        rows = list_incidents(conn, rule, limit)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, default=str))
+        return
+    if not rows:
+        print("no incidents" + (f" for rule {rule}" if rule else ""))
+    for row in rows:
+        print(
+            f"#{row['id']} {row['status']:<6} {row['rule_id']}  {row['start']:%Y-%m-%d %H:%M}-{row['end']:%H:%M}Z  "
+            f"peak {row['peak_value']:g} vs {row['baseline']:.1f} (score {row['score']:.1f}, {row['severity']})"
+        )

@@ -87,3 +87,13 @@ def test_sources_named_by_id_or_spider(config_dir: Path) -> None:
     assert [s.id for s in config.sources_named("demo-reviews")] == ["demo-reviews"]
     assert [s.id for s in config.sources_named("reviews")] == ["demo-reviews"]
     assert config.sources_named("nope") == []
+
+
+def test_recipient_languages_must_name_recipients(tmp_path: Path) -> None:
+    write(tmp_path, "brands.yaml", BRANDS)
+    rule = "alerts:\n  - id: a\n    brand: alpha\n    recipients: [x@y.fi]\n    recipient_languages: {{{who}: fi}}\n"
+    write(tmp_path, "alerts.yaml", rule.format(who="z@y.fi"))
+    with pytest.raises(ConfigError, match=r"alerts.0: Value error, recipient_languages names .*z@y.fi"):
+        load_config(tmp_path)
+    write(tmp_path, "alerts.yaml", rule.format(who="x@y.fi"))
+    assert load_config(tmp_path).alerts[0].language_of("x@y.fi") == "fi"

@@ -1,0 +1,93 @@
+"""/v1/cases: follow-up cases made from angry outliers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import AliasDep, ClientDep, DbDep, StateDep
+from indexer.queries import get_mention
+from kaiku.cases import change_status, get_case, list_cases, open_case
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+Status = Literal["open", "responded", "followed_up", "closed"]
+
+
+class Case(BaseModel):
+    id: int
+    mention_id: str
+    brand: str
+    mention_url: str
+    owner: str
+    language: str
+    status: Status
+    note: str | None
+    incident_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    responded_at: datetime | None
+    follow_up_at: datetime | None
+    reminder_queued_at: datetime | None
+
+
+class CaseList(BaseModel):
+    data: list[Case]
+    count: int
+    next: str | None
+
+
+class NewCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mention_id: str = Field(min_length=1, max_length=64, description="Id of an indexed anger outlier")
+    owner: str = Field(pattern=EMAIL, description="Who handles it; gets the follow-up reminder")
+    note: str | None = Field(default=None, max_length=5000)
+    language: Literal["en", "fi"] = Field(default="en", description="Language of the reminder email")
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status
+    note: str | None = Field(default=None, max_length=5000)
+
+
+@router.post("", status_code=201, response_model=Case, summary="Make an angry outlier a case")
+def create_case(body: NewCase, client: ClientDep, alias: AliasDep, db: DbDep) -> dict[str, Any]:
+    mention = get_mention(client, alias, body.mention_id)
+    if mention is None:
+        raise HTTPException(422, f"parameter 'mention_id': no mention with id {body.mention_id!r}")
+    return open_case(db, mention, body.owner, datetime.now(UTC), body.note, body.language)
+
+
+@router.get("", response_model=CaseList, summary="List cases, oldest first")
+def read_cases(
+    db: DbDep,
+    status: Annotated[Status | None, Query()] = None,
+    brand: Annotated[str | None, Query(examples=["revontuli"])] = None,
+    owner: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$", description="`next` from the previous page")] = None,
+) -> CaseList:
+    page = list_cases(db, status, brand, owner, limit, int(cursor) if cursor else None)
+    return CaseList(
+        data=[Case(**row) for row in page.data],
+        count=page.count,
+        next=str(page.next) if page.next is not None else None,
+    )
+
+
+@router.get("/{case_id}", response_model=Case, summary="One case")
+def read_case(case_id: int, db: DbDep) -> dict[str, Any]:
+    return get_case(db, case_id)
+
+
+@router.patch("/{case_id}", response_model=Case, summary="Move a case along: responded, followed_up, closed")
+def update_case(case_id: int, body: StatusChange, db: DbDep, state: StateDep) -> dict[str, Any]:
+    followup = timedelta(days=state.settings.followup_days)
+    return change_status(db, case_id, body.status, datetime.now(UTC), followup, body.note)
