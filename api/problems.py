@@ -10,14 +10,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer import EngineUnavailable, IndexerError
+from indexer.buckets import InvalidBuckets
 from indexer.queries import InvalidCursor
+from kaiku.teams import TeamError, TeamExists, TeamNotFound
 
 PROBLEM_TYPE = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -32,7 +34,22 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(exc.status_code, str(exc.detail) if exc.status_code < 500 else "Error", str(exc.detail))
+    # Headers carry WWW-Authenticate (401) and Retry-After (429).
+    title = str(exc.detail) if exc.status_code < 500 else "Error"
+    return problem(exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+def _invalid_buckets(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidBuckets)
+    return problem(422, "Invalid request parameters", str(exc), errors=[{"parameter": exc.parameter, "in": "query"}])
+
+
+def _team_not_found(request: Request, exc: Exception) -> JSONResponse:
+    return problem(404, "Not found", str(exc))
+
+
+def _team_error(request: Request, exc: Exception) -> JSONResponse:
+    return problem(409 if isinstance(exc, TeamExists) else 422, "Team or key not changed", str(exc))
 
 
 def _invalid_cursor(request: Request, exc: Exception) -> JSONResponse:
@@ -54,3 +71,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidCursor, _invalid_cursor)
     app.add_exception_handler(EngineUnavailable, _engine_unavailable)
     app.add_exception_handler(IndexerError, _indexer_error)
+    app.add_exception_handler(InvalidBuckets, _invalid_buckets)
+    app.add_exception_handler(TeamNotFound, _team_not_found)
+    app.add_exception_handler(TeamError, _team_error)

@@ -1,4 +1,4 @@
-"""What the API process holds for its lifetime: settings, the engine client, the loaded model."""
+"""What the API process holds for its lifetime: settings, the engine client, the loaded model, teams."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from elasticsearch import Elasticsearch
 
+from api.ratelimit import TokenBuckets
+from kaiku.config import KaikuConfig
 from kaiku.settings import Settings
+from kaiku.teams import TeamStore
 from sentiment import SentimentClassifier
 
 
@@ -14,5 +17,8 @@ from sentiment import SentimentClassifier
 class AppState:
     settings: Settings
     client: Elasticsearch
+    config: KaikuConfig
+    teams: TeamStore
+    rate_limits: TokenBuckets
     classifier: SentimentClassifier | None = None
     model_error: str | None = None

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kaiku.config import ConfigError
@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     demo_site_port: int = 8765
+    admin_key: SecretStr | None = Field(default=None, description="Key for /v1/admin (teams and keys); unset: no admin")
+    api_db: Path | None = Field(default=None, description="SQLite file of teams and hashed API keys")
+    rate_limit_per_minute: int = Field(default=600, ge=1, description="Sustained requests per minute per API key")
+    rate_limit_burst: int = Field(default=60, ge=1, description="Requests one key may send at once")
 
     @property
     def engine_data_dir(self) -> Path:
@@ -50,6 +54,10 @@ class Settings(BaseSettings):
     @property
     def resolved_model_cache_dir(self) -> Path:
         return self.model_cache_dir or Path(platformdirs.user_cache_dir("kaiku")) / "models"
+
+    @property
+    def resolved_api_db(self) -> Path:
+        return self.api_db or self.data_dir / "api.sqlite3"
 
     @property
     def engine_url(self) -> str:

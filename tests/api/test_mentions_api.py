@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -13,21 +13,12 @@ from api.app import create_app
 from indexer import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.writer import BulkWriter
-from kaiku.engine import LocalEngine
 from kaiku.settings import Settings
-from sentiment import Polarity
+from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-
-
-class StandInClassifier:
-    model_id = "test/stand-in"
-    model_version = "0"
-
-    def predict(self, texts: Sequence[str]) -> list[Polarity]:
-        return [Polarity(0.2, 0.6, 0.2) for _ in texts]
 
 
 def seed(es: Elasticsearch, alias: str) -> list[Mention]:
@@ -54,13 +45,6 @@ def seed(es: Elasticsearch, alias: str) -> list[Mention]:
     ]
     BulkWriter(es, alias, refresh=True).write(mentions)
     return mentions
-
-
-@pytest.fixture
-def api(engine: LocalEngine, alias: str) -> Iterator[TestClient]:
-    settings = Settings(elasticsearch_url=engine.url, index_alias=alias)
-    with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
-        yield client
 
 
 def test_filters(api: TestClient, es: Elasticsearch, alias: str) -> None:
@@ -124,9 +108,11 @@ def test_healthz_reports_engine_and_model(api: TestClient) -> None:
     assert body["engine"]["ok"] and body["model"]["id"] == "test/stand-in"
 
 
-def test_healthz_and_search_when_engine_is_down(alias: str) -> None:
-    settings = Settings(elasticsearch_url="http://127.0.0.1:9", index_alias=alias)
-    with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
+def test_healthz_and_search_when_engine_is_down(alias: str, tmp_path: Path) -> None:
+    settings = Settings(
+        elasticsearch_url="http://127.0.0.1:9", index_alias=alias, api_db=tmp_path / "api.sqlite3", admin_key=ADMIN_KEY
+    )
+    with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(ADMIN_KEY)) as client:
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["engine"]["ok"] is False
         search = client.get("/v1/mentions")
