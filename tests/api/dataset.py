@@ -26,7 +26,7 @@ ROWS: dict[str, tuple] = {
     "R3": ("revontuli", "2026-03-26T12:00:00+00:00", "comfort", None, "fi", 0.2, 0.3, {}, "Ihan tavallinen yö"),
     # Monday 00:30 +03:00 (after the DST change), Sunday 21:30 in UTC: second week locally.
     "R4": ("revontuli", "2026-03-29T21:30:00+00:00", "anger", 10, "fi", 0.7, 0.1, {"shares": 20},
-           "Aamiainen oli kylmä ja henkilökunta töykeä"),
+           "Aamiaisella kahvi oli kylmä ja henkilökunta töykeä"),
     "R5": ("revontuli", "2026-03-31T08:00:00+00:00", "delight", 0, "en", 0.01, 0.95, {}, "Magical northern lights"),
     "R6": ("revontuli", "2026-04-01T08:00:00+00:00", None, 5, None, None, None, {}, "Not scored yet"),
     "T1": ("tunturi", "2026-03-24T10:00:00+00:00", "anger", 1000, "en", 0.8, 0.1, {}, "Rude staff and a cold room"),
