@@ -10,16 +10,11 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.routing import Match
 
 
 def _route_template(request: Request) -> str:
-    """The path template (`/v1/brands/{brand}/metrics`), never the raw path: labels must stay few."""
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The path template (`/v1/brands/{brand}/metrics`) that routing chose, never the raw path: labels stay few."""
+    return str(getattr(request.scope.get("route"), "path", "unmatched"))
 
 
 def install_metrics(app: FastAPI) -> None:
@@ -33,8 +28,8 @@ def install_metrics(app: FastAPI) -> None:
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        route = _route_template(request)
         response = await call_next(request)
+        route = _route_template(request)
         latency.labels(request.method, route).observe(time.perf_counter() - started)
         requests.labels(request.method, route, str(response.status_code)).inc()
         return response
