@@ -9,11 +9,11 @@ from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
 from api.ratelimit import TokenBuckets
-from api.routers import admin, brands, health, mentions
+from api.routers import admin, brands, health, manage, mentions
 from api.state import AppState
 from api.telemetry import install_metrics
 from kaiku import __version__
-from kaiku.config import load_config
+from kaiku.config_store import ConfigStore
 from kaiku.settings import Settings, get_settings
 from kaiku.teams import TeamStore
 from sentiment import SentimentClassifier, SentimentError
@@ -36,10 +36,12 @@ def create_app(
     from indexer.client import make_client
 
     settings = settings or get_settings()
+    config_store = ConfigStore(settings.config_dir)
     state = AppState(
         settings=settings,
         client=make_client(settings.engine_url, settings.elasticsearch_api_key),
-        config=load_config(settings.config_dir),
+        config=config_store.load(),
+        config_store=config_store,
         teams=TeamStore(settings.resolved_api_db),
         rate_limits=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst),
     )
@@ -64,5 +66,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(brands.router)
     app.include_router(mentions.router)
+    app.include_router(manage.router)
     app.include_router(admin.router)
     return app

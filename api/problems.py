@@ -11,7 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer import EngineUnavailable, IndexerError
 from indexer.buckets import InvalidBuckets
-from indexer.queries import InvalidCursor
+from indexer.queries import IndexMissing, InvalidCursor
+from kaiku.config import ConfigError
 from kaiku.teams import TeamError, TeamExists, TeamNotFound
 
 PROBLEM_TYPE = "application/problem+json"
@@ -60,8 +61,17 @@ def _engine_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return problem(503, "Search engine unavailable", str(exc))
 
 
+def _index_missing(request: Request, exc: Exception) -> JSONResponse:
+    return problem(503, "No mentions indexed yet", str(exc))
+
+
 def _indexer_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(502, "Search engine error", str(exc))
+
+
+def _config_error(request: Request, exc: Exception) -> JSONResponse:
+    # The message names the file, the field and the problem, as for a hand-edited file; nothing was written.
+    return problem(422, "Invalid configuration", str(exc))
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -70,7 +80,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     # Order matters only for documentation: Starlette picks the most specific class.
     app.add_exception_handler(InvalidCursor, _invalid_cursor)
     app.add_exception_handler(EngineUnavailable, _engine_unavailable)
+    app.add_exception_handler(IndexMissing, _index_missing)
     app.add_exception_handler(IndexerError, _indexer_error)
     app.add_exception_handler(InvalidBuckets, _invalid_buckets)
     app.add_exception_handler(TeamNotFound, _team_not_found)
     app.add_exception_handler(TeamError, _team_error)
+    app.add_exception_handler(ConfigError, _config_error)

@@ -8,6 +8,7 @@ from elasticsearch import Elasticsearch
 
 from api.ratelimit import TokenBuckets
 from kaiku.config import KaikuConfig
+from kaiku.config_store import ConfigStore
 from kaiku.settings import Settings
 from kaiku.teams import TeamStore
 from sentiment import SentimentClassifier
@@ -17,7 +18,8 @@ from sentiment import SentimentClassifier
 class AppState:
     settings: Settings
     client: Elasticsearch
-    config: KaikuConfig
+    config: KaikuConfig  # replaced as a whole when the management API changes configs/
+    config_store: ConfigStore
     teams: TeamStore
     rate_limits: TokenBuckets
     classifier: SentimentClassifier | None = None

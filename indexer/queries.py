@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from elastic_transport import TransportError
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
 from indexer.errors import EngineUnavailable, IndexerError
 
@@ -33,6 +33,10 @@ SORTS: dict[str, list[dict[str, Any]]] = {
 }
 SortName = Literal["newest", "oldest", "angriest", "most_delighted", "relevance"]
 HIGHLIGHT_FIELDS = ("text", "title")
+
+
+class IndexMissing(IndexerError):
+    """The alias has no index behind it yet (nothing indexed, `kaiku index init` not run)."""
 
 
 class InvalidCursor(IndexerError):
@@ -108,6 +112,8 @@ def run_search(client: Elasticsearch, alias: str, body: dict[str, Any]) -> dict[
         return dict(client.search(index=alias, **body))
     except TransportError as exc:
         raise EngineUnavailable(f"search failed, engine unreachable: {exc}") from exc
+    except NotFoundError as exc:
+        raise IndexMissing(f"no index behind {alias!r} yet: run `kaiku index init` or a crawl first") from exc
     except ApiError as exc:
         raise IndexerError(f"search failed: {exc}") from exc
 

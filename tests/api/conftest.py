@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from kaiku.engine import LocalEngine
-from kaiku.settings import Settings
+from kaiku.settings import REPO_CONFIGS, Settings
 from kaiku.teams import TeamStore
 from sentiment import Polarity
 
@@ -28,8 +29,15 @@ class StandInClassifier:
 
 @pytest.fixture
 def api_settings(engine: LocalEngine, alias: str, tmp_path: Path) -> Settings:
+    """Settings with a copy of configs/ (the management API writes to it) and a fresh team database."""
+    config_dir = tmp_path / "configs"
+    shutil.copytree(REPO_CONFIGS, config_dir)
     return Settings(
-        elasticsearch_url=engine.url, index_alias=alias, api_db=tmp_path / "api.sqlite3", admin_key=ADMIN_KEY
+        elasticsearch_url=engine.url,
+        index_alias=alias,
+        api_db=tmp_path / "api.sqlite3",
+        admin_key=ADMIN_KEY,
+        config_dir=config_dir,
     )
 
 

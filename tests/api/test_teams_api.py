@@ -21,7 +21,13 @@ pytestmark = pytest.mark.integration
 
 BRAND_ROUTES = ["/v1/brands/{b}/metrics", "/v1/brands/{b}/breakdown?by=lang", "/v1/brands/{b}/outliers"]
 MENTION_ROUTES = ["/v1/mentions?brand={b}", "/v1/mentions/export?format=csv&brand={b}"]
+MANAGE_ROUTES = [
+    ("GET", "/v1/brands/{b}"), ("PUT", "/v1/brands/{b}"), ("DELETE", "/v1/brands/{b}"),
+    ("GET", "/v1/alerts/{b}-anger"), ("PUT", "/v1/alerts/{b}-anger"), ("DELETE", "/v1/alerts/{b}-anger"),
+]  # fmt: skip
 ADMIN_ROUTES = [
+    ("GET", "/v1/sources"), ("POST", "/v1/sources"), ("GET", "/v1/sources/demo-reviews"),
+    ("PUT", "/v1/sources/demo-reviews"), ("DELETE", "/v1/sources/demo-reviews"), ("POST", "/v1/admin/config/import"),
     ("GET", "/v1/admin/teams"), ("POST", "/v1/admin/teams"), ("GET", "/v1/admin/teams/north"),
     ("PATCH", "/v1/admin/teams/north"), ("DELETE", "/v1/admin/teams/north"), ("POST", "/v1/admin/teams/north/keys"),
     ("GET", "/v1/admin/teams/north/keys"), ("DELETE", "/v1/admin/keys/abc"),
@@ -31,11 +37,13 @@ ADMIN_ROUTES = [
 def brand_routes(brand: str, mention_id: str) -> list[tuple[str, str]]:
     """Every route naming a brand (or one of its mentions), and the admin routes."""
     routes = [("GET", r.format(b=brand)) for r in BRAND_ROUTES + MENTION_ROUTES]
+    routes += [(method, r.format(b=brand)) for method, r in MANAGE_ROUTES]
     return [*routes, ("GET", f"/v1/mentions/{mention_id}"), *ADMIN_ROUTES]
 
 
 def every_route(brand: str, mention_id: str) -> list[tuple[str, str]]:
-    general = [("GET", "/v1/brands"), ("GET", "/v1/mentions"), ("GET", "/v1/mentions/export?format=csv")]
+    general = [("GET", "/v1/brands"), ("GET", "/v1/mentions"), ("GET", "/v1/mentions/export?format=csv"),
+               ("POST", "/v1/brands"), ("GET", "/v1/alerts"), ("POST", "/v1/alerts")]  # fmt: skip
     return [*brand_routes(brand, mention_id), *general]
 
 
@@ -62,7 +70,7 @@ def test_another_teams_brand_is_404_on_every_route(app: FastAPI, keys: dict, es:
     mentions = seed(es, alias)
     with TestClient(app, headers=bearer(keys["north"])) as north:
         for method, path in brand_routes("tunturi", mentions["T1"].id):
-            response = north.request(method, path, json={} if method in {"POST", "PATCH"} else None)
+            response = north.request(method, path, json={} if method in {"POST", "PATCH", "PUT"} else None)
             assert response.status_code == 404, (method, path, response.text)
         # Its own brand works, and shows the competitor's public metrics beside it.
         own = north.get("/v1/brands/revontuli/metrics", params={"tz": "Europe/Helsinki", **WINDOW})
