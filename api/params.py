@@ -10,10 +10,20 @@ from pydantic import AfterValidator
 
 from indexer.buckets import InvalidBuckets
 
+YEARS = range(1970, 2200)
+MAX_OFFSET = timedelta(hours=18)  # what ISO 8601 parsers of the engines accept
+
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return None
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("give a time zone offset, e.g. 2026-11-01T00:00:00+02:00 or ...Z")
+    if abs(offset) > MAX_OFFSET:
+        raise ValueError("a time zone offset must be within ±18:00")
+    if value.year not in YEARS:  # checked on the year: comparing far-off times across offsets can overflow
+        raise ValueError("give a time between 1970 and 2199")
     return value
 
 

@@ -174,3 +174,16 @@ def test_brand_list_and_unknown_brand(api: TestClient) -> None:
     ]
     missing = api.get("/v1/brands/nosuch/metrics")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0341-09-29T04:33:59-22:37", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "1969-12-31T23:00:00Z"],
+)
+def test_times_the_engine_cannot_take_are_422(api: TestClient, es: Elasticsearch, alias: str, moment: str) -> None:
+    seed(es, alias)
+    for path, extra in (("metrics", {}), ("breakdown", {"by": "source"}), ("outliers", {})):
+        response = api.get(f"/v1/brands/revontuli/{path}", params={"from": moment, **extra})
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0]["parameter"] == "from"
+    assert api.get("/v1/mentions", params={"to": moment}).status_code == 422
