@@ -10,7 +10,7 @@ the engagement total used to rank outliers (no script sort).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -48,6 +48,19 @@ class Counts:
     @property
     def earned_reach(self) -> float:
         return sum(self.reach_by_class[c] for c in OUTLIERS)
+
+
+def total(counts: Iterable[Counts]) -> Counts:
+    """Counts summed over buckets (the `totals` of a series)."""
+    result = Counts()
+    for c in counts:
+        result.volume += c.volume
+        result.reach += c.reach
+        result.reach_unknown += c.reach_unknown
+        for name in EXPERIENCES:
+            result.by_class[name] += c.by_class[name]
+            result.reach_by_class[name] += c.reach_by_class[name]
+    return result
 
 
 def metrics(counts: Counts, set_earned: int | None = None, set_earned_reach: float | None = None,

@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminDep, StateDep
-from kaiku.teams import TEAM_ID
+from api.state import AppState
+from kaiku.teams import TEAM_ID, Team
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -32,7 +33,7 @@ class TeamChange(BaseModel):
     brands: list[str] | None = None
 
 
-def _check_brands(state: Any, brands: list[str] | None) -> None:
+def _check_brands(state: AppState, brands: list[str] | None) -> None:
     if brands is None:
         return
     known = {b.id for b in state.config.brands}
@@ -41,7 +42,7 @@ def _check_brands(state: Any, brands: list[str] | None) -> None:
         raise HTTPException(422, f"unknown brands {unknown} (known: {sorted(known)})")
 
 
-def _team(team: Any) -> dict[str, Any]:
+def _team(team: Team) -> dict[str, Any]:
     return {**asdict(team), "brands": list(team.brands)}
 
 

@@ -19,6 +19,7 @@ from indexer.analytics import (
     metrics,
     most_engaged,
     most_intense,
+    total,
 )
 from indexer.buckets import Interval, buckets, zone
 from indexer.queries import MentionFilters
@@ -125,7 +126,7 @@ def brand_metrics(
         {"key": bucket.key, "end": bucket.end.isoformat(), **row(counts)}
         for bucket, counts in zip(calendar, per_bucket, strict=True)
     ]
-    totals = {b: _sum(c[b] for c in per_bucket) for b in brand_set}
+    totals = {b: total(c[b] for c in per_bucket) for b in brand_set}
     return MetricsResponse.model_validate(
         {
             "brand": brand.id, "interval": interval, "tz": tz, "from": calendar[0].key,
@@ -133,18 +134,6 @@ def brand_metrics(
             "totals": row(totals),
         }
     )  # fmt: skip
-
-
-def _sum(items: Any) -> Counts:
-    total = Counts()
-    for c in items:
-        total.volume += c.volume
-        total.reach += c.reach
-        total.reach_unknown += c.reach_unknown
-        for k in total.by_class:
-            total.by_class[k] += c.by_class[k]
-            total.reach_by_class[k] += c.reach_by_class[k]
-    return total
 
 
 @router.get(

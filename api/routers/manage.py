@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Response
 
-from api.deps import AdminDep, BrandDep, CallerDep, StateDep
+from api.deps import AdminDep, BrandDep, Caller, CallerDep, StateDep
+from api.state import AppState
 from kaiku.config import AlertRule, Brand, KaikuConfig, Source
 
 router = APIRouter(tags=["management"])
@@ -24,7 +25,7 @@ ALERT_EXAMPLE = {"id": "revontuli-delight", "brand": "revontuli", "experience": 
                  "min_count": 3, "recipients": ["marketing@revontuli.example"]}  # fmt: skip
 
 
-def _save(state: Any, **changes: Any) -> KaikuConfig:
+def _save(state: AppState, **changes: Any) -> KaikuConfig:
     new = state.config.model_copy(update=changes)
     state.config = state.config_store.save(new)
     return state.config
@@ -128,7 +129,7 @@ def _alert(alert_id: str, caller: CallerDep, state: StateDep) -> AlertRule:
 AlertDep = Annotated[AlertRule, Depends(_alert)]
 
 
-def _check_brand(caller: Any, brand: str) -> None:
+def _check_brand(caller: Caller, brand: str) -> None:
     # Another team's brand reads as unknown, as everywhere; an unknown one is left to the config checks.
     if not caller.can_see(brand):
         raise HTTPException(404, f"no brand {brand!r}")

@@ -12,8 +12,9 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import AliasDep, CallerDep, ClientDep, StateDep
+from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep
 from api.params import FromParam, ToParam
+from api.state import AppState
 from indexer.queries import MentionFilters, SortName, export_mentions, get_mention, search_mentions
 
 router = APIRouter(prefix="/v1/mentions", tags=["mentions"])
@@ -55,7 +56,7 @@ SourceParam = Annotated[str | None, Query(examples=["reviews"], max_length=100)]
 LangParam = Annotated[str | None, Query(description="ISO 639-1 code", pattern=r"^[a-z]{2,3}$")]
 
 
-def _filters(caller: Any, state: Any, brand: str | None, **fields: Any) -> MentionFilters:
+def _filters(caller: Caller, state: AppState, brand: str | None, **fields: Any) -> MentionFilters:
     """Filters limited to what the caller may see: another team's brand is a 404, as an unknown one is."""
     if brand is not None:
         known = {b.id for b in state.config.brands}
