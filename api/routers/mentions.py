@@ -28,6 +28,9 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 class MentionList(BaseModel):
     data: list[dict[str, Any]]
     count: int
@@ -101,7 +104,12 @@ def _flat(mention: dict[str, Any]) -> dict[str, Any]:
         value: Any = mention
         for part in column.split("."):
             value = value.get(part) if isinstance(value, dict) else None
-        row[column] = "|".join(value) if isinstance(value, list) else value
+        if isinstance(value, list):
+            value = "|".join(value)
+        if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+            # Public texts are untrusted: a cell starting like a formula would run in a spreadsheet (CSV injection).
+            value = "'" + value
+        row[column] = value
     return row
 
 

@@ -13,7 +13,7 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.routers.mentions import CSV_COLUMNS
+from api.routers.mentions import CSV_COLUMNS, _flat
 from indexer import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.queries import MentionFilters, export_mentions
@@ -201,6 +201,15 @@ def test_export_streams_every_match_as_csv_and_ndjson(api: TestClient, es: Elast
     assert (r1["polarity.negative"], r1["engagement.likes"], r1["author_followers"]) == ("0.9", "3", "100")
     empty = api.get("/v1/mentions/export", params={"format": "csv", "q": "nothingmatchesthis"})
     assert empty.status_code == 200 and empty.text.strip() == ",".join(CSV_COLUMNS)
+
+
+@pytest.mark.unit
+def test_csv_cells_cannot_be_formulas() -> None:
+    row = _flat(
+        {"id": "x", "text": '=HYPERLINK("http://evil")', "title": "-1+1", "author": "@me", "brands_matched": ["a", "b"]}
+    )
+    assert (row["text"], row["title"], row["author"]) == ('\'=HYPERLINK("http://evil")', "'-1+1", "'@me")
+    assert row["brands_matched"] == "a|b" and row["polarity.negative"] is None
 
 
 def test_export_pages_through_everything(es: Elasticsearch, alias: str) -> None:
