@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer import EngineUnavailable, IndexerError
@@ -16,6 +17,46 @@ from kaiku.config import ConfigError
 from kaiku.teams import TeamError, TeamExists, TeamNotFound
 
 PROBLEM_TYPE = "application/problem+json"
+
+
+class ProblemParameter(BaseModel):
+    parameter: str
+    in_: str | None = Field(default=None, alias="in")
+    msg: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `errors` names each offending parameter."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemParameter] | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"type": "about:blank", "title": "Invalid request parameters", "status": 422,
+                 "detail": "invalid value for: interval",
+                 "errors": [{"parameter": "interval", "in": "query", "msg": "Input should be 'hour', 'day', ..."}]}
+            ]
+        }
+    }  # fmt: skip
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {PROBLEM_TYPE: {}}}
+
+
+# Documented on every /v1 router: what any route can answer besides its success.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem_response("Missing or invalid API key (with `WWW-Authenticate: Bearer`)"),
+    404: _problem_response("Unknown resource, or a brand of another team"),
+    422: _problem_response("Invalid parameters; `errors[].parameter` names each"),
+    429: _problem_response("Rate limit of the key exceeded; see `Retry-After`"),
+    503: _problem_response("Search engine unreachable or nothing indexed yet"),
+}
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import AliasDep, BrandDep, CallerDep, ClientDep, StateDep
 from api.params import FromParam, ToParam, period
+from api.problems import COMMON_RESPONSES
 from indexer.analytics import (
     Counts,
     brand_counts_per_bucket,
@@ -24,7 +25,7 @@ from indexer.analytics import (
 from indexer.buckets import Interval, buckets, zone
 from indexer.queries import MentionFilters
 
-router = APIRouter(prefix="/v1/brands", tags=["brands"])
+router = APIRouter(prefix="/v1/brands", tags=["brands"], responses=COMMON_RESPONSES)
 
 DEFAULT_SPAN: dict[str, timedelta] = {
     "hour": timedelta(hours=48),

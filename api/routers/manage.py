@@ -12,10 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Response
 
 from api.deps import AdminDep, BrandDep, Caller, CallerDep, StateDep
+from api.problems import COMMON_RESPONSES
 from api.state import AppState
 from kaiku.config import AlertRule, Brand, KaikuConfig, Source
 
-router = APIRouter(tags=["management"])
+router = APIRouter(tags=["management"], responses=COMMON_RESPONSES)
 
 BRAND_EXAMPLE = {"id": "merituuli", "name": "Merituuli Spa", "aliases": ["Kylpylä Merituuli"],
                  "competitors": ["revontuli"], "industry": "hospitality"}  # fmt: skip

@@ -14,10 +14,11 @@ from pydantic import BaseModel
 
 from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep
 from api.params import FromParam, ToParam
+from api.problems import COMMON_RESPONSES
 from api.state import AppState
 from indexer.queries import MentionFilters, SortName, export_mentions, get_mention, search_mentions
 
-router = APIRouter(prefix="/v1/mentions", tags=["mentions"])
+router = APIRouter(prefix="/v1/mentions", tags=["mentions"], responses=COMMON_RESPONSES)
 
 # Flat columns of the CSV export; nested objects are spread into dotted names.
 CSV_COLUMNS = [

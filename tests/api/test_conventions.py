@@ -51,6 +51,9 @@ def test_openapi_is_complete(api: TestClient) -> None:
             if path.startswith("/v1/"):
                 assert operation.get("security"), (method, path)
     assert spec["components"]["schemas"]["MetricsResponse"]["examples"]
+    assert spec["components"]["schemas"]["Problem"]["examples"]
+    errors = paths["/v1/brands/{brand}/metrics"]["get"]["responses"]
+    assert {"401", "404", "422", "429"} <= set(errors) and "application/problem+json" in errors["401"]["content"]
     metric_params = {p["name"] for p in paths["/v1/brands/{brand}/metrics"]["get"]["parameters"]}
     assert {"brand", "interval", "tz", "from", "to", "competitors", "reach"} <= metric_params
 
