@@ -8,10 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
-from api.routers import cases, health, jobs, mentions
+from api.ratelimit import TokenBuckets
+from api.routers import admin, brands, cases, health, jobs, manage, mentions
 from api.state import AppState
+from api.telemetry import install_metrics
 from kaiku import __version__
+from kaiku.config_store import ConfigStore
 from kaiku.settings import Settings, get_settings
+from kaiku.teams import TeamStore
 from sentiment import SentimentClassifier, SentimentError
 
 
@@ -32,7 +36,15 @@ def create_app(
     from indexer.client import make_client
 
     settings = settings or get_settings()
-    state = AppState(settings=settings, client=make_client(settings.engine_url, settings.elasticsearch_api_key))
+    config_store = ConfigStore(settings.config_dir)
+    state = AppState(
+        settings=settings,
+        client=make_client(settings.engine_url, settings.elasticsearch_api_key),
+        config=config_store.load(),
+        config_store=config_store,
+        teams=TeamStore(settings.resolved_api_db),
+        rate_limits=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst),
+    )
     state.classifier = classifier
 
     @asynccontextmanager
@@ -52,8 +64,12 @@ def create_app(
     )
     app.state.kaiku = state
     install_problem_handlers(app)
+    install_metrics(app)
     app.include_router(health.router)
+    app.include_router(brands.router)
     app.include_router(mentions.router)
     app.include_router(cases.router)
     app.include_router(jobs.router)
+    app.include_router(manage.router)
+    app.include_router(admin.router)
     return app

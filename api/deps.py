@@ -1,14 +1,21 @@
-"""Annotated dependencies shared by the routers."""
+"""Annotated dependencies shared by the routers: state, engine, the caller's key and what it may see."""
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import dataclass
 from typing import Annotated
 
 from elasticsearch import Elasticsearch
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+from api.ratelimit import retry_after_header
 from api.state import AppState
+from kaiku.config import Brand
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kaiku_<id>_<secret>`")
 
 
 def get_state(request: Request) -> AppState:
@@ -29,12 +36,6 @@ ClientDep = Annotated[Elasticsearch, Depends(get_client)]
 AliasDep = Annotated[str, Depends(get_alias)]
 
 
-def get_db(state: Annotated[AppState, Depends(get_state)]) -> Engine:
-    if state.db is None:
-        from kaiku.wiring import database
-
-        state.db = database(state.settings)
-    return state.db
-
-
-DbDep = Annotated[Engine, Depends(get_db)]
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine

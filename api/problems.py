@@ -7,19 +7,63 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer import EngineUnavailable, IndexerError
-from indexer.queries import InvalidCursor
+from indexer.buckets import InvalidBuckets
+from indexer.queries import IndexMissing, InvalidCursor
 from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier
+from kaiku.config import ConfigError
 from kaiku.db import DatabaseError
+from kaiku.teams import TeamError, TeamExists, TeamNotFound
 
 PROBLEM_TYPE = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+class ProblemParameter(BaseModel):
+    parameter: str
+    in_: str | None = Field(default=None, alias="in")
+    msg: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `errors` names each offending parameter."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemParameter] | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"type": "about:blank", "title": "Invalid request parameters", "status": 422,
+                 "detail": "invalid value for: interval",
+                 "errors": [{"parameter": "interval", "in": "query", "msg": "Input should be 'hour', 'day', ..."}]}
+            ]
+        }
+    }  # fmt: skip
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {PROBLEM_TYPE: {}}}
+
+
+# Documented on every /v1 router: what any route can answer besides its success.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem_response("Missing or invalid API key (with `WWW-Authenticate: Bearer`)"),
+    404: _problem_response("Unknown resource, or a brand of another team"),
+    422: _problem_response("Invalid parameters; `errors[].parameter` names each"),
+    429: _problem_response("Rate limit of the key exceeded; see `Retry-After`"),
+    503: _problem_response("Search engine unreachable or nothing indexed yet"),
+}
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -34,7 +78,22 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(exc.status_code, str(exc.detail) if exc.status_code < 500 else "Error", str(exc.detail))
+    # Headers carry WWW-Authenticate (401) and Retry-After (429).
+    title = str(exc.detail) if exc.status_code < 500 else "Error"
+    return problem(exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+def _invalid_buckets(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidBuckets)
+    return problem(422, "Invalid request parameters", str(exc), errors=[{"parameter": exc.parameter, "in": "query"}])
+
+
+def _team_not_found(request: Request, exc: Exception) -> JSONResponse:
+    return problem(404, "Not found", str(exc))
+
+
+def _team_error(request: Request, exc: Exception) -> JSONResponse:
+    return problem(409 if isinstance(exc, TeamExists) else 422, "Team or key not changed", str(exc))
 
 
 def _invalid_cursor(request: Request, exc: Exception) -> JSONResponse:
@@ -43,6 +102,10 @@ def _invalid_cursor(request: Request, exc: Exception) -> JSONResponse:
 
 def _engine_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return problem(503, "Search engine unavailable", str(exc))
+
+
+def _index_missing(request: Request, exc: Exception) -> JSONResponse:
+    return problem(503, "No mentions indexed yet", str(exc))
 
 
 def _indexer_error(request: Request, exc: Exception) -> JSONResponse:
@@ -70,15 +133,25 @@ def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(503, "Database unavailable", str(exc))
 
 
+def _config_error(request: Request, exc: Exception) -> JSONResponse:
+    # The message names the file, the field and the problem, as for a hand-edited file; nothing was written.
+    return problem(422, "Invalid configuration", str(exc))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     # Order matters only for documentation: Starlette picks the most specific class.
     app.add_exception_handler(InvalidCursor, _invalid_cursor)
     app.add_exception_handler(EngineUnavailable, _engine_unavailable)
+    app.add_exception_handler(IndexMissing, _index_missing)
     app.add_exception_handler(IndexerError, _indexer_error)
     app.add_exception_handler(CaseNotFound, _case_not_found)
     app.add_exception_handler(CaseExists, _case_conflict)
     app.add_exception_handler(InvalidTransition, _case_conflict)
     app.add_exception_handler(NotAnOutlier, _not_an_outlier)
     app.add_exception_handler(DatabaseError, _database_error)
+    app.add_exception_handler(InvalidBuckets, _invalid_buckets)
+    app.add_exception_handler(TeamNotFound, _team_not_found)
+    app.add_exception_handler(TeamError, _team_error)
+    app.add_exception_handler(ConfigError, _config_error)

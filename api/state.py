@@ -1,4 +1,4 @@
-"""What the API process holds for its lifetime: settings, the engine client, the loaded model."""
+"""What the API process holds for its lifetime: settings, the engine client, the loaded model, teams."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
+from api.ratelimit import TokenBuckets
+from kaiku.config import KaikuConfig
+from kaiku.config_store import ConfigStore
 from kaiku.settings import Settings
+from kaiku.teams import TeamStore
 from sentiment import SentimentClassifier
 
 
@@ -15,6 +19,10 @@ from sentiment import SentimentClassifier
 class AppState:
     settings: Settings
     client: Elasticsearch
+    config: KaikuConfig  # replaced as a whole when the management API changes configs/
+    config_store: ConfigStore
+    teams: TeamStore
+    rate_limits: TokenBuckets
     classifier: SentimentClassifier | None = None
     model_error: str | None = None
     db: Engine | None = None  # Kaiku's own database, opened on first use (cases)

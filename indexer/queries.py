@@ -5,18 +5,38 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from elastic_transport import TransportError
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
 from indexer.errors import EngineUnavailable, IndexerError
 
 TEXT_FIELDS = ["text", "text.fi", "text.en", "title", "title.fi", "title.en"]
-# Newest first; the id breaks ties so search_after pages are stable.
-MENTION_SORT = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}]
+# With a language filter, only the standard fields and that language's analysed sub-fields are searched:
+# the right stemmer for the texts at hand, and fewer fields (each field is a full pass in the local engine).
+LANG_TEXT_FIELDS = {
+    "fi": ["text", "text.fi", "title", "title.fi"],
+    "en": ["text", "text.en", "title", "title.en"],
+}
+# The id breaks ties in every order so search_after pages are stable.
+_BY_ID = {"id": {"order": "asc"}}
+SORTS: dict[str, list[dict[str, Any]]] = {
+    "newest": [{"published_at": {"order": "desc", "missing": "_last"}}, _BY_ID],
+    "oldest": [{"published_at": {"order": "asc", "missing": "_last"}}, _BY_ID],
+    "angriest": [{"polarity.negative": {"order": "desc", "missing": "_last"}}, _BY_ID],
+    "most_delighted": [{"polarity.positive": {"order": "desc", "missing": "_last"}}, _BY_ID],
+    "relevance": [{"_score": {"order": "desc"}}, _BY_ID],
+}
+SortName = Literal["newest", "oldest", "angriest", "most_delighted", "relevance"]
+HIGHLIGHT_FIELDS = ("text", "title")
+
+
+class IndexMissing(IndexerError):
+    """The alias has no index behind it yet (nothing indexed, `kaiku index init` not run)."""
 
 
 class InvalidCursor(IndexerError):
@@ -26,6 +46,7 @@ class InvalidCursor(IndexerError):
 @dataclass(frozen=True)
 class MentionFilters:
     brand: str | None = None
+    brands: tuple[str, ...] | None = None  # restricts to these brands (a team's own), beside `brand`
     q: str | None = None
     experience: str | None = None
     source: str | None = None
@@ -48,6 +69,8 @@ def build_query(filters: MentionFilters) -> dict[str, Any]:
         value = getattr(filters, field)
         if value is not None:
             filter_clauses.append({"term": {field: value}})
+    if filters.brands is not None:
+        filter_clauses.append({"terms": {"brand": list(filters.brands)}})
     if filters.start or filters.end:
         bounds: dict[str, str] = {}
         if filters.start:
@@ -57,55 +80,112 @@ def build_query(filters: MentionFilters) -> dict[str, Any]:
         filter_clauses.append({"range": {"published_at": bounds}})
     if filters.q:
         # simple_query_string never raises on user syntax: malformed input degrades to terms.
-        must.append({"simple_query_string": {"query": filters.q, "fields": TEXT_FIELDS, "default_operator": "and"}})
+        fields = LANG_TEXT_FIELDS.get(filters.lang or "", TEXT_FIELDS)
+        must.append({"simple_query_string": {"query": filters.q, "fields": fields, "default_operator": "and"}})
     if not must and not filter_clauses:
         return {"match_all": {}}
     return {"bool": {"must": must, "filter": filter_clauses}}
 
 
-def encode_cursor(sort_values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(sort_values).encode()).decode().rstrip("=")
+def encode_cursor(sort: str, sort_values: list[Any]) -> str:
+    payload = {"sort": sort, "after": sort_values}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> list[Any]:
+def decode_cursor(cursor: str, sort: str) -> list[Any]:
+    """The search_after values of a cursor issued for the same sort order."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidCursor("cursor is not one this service issued") from exc
-    if not isinstance(values, list) or len(values) != len(MENTION_SORT):
+    if not isinstance(payload, dict) or not isinstance(payload.get("after"), list):
         raise InvalidCursor("cursor is not one this service issued")
-    return values
+    if payload.get("sort") != sort or len(payload["after"]) != len(SORTS[sort]):
+        raise InvalidCursor(f"cursor was issued for sort={payload.get('sort')!r}, not sort={sort!r}")
+    return list(payload["after"])
+
+
+def run_search(client: Elasticsearch, alias: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One search request; engine failures become the indexer's errors. Every query of Kaiku goes through here."""
+    try:
+        return dict(client.search(index=alias, **body))
+    except TransportError as exc:
+        raise EngineUnavailable(f"search failed, engine unreachable: {exc}") from exc
+    except NotFoundError as exc:
+        raise IndexMissing(f"no index behind {alias!r} yet: run `kaiku index init` or a crawl first") from exc
+    except ApiError as exc:
+        raise IndexerError(f"search failed: {exc}") from exc
+
+
+def scan(client: Elasticsearch, alias: str, body: dict[str, Any], page_size: int = 1000,
+         sort: list[dict[str, Any]] | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """Every hit of a query, page by page with search_after (no deep `from`, no scroll context to leak)."""
+    after: list[Any] | None = None
+    while True:
+        page = {**body, "sort": sort or [_BY_ID], "size": page_size}
+        if after is not None:
+            page["search_after"] = after
+        hits = run_search(client, alias, page)["hits"]["hits"]
+        yield from hits
+        if len(hits) < page_size:
+            return
+        after = hits[-1]["sort"]
+
+
+def _highlighted(hit: dict[str, Any]) -> dict[str, list[str]]:
+    """Fragments per text field, whichever analysed sub-field (standard, Finnish, English) matched."""
+    raw = hit.get("highlight") or {}
+    merged: dict[str, list[str]] = {}
+    for field in HIGHLIGHT_FIELDS:
+        for name in (field, f"{field}.fi", f"{field}.en"):
+            if raw.get(name):
+                merged[field] = list(raw[name])
+                break
+    return merged
 
 
 def search_mentions(
-    client: Elasticsearch, alias: str, filters: MentionFilters, size: int = 20, cursor: str | None = None
+    client: Elasticsearch,
+    alias: str,
+    filters: MentionFilters,
+    size: int = 20,
+    cursor: str | None = None,
+    sort: SortName = "newest",
+    highlight: bool = False,
 ) -> MentionPage:
-    """One page of mentions, newest first, with the total count of matches."""
+    """One page of mentions in the given order, with the total count of matches."""
     body: dict[str, Any] = {
         "query": build_query(filters),
-        "sort": MENTION_SORT,
+        "sort": SORTS[sort],
         "size": size,
         "track_total_hits": True,
     }
+    if highlight:
+        body["highlight"] = {"fields": {name: {} for name in TEXT_FIELDS}}
     if cursor:
-        body["search_after"] = decode_cursor(cursor)
-    try:
-        response = client.search(index=alias, **body)
-    except TransportError as exc:
-        raise EngineUnavailable(f"search failed, engine unreachable: {exc}") from exc
-    except ApiError as exc:
-        raise IndexerError(f"search failed: {exc}") from exc
+        body["search_after"] = decode_cursor(cursor, sort)
+    response = run_search(client, alias, body)
     hits = response["hits"]["hits"]
     total = response["hits"]["total"]["value"]
-    next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == size else None
-    return MentionPage(data=[hit["_source"] for hit in hits], count=int(total), next=next_cursor)
+    next_cursor = encode_cursor(sort, hits[-1]["sort"]) if len(hits) == size else None
+    data = []
+    for hit in hits:
+        item = dict(hit["_source"])
+        if highlight:
+            item["highlight"] = _highlighted(hit)
+        data.append(item)
+    return MentionPage(data=data, count=int(total), next=next_cursor)
+
+
+def export_mentions(client: Elasticsearch, alias: str, filters: MentionFilters, page_size: int = 1000
+                    ) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """Every mention matching the filters, newest first, fetched lazily page by page."""
+    for hit in scan(client, alias, {"query": build_query(filters)}, page_size=page_size, sort=SORTS["newest"]):
+        yield hit["_source"]
 
 
 def get_mention(client: Elasticsearch, alias: str, mention_id: str) -> dict[str, Any] | None:
-    try:
-        response = client.search(index=alias, query={"term": {"id": mention_id}}, size=1)
-    except TransportError as exc:
-        raise EngineUnavailable(f"lookup failed, engine unreachable: {exc}") from exc
+    response = run_search(client, alias, {"query": {"term": {"id": mention_id}}, "size": 1})
     hits = response["hits"]["hits"]
     return hits[0]["_source"] if hits else None

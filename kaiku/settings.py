@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     scheduler_misfire_grace_seconds: int | None = Field(
         default=None, ge=1, description="A run later than this is skipped; unset: run once however late"
     )
+    admin_key: SecretStr | None = Field(default=None, description="Key for /v1/admin (teams and keys); unset: no admin")
+    api_db: Path | None = Field(default=None, description="SQLite file of teams and hashed API keys")
+    rate_limit_per_minute: int = Field(default=600, ge=1, description="Sustained requests per minute per API key")
+    rate_limit_burst: int = Field(default=60, ge=1, description="Requests one key may send at once")
 
     @property
     def engine_data_dir(self) -> Path:
@@ -101,6 +105,10 @@ class Settings(BaseSettings):
     @property
     def resolved_scheduler_url(self) -> str:
         return self.scheduler_url or self.resolved_database_url
+
+    @property
+    def resolved_api_db(self) -> Path:
+        return self.api_db or self.data_dir / "api.sqlite3"
 
     @property
     def engine_url(self) -> str:

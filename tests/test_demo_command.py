@@ -15,8 +15,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_demo_crawls_scores_indexes_and_prints_requests(
-    engine: LocalEngine, converted_cache: Path, alias: str, monkeypatch: pytest.MonkeyPatch
+    engine: LocalEngine, converted_cache: Path, alias: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.setenv("KAIKU_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("KAIKU_ELASTICSEARCH_URL", engine.url)
     monkeypatch.setenv("KAIKU_MODEL_CACHE_DIR", str(converted_cache))
     monkeypatch.setenv("KAIKU_INDEX_ALIAS", alias)
@@ -30,3 +31,4 @@ def test_demo_crawls_scores_indexes_and_prints_requests(
     assert "indexed 29, index failures: none" in result.output
     assert f"29 mentions behind alias {alias}" in result.output
     assert "/v1/mentions?brand=revontuli&experience=anger" in result.output
+    assert "Authorization: Bearer kaiku_" in result.output

@@ -1,26 +1,35 @@
-"""/v1/mentions: search and fetch mentions."""
+"""/v1/mentions: search, fetch and export mentions of the caller's brands."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import csv
+import io
+import json
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import AfterValidator, BaseModel
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
-from api.deps import AliasDep, ClientDep
-from indexer.queries import MentionFilters, get_mention, search_mentions
+from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep
+from api.params import FromParam, ToParam
+from api.problems import COMMON_RESPONSES
+from api.state import AppState
+from indexer.queries import MentionFilters, SortName, export_mentions, get_mention, search_mentions
 
-router = APIRouter(prefix="/v1/mentions", tags=["mentions"])
+router = APIRouter(prefix="/v1/mentions", tags=["mentions"], responses=COMMON_RESPONSES)
+
+# Flat columns of the CSV export; nested objects are spread into dotted names.
+CSV_COLUMNS = [
+    "id", "brand", "source", "url", "canonical_url", "author", "author_followers", "title", "text", "lang",
+    "published_at", "crawled_at", "rating", "rating_max", "polarity.negative", "polarity.neutral",
+    "polarity.positive", "experience", "experience_reason", "model.id", "model.version", "engagement.likes",
+    "engagement.replies", "engagement.shares", "query_id", "near_duplicate_of", "brands_matched",
+]  # fmt: skip
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("give a time zone offset, e.g. 2026-11-01T00:00:00+02:00 or ...Z")
-    return value
-
-
-AwareDatetime = Annotated[datetime | None, AfterValidator(_aware)]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class MentionList(BaseModel):
@@ -37,30 +46,131 @@ class MentionList(BaseModel):
     }
 
 
-@router.get("", response_model=MentionList, summary="Search mentions, newest first")
+BrandParam = Annotated[str | None, Query(description="Brand id (one of your team's)", examples=["revontuli"])]
+QParam = Annotated[
+    str | None,
+    Query(
+        description='Full text in simple query syntax: words (all must match), "phrases", -excluded, prefix*, a|b',
+        max_length=500,
+        examples=["huone likainen"],
+    ),
+]
+ExperienceParam = Annotated[Literal["anger", "comfort", "delight"] | None, Query()]
+SourceParam = Annotated[str | None, Query(examples=["reviews"], max_length=100)]
+LangParam = Annotated[str | None, Query(description="ISO 639-1 code", pattern=r"^[a-z]{2,3}$")]
+
+
+def _filters(caller: Caller, state: AppState, brand: str | None, **fields: Any) -> MentionFilters:
+    """Filters limited to what the caller may see: another team's brand is a 404, as an unknown one is."""
+    if brand is not None:
+        known = {b.id for b in state.config.brands}
+        if brand not in known or not caller.can_see(brand):
+            raise HTTPException(404, f"no brand {brand!r}")
+    if fields.get("start") and fields.get("end") and fields["start"] >= fields["end"]:
+        raise HTTPException(422, "parameter 'from' must be earlier than 'to'")
+    brands = None if caller.is_admin else tuple(sorted(caller.brands))
+    return MentionFilters(brand=brand, brands=brands, **fields)
+
+
+@router.get("", response_model=MentionList, summary="Search mentions")
 def list_mentions(
     client: ClientDep,
     alias: AliasDep,
-    brand: Annotated[str | None, Query(description="Brand id", examples=["revontuli"])] = None,
-    q: Annotated[str | None, Query(description="Full text (simple query syntax)", max_length=500)] = None,
-    experience: Annotated[Literal["anger", "comfort", "delight"] | None, Query()] = None,
-    source: Annotated[str | None, Query(examples=["reviews"])] = None,
-    lang: Annotated[str | None, Query(description="ISO 639-1 code", pattern=r"^[a-z]{2,3}$")] = None,
-    from_: Annotated[AwareDatetime, Query(alias="from", description="Published at or after (ISO 8601)")] = None,
-    to: Annotated[AwareDatetime, Query(description="Published before (ISO 8601)")] = None,
+    caller: CallerDep,
+    state: StateDep,
+    brand: BrandParam = None,
+    q: QParam = None,
+    experience: ExperienceParam = None,
+    source: SourceParam = None,
+    lang: LangParam = None,
+    from_: FromParam = None,
+    to: ToParam = None,
+    sort: Annotated[
+        SortName, Query(description="newest | oldest | angriest | most_delighted | relevance (best match to q)")
+    ] = "newest",
+    highlight: Annotated[bool, Query(description="Add `highlight` with <em>-marked fragments matching q")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    cursor: Annotated[str | None, Query(description="`next` from the previous page")] = None,
+    cursor: Annotated[str | None, Query(description="`next` from the previous page", max_length=2000)] = None,
 ) -> MentionList:
-    if from_ and to and from_ >= to:
-        raise HTTPException(422, "parameter 'from' must be earlier than 'to'")
-    filters = MentionFilters(brand=brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
-    page = search_mentions(client, alias, filters, size=limit, cursor=cursor)
+    filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
+    page = search_mentions(
+        client, alias, filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q)
+    )
     return MentionList(data=page.data, count=page.count, next=page.next)
 
 
+def _flat(mention: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for column in CSV_COLUMNS:
+        value: Any = mention
+        for part in column.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, list):
+            value = "|".join(value)
+        if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+            # Public texts are untrusted: a cell starting like a formula would run in a spreadsheet (CSV injection).
+            value = "'" + value
+        row[column] = value
+    return row
+
+
+def _csv_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for mention in mentions:
+        writer.writerow(_flat(mention))
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _ndjson_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
+    for mention in mentions:
+        yield json.dumps(mention, ensure_ascii=False) + "\n"
+
+
+@router.get(
+    "/export",
+    summary="Every matching mention as CSV or NDJSON, streamed (newest first)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+)
+def export(
+    client: ClientDep,
+    alias: AliasDep,
+    caller: CallerDep,
+    state: StateDep,
+    format: Annotated[Literal["csv", "ndjson"], Query(description="csv (flat columns) or ndjson (whole documents)")],
+    brand: BrandParam = None,
+    q: QParam = None,
+    experience: ExperienceParam = None,
+    source: SourceParam = None,
+    lang: LangParam = None,
+    from_: FromParam = None,
+    to: ToParam = None,
+) -> StreamingResponse:
+    filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
+    mentions = export_mentions(client, alias, filters)
+    # Fetch the first page before answering, so an engine failure is still a problem+json and not a cut stream.
+    first = next(mentions, None)
+    rest: Iterator[dict[str, Any]] = iter(()) if first is None else _chain(first, mentions)
+    if format == "csv":
+        headers = {"Content-Disposition": 'attachment; filename="mentions.csv"'}
+        return StreamingResponse(_csv_lines(rest), media_type="text/csv; charset=utf-8", headers=headers)
+    return StreamingResponse(_ndjson_lines(rest), media_type="application/x-ndjson")
+
+
+def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    yield first
+    yield from rest
+
+
 @router.get("/{mention_id}", summary="One mention by id")
-def read_mention(mention_id: str, client: ClientDep, alias: AliasDep) -> dict[str, Any]:
+def read_mention(mention_id: str, client: ClientDep, alias: AliasDep, caller: CallerDep) -> dict[str, Any]:
     mention = get_mention(client, alias, mention_id)
-    if mention is None:
+    if mention is None or not caller.can_see(mention["brand"]):
         raise HTTPException(404, f"no mention with id {mention_id!r}")
     return mention

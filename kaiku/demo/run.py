@@ -26,6 +26,18 @@ def _experience_counts(client, alias: str) -> Counter[str]:
     return Counter({b["key"]: b["doc_count"] for b in response["aggregations"]["experience"]["buckets"]})
 
 
+def _demo_key(settings: Settings, brands: list[str]) -> str:
+    """A new key of the team `demo`, which owns every configured brand (created on the first run)."""
+    from kaiku.teams import TeamNotFound, TeamStore
+
+    store = TeamStore(settings.resolved_api_db)
+    try:
+        store.change_team("demo", brands=brands)
+    except TeamNotFound:
+        store.create_team("demo", name="Demo", brands=brands)
+    return store.create_key("demo").secret
+
+
 def run_demo(serve_api: bool = True) -> None:
     from crawler.runner import run_crawl
     from kaiku.demo.server import serve_site
@@ -53,16 +65,19 @@ def run_demo(serve_api: bool = True) -> None:
     )
     print(f"index: {total} mentions behind alias {settings.index_alias}: {shares}" if total else "index: empty")
 
+    key = _demo_key(settings, [b.id for b in config.brands])
     base = f"http://{settings.api_host}:{settings.api_port}"
-    print("\nTry:")
+    print(f"\nAPI key of team 'demo' (all brands), shown once: {key}")
+    print("Try:")
     for example in (
         "/v1/mentions?brand=revontuli&experience=anger",
         "/v1/mentions?brand=tunturi&experience=delight",
         "/v1/mentions?q=aamiainen&lang=fi",
         "/v1/mentions?experience=comfort&limit=5",
-        "/healthz",
+        "/v1/brands/revontuli/metrics?interval=week&tz=Europe/Helsinki",
     ):
-        print(f"  curl '{base}{example}'")
+        print(f"  curl -H 'Authorization: Bearer {key}' '{base}{example}'")
+    print(f"  curl '{base}/healthz'")
     print(f"  OpenAPI: {base}/docs\n")
     if serve_api:
         import uvicorn

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import csv
+import io
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.routers.mentions import CSV_COLUMNS, _flat
 from indexer import Mention, mention_id
 from indexer.admin import ensure_index
+from indexer.queries import MentionFilters, export_mentions
 from indexer.writer import BulkWriter
-from kaiku.engine import LocalEngine
 from kaiku.settings import Settings
-from sentiment import Polarity
+from tests.api import dataset
+from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-
-
-class StandInClassifier:
-    model_id = "test/stand-in"
-    model_version = "0"
-
-    def predict(self, texts: Sequence[str]) -> list[Polarity]:
-        return [Polarity(0.2, 0.6, 0.2) for _ in texts]
 
 
 def seed(es: Elasticsearch, alias: str) -> list[Mention]:
@@ -54,13 +51,6 @@ def seed(es: Elasticsearch, alias: str) -> list[Mention]:
     ]
     BulkWriter(es, alias, refresh=True).write(mentions)
     return mentions
-
-
-@pytest.fixture
-def api(engine: LocalEngine, alias: str) -> Iterator[TestClient]:
-    settings = Settings(elasticsearch_url=engine.url, index_alias=alias)
-    with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
-        yield client
 
 
 def test_filters(api: TestClient, es: Elasticsearch, alias: str) -> None:
@@ -124,9 +114,11 @@ def test_healthz_reports_engine_and_model(api: TestClient) -> None:
     assert body["engine"]["ok"] and body["model"]["id"] == "test/stand-in"
 
 
-def test_healthz_and_search_when_engine_is_down(alias: str) -> None:
-    settings = Settings(elasticsearch_url="http://127.0.0.1:9", index_alias=alias)
-    with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
+def test_healthz_and_search_when_engine_is_down(alias: str, tmp_path: Path) -> None:
+    settings = Settings(
+        elasticsearch_url="http://127.0.0.1:9", index_alias=alias, api_db=tmp_path / "api.sqlite3", admin_key=ADMIN_KEY
+    )
+    with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(ADMIN_KEY)) as client:
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["engine"]["ok"] is False
         search = client.get("/v1/mentions")
@@ -139,3 +131,88 @@ def test_openapi_documents_the_routes(api: TestClient) -> None:
     assert {"/v1/mentions", "/v1/mentions/{mention_id}", "/healthz"} <= set(paths)
     names = {p["name"] for p in paths["/v1/mentions"]["get"]["parameters"]}
     assert {"brand", "q", "experience", "source", "lang", "from", "to", "cursor", "limit"} <= names
+
+
+def test_sorting_and_cursor_bound_to_its_sort(api: TestClient, es: Elasticsearch, alias: str) -> None:
+    mentions = dataset.seed(es, alias)
+    angriest = api.get(
+        "/v1/mentions", params={"brand": "revontuli", "experience": "anger", "lang": "fi", "sort": "angriest"}
+    )
+    assert [m["id"] for m in angriest.json()["data"]] == [mentions["R1"].id, mentions["B1"].id, mentions["R4"].id]
+    delighted = api.get("/v1/mentions", params={"sort": "most_delighted", "limit": 2}).json()
+    assert [m["id"] for m in delighted["data"]] == [mentions["R5"].id, mentions["A1"].id]
+    oldest = api.get("/v1/mentions", params={"sort": "oldest", "limit": 1}).json()
+    assert oldest["data"][0]["id"] == mentions["B1"].id
+    # Pages of a sort chain through every match exactly once.
+    seen, cursor = [], None
+    while True:
+        params = {"sort": "most_delighted", "limit": 5, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/v1/mentions", params=params).json()
+        seen += [m["id"] for m in page["data"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(m.id for m in mentions.values() if m.brand != "merituuli")
+    # A cursor of one order is refused for another, naming the parameter.
+    wrong = api.get("/v1/mentions", params={"sort": "newest", "cursor": delighted["next"]})
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["parameter"] == "cursor"
+
+
+def test_relevance_and_highlights(api: TestClient, es: Elasticsearch, alias: str) -> None:
+    mentions = dataset.seed(es, alias)
+    body = api.get("/v1/mentions", params={"q": "kylmä", "sort": "relevance", "highlight": "true"}).json()
+    assert {m["id"] for m in body["data"]} == {mentions["R4"].id, mentions["T2"].id}
+    for mention in body["data"]:
+        assert "<em>kylmä</em>" in mention["highlight"]["text"][0]
+    # Finnish stemming through the `text.fi` sub-field: "aamiaisen" finds "Aamiaisella".
+    stemmed = api.get("/v1/mentions", params={"q": "aamiaisen", "highlight": "true"}).json()["data"]
+    assert [m["id"] for m in stemmed] == [mentions["R4"].id] and "<em>" in stemmed[0]["highlight"]["text"][0]
+    assert "highlight" not in api.get("/v1/mentions", params={"q": "kylmä"}).json()["data"][0]
+
+
+HOSTILE = ['"unclosed', "((AND OR NOT", "staff~~~^^^", "*", "text:* OR _exists_:id", "\\", "a" * 500, "<script>",
+           "kylmä\x00", "|||", "-", "+-~*()\"", "🙂", "{\"query\": 1}", "/.*/", "[1 TO 2]"]  # fmt: skip
+
+
+@pytest.mark.parametrize("sort", ["newest", "relevance"])
+def test_hostile_text_with_sorting_highlight_and_export(
+    api: TestClient, es: Elasticsearch, alias: str, sort: str
+) -> None:
+    dataset.seed(es, alias)
+    for q in HOSTILE:
+        response = api.get("/v1/mentions", params={"q": q, "sort": sort, "highlight": "true"})
+        assert response.status_code == 200, (q, response.text)
+        assert api.get("/v1/mentions/export", params={"q": q, "format": "ndjson"}).status_code == 200
+
+
+def test_export_streams_every_match_as_csv_and_ndjson(api: TestClient, es: Elasticsearch, alias: str) -> None:
+    mentions = dataset.seed(es, alias)
+    ndjson = api.get("/v1/mentions/export", params={"format": "ndjson", "brand": "revontuli"})
+    assert ndjson.headers["content-type"].startswith("application/x-ndjson")
+    rows = [json.loads(line) for line in ndjson.text.splitlines()]
+    expected = [m for m in mentions.values() if m.brand == "revontuli"]
+    assert sorted(r["id"] for r in rows) == sorted(m.id for m in expected)
+    assert rows[0]["id"] == mentions["A1"].id  # newest first
+    response = api.get("/v1/mentions/export", params={"format": "csv", "experience": "anger", "lang": "fi"})
+    assert response.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert {r["id"] for r in table} == {mentions[n].id for n in ("R1", "R4", "B1", "T2")}  # X1's brand: no team
+    r1 = next(r for r in table if r["id"] == mentions["R1"].id)
+    assert (r1["polarity.negative"], r1["engagement.likes"], r1["author_followers"]) == ("0.9", "3", "100")
+    empty = api.get("/v1/mentions/export", params={"format": "csv", "q": "nothingmatchesthis"})
+    assert empty.status_code == 200 and empty.text.strip() == ",".join(CSV_COLUMNS)
+
+
+@pytest.mark.unit
+def test_csv_cells_cannot_be_formulas() -> None:
+    row = _flat(
+        {"id": "x", "text": '=HYPERLINK("http://evil")', "title": "-1+1", "author": "@me", "brands_matched": ["a", "b"]}
+    )
+    assert (row["text"], row["title"], row["author"]) == ('\'=HYPERLINK("http://evil")', "'-1+1", "'@me")
+    assert row["brands_matched"] == "a|b" and row["polarity.negative"] is None
+
+
+def test_export_pages_through_everything(es: Elasticsearch, alias: str) -> None:
+    mentions = dataset.seed(es, alias)
+    exported = list(export_mentions(es, alias, MentionFilters(), page_size=2))
+    assert len(exported) == len(mentions) and len({m["id"] for m in exported}) == len(mentions)

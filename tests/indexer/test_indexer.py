@@ -102,7 +102,7 @@ def test_cursor_pages_cover_everything_once(es: Elasticsearch, alias: str) -> No
     assert sorted(seen) == sorted(m.id for m in mentions)
     assert seen[-1] == mentions[-1].id  # undated mentions come last
     with pytest.raises(InvalidCursor):
-        decode_cursor("not-a-cursor")
+        decode_cursor("not-a-cursor", "newest")
 
 
 def test_unreachable_engine_is_a_clear_error() -> None:

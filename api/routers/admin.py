@@ -1,0 +1,93 @@
+"""/v1/admin: teams and their API keys; only the admin key (KAIKU_ADMIN_KEY) reaches these routes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import AdminDep, StateDep
+from api.problems import COMMON_RESPONSES
+from api.state import AppState
+from kaiku.teams import TEAM_ID, Team
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=COMMON_RESPONSES)
+
+
+class TeamCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"id": "marketing", "name": "Marketing", "brands": ["revontuli"]}]},
+    )
+
+    id: str = Field(pattern=TEAM_ID.pattern)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    brands: list[str] = Field(default_factory=list, description="Brand ids from configs/brands.yaml")
+
+
+class TeamChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"brands": ["revontuli", "tunturi"]}]})
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    brands: list[str] | None = None
+
+
+def _check_brands(state: AppState, brands: list[str] | None) -> None:
+    if brands is None:
+        return
+    known = {b.id for b in state.config.brands}
+    unknown = [b for b in brands if b not in known]
+    if unknown:
+        raise HTTPException(422, f"unknown brands {unknown} (known: {sorted(known)})")
+
+
+def _team(team: Team) -> dict[str, Any]:
+    return {**asdict(team), "brands": list(team.brands)}
+
+
+@router.get("/teams", summary="All teams")
+def list_teams(_: AdminDep, state: StateDep) -> dict[str, Any]:
+    data = [_team(t) for t in state.teams.teams()]
+    return {"data": data, "count": len(data), "next": None}
+
+
+@router.post("/teams", status_code=201, summary="Create a team owning some brands")
+def create_team(body: TeamCreate, _: AdminDep, state: StateDep) -> dict[str, Any]:
+    _check_brands(state, body.brands)
+    return _team(state.teams.create_team(body.id, body.name, body.brands))
+
+
+@router.get("/teams/{team}", summary="One team")
+def read_team(team: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
+    return _team(state.teams.team(team))
+
+
+@router.patch("/teams/{team}", summary="Rename a team or replace its brands")
+def change_team(team: str, body: TeamChange, _: AdminDep, state: StateDep) -> dict[str, Any]:
+    _check_brands(state, body.brands)
+    return _team(state.teams.change_team(team, body.name, body.brands))
+
+
+@router.delete("/teams/{team}", status_code=204, summary="Delete a team and its keys")
+def delete_team(team: str, _: AdminDep, state: StateDep) -> Response:
+    state.teams.delete_team(team)
+    return Response(status_code=204)
+
+
+@router.post("/teams/{team}/keys", status_code=201, summary="Create an API key; the key is shown only here, once")
+def create_key(team: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
+    new = state.teams.create_key(team)
+    return {**asdict(new.info), "key": new.secret}
+
+
+@router.get("/teams/{team}/keys", summary="A team's keys (ids and dates; never the secrets)")
+def list_keys(team: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
+    data = [asdict(k) for k in state.teams.keys(team)]
+    return {"data": data, "count": len(data), "next": None}
+
+
+@router.delete("/keys/{key_id}", summary="Revoke a key")
+def revoke_key(key_id: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
+    return asdict(state.teams.revoke_key(key_id))

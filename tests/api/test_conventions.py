@@ -1,0 +1,96 @@
+"""Conventions: Prometheus /metrics, a complete OpenAPI document, and schemathesis finding no 5xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from elasticsearch import Elasticsearch
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+
+from api.app import create_app
+from kaiku.settings import Settings
+from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+from tests.api.dataset import WINDOW, seed
+
+pytestmark = pytest.mark.integration
+
+
+def test_prometheus_metrics_count_requests_per_route(api: TestClient, es: Elasticsearch, alias: str) -> None:
+    seed(es, alias)
+    for _ in range(3):
+        api.get("/v1/brands/revontuli/metrics", params=WINDOW)
+    api.get("/v1/brands/nosuch/metrics")
+    response = api.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    route = 'route="/v1/brands/{brand}/metrics"'
+    assert f'kaiku_http_requests_total{{method="GET",{route},status="200"}} 3.0' in text
+    assert f'kaiku_http_requests_total{{method="GET",{route},status="404"}} 1.0' in text
+    assert f'kaiku_http_request_duration_seconds_count{{method="GET",{route}}} 4.0' in text
+    assert "nosuch" not in text  # labels are route templates, never raw paths
+
+
+def test_openapi_is_complete(api: TestClient) -> None:
+    spec = api.get("/openapi.json").json()
+    paths = spec["paths"]
+    expected = {
+        "/v1/brands", "/v1/brands/{brand}/metrics", "/v1/brands/{brand}/breakdown", "/v1/brands/{brand}/outliers",
+        "/v1/mentions", "/v1/mentions/export", "/v1/mentions/{mention_id}", "/v1/admin/teams",
+        "/v1/admin/teams/{team}", "/v1/admin/teams/{team}/keys", "/v1/admin/keys/{key_id}", "/metrics", "/healthz",
+        "/v1/brands/{brand}", "/v1/sources", "/v1/sources/{source_id}", "/v1/alerts", "/v1/alerts/{alert_id}",
+        "/v1/admin/config/import",
+    }  # fmt: skip
+    assert expected <= set(paths)
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            assert operation.get("summary"), (method, path)
+            if path.startswith("/v1/"):
+                assert operation.get("security"), (method, path)
+    assert spec["components"]["schemas"]["MetricsResponse"]["examples"]
+    assert spec["components"]["schemas"]["Problem"]["examples"]
+    errors = paths["/v1/brands/{brand}/metrics"]["get"]["responses"]
+    assert {"401", "404", "422", "429"} <= set(errors) and "application/problem+json" in errors["401"]["content"]
+    metric_params = {p["name"] for p in paths["/v1/brands/{brand}/metrics"]["get"]["parameters"]}
+    assert {"brand", "interval", "tz", "from", "to", "competitors", "reach"} <= metric_params
+
+
+KNOWN_IDS = {"brand": "revontuli", "team": "both", "source_id": "demo-reviews", "alert_id": "revontuli-anger"}
+
+
+def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elasticsearch, alias: str) -> None:
+    """Schemathesis-generated requests on every operation, with the admin key so that every route is reached:
+    any 4xx is fine, a 5xx never. Bounded by max_examples so that it takes seconds."""
+    seed(es, alias)
+    relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000})
+    app = create_app(relaxed, classifier=StandInClassifier())
+    with TestClient(app):  # runs the lifespan
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+        failures: list[str] = []
+        statuses: set[int] = set()
+        operations = [result.ok() for result in schema.get_all_operations()]
+        assert len(operations) >= 15
+        for operation in operations:
+
+            @given(case=operation.as_strategy())
+            @settings(max_examples=3, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+            def check(case: Any) -> None:
+                # Each case twice: as generated (random ids: mostly 404s), then with ids that exist, so that
+                # generated query parameters and bodies reach the code behind the lookups.
+                for known in (False, True):
+                    if known:
+                        if not case.path_parameters:
+                            return
+                        for name in case.path_parameters:
+                            case.path_parameters[name] = KNOWN_IDS.get(name, case.path_parameters[name])
+                    response = case.call(headers=bearer(ADMIN_KEY))
+                    statuses.add(response.status_code)
+                    if response.status_code >= 500:
+                        failures.append(f"{case.method} {case.formatted_path} {case.query}: {response.status_code}")
+
+            check()
+    assert not failures, failures
+    assert {200, 422} <= statuses  # the run reached real answers, not only rejections

@@ -1,0 +1,98 @@
+"""Management of brands, sources and alert rules: validated like configs/ YAML, persisted to it, per team."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from indexer.admin import ensure_index
+from kaiku.config import load_config
+from kaiku.settings import Settings
+from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+
+pytestmark = pytest.mark.integration
+
+MERITUULI = {"id": "merituuli", "name": "Merituuli Spa", "aliases": ["Kylpylä Merituuli"], "competitors": ["revontuli"]}
+SOURCE = {"id": "trip", "spider": "reviews", "start_urls": ["https://reviews.example/"], "schedule": "6h"}
+
+
+def snapshot(config_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(config_dir.glob("*.yaml"))}
+
+
+def test_team_creates_changes_and_deletes_its_brand(
+    app: FastAPI, keys: dict, api_settings: Settings, es: Elasticsearch, alias: str
+) -> None:
+    with TestClient(app, headers=bearer(keys["north"])) as north:
+        missing = north.get("/v1/brands/revontuli/metrics")
+        assert missing.status_code == 503 and "kaiku index init" in missing.json()["detail"]
+        ensure_index(es, alias)
+        created = north.post("/v1/brands", json=MERITUULI)
+        assert created.status_code == 201, created.text
+        assert north.post("/v1/brands", json=MERITUULI).status_code == 409
+        # Persisted to configs/ and owned by the creating team.
+        assert load_config(api_settings.config_dir).brand("merituuli").aliases == ["Kylpylä Merituuli"]
+        assert [b["id"] for b in north.get("/v1/brands").json()["data"]] == ["revontuli", "merituuli"]
+        metrics = north.get("/v1/brands/merituuli/metrics")
+        assert metrics.status_code == 200, metrics.text
+        assert metrics.json()["competitive_set"] == ["merituuli", "revontuli"]
+        changed = north.put("/v1/brands/merituuli", json={**MERITUULI, "terms": ["Merituulen kylpylä"]})
+        assert changed.status_code == 200
+        assert load_config(api_settings.config_dir).brand("merituuli").terms == ["Merituulen kylpylä"]
+        assert north.put("/v1/brands/merituuli", json={**MERITUULI, "id": "other"}).status_code == 422
+        assert north.delete("/v1/brands/merituuli").status_code == 204
+        assert [b.id for b in load_config(api_settings.config_dir).brands] == ["revontuli", "tunturi"]
+        assert north.get("/v1/brands/merituuli").status_code == 404
+
+
+def test_invalid_changes_are_refused_and_write_nothing(app: FastAPI, keys: dict, api_settings: Settings) -> None:
+    before = snapshot(api_settings.config_dir)
+    with TestClient(app, headers=bearer(keys["north"])) as north:
+        dangling = north.post("/v1/brands", json={**MERITUULI, "competitors": ["nosuch"]})
+        assert dangling.status_code == 422
+        assert "brands.yaml" in dangling.json()["detail"] and "unknown brand 'nosuch'" in dangling.json()["detail"]
+        extra = north.post("/v1/brands", json={**MERITUULI, "colour": "blue"})
+        assert extra.status_code == 422 and "colour" in [e["parameter"] for e in extra.json()["errors"]]
+        bad_id = north.post("/v1/brands", json={**MERITUULI, "id": "Meri Tuuli"})
+        assert bad_id.status_code == 422 and "id" in [e["parameter"] for e in bad_id.json()["errors"]]
+        # Still referenced by tunturi's competitors and an alert rule: refused, naming the file and field.
+        referenced = north.delete("/v1/brands/revontuli")
+        assert referenced.status_code == 422 and "unknown brand 'revontuli'" in referenced.json()["detail"]
+    assert snapshot(api_settings.config_dir) == before
+
+
+def test_alert_rules_per_team(app: FastAPI, keys: dict, api_settings: Settings) -> None:
+    rule = {"id": "revontuli-delight", "brand": "revontuli", "experience": "delight", "recipients": ["m@r.example"]}
+    with TestClient(app, headers=bearer(keys["north"])) as north:
+        assert [a["id"] for a in north.get("/v1/alerts").json()["data"]] == ["revontuli-anger"]
+        assert north.post("/v1/alerts", json=rule).status_code == 201
+        assert north.post("/v1/alerts", json={**rule, "id": "x", "brand": "tunturi"}).status_code == 404
+        bad = north.post("/v1/alerts", json={**rule, "id": "y", "recipients": ["not-an-address"]})
+        assert bad.status_code == 422 and "recipients" in [e["parameter"] for e in bad.json()["errors"]]
+        assert north.put("/v1/alerts/revontuli-delight", json={**rule, "min_count": 2}).json()["min_count"] == 2
+        assert load_config(api_settings.config_dir).alerts[-1].min_count == 2
+        assert north.delete("/v1/alerts/revontuli-delight").status_code == 204
+        assert [a.id for a in load_config(api_settings.config_dir).alerts] == ["revontuli-anger", "tunturi-anger"]
+
+
+def test_admin_manages_sources_and_imports_yaml(app: FastAPI, api_settings: Settings) -> None:
+    with TestClient(app, headers=bearer(ADMIN_KEY)) as admin:
+        assert admin.post("/v1/sources", json=SOURCE).status_code == 201
+        assert admin.post("/v1/sources", json={**SOURCE, "id": "ftp", "start_urls": ["ftp://x"]}).status_code == 422
+        assert admin.put("/v1/sources/trip", json={**SOURCE, "max_pages": 5}).json()["max_pages"] == 5
+        assert load_config(api_settings.config_dir).source("trip").max_pages == 5
+        assert admin.delete("/v1/sources/trip").status_code == 204
+        alerts = "alerts:\n  - id: only\n    brand: tunturi\n    recipients: [a@b.example]\n"
+        imported = admin.post("/v1/admin/config/import", json={"alerts.yaml": alerts})
+        assert imported.json() == {"brands": 2, "sources": 1, "alerts": 1}
+        broken = admin.post("/v1/admin/config/import", json={"alerts.yaml": "alerts:\n  - id: x\n    brand: ghost\n"})
+        assert broken.status_code == 422 and "alerts.yaml" in broken.json()["detail"]
+        assert admin.post("/v1/admin/config/import", json={"evil.yaml": "x: 1"}).status_code == 422
+    # Another app on the same folder (a restart) sees the changes.
+    again = create_app(api_settings, classifier=StandInClassifier())
+    assert [a.id for a in again.state.kaiku.config.alerts] == ["only"]

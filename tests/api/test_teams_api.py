@@ -1,0 +1,145 @@
+"""Teams, keys and rate limits: every route tried without a key, with a wrong key and with another team's key."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.ratelimit import TokenBuckets
+from kaiku.settings import Settings
+from kaiku.teams import TeamStore
+from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+from tests.api.dataset import WINDOW, seed
+
+pytestmark = pytest.mark.integration
+
+BRAND_ROUTES = ["/v1/brands/{b}/metrics", "/v1/brands/{b}/breakdown?by=lang", "/v1/brands/{b}/outliers"]
+MENTION_ROUTES = ["/v1/mentions?brand={b}", "/v1/mentions/export?format=csv&brand={b}"]
+MANAGE_ROUTES = [
+    ("GET", "/v1/brands/{b}"), ("PUT", "/v1/brands/{b}"), ("DELETE", "/v1/brands/{b}"),
+    ("GET", "/v1/alerts/{b}-anger"), ("PUT", "/v1/alerts/{b}-anger"), ("DELETE", "/v1/alerts/{b}-anger"),
+]  # fmt: skip
+ADMIN_ROUTES = [
+    ("GET", "/v1/sources"), ("POST", "/v1/sources"), ("GET", "/v1/sources/demo-reviews"),
+    ("PUT", "/v1/sources/demo-reviews"), ("DELETE", "/v1/sources/demo-reviews"), ("POST", "/v1/admin/config/import"),
+    ("GET", "/v1/admin/teams"), ("POST", "/v1/admin/teams"), ("GET", "/v1/admin/teams/north"),
+    ("PATCH", "/v1/admin/teams/north"), ("DELETE", "/v1/admin/teams/north"), ("POST", "/v1/admin/teams/north/keys"),
+    ("GET", "/v1/admin/teams/north/keys"), ("DELETE", "/v1/admin/keys/abc"),
+]  # fmt: skip
+
+
+def brand_routes(brand: str, mention_id: str) -> list[tuple[str, str]]:
+    """Every route naming a brand (or one of its mentions), and the admin routes."""
+    routes = [("GET", r.format(b=brand)) for r in BRAND_ROUTES + MENTION_ROUTES]
+    routes += [(method, r.format(b=brand)) for method, r in MANAGE_ROUTES]
+    return [*routes, ("GET", f"/v1/mentions/{mention_id}"), *ADMIN_ROUTES]
+
+
+def every_route(brand: str, mention_id: str) -> list[tuple[str, str]]:
+    general = [("GET", "/v1/brands"), ("GET", "/v1/mentions"), ("GET", "/v1/mentions/export?format=csv"),
+               ("POST", "/v1/brands"), ("GET", "/v1/alerts"), ("POST", "/v1/alerts")]  # fmt: skip
+    return [*brand_routes(brand, mention_id), *general]
+
+
+def test_missing_or_wrong_key_is_401_everywhere(
+    anonymous: TestClient, keys: dict, es: Elasticsearch, alias: str
+) -> None:
+    mentions = seed(es, alias)
+    wrong = [
+        None,
+        "Bearer nope",
+        "Bearer kaiku_000000000000_guess",
+        f"Bearer {keys['north']}x",
+        f"Basic {keys['north']}",
+    ]
+    for method, path in every_route("revontuli", mentions["R1"].id):
+        for header in wrong:
+            response = anonymous.request(method, path, headers={"Authorization": header} if header else {})
+            assert response.status_code == 401, (method, path, header, response.text)
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_another_teams_brand_is_404_on_every_route(app: FastAPI, keys: dict, es: Elasticsearch, alias: str) -> None:
+    mentions = seed(es, alias)
+    with TestClient(app, headers=bearer(keys["north"])) as north:
+        for method, path in brand_routes("tunturi", mentions["T1"].id):
+            response = north.request(method, path, json={} if method in {"POST", "PATCH", "PUT"} else None)
+            assert response.status_code == 404, (method, path, response.text)
+        # Its own brand works, and shows the competitor's public metrics beside it.
+        own = north.get("/v1/brands/revontuli/metrics", params={"tz": "Europe/Helsinki", **WINDOW})
+        assert own.status_code == 200 and own.json()["data"][0]["competitors"]["tunturi"]["earned"] == 2
+        # Without a brand filter a search covers only the team's own brands.
+        found = north.get("/v1/mentions", params={"limit": 200}).json()["data"]
+        assert found and {m["brand"] for m in found} == {"revontuli"}
+        export = north.get("/v1/mentions/export", params={"format": "ndjson"}).text.splitlines()
+        assert len(export) == len(found)
+        assert north.get("/v1/brands").json()["count"] == 1
+
+
+def test_admin_manages_teams_and_keys(app: FastAPI, api_settings: Settings) -> None:
+    with TestClient(app, headers=bearer(ADMIN_KEY)) as admin:
+        created = admin.post("/v1/admin/teams", json={"id": "growth", "name": "Growth", "brands": ["tunturi"]})
+        assert created.status_code == 201 and created.json()["brands"] == ["tunturi"]
+        assert admin.post("/v1/admin/teams", json={"id": "growth"}).status_code == 409
+        bad = admin.post("/v1/admin/teams", json={"id": "x", "brands": ["nosuch"]})
+        assert bad.status_code == 422 and "nosuch" in bad.json()["detail"]
+        assert admin.post("/v1/admin/teams", json={"id": "Bad Id!"}).status_code == 422
+        key = admin.post("/v1/admin/teams/growth/keys").json()
+        assert key["key"].startswith(f"kaiku_{key['id']}_")
+        listed = admin.get("/v1/admin/teams/growth/keys").json()["data"]
+        assert [k["id"] for k in listed] == [key["id"]] and "key" not in listed[0]
+        # The key works, sees its brand, then the team gains a brand.
+        with TestClient(app, headers=bearer(key["key"])) as growth:
+            assert [b["id"] for b in growth.get("/v1/brands").json()["data"]] == ["tunturi"]
+            admin.patch("/v1/admin/teams/growth", json={"brands": ["tunturi", "revontuli"]})
+            assert growth.get("/v1/brands").json()["count"] == 2
+            assert admin.delete(f"/v1/admin/keys/{key['id']}").json()["revoked_at"]
+            assert growth.get("/v1/brands").status_code == 401
+        assert admin.delete("/v1/admin/teams/growth").status_code == 204
+        assert admin.get("/v1/admin/teams/growth").status_code == 404
+
+
+def test_keys_are_stored_hashed(api_settings: Settings) -> None:
+    store = TeamStore(api_settings.resolved_api_db)
+    store.create_team("t1", brands=["revontuli"])
+    key = store.create_key("t1")
+    secret = key.secret.split("_", 2)[2]
+    raw = Path(api_settings.resolved_api_db).read_bytes()
+    assert secret.encode() not in raw and key.secret.encode() not in raw
+    with sqlite3.connect(api_settings.resolved_api_db) as db:
+        salts = [row[0] for row in db.execute("SELECT salt FROM api_keys")]
+    assert len(salts[0]) == 16
+    assert store.authenticate(key.secret) == key.info
+    assert store.authenticate(key.secret[:-1] + ("A" if key.secret[-1] != "A" else "B")) is None
+
+
+def test_rate_limit_per_key(api_settings: Settings, keys: dict) -> None:
+    limited = api_settings.model_copy(update={"rate_limit_per_minute": 1, "rate_limit_burst": 2})
+    with TestClient(create_app(limited, classifier=StandInClassifier())) as client:
+        statuses = [client.get("/v1/brands", headers=bearer(keys["north"])).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        refused = client.get("/v1/brands", headers=bearer(keys["north"]))
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        # Another key has its own bucket.
+        assert client.get("/v1/brands", headers=bearer(keys["fell"])).status_code == 200
+
+
+@pytest.mark.unit
+def test_token_bucket_refills_at_the_configured_rate() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(per_minute=60, burst=2, clock=lambda: now[0])
+    assert [buckets.take("k"), buckets.take("k")] == [0.0, 0.0]
+    assert buckets.take("k") == pytest.approx(1.0)
+    now[0] = 0.5
+    assert buckets.take("k") == pytest.approx(0.5)
+    now[0] = 1.0
+    assert buckets.take("k") == 0.0
+    assert buckets.take("other") == 0.0

@@ -1,0 +1,53 @@
+"""`kaiku keys`: the key it prints authenticates against the team store; errors are messages, exit 2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kaiku.cli import app
+from kaiku.settings import get_settings
+from kaiku.teams import TeamStore
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator:
+    monkeypatch.setenv("KAIKU_DATA_DIR", str(tmp_path / "data"))
+
+    def invoke(*args: str):
+        get_settings.cache_clear()
+        return CliRunner().invoke(app, list(args))
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def test_create_list_revoke(run, tmp_path: Path) -> None:
+    created = run("keys", "create", "--team", "marketing", "--brand", "revontuli")
+    assert created.exit_code == 0, created.output
+    assert "team marketing (brands: revontuli)" in created.output
+    key = created.output.strip().splitlines()[-1]
+    store = TeamStore(tmp_path / "data" / "api.sqlite3")
+    info = store.authenticate(key)
+    assert info is not None and info.team == "marketing"
+    second = run("keys", "create", "--team", "marketing", "--brand", "tunturi")
+    assert "brands: revontuli, tunturi" in second.output
+    listed = run("keys", "list", "--team", "marketing")
+    assert listed.output.count("active") == 2 and key not in listed.output
+    assert run("keys", "revoke", info.id).exit_code == 0
+    assert store.authenticate(key) is None
+    assert "revoked" in run("keys", "list", "--team", "marketing").output
+
+
+def test_errors_name_the_problem(run) -> None:
+    unknown = run("keys", "create", "--team", "marketing", "--brand", "nosuch")
+    assert unknown.exit_code == 2 and "--brand: unknown brands nosuch" in unknown.output
+    bad_id = run("keys", "create", "--team", "Bad Team")
+    assert bad_id.exit_code == 2 and "team id" in bad_id.output
+    assert run("keys", "list", "--team", "ghost").exit_code == 2
+    assert run("keys", "revoke", "nope").exit_code == 2
