@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     demo_site_port: int = 8765
+    torch_threads: int | None = Field(
+        default=None, description="CPU threads for scoring; unset: the cores this process may run on"
+    )
+    quantize: bool = Field(default=False, description="int8 dynamic quantisation of the model's Linear layers (CPU)")
 
     @property
     def engine_data_dir(self) -> Path:
