@@ -94,10 +94,7 @@ class MentionItem:
     @property
     def scoring_text(self) -> str:
         """What the brand matcher, the language detector and the sentiment model read: title and body."""
-        if not self.title or self.text.startswith(self.title):
-            return self.text
-        separator = " " if self.title[-1] in ".!?…" else ". "
-        return f"{self.title}{separator}{self.text}"
+        return join_title_and_text(self.title, self.text)
 
     def to_mention(self) -> Mention:
         if not self.brand:
@@ -130,3 +127,11 @@ class MentionItem:
             near_duplicate_of=self.near_duplicate_of,
             dedup_bands=list(self.dedup_bands),
         )
+
+
+def join_title_and_text(title: str | None, text: str) -> str:
+    """Title and body as one text (the title alone as its own sentence); `kaiku sentiment rescore` reuses it."""
+    if not title or text.startswith(title):
+        return text
+    separator = " " if title[-1] in ".!?…" else ". "
+    return f"{title}{separator}{text}"

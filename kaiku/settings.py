@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     api_db: Path | None = Field(default=None, description="SQLite file of teams and hashed API keys")
     rate_limit_per_minute: int = Field(default=600, ge=1, description="Sustained requests per minute per API key")
     rate_limit_burst: int = Field(default=60, ge=1, description="Requests one key may send at once")
+    torch_threads: int | None = Field(
+        default=None, description="CPU threads for scoring; unset: the cores this process may run on"
+    )
+    quantize: bool = Field(default=False, description="int8 dynamic quantisation of the model's Linear layers (CPU)")
 
     @property
     def engine_data_dir(self) -> Path:

@@ -21,6 +21,8 @@ def configured_classifier(settings: Settings) -> SentimentClassifier:
         device=settings.device,
         labels=settings.sentiment_labels,
         batch_size=settings.batch_size,
+        threads=settings.torch_threads,
+        quantize=settings.quantize,
     )
 
 

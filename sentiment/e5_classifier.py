@@ -19,13 +19,26 @@ class E5HeadClassifier:
     model_id = MODEL_ID
 
     def __init__(
-        self, cache_dir: Path, *, device: str = "cpu", batch_size: int = 32, heads_dir: Path | None = None
+        self,
+        cache_dir: Path,
+        *,
+        device: str = "cpu",
+        batch_size: int = 32,
+        heads_dir: Path | None = None,
+        quantize: bool = False,
     ) -> None:
         self.head, metadata = load_head(heads_dir)
         _check_head_fits_encoder(metadata)
         self.model_version = str(metadata["version"])
         self.head_metadata = metadata
         self.encoder = E5Encoder(ensure_converted_encoder(cache_dir), device=device, batch_size=batch_size)
+        if quantize:
+            from sentiment.runtime import quantize_linear
+
+            # The quantised module keeps BertModel's forward and config; only its Linear layers are swapped.
+            self.encoder.model = quantize_linear(self.encoder.model, self.encoder.device)  # type: ignore[assignment]
+            # Quantised scores differ slightly: stored mentions must tell them apart.
+            self.model_version += "+int8"
         # The head is a few hundred KB: it runs on the CPU next to the pooled embeddings.
 
     def predict(self, texts: Sequence[str]) -> list[Polarity]:

@@ -16,24 +16,31 @@ def load_classifier(
     device: str = "cpu",
     labels: str | None = None,
     batch_size: int = 32,
+    threads: int | None = None,
+    quantize: bool = False,
 ) -> SentimentClassifier:
     """`"default"`: the offline e5 + head model (converted into `cache_dir` on first use);
     anything else: a transformers hub id or local folder, `labels` overriding its label mapping.
 
+    `threads` sets torch's thread count (default: the available cores); `quantize` turns the
+    model's Linear layers into int8 dynamic quantised ones (CPU only; see docs/sentiment.md for its cost).
     Loading is slow (seconds): load once per process and keep the classifier.
     """
+    from sentiment.runtime import configure_threads
+
     spec = (spec or "").strip()
     labels = labels.strip() if labels and labels.strip() else None  # an empty KAIKU_SENTIMENT_LABELS means none
     if not spec:
         raise SentimentError("no sentiment model given (use 'default', a hub id or a folder)")
     if batch_size < 1:
         raise SentimentError(f"batch size must be at least 1, got {batch_size}")
+    configure_threads(threads)
     if spec == DEFAULT_SPEC:
         if labels:
             raise SentimentError("a label mapping applies to transformers models only; the default model's is fixed")
         from sentiment.e5_classifier import E5HeadClassifier
 
-        return E5HeadClassifier(cache_dir, device=device, batch_size=batch_size)
+        return E5HeadClassifier(cache_dir, device=device, batch_size=batch_size, quantize=quantize)
     from sentiment.transformers_classifier import TransformersClassifier
 
-    return TransformersClassifier(spec, device=device, labels=labels, batch_size=batch_size)
+    return TransformersClassifier(spec, device=device, labels=labels, batch_size=batch_size, quantize=quantize)

@@ -33,7 +33,15 @@ class TransformersClassifier:
     """`SentimentClassifier` over `AutoModelForSequenceClassification`; probabilities of outputs that
     share a polarity are summed (see `sentiment.label_mapping`)."""
 
-    def __init__(self, spec: str, *, device: str = "cpu", labels: str | None = None, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        spec: str,
+        *,
+        device: str = "cpu",
+        labels: str | None = None,
+        batch_size: int = 32,
+        quantize: bool = False,
+    ) -> None:
         import torch
 
         self.model_id = spec
@@ -51,6 +59,12 @@ class TransformersClassifier:
         self.model.to(self.device).eval()
         self.max_length = _max_length(self.tokenizer, self.model.config)
         self.model_version = describe_version(spec, folder, self.model.config)
+        if quantize:
+            from sentiment.runtime import quantize_linear
+
+            self.model = quantize_linear(self.model, self.device)
+            # Quantised scores differ slightly: stored mentions must tell them apart.
+            self.model_version += "+int8"
 
     def predict(self, texts: Sequence[str]) -> list[Polarity]:
         if not texts:

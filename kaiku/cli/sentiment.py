@@ -1,16 +1,57 @@
-"""`kaiku sentiment score`: polarity, experience class and its reason for texts read from stdin."""
+"""`kaiku sentiment score` (texts from stdin) and `kaiku sentiment eval` (labelled files)."""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kaiku.cli._common import fail, user_errors
 
+if TYPE_CHECKING:
+    from sentiment.base import SentimentClassifier
+
 app = typer.Typer(help="Score texts with the sentiment model.", no_args_is_help=True)
+
+# Malformed input lines listed one by one on stderr before the rest are only counted.
+ERRORS_SHOWN = 10
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", help="'default', a transformers hub id or a local folder [default: KAIKU_SENTIMENT_MODEL]"),
+]
+LabelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--labels",
+        help="label mapping for a transformers model, e.g. 'LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive' "
+        "[default: KAIKU_SENTIMENT_LABELS when --model is not given]",
+    ),
+]
+
+
+def _load(model: str | None, labels: str | None) -> SentimentClassifier:
+    from kaiku.settings import get_settings
+    from sentiment.loader import load_classifier
+
+    settings = get_settings()
+    if labels is None and model is None:
+        # The configured mapping belongs to the configured model, not to one named on the command line.
+        labels = settings.sentiment_labels
+    return load_classifier(
+        model or settings.sentiment_model,
+        cache_dir=settings.resolved_model_cache_dir,
+        device=settings.device,
+        labels=labels,
+        batch_size=settings.batch_size,
+        threads=settings.torch_threads,
+        quantize=settings.quantize,
+    )
+
 
 # Lines scored per call: large enough for length-sorted batches to pay off, small enough to stream output.
 LINES_PER_CALL = 512
@@ -35,39 +76,12 @@ def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
 
 
 @app.command()
-def score(
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", help="'default', a transformers hub id or a local folder [default: KAIKU_SENTIMENT_MODEL]"
-        ),
-    ] = None,
-    labels: Annotated[
-        str | None,
-        typer.Option(
-            "--labels",
-            help="label mapping for a transformers model, e.g. 'LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive' "
-            "[default: KAIKU_SENTIMENT_LABELS when --model is not given]",
-        ),
-    ] = None,
-) -> None:
+def score(model: ModelOption = None, labels: LabelsOption = None) -> None:
     """Read UTF-8 texts, one per line, from stdin; write one JSON object per text to stdout."""
-    from kaiku.settings import get_settings
-    from sentiment.loader import load_classifier
     from sentiment.scoring import score_batch
 
     with user_errors():
-        settings = get_settings()
-        if labels is None and model is None:
-            # The configured mapping belongs to the configured model, not to one named on the command line.
-            labels = settings.sentiment_labels
-        classifier = load_classifier(
-            model or settings.sentiment_model,
-            cache_dir=settings.resolved_model_cache_dir,
-            device=settings.device,
-            labels=labels,
-            batch_size=settings.batch_size,
-        )
+        classifier = _load(model, labels)
         stdin = typer.get_text_stream("stdin", encoding="utf-8", errors="strict")
         try:
             for texts in _chunks(_nonblank_lines(stdin), LINES_PER_CALL):
@@ -82,3 +96,93 @@ def score(
                     typer.echo(json.dumps(record, ensure_ascii=False))
         except UnicodeDecodeError as exc:
             fail(f"stdin is not valid UTF-8: {exc}")
+
+
+@app.command("eval")
+def evaluate(
+    paths: Annotated[list[Path], typer.Argument(help="files of 'label<TAB>text' lines (negative/neutral/positive)")],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="language of every text; default: detected per text (lingua)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+    model: ModelOption = None,
+    labels: LabelsOption = None,
+) -> None:
+    """Per-language accuracy, macro-F1 and confusion matrix of the model on labelled files."""
+    from sentiment.evaluation import evaluate as run_evaluation
+    from sentiment.evaluation import format_table, read_labelled_files
+
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        fail(f"not a file: {', '.join(missing)}")
+    read = read_labelled_files(paths)
+    for error in read.errors[:ERRORS_SHOWN]:
+        print(f"skipped {error}", file=sys.stderr)
+    if len(read.errors) > ERRORS_SHOWN:
+        print(f"... and {len(read.errors) - ERRORS_SHOWN} more malformed lines", file=sys.stderr)
+    if not read.examples:
+        fail(f"no labelled lines in {', '.join(map(str, paths))} ({len(read.errors)} malformed)")
+    with user_errors():
+        classifier = _load(model, labels)
+        metrics = run_evaluation(classifier, read.examples, lang=lang.strip().lower() if lang else None)
+    if as_json:
+        report = {
+            "model": {"id": classifier.model_id, "version": classifier.model_version},
+            "files": [str(path) for path in paths],
+            "lines": len(read.examples),
+            "skipped": len(read.errors),
+            "languages": {name: slice_.as_dict() for name, slice_ in metrics.items()},
+        }
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(
+            f"model {classifier.model_id} {classifier.model_version}; {len(read.examples)} lines, "
+            f"{len(read.errors)} malformed skipped"
+        )
+        typer.echo(format_table(metrics))
+
+
+@app.command()
+def rescore(
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="only mentions matching this full-text query")
+    ] = None,
+    brand: Annotated[str | None, typer.Option("--brand", help="only this brand's mentions")] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="mentions per search page and scoring batch")] = 256,
+    model: ModelOption = None,
+    labels: LabelsOption = None,
+) -> None:
+    """Re-score stored mentions not yet scored by the current model (all, or those matching --query / --brand).
+
+    Safe to interrupt and run again: mentions already carrying the model's id and version are skipped.
+    """
+    from indexer.client import engine_info, make_client
+    from indexer.queries import MentionFilters
+    from kaiku.rescore import RescoreReport
+    from kaiku.rescore import rescore as run_rescore
+    from kaiku.settings import get_settings
+
+    def progress(report: RescoreReport) -> None:
+        print(f"  {report.rescored} of {report.matched} re-scored", file=sys.stderr)
+
+    with user_errors():
+        settings = get_settings()
+        client = make_client(settings.engine_url, settings.elasticsearch_api_key)
+        engine_info(client)
+        classifier = _load(model, labels)
+        report = run_rescore(
+            client,
+            settings.index_alias,
+            classifier,
+            MentionFilters(brand=brand, q=query),
+            batch_size=batch,
+            progress=progress,
+        )
+    typer.echo(
+        f"model {classifier.model_id} {classifier.model_version}: {report.rescored} re-scored, "
+        f"{report.already_current} already current, {len(report.invalid)} unreadable, {len(report.failed)} failed"
+    )
+    for mention_id, reason in (report.invalid + report.failed)[:ERRORS_SHOWN]:
+        print(f"  {mention_id}: {reason}", file=sys.stderr)
+    if report.failed or report.invalid:
+        raise typer.Exit(1)

@@ -1,0 +1,155 @@
+"""`sentiment.evaluation` and `kaiku sentiment eval`: reading labelled files, metrics, table and JSON output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kaiku.cli import app
+from kaiku.settings import get_settings
+from sentiment.base import Polarity
+from sentiment.evaluation import evaluate, format_table, read_labelled_files, slice_metrics
+
+
+class KeywordClassifier:
+    """Unit-test fake: 'hyvä'/'good' positive, 'huono'/'bad' negative, else neutral."""
+
+    model_id = "keyword"
+    model_version = "1"
+
+    def predict(self, texts: Sequence[str]) -> list[Polarity]:
+        out = []
+        for text in texts:
+            lowered = text.lower()
+            if "hyvä" in lowered or "good" in lowered:
+                out.append(Polarity(0.1, 0.1, 0.8))
+            elif "huono" in lowered or "bad" in lowered:
+                out.append(Polarity(0.8, 0.1, 0.1))
+            else:
+                out.append(Polarity(0.1, 0.8, 0.1))
+        return out
+
+
+@pytest.mark.unit
+def test_reads_good_lines_and_reports_each_bad_one(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.tsv"
+    path.write_text(
+        "positive\tHyvä palvelu\n\nno tab here\nangry\tBad label\nneutral\t   \nnegative\tHuono ruoka\n",
+        encoding="utf-8",
+    )
+    result = read_labelled_files([path])
+    assert [(e.label, e.text) for e in result.examples] == [("positive", "Hyvä palvelu"), ("negative", "Huono ruoka")]
+    assert result.examples[1].origin == f"{path}:6"
+    assert len(result.errors) == 3
+    assert result.errors[0] == f"{path}:3: no tab between label and text"
+    assert "'angry' is not one of negative, neutral, positive" in result.errors[1]
+    assert result.errors[2].endswith(":5: empty text")
+
+
+@pytest.mark.unit
+def test_metrics_confusion_accuracy_and_macro_f1() -> None:
+    gold = ["negative", "negative", "neutral", "positive", "positive", "positive"]
+    predicted = ["negative", "positive", "neutral", "positive", "positive", "neutral"]
+    metrics = slice_metrics(gold, predicted)
+    assert metrics.n == 6
+    assert metrics.accuracy == pytest.approx(4 / 6)
+    assert metrics.confusion["negative"] == {"negative": 1, "neutral": 0, "positive": 1}
+    assert metrics.confusion["positive"] == {"negative": 0, "neutral": 1, "positive": 2}
+    # F1: negative 2*1*.5/1.5=.667, neutral 2*.5*1/1.5=.667, positive 2*(2/3)*(2/3)/(4/3)=.667
+    assert metrics.macro_f1 == pytest.approx(2 / 3)
+
+
+@pytest.mark.unit
+def test_macro_f1_ignores_labels_without_gold() -> None:
+    # A binary set (no neutral gold): a perfect classifier scores 1.0, not 2/3.
+    metrics = slice_metrics(["negative", "positive"], ["negative", "positive"])
+    assert metrics.macro_f1 == 1.0
+
+
+@pytest.mark.unit
+def test_evaluate_groups_by_detected_language_and_adds_all(tmp_path: Path) -> None:
+    path = tmp_path / "both.tsv"
+    path.write_text(
+        "positive\tHyvä palvelu, kiitos\nnegative\tHuono ruoka\npositive\tGood food\npositive\tNot bad\n",
+        encoding="utf-8",
+    )
+    examples = read_labelled_files([path]).examples
+    detect = {"Hyvä palvelu, kiitos": "fi", "Huono ruoka": "fi", "Good food": "en", "Not bad": "en"}.__getitem__
+    metrics = evaluate(KeywordClassifier(), examples, detect=detect)
+    assert list(metrics) == ["en", "fi", "all"]
+    assert metrics["fi"].accuracy == 1.0
+    assert metrics["en"].accuracy == 0.5
+    assert metrics["all"].n == 4
+    table = format_table(metrics)
+    assert "fi: confusion (rows gold, columns predicted)" in table
+    assert table.splitlines()[1].split() == ["en", "2", "0.500", "0.667"]
+
+
+@pytest.mark.unit
+def test_given_language_is_one_slice(tmp_path: Path) -> None:
+    path = tmp_path / "fi.tsv"
+    path.write_text("positive\tHyvä\nnegative\tGood\n", encoding="utf-8")
+    examples = read_labelled_files([path]).examples
+
+    def never(text: str) -> str:
+        raise AssertionError("a given language must not be detected")
+
+    metrics = evaluate(KeywordClassifier(), examples, lang="fi", detect=never)
+    assert list(metrics) == ["fi"]
+    assert metrics["fi"].accuracy == 0.5
+    assert evaluate(KeywordClassifier(), [], lang="fi") == {}
+
+
+@pytest.fixture
+def run_eval(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("KAIKU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KAIKU_SENTIMENT_MODEL", raising=False)
+    monkeypatch.delenv("KAIKU_SENTIMENT_LABELS", raising=False)
+    get_settings.cache_clear()
+
+    def invoke(*args: str):
+        return CliRunner().invoke(app, ["sentiment", "eval", *args])
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+@pytest.mark.unit
+def test_cli_eval_json_with_given_language(run_eval, tiny_checkpoints: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "fi.tsv"
+    path.write_text("positive\tHyvä\nnegative\tHuono\nbroken line\n", encoding="utf-8")
+    result = run_eval(str(path), "--lang", "fi", "--json", "--model", str(tiny_checkpoints["three"]))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["lines"] == 2 and report["skipped"] == 1
+    assert list(report["languages"]) == ["fi"]
+    fi = report["languages"]["fi"]
+    assert fi["n"] == 2
+    assert sum(sum(row.values()) for row in fi["confusion"].values()) == 2
+    assert f"skipped {path}:3: no tab between label and text" in result.stderr
+
+
+@pytest.mark.unit
+def test_cli_eval_table(run_eval, tiny_checkpoints: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "en.tsv"
+    path.write_text("positive\tGreat\nneutral\tIt is a chair\n", encoding="utf-8")
+    result = run_eval(str(path), "--lang", "en", "--model", str(tiny_checkpoints["three"]))
+    assert result.exit_code == 0, result.output
+    assert "2 lines, 0 malformed skipped" in result.stdout
+    assert "en: confusion (rows gold, columns predicted)" in result.stdout
+
+
+@pytest.mark.unit
+def test_cli_eval_errors(run_eval, tmp_path: Path) -> None:
+    missing = run_eval(str(tmp_path / "nope.tsv"))
+    assert missing.exit_code == 2
+    assert "not a file" in missing.stderr
+    empty = tmp_path / "bad.tsv"
+    empty.write_text("just text\n", encoding="utf-8")
+    nothing = run_eval(str(empty))
+    assert nothing.exit_code == 2
+    assert "no labelled lines" in nothing.stderr and "1 malformed" in nothing.stderr

