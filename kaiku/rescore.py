@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from crawler.items import join_title_and_text
 from indexer.document import Mention, ModelInfo
 from indexer.errors import EngineUnavailable, IndexerError
-from indexer.queries import MENTION_SORT, MentionFilters, build_query
+from indexer.queries import SORTS, MentionFilters, build_query
 from indexer.writer import BulkWriter
 from sentiment.base import SentimentClassifier
 from sentiment.experience import DEFAULT_THRESHOLDS, ExperienceThresholds
@@ -68,7 +68,7 @@ def rescore(
     writer = BulkWriter(client, alias, refresh=True)
     search_after: list[Any] | None = None
     while True:
-        body: dict[str, Any] = {"query": query, "sort": MENTION_SORT, "size": batch_size}
+        body: dict[str, Any] = {"query": query, "sort": SORTS["newest"], "size": batch_size}
         if search_after is not None:
             body["search_after"] = search_after
         try:
