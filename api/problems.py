@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer import EngineUnavailable, IndexerError
 from indexer.queries import InvalidCursor
-from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier
+from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier, UnknownIncident
 from kaiku.db import DatabaseError
 
 PROBLEM_TYPE = "application/problem+json"
@@ -66,6 +66,10 @@ def _not_an_outlier(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Not an anger outlier", str(exc), errors=[{"parameter": "mention_id", "in": "body"}])
 
 
+def _unknown_incident(request: Request, exc: Exception) -> JSONResponse:
+    return problem(422, "Unknown incident", str(exc), errors=[{"parameter": "incident_id", "in": "body"}])
+
+
 def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(503, "Database unavailable", str(exc))
 
@@ -81,4 +85,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CaseExists, _case_conflict)
     app.add_exception_handler(InvalidTransition, _case_conflict)
     app.add_exception_handler(NotAnOutlier, _not_an_outlier)
+    app.add_exception_handler(UnknownIncident, _unknown_incident)
     app.add_exception_handler(DatabaseError, _database_error)
