@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from indexer import EngineUnavailable, IndexerError
 from indexer.buckets import InvalidBuckets
 from indexer.queries import IndexMissing, InvalidCursor
-from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier
+from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier, UnknownIncident
 from kaiku.config import ConfigError
 from kaiku.db import DatabaseError
 from kaiku.teams import TeamError, TeamExists, TeamNotFound
@@ -129,6 +129,10 @@ def _not_an_outlier(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Not an anger outlier", str(exc), errors=[{"parameter": "mention_id", "in": "body"}])
 
 
+def _unknown_incident(request: Request, exc: Exception) -> JSONResponse:
+    return problem(422, "Unknown incident", str(exc), errors=[{"parameter": "incident_id", "in": "body"}])
+
+
 def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(503, "Database unavailable", str(exc))
 
@@ -150,6 +154,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CaseExists, _case_conflict)
     app.add_exception_handler(InvalidTransition, _case_conflict)
     app.add_exception_handler(NotAnOutlier, _not_an_outlier)
+    app.add_exception_handler(UnknownIncident, _unknown_incident)
     app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(InvalidBuckets, _invalid_buckets)
     app.add_exception_handler(TeamNotFound, _team_not_found)

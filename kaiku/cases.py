@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from kaiku.alerts.messages import ReminderFacts, build_message, render_reminder
 from kaiku.alerts.outbox import enqueue
 from kaiku.config import KaikuConfig
-from kaiku.db import cases
+from kaiku.db import cases, incidents
 
 STATUSES = ("open", "responded", "followed_up", "closed")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -46,6 +46,10 @@ class NotAnOutlier(CaseError):
     """Only an angry outlier becomes a case."""
 
 
+class UnknownIncident(CaseError):
+    """The incident a new case should belong to does not exist, or is about another brand."""
+
+
 class InvalidTransition(CaseError):
     def __init__(self, case_id: int, current: str, wanted: str) -> None:
         allowed = ", ".join(TRANSITIONS[current]) or "none: the case is closed"
@@ -55,13 +59,27 @@ class InvalidTransition(CaseError):
 
 
 def open_case(
-    db: Engine, mention: dict[str, Any], owner: str, now: datetime, note: str | None = None, language: str = "en"
+    db: Engine,
+    mention: dict[str, Any],
+    owner: str,
+    now: datetime,
+    note: str | None = None,
+    language: str = "en",
+    incident_id: int | None = None,
 ) -> dict[str, Any]:
-    """A new open case for an indexed mention (its `_source`), which must be an anger outlier."""
+    """A new open case for an indexed mention (its `_source`), which must be an anger outlier; optionally tied to
+    the incident (spike) it was part of."""
     if mention.get("experience") != "anger":
         raise NotAnOutlier(
             f"mention {mention.get('id')!r} is not an anger outlier (experience: {mention.get('experience')})"
         )
+    if incident_id is not None:
+        with db.connect() as conn:
+            brand = conn.execute(select(incidents.c.brand).where(incidents.c.id == incident_id)).scalar()
+        if brand is None:
+            raise UnknownIncident(f"no incident with id {incident_id}")
+        if brand != mention["brand"]:
+            raise UnknownIncident(f"incident {incident_id} is about {brand}, the mention about {mention['brand']}")
     values = {
         "mention_id": mention["id"],
         "brand": mention["brand"],
@@ -70,6 +88,7 @@ def open_case(
         "language": language,
         "status": "open",
         "note": note,
+        "incident_id": incident_id,
         "created_at": now,
         "updated_at": now,
     }

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.unit
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 K8S = DEPLOY / "k8s"
 KUBERNETES_VERSION = "1.33.0"
-SAMPLE_ENV = {"ELASTIC_PASSWORD": "changeme", "KIBANA_PASSWORD": "changeme-too"}
+SAMPLE_ENV = {"ELASTIC_PASSWORD": "changeme", "KIBANA_PASSWORD": "changeme-too", "KAIKU_ADMIN_KEY": "admin-key"}
 PACKAGES = ("kaiku", "crawler", "sentiment", "indexer", "api")
 
 _VARIABLE = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<name>\w+)(?:(?P<op>:-|-|:\?|\?)(?P<arg>[^}]*))?\}|(?P<bare>\w+))")

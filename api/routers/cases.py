@@ -48,6 +48,7 @@ class NewCase(BaseModel):
     owner: str = Field(pattern=EMAIL, description="Who handles it; gets the follow-up reminder")
     note: str | None = Field(default=None, max_length=5000)
     language: Literal["en", "fi"] = Field(default="en", description="Language of the reminder email")
+    incident_id: int | None = Field(default=None, description="The spike (see `kaiku alerts incidents`) it was in")
 
 
 class StatusChange(BaseModel):
@@ -62,7 +63,7 @@ def create_case(body: NewCase, client: ClientDep, alias: AliasDep, db: DbDep) ->
     mention = get_mention(client, alias, body.mention_id)
     if mention is None:
         raise HTTPException(422, f"parameter 'mention_id': no mention with id {body.mention_id!r}")
-    return open_case(db, mention, body.owner, datetime.now(UTC), body.note, body.language)
+    return open_case(db, mention, body.owner, datetime.now(UTC), body.note, body.language, body.incident_id)
 
 
 @router.get("", response_model=CaseList, summary="List cases, oldest first")

@@ -53,6 +53,8 @@ def test_case_lifecycle_and_errors(api: TestClient, es: Elasticsearch, alias: st
     assert not_outlier.status_code == 422 and "not an anger outlier" in not_outlier.json()["detail"]
     missing = api.post("/v1/cases", json={"mention_id": "nope", "owner": "anna@revontuli.example"})
     assert missing.status_code == 422 and "mention_id" in missing.json()["detail"]
+    no_incident = api.post("/v1/cases", json={"mention_id": calm.id, "owner": "a@r.example", "incident_id": 5})
+    assert no_incident.status_code == 422  # (the mention is checked first: not an outlier)
     bad_owner = api.post("/v1/cases", json={"mention_id": angry.id, "owner": "anna"})
     assert bad_owner.status_code == 422 and bad_owner.json()["errors"][0]["parameter"] == "owner"
 
@@ -108,4 +110,28 @@ def test_reminder_when_a_responded_case_reaches_its_follow_up_date(
     assert angry.url in text and "Soitettu" in text and f"PATCH https://kaiku.example/api/v1/cases/{case['id']}" in text
     assert [row["kind"] for row in list_outbox(db)] == ["reminder"]
     assert api.get(f"/v1/cases/{case['id']}").json()["reminder_queued_at"] is not None
+    db.dispose()
+
+
+def test_a_case_can_belong_to_an_incident(
+    api: TestClient, es: Elasticsearch, alias: str, settings: Settings, config_dir: Path
+) -> None:
+    from kaiku.alerts.check import CheckOptions, check_alerts
+    from tests.alerts.conftest import every
+
+    burst = index_mentions(es, alias, "revontuli", every(NOW - timedelta(minutes=30), NOW, timedelta(minutes=3)))
+    [tunturi] = index_mentions(es, alias, "tunturi", [NOW])
+    db = open_database(settings.resolved_database_url)
+    [incident_id] = check_alerts(es, alias, db, load_config(config_dir), NOW, CheckOptions(), ["revontuli-anger"])[
+        0
+    ].new
+    body = {"mention_id": burst[0].id, "owner": "anna@revontuli.example", "incident_id": incident_id}
+    created = api.post("/v1/cases", json=body)
+    assert created.status_code == 201 and created.json()["incident_id"] == incident_id
+    other_brand = api.post("/v1/cases", json={**body, "mention_id": tunturi.id})
+    assert other_brand.status_code == 422 and other_brand.json()["errors"] == [
+        {"parameter": "incident_id", "in": "body"}
+    ]
+    unknown = api.post("/v1/cases", json={**body, "mention_id": burst[1].id, "incident_id": incident_id + 100})
+    assert unknown.status_code == 422 and f"no incident with id {incident_id + 100}" in unknown.json()["detail"]
     db.dispose()
