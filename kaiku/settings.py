@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kaiku.config import ConfigError
@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     outbox_interval_seconds: int = Field(default=60, ge=5)
     outbox_retry_base_seconds: int = Field(default=30, ge=1)
     outbox_retry_max_seconds: int = Field(default=3600, ge=1)
+    crawl_shard: int = Field(default=0, ge=0, description="This crawl worker's share of the sources (0-based)")
+    crawl_shards: int = Field(default=1, ge=1, description="How many crawl workers share the sources")
     followup_days: int = Field(default=10, ge=1, description="A responded case is followed up this many days later")
     retention_days: int | None = Field(default=None, ge=1, description="Delete mentions older than this; unset: keep")
     scheduler_misfire_grace_seconds: int | None = Field(
@@ -85,6 +87,14 @@ class Settings(BaseSettings):
         default=None, description="CPU threads for scoring; unset: the cores this process may run on"
     )
     quantize: bool = Field(default=False, description="int8 dynamic quantisation of the model's Linear layers (CPU)")
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> Settings:
+        if self.crawl_shard >= self.crawl_shards:
+            raise ValueError(
+                f"KAIKU_CRAWL_SHARD must be below KAIKU_CRAWL_SHARDS ({self.crawl_shards}), got {self.crawl_shard}"
+            )
+        return self
 
     @property
     def engine_data_dir(self) -> Path:

@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -14,7 +15,23 @@ from kaiku.cli._common import user_errors
 from kaiku.settings import get_settings
 
 
-def scheduler() -> None:
+class SchedulerRole(StrEnum):
+    all = "all"
+    control = "control"
+    crawl = "crawl"
+
+
+RoleOption = Annotated[
+    SchedulerRole,
+    typer.Option(
+        "--role",
+        help="all: every job; control: spike checks, email, reminders, retention (exactly one per deployment); "
+        "crawl: the crawls of shard KAIKU_CRAWL_SHARD of KAIKU_CRAWL_SHARDS",
+    ),
+]
+
+
+def scheduler(role: RoleOption = SchedulerRole.all) -> None:
     """Run crawls, spike checks, email delivery, follow-up reminders and retention on their schedules.
 
     Jobs are kept in the job store (KAIKU_SCHEDULER_URL, else the Kaiku database): a restart resumes them.
@@ -28,10 +45,10 @@ def scheduler() -> None:
         settings = get_settings()
         config = load_config(settings.config_dir)
         db = database(settings)
-        runner = build_scheduler(settings)
+        runner = build_scheduler(settings, role.value)
         install_result_recorder(runner, db)
         runner.start(paused=True)  # see the stored jobs before anything runs
-        report = sync_jobs(runner, job_specs(settings, config))
+        report = sync_jobs(runner, job_specs(settings, config, role.value))
     print(f"jobs kept {report.kept or '-'}, added {report.added or '-'}, removed {report.removed or '-'}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -51,7 +68,10 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
 
 
-def jobs(as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False) -> None:
+def jobs(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+    role: RoleOption = SchedulerRole.all,
+) -> None:
     """List the scheduled jobs: every how long, last run, next run, last result."""
     from kaiku.scheduler.service import JobStoreView, job_table
     from kaiku.wiring import database
@@ -59,7 +79,7 @@ def jobs(as_json: Annotated[bool, typer.Option("--json", help="One JSON object p
     with user_errors():
         settings = get_settings()
         db = database(settings)
-        view = JobStoreView(settings)
+        view = JobStoreView(settings, role.value)
         try:
             rows: list[dict[str, Any]] = job_table(view, db)
         finally:

@@ -8,9 +8,10 @@ itself) and coalesce=True (runs missed while Kaiku was down collapse into one).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -25,6 +26,9 @@ from kaiku.db import DatabaseError, ensure_sqlite_folder, job_runs
 from kaiku.settings import Settings
 
 JOBS_TABLE = "kaiku_scheduler_jobs"
+# `control`: spike checks, email, reminders, retention; `crawl`: the crawls of this worker's share of the
+# sources; `all`: both, in one process (a small installation).
+Role = Literal["all", "control", "crawl"]
 RESULT_CHARS = 1000
 FUNCS = "kaiku.scheduler.jobs:"
 REMINDER_INTERVAL = timedelta(hours=1)
@@ -40,13 +44,22 @@ class JobSpec:
     name: str = ""
 
 
-def job_specs(settings: Settings, config: KaikuConfig) -> list[JobSpec]:
-    """The jobs the configuration asks for."""
-    specs = [
-        JobSpec(f"crawl:{s.id}", FUNCS + "crawl_source", config_interval(s.schedule), (s.id,), f"crawl {s.id}")
-        for s in config.sources
-        if s.schedule
-    ]
+def crawl_shard(source_id: str, shards: int) -> int:
+    """Which crawl worker runs a source: a hash that does not change between processes or releases."""
+    return int(hashlib.sha256(source_id.encode()).hexdigest()[:8], 16) % shards
+
+
+def job_specs(settings: Settings, config: KaikuConfig, role: Role = "all") -> list[JobSpec]:
+    """The jobs the configuration asks of a scheduler in this role (and, for crawls, this shard)."""
+    specs = []
+    if role in ("all", "crawl"):
+        specs += [
+            JobSpec(f"crawl:{s.id}", FUNCS + "crawl_source", config_interval(s.schedule), (s.id,), f"crawl {s.id}")
+            for s in config.sources
+            if s.schedule and crawl_shard(s.id, settings.crawl_shards) == settings.crawl_shard
+        ]
+    if role == "crawl":
+        return specs
     specs += [
         JobSpec(
             "alerts:check",
@@ -66,17 +79,22 @@ def job_specs(settings: Settings, config: KaikuConfig) -> list[JobSpec]:
     return specs
 
 
-def _job_store(settings: Settings) -> SQLAlchemyJobStore:
+def jobs_table(settings: Settings, role: Role) -> str:
+    """Each crawl shard keeps its jobs apart, so that schedulers sharing a database never run each other's jobs."""
+    return f"{JOBS_TABLE}_crawl_{settings.crawl_shard}" if role == "crawl" else JOBS_TABLE
+
+
+def _job_store(settings: Settings, role: Role = "all") -> SQLAlchemyJobStore:
     url = settings.resolved_scheduler_url
     try:
         ensure_sqlite_folder(url)
-        return SQLAlchemyJobStore(url=url, tablename=JOBS_TABLE)
+        return SQLAlchemyJobStore(url=url, tablename=jobs_table(settings, role))
     except (SQLAlchemyError, OSError) as exc:
         raise DatabaseError(f"cannot open the scheduler's job store {url!r}: {exc}") from exc
 
 
-def build_scheduler(settings: Settings) -> BackgroundScheduler:
-    store = _job_store(settings)
+def build_scheduler(settings: Settings, role: Role = "all") -> BackgroundScheduler:
+    store = _job_store(settings, role)
     return BackgroundScheduler(
         jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(max_workers=4)},
@@ -161,8 +179,8 @@ class JobStoreView:
     point at.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self._store = _job_store(settings)
+    def __init__(self, settings: Settings, role: Role = "all") -> None:
+        self._store = _job_store(settings, role)
         try:
             self._store.start(BackgroundScheduler(timezone=UTC), "default")
         except SQLAlchemyError as exc:

@@ -254,3 +254,46 @@ def test_api_lists_jobs_and_runs_one_now(tmp_path: Path, config_dir: Path) -> No
         assert len(RUNS) == 1  # the running scheduler saw the change made through the API
     finally:
         running.shutdown()
+
+
+@pytest.mark.unit
+def test_roles_split_the_jobs_and_crawl_shards_split_the_sources(tmp_path: Path, config_dir: Path) -> None:
+    configs = tmp_path / "configs"
+    shutil.copytree(config_dir, configs)
+    ids = [f"site-{n}" for n in range(12)]
+    (configs / "sources.yaml").write_text(
+        "sources:\n"
+        + "".join(
+            f"  - {{id: {i}, spider: reviews, start_urls: ['https://{i}.example/'], schedule: 1h}}\n" for i in ids
+        )
+    )
+    config = load_config(configs)
+    control = {spec.id for spec in job_specs(Settings(data_dir=tmp_path), config, "control")}
+    assert control == {"alerts:check", "cases:reminders", "outbox:deliver", "retention"}
+    shares = [
+        {spec.id for spec in job_specs(Settings(data_dir=tmp_path, crawl_shard=n, crawl_shards=3), config, "crawl")}
+        for n in range(3)
+    ]
+    assert set().union(*shares) == {f"crawl:{i}" for i in ids}, "every source is crawled by some worker"
+    assert sum(len(share) for share in shares) == len(ids), "and by one only"
+    assert all(shares), "a dozen sources spread over all three workers"
+    everything = {spec.id for spec in job_specs(Settings(data_dir=tmp_path), config)}
+    assert everything == control | shares[0] | shares[1] | shares[2]
+
+    # A control scheduler and a crawl worker sharing one database keep their jobs apart.
+    schedulers = []
+    for role, settings in (("control", Settings(data_dir=tmp_path)), ("crawl", Settings(data_dir=tmp_path))):
+        runner = build_scheduler(settings, role)  # type: ignore[arg-type]
+        runner.start(paused=True)
+        sync_jobs(runner, job_specs(settings, config, role))  # type: ignore[arg-type]
+        schedulers.append(runner)
+    assert {job.id for job in schedulers[0].get_jobs()} == control
+    assert {job.id for job in schedulers[1].get_jobs()} == {f"crawl:{i}" for i in ids}
+    for runner in schedulers:
+        runner.shutdown()
+
+
+@pytest.mark.unit
+def test_a_shard_outside_the_worker_count_is_a_settings_error() -> None:
+    with pytest.raises(ValueError, match="KAIKU_CRAWL_SHARD must be below KAIKU_CRAWL_SHARDS"):
+        Settings(crawl_shard=2, crawl_shards=2)
