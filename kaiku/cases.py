@@ -7,6 +7,7 @@ later"), and on that date a reminder email goes to the owner through the outbox 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,9 +127,12 @@ def list_cases(
     owner: str | None = None,
     limit: int = 20,
     after: int | None = None,
+    brands: Collection[str] | None = None,
 ) -> CasePage:
-    """Oldest first (the order cases should be handled in), `limit` at a time."""
+    """Oldest first (the order cases should be handled in), `limit` at a time; `brands` limits to a team's own."""
     conditions = []
+    if brands is not None:
+        conditions.append(cases.c.brand.in_(sorted(brands)))
     if status:
         conditions.append(cases.c.status == status)
     if brand:

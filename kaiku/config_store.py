@@ -30,7 +30,8 @@ def _write_atomically(path: Path, text: str) -> None:
 def _yaml_texts(config: KaikuConfig) -> dict[str, str]:
     texts = {}
     for key, name in FILES.items():
-        items = [item.model_dump(mode="json") for item in getattr(config, key)]
+        # Defaults left out: a source may only name the fields its spider reads, and the file stays readable.
+        items = [item.model_dump(mode="json", exclude_defaults=True) for item in getattr(config, key)]
         header = f"# Written by Kaiku's management API; edit here or through /v1/{key}.\n"
         texts[name] = header + yaml.safe_dump({key: items}, sort_keys=False, allow_unicode=True)
     return texts

@@ -5,17 +5,28 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AliasDep, ClientDep, DbDep, StateDep
+from api.deps import AliasDep, Caller, CallerDep, ClientDep, DbDep, StateDep
 from indexer.queries import get_mention
-from kaiku.cases import change_status, get_case, list_cases, open_case
+from kaiku.cases import CaseNotFound, change_status, get_case, list_cases, open_case
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
+
+def visible_case(db: DbDep, case_id: int, caller: Caller) -> dict[str, Any]:
+    """The case, if the caller's team owns its brand; another team's case is as unknown as a missing one."""
+    case = get_case(db, case_id)
+    if not caller.can_see(case["brand"]):
+        raise CaseNotFound(f"no case with id {case_id}")
+    return case
+
+
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Status = Literal["open", "responded", "followed_up", "closed"]
+DB_INT_MAX = 2**63 - 1  # ids are 64-bit integers in the database
+CaseId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="The case's id")]
 
 
 class Case(BaseModel):
@@ -48,7 +59,9 @@ class NewCase(BaseModel):
     owner: str = Field(pattern=EMAIL, description="Who handles it; gets the follow-up reminder")
     note: str | None = Field(default=None, max_length=5000)
     language: Literal["en", "fi"] = Field(default="en", description="Language of the reminder email")
-    incident_id: int | None = Field(default=None, description="The spike (see `kaiku alerts incidents`) it was in")
+    incident_id: int | None = Field(
+        default=None, ge=1, le=DB_INT_MAX, description="The spike (see `kaiku alerts incidents`) it was in"
+    )
 
 
 class StatusChange(BaseModel):
@@ -59,9 +72,9 @@ class StatusChange(BaseModel):
 
 
 @router.post("", status_code=201, response_model=Case, summary="Make an angry outlier a case")
-def create_case(body: NewCase, client: ClientDep, alias: AliasDep, db: DbDep) -> dict[str, Any]:
+def create_case(body: NewCase, client: ClientDep, alias: AliasDep, db: DbDep, caller: CallerDep) -> dict[str, Any]:
     mention = get_mention(client, alias, body.mention_id)
-    if mention is None:
+    if mention is None or not caller.can_see(mention.get("brand", "")):  # another team's mention does not exist
         raise HTTPException(422, f"parameter 'mention_id': no mention with id {body.mention_id!r}")
     return open_case(db, mention, body.owner, datetime.now(UTC), body.note, body.language, body.incident_id)
 
@@ -69,13 +82,15 @@ def create_case(body: NewCase, client: ClientDep, alias: AliasDep, db: DbDep) ->
 @router.get("", response_model=CaseList, summary="List cases, oldest first")
 def read_cases(
     db: DbDep,
+    caller: CallerDep,
     status: Annotated[Status | None, Query()] = None,
     brand: Annotated[str | None, Query(examples=["revontuli"])] = None,
     owner: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$", description="`next` from the previous page")] = None,
 ) -> CaseList:
-    page = list_cases(db, status, brand, owner, limit, int(cursor) if cursor else None)
+    team_brands = None if caller.is_admin else caller.brands
+    page = list_cases(db, status, brand, owner, limit, int(cursor) if cursor else None, team_brands)
     return CaseList(
         data=[Case(**row) for row in page.data],
         count=page.count,
@@ -84,11 +99,12 @@ def read_cases(
 
 
 @router.get("/{case_id}", response_model=Case, summary="One case")
-def read_case(case_id: int, db: DbDep) -> dict[str, Any]:
-    return get_case(db, case_id)
+def read_case(case_id: CaseId, db: DbDep, caller: CallerDep) -> dict[str, Any]:
+    return visible_case(db, case_id, caller)
 
 
 @router.patch("/{case_id}", response_model=Case, summary="Move a case along: responded, followed_up, closed")
-def update_case(case_id: int, body: StatusChange, db: DbDep, state: StateDep) -> dict[str, Any]:
+def update_case(case_id: CaseId, body: StatusChange, db: DbDep, state: StateDep, caller: CallerDep) -> dict[str, Any]:
+    visible_case(db, case_id, caller)
     followup = timedelta(days=state.settings.followup_days)
     return change_status(db, case_id, body.status, datetime.now(UTC), followup, body.note)

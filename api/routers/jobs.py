@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from api.deps import DbDep, StateDep
+from api.deps import AdminDep, DbDep, StateDep
 from kaiku.scheduler.service import JobStoreView, job_table
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -42,14 +42,14 @@ def _store(state: StateDep) -> Iterator[JobStoreView]:
 
 
 @router.get("", response_model=JobList, summary="Scheduled jobs with last and next run and last result")
-def list_jobs(state: StateDep, db: DbDep) -> JobList:
+def list_jobs(state: StateDep, db: DbDep, _admin: AdminDep) -> JobList:
     with _store(state) as reader:
         rows = job_table(reader, db)
     return JobList(data=[Job(**row) for row in rows], count=len(rows))
 
 
 @router.post("/{job_id}/run", status_code=202, response_model=Job, summary="Run a job as soon as possible")
-def run_job(job_id: str, state: StateDep, db: DbDep) -> dict[str, Any]:
+def run_job(job_id: str, state: StateDep, db: DbDep, _admin: AdminDep) -> dict[str, Any]:
     """Moves the job's next run to now. The running `kaiku scheduler` picks it up at its next wake-up (within the
     outbox interval, 60 s by default); the job's regular schedule then goes on from that run."""
     with _store(state) as reader:

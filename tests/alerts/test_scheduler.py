@@ -30,6 +30,7 @@ from kaiku.scheduler.service import build_scheduler, install_result_recorder, jo
 from kaiku.settings import Settings, get_settings
 from tests.alerts.conftest import SmtpServer, every, index_mentions
 from tests.alerts.test_alert_e2e import NOW
+from tests.api.conftest import bearer
 
 EXPECTED_JOBS = ["alerts:check", "cases:reminders", "crawl:demo-reviews", "outbox:deliver", "retention"]
 RUNS: list[datetime] = []
@@ -230,7 +231,7 @@ def test_api_lists_jobs_and_runs_one_now(tmp_path: Path, config_dir: Path) -> No
 
     from api.app import create_app
 
-    settings = Settings(data_dir=tmp_path, config_dir=config_dir)
+    settings = Settings(data_dir=tmp_path, config_dir=config_dir, admin_key="admin-key-for-jobs")
     running = build_scheduler(settings)  # the `kaiku scheduler` process
     running.start(paused=True)
     sync_jobs(running, job_specs(settings, load_config(config_dir)))
@@ -239,7 +240,9 @@ def test_api_lists_jobs_and_runs_one_now(tmp_path: Path, config_dir: Path) -> No
     running.add_job("tests.alerts.test_scheduler:wake", IntervalTrigger(seconds=1, timezone=UTC), id="wake")
     running.resume()
     try:
-        with TestClient(create_app(settings, load_model=False)) as api:
+        with TestClient(create_app(settings, load_model=False)) as anonymous:
+            assert anonymous.get("/v1/jobs").status_code == 401
+        with TestClient(create_app(settings, load_model=False), headers=bearer("admin-key-for-jobs")) as api:
             listed = api.get("/v1/jobs").json()
             assert sorted(job["id"] for job in listed["data"]) == sorted([*EXPECTED_JOBS, "counter", "wake"])
             assert listed["count"] == 7
