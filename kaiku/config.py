@@ -29,7 +29,7 @@ SPIDER_FIELDS: dict[str, tuple[str, ...]] = {
     "reddit": ("base_url", "token_url", "queries", "subreddits", "max_pages"),
     "hackernews": ("base_url", "queries", "tags", "max_pages"),
     "appstore": ("base_url", "app_ids", "countries", "max_pages"),
-    "youtube": ("base_url", "video_ids", "queries", "max_pages"),
+    "youtube": ("base_url", "video_ids", "channel_ids", "queries", "max_pages"),
 }
 SPIDER_NEEDS: dict[str, tuple[str, ...]] = {
     "reviews": ("start_urls",),
@@ -39,7 +39,7 @@ SPIDER_NEEDS: dict[str, tuple[str, ...]] = {
     "reddit": ("queries",),
     "hackernews": ("queries",),
     "appstore": ("app_ids",),
-    "youtube": ("video_ids",),
+    "youtube": ("video_ids", "channel_ids"),
 }
 
 
@@ -112,6 +112,7 @@ class Source(_Strict):
     app_ids: list[str] = Field(default_factory=list, description="App Store numeric app ids")
     countries: list[str] = Field(default_factory=list, description="App Store storefronts, e.g. 'fi'")
     video_ids: list[str] = Field(default_factory=list, description="YouTube videos whose comments to search")
+    channel_ids: list[str] = Field(default_factory=list, description="YouTube channels: comments on all their videos")
 
     @field_validator("base_url", "token_url")
     @classmethod
@@ -120,7 +121,7 @@ class Source(_Strict):
             raise ValueError(f"not an http(s) URL: {url!r}")
         return url.rstrip("/") if url else url
 
-    @field_validator("queries", "hashtags", "subreddits", "video_ids")
+    @field_validator("queries", "hashtags", "subreddits", "video_ids", "channel_ids")
     @classmethod
     def _words(cls, values: list[str]) -> list[str]:
         for value in values:

@@ -1,9 +1,11 @@
-"""`youtube`: comments of configured videos, YouTube Data API v3 `commentThreads.list`.
+"""`youtube`: comments of configured videos and channels, YouTube Data API v3 `commentThreads.list`.
 
 `/youtube/v3/commentThreads?part=snippet&videoId=…&searchTerms=…&maxResults=100&order=time&textFormat=plainText`,
 paged with `pageToken` = the response's `nextPageToken`. One query per (video, search term); without
-`queries` every comment of the video is read. The API key (`KAIKU_YOUTUBE_API_KEY`) travels in the
-`X-Goog-Api-Key` header rather than the URL, so it stays out of logs. Quota: 10,000 units a day, one unit
+`queries` every comment of the video is read. A channel in `channel_ids` is read the same way with
+`allThreadsRelatedToChannelId` instead of `videoId`: comments on every video of the channel.
+The API key (`KAIKU_YOUTUBE_API_KEY`) travels in the `X-Goog-Api-Key` header rather than the URL, so it
+stays out of logs. Quota: 10,000 units a day, one unit
 per request; a repeated run stops paging at the first comment not newer than the newest one seen.
 """
 
@@ -29,16 +31,22 @@ class YouTubeSpider(PlatformSpider):
 
     def build_queries(self) -> list[Query]:
         terms: list[str | None] = list(self.source.queries) or [None]
+        targets = [("video", video) for video in self.source.video_ids]
+        targets += [("channel", channel) for channel in self.source.channel_ids]
         return [
-            Query(key=f"{video}:{term or '*'}", params={"video": video, **({"q": term} if term else {})})
-            for video in self.source.video_ids
+            Query(
+                key=f"{value}:{term or '*'}" if kind == "video" else f"channel/{value}:{term or '*'}",
+                params={kind: value, **({"q": term} if term else {})},
+            )
+            for kind, value in targets
             for term in terms
         ]
 
     def _request(self, query: Query, token: str | None = None) -> scrapy.Request | None:
         params = {
             "part": "snippet",
-            "videoId": query.params["video"],
+            "videoId": query.params.get("video"),
+            "allThreadsRelatedToChannelId": query.params.get("channel"),
             "searchTerms": query.params.get("q"),
             "maxResults": PAGE_SIZE,
             "order": "time",

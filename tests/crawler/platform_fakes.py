@@ -345,6 +345,13 @@ class YouTube(Platform):
         if seen.headers.get("x-goog-api-key") != self.key:
             error = {"code": 403, "message": "missing a valid API key", "errors": [{"reason": "forbidden"}]}
             return 403, {}, json.dumps({"error": error}).encode()
+        if ("videoId" in seen.params) == ("allThreadsRelatedToChannelId" in seen.params):
+            error = {
+                "code": 400,
+                "message": "Incompatible parameters",
+                "errors": [{"reason": "incompatibleParameters"}],
+            }
+            return 400, {}, json.dumps({"error": error}).encode()
         start = int(seen.params.get("pageToken", "tok0")[3:])
         page = self.posts[start : start + self.page_size]
         body = {

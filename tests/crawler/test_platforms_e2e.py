@@ -398,3 +398,13 @@ def test_a_parser_bug_is_counted_and_fails_only_its_query(serving, tmp_path: Pat
     assert summary.skipped["extract_error"] == 1 and summary.finish_reason == "finished"
     assert len(writer.mentions) == 3
     assert list(json.loads((tmp_path / "state.json").read_text())) == ["h\x1ftunturi"]
+
+
+def test_youtube_reads_a_whole_channel(serving, tmp_path: Path, kaiku_config) -> None:
+    server = serving(YouTube())
+    source = Source(id="y", spider="youtube", base_url=server.url, channel_ids=["UCxyz0000000000000000000"])
+    summary, writer = crawl(source, kaiku_config.brands, tmp_path, KAIKU_YOUTUBE_API_KEY=YouTube.key)
+    assert {r.params["allThreadsRelatedToChannelId"] for r in server.api_requests()} == {"UCxyz0000000000000000000"}
+    assert all("videoId" not in r.params for r in server.api_requests())
+    assert len(writer.mentions) == 3 and summary.errors == {}
+    assert list(json.loads((tmp_path / "state.json").read_text())) == ["y\x1fchannel/UCxyz0000000000000000000:*"]
