@@ -77,6 +77,32 @@ def test_any_text_signs_without_error_and_is_identical_to_itself(text: str) -> N
         assert sig.similarity(sig) == 1.0
 
 
+@pytest.mark.unit
+def test_the_pipeline_marks_a_copy_within_the_crawl_and_the_index_lookup_can_be_switched_off() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from crawler.items import MentionItem
+    from crawler.pipelines import NearDuplicatePipeline
+    from crawler.shared import Shared
+    from tests.crawler.conftest import FakeStats
+
+    never = SimpleNamespace(find=lambda *args: pytest.fail("the index must not be asked"))
+    crawler = SimpleNamespace(
+        settings=Settings({"KAIKU_DEDUP_INDEX": Shared(never), "KAIKU_DEDUP_LOOKUP_INDEX": False}), stats=FakeStats()
+    )
+    pipeline = NearDuplicatePipeline.from_crawler(crawler)  # type: ignore[arg-type]
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    first = pipeline.process_item(MentionItem(id="a", source="reviews", url="u1", text=REVIEW, crawled_at=now))
+    copy = pipeline.process_item(MentionItem(id="b", source="reviews", url="u2", text=COPY, crawled_at=now))
+    short = pipeline.process_item(MentionItem(id="c", source="reviews", url="u3", text="Great!", crawled_at=now))
+    assert (first.near_duplicate_of, copy.near_duplicate_of, short.near_duplicate_of) == (None, "a", None)
+    assert len(first.dedup_bands) == 32 and short.dedup_bands == []
+    assert crawler.stats.values == {"kaiku/near_duplicates/crawl": 1}
+
+
 # --- End to end: a crawl into the real local engine ----------------------------------------------------------------
 
 
