@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     demo_site_port: int = 8765
+    # Look for near-duplicates of new mentions in the index too (one query each; docs/crawler.md has the cost).
+    dedup_lookup_index: bool = True
 
     @property
     def engine_data_dir(self) -> Path:

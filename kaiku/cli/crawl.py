@@ -72,7 +72,11 @@ def crawl(
                     kaiku_config.brands,
                     classifier,
                     writer,
-                    extra_settings={"LOG_LEVEL": log_level.value, "KAIKU_BATCH_SIZE": settings.batch_size},
+                    extra_settings={
+                        "LOG_LEVEL": log_level.value,
+                        "KAIKU_BATCH_SIZE": settings.batch_size,
+                        "KAIKU_DEDUP_LOOKUP_INDEX": settings.dedup_lookup_index,
+                    },
                 )
             except CrawlerError as exc:
                 fail(str(exc))
