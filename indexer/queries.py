@@ -99,7 +99,15 @@ def search_mentions(
     hits = response["hits"]["hits"]
     total = response["hits"]["total"]["value"]
     next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == size else None
-    return MentionPage(data=[hit["_source"] for hit in hits], count=int(total), next=next_cursor)
+    return MentionPage(data=[public(hit["_source"]) for hit in hits], count=int(total), next=next_cursor)
+
+
+# Stored for the crawler's own lookups, meaningless to API clients: 32 hash strings per mention (crawler/dedup.py).
+INTERNAL_FIELDS = frozenset({"dedup_bands"})
+
+
+def public(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key not in INTERNAL_FIELDS}
 
 
 def get_mention(client: Elasticsearch, alias: str, mention_id: str) -> dict[str, Any] | None:
@@ -108,4 +116,4 @@ def get_mention(client: Elasticsearch, alias: str, mention_id: str) -> dict[str,
     except TransportError as exc:
         raise EngineUnavailable(f"lookup failed, engine unreachable: {exc}") from exc
     hits = response["hits"]["hits"]
-    return hits[0]["_source"] if hits else None
+    return public(hits[0]["_source"]) if hits else None

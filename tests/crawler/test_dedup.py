@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from crawler.dedup import DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
+from indexer.queries import MentionFilters, search_mentions
 from indexer.writer import BulkWriter
 from kaiku.config import KaikuConfig, Source
 from kaiku.demo.server import DemoSite, serve_site
@@ -179,3 +180,8 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
         third = run_crawl(late, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
     assert third.stats["kaiku/near_duplicates/index"] == 1
     assert indexed(es, alias)["M. K."]["near_duplicate_of"] == first_seen["id"]
+
+    # What the API serves has the mark but not the bands (an internal lookup field).
+    page = search_mentions(es, alias, MentionFilters(brand="tunturi"), size=10)
+    assert page.count == 4 and sum(1 for m in page.data if m["near_duplicate_of"]) == 2
+    assert all("dedup_bands" not in m for m in page.data)
