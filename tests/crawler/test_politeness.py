@@ -32,6 +32,7 @@ class Answer:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
     content_length: int | None = None  # announce a different length than sent (truncation)
+    delay_s: float = 0.0  # answer this much later (a slow site)
 
 
 def review_html(text: str, hotel: str = "Tunturi Inn Ylläs") -> str:
@@ -51,6 +52,7 @@ class ScriptedSite:
                 site.hits.setdefault(self.path, []).append(time.monotonic())
                 answers = site.routes.get(self.path) or [Answer(404, b"not found")]
                 answer = answers[min(len(site.hits[self.path]) - 1, len(answers) - 1)]
+                time.sleep(answer.delay_s)
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
@@ -124,6 +126,22 @@ def test_429_with_retry_after_is_waited_out_then_the_page_is_read(scripted, kaik
     assert summary.retries == 1 and summary.stats["kaiku/retry/waited_ms"] == 1000
     assert summary.errors == {} and summary.ok
     assert "(1 retries)" in summary.format()
+
+
+@pytest.mark.integration
+def test_retry_after_pauses_the_whole_site_not_just_that_request(scripted, kaiku_config) -> None:
+    slow = [f"/p{i}" for i in range(5)]  # each takes 0.2 s: without a pause they would be asked for during the wait
+    routes = {
+        "/": links_to(*slow, "/busy"),  # Scrapy's queue is last-in first-out: /busy is asked for first
+        **{p: [Answer(body=review_html(f"Tunturi Inn {p}.").encode(), delay_s=0.2)] for p in slow},
+        "/busy": [Answer(429, b"", {"Retry-After": "1", "Content-Type": "text/plain"}), *page("Tunturi Inn busy.")],
+    }
+    site = scripted(routes)
+    summary, writer = crawl(site, kaiku_config)
+    assert len(writer.mentions) == 6 and summary.retries == 1
+    asked_at = site.hits["/busy"][0]
+    during = [p for p, times in site.hits.items() for t in times if asked_at + 0.1 < t < asked_at + 0.95]
+    assert during == []  # a request already in flight may land just after the 429; nothing new for the asked second
 
 
 @pytest.mark.integration
