@@ -15,6 +15,8 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.middlewares import retry_after_seconds
 from crawler.politeness import DEFAULT_BUDGETS, budget_for
@@ -222,3 +224,28 @@ def test_budgets_default_to_the_platform_limit_and_configured_values_win(kaiku_c
     assert settings.getfloat("DOWNLOAD_DELAY") == 3.0 and settings.getbool("AUTOTHROTTLE_ENABLED")
     local = Source(id="l", spider="reviews", start_urls=["http://127.0.0.1:1/"])
     assert crawl_settings(local, kaiku_config.brands, None, None).getfloat("DOWNLOAD_DELAY") == 0
+
+
+@pytest.mark.unit
+@given(
+    st.binary(max_size=300) | st.text(max_size=100).map(lambda t: t.encode("utf-8")),
+    st.sampled_from(["utf-8", "iso-8859-1", "windows-1252", "utf-16", "shift_jis", "x-unknown", ""]),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_response_check_never_fails_with_anything_but_a_counted_skip(body: bytes, charset: str) -> None:
+    from types import SimpleNamespace
+
+    from scrapy.http import HtmlResponse, Request
+
+    from crawler.middlewares import ResponseCheckMiddleware, SkippedResponse
+    from tests.crawler.conftest import FakeStats
+
+    middleware = ResponseCheckMiddleware(SimpleNamespace(stats=FakeStats()))  # type: ignore[arg-type]
+    content_type = f"text/html; charset={charset}" if charset else "text/html"
+    response = HtmlResponse("http://site.test/", body=body, headers={"Content-Type": content_type})
+    try:
+        out = middleware.process_response(Request("http://site.test/"), response)
+    except SkippedResponse as skip:
+        assert middleware.crawler.stats.values == {f"kaiku/skipped/{skip.reason}": 1}
+        return
+    assert isinstance(out.text, str)  # what the spider reads decodes
