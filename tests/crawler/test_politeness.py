@@ -143,7 +143,10 @@ def test_retry_after_pauses_the_whole_site_not_just_that_request(scripted, kaiku
     assert len(writer.mentions) == 6 and summary.retries == 1
     asked_at = site.hits["/busy"][0]
     during = [p for p, times in site.hits.items() for t in times if asked_at + 0.1 < t < asked_at + 0.95]
-    assert during == []  # a request already in flight may land just after the 429; nothing new for the asked second
+    # Without the pause three or four of the slow pages are asked for in that second. With it, at most the one
+    # Scrapy may send in the moment between the 429 leaving the download handler and the middleware seeing it
+    # (on a loaded machine that moment can be longer than 0.1 s).
+    assert len(during) <= 1, during
 
 
 @pytest.mark.integration
