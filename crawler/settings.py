@@ -64,4 +64,5 @@ KAIKU_BATCH_SIZE = 32
 KAIKU_DETECT_LANGUAGE = True
 KAIKU_LANG_HIGH_ACCURACY = True
 KAIKU_DEDUP_INDEX = None  # crawler.dedup.IndexedTexts: near-duplicates already in the index (set by the runner)
+KAIKU_DEDUP_LOOKUP_INDEX = True  # False: near-duplicates are looked for within the crawl only
 KAIKU_DEDUP_THRESHOLD = 0.8  # estimated Jaccard similarity of character shingles (crawler/dedup.py)

@@ -8,7 +8,7 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch
 
 from indexer.errors import EngineUnavailable, IndexerError
-from indexer.schema import index_prefix, index_template, write_index_for
+from indexer.schema import MAPPINGS, index_prefix, index_template, write_index_for
 
 
 def template_name(alias: str) -> str:
@@ -18,11 +18,16 @@ def template_name(alias: str) -> str:
 def ensure_index(client: Elasticsearch, alias: str, now: datetime | None = None) -> str:
     """Put the template and make sure this month's index exists and belongs to the alias.
 
-    Returns the current write index. Running it again changes nothing.
+    Fields added to the mapping since an index was created are added to it too (new fields only; the
+    template covers indices created from now on). Returns the current write index. Running it again
+    changes nothing.
     """
     current = write_index_for(alias, now or datetime.now(UTC))
     try:
         client.indices.put_index_template(name=template_name(alias), **index_template(alias))
+        for existing in managed_indices(client, alias):
+            # With "dynamic": "strict", an index lacking a field the writer now sends rejects every document.
+            client.indices.put_mapping(index=existing, properties=MAPPINGS["properties"])
         if not client.indices.exists(index=current):
             try:
                 client.indices.create(index=current)

@@ -171,7 +171,7 @@ def search_mentions(
     next_cursor = encode_cursor(sort, hits[-1]["sort"]) if len(hits) == size else None
     data = []
     for hit in hits:
-        item = dict(hit["_source"])
+        item = public(hit["_source"])
         if highlight:
             item["highlight"] = _highlighted(hit)
         data.append(item)
@@ -182,10 +182,18 @@ def export_mentions(client: Elasticsearch, alias: str, filters: MentionFilters, 
                     ) -> Iterator[dict[str, Any]]:  # fmt: skip
     """Every mention matching the filters, newest first, fetched lazily page by page."""
     for hit in scan(client, alias, {"query": build_query(filters)}, page_size=page_size, sort=SORTS["newest"]):
-        yield hit["_source"]
+        yield public(hit["_source"])
+
+
+# Stored for the crawler's own lookups, meaningless to API clients: 32 hash strings per mention (crawler/dedup.py).
+INTERNAL_FIELDS = frozenset({"dedup_bands"})
+
+
+def public(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key not in INTERNAL_FIELDS}
 
 
 def get_mention(client: Elasticsearch, alias: str, mention_id: str) -> dict[str, Any] | None:
     response = run_search(client, alias, {"query": {"term": {"id": mention_id}}, "size": 1})
     hits = response["hits"]["hits"]
-    return hits[0]["_source"] if hits else None
+    return public(hits[0]["_source"]) if hits else None

@@ -76,6 +76,7 @@ def crawl(
                         **credential_settings(settings),  # platform credentials and the crawl state file
                         "LOG_LEVEL": log_level.value,
                         "KAIKU_BATCH_SIZE": settings.batch_size,
+                        "KAIKU_DEDUP_LOOKUP_INDEX": settings.dedup_lookup_index,
                     },
                 )
             except CrawlerError as exc:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from crawler.dedup import DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
+from indexer.queries import MentionFilters, search_mentions
 from indexer.writer import BulkWriter
 from kaiku.config import KaikuConfig, Source
 from kaiku.demo.server import DemoSite, serve_site
@@ -75,6 +76,32 @@ def test_any_text_signs_without_error_and_is_identical_to_itself(text: str) -> N
     sig = signature(text)
     if sig is not None:
         assert sig.similarity(sig) == 1.0
+
+
+@pytest.mark.unit
+def test_the_pipeline_marks_a_copy_within_the_crawl_and_the_index_lookup_can_be_switched_off() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from crawler.items import MentionItem
+    from crawler.pipelines import NearDuplicatePipeline
+    from crawler.shared import Shared
+    from tests.crawler.conftest import FakeStats
+
+    never = SimpleNamespace(find=lambda *args: pytest.fail("the index must not be asked"))
+    crawler = SimpleNamespace(
+        settings=Settings({"KAIKU_DEDUP_INDEX": Shared(never), "KAIKU_DEDUP_LOOKUP_INDEX": False}), stats=FakeStats()
+    )
+    pipeline = NearDuplicatePipeline.from_crawler(crawler)  # type: ignore[arg-type]
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    first = pipeline.process_item(MentionItem(id="a", source="reviews", url="u1", text=REVIEW, crawled_at=now))
+    copy = pipeline.process_item(MentionItem(id="b", source="reviews", url="u2", text=COPY, crawled_at=now))
+    short = pipeline.process_item(MentionItem(id="c", source="reviews", url="u3", text="Great!", crawled_at=now))
+    assert (first.near_duplicate_of, copy.near_duplicate_of, short.near_duplicate_of) == (None, "a", None)
+    assert len(first.dedup_bands) == 32 and short.dedup_bands == []
+    assert crawler.stats.values == {"kaiku/near_duplicates/crawl": 1}
 
 
 # --- End to end: a crawl into the real local engine ----------------------------------------------------------------
@@ -153,3 +180,8 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
         third = run_crawl(late, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
     assert third.stats["kaiku/near_duplicates/index"] == 1
     assert indexed(es, alias)["M. K."]["near_duplicate_of"] == first_seen["id"]
+
+    # What the API serves has the mark but not the bands (an internal lookup field).
+    page = search_mentions(es, alias, MentionFilters(brand="tunturi"), size=10)
+    assert page.count == 4 and sum(1 for m in page.data if m["near_duplicate_of"]) == 2
+    assert all("dedup_bands" not in m for m in page.data)

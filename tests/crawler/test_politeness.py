@@ -15,6 +15,8 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.middlewares import retry_after_seconds
 from crawler.politeness import DEFAULT_BUDGETS, budget_for
@@ -32,6 +34,7 @@ class Answer:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
     content_length: int | None = None  # announce a different length than sent (truncation)
+    delay_s: float = 0.0  # answer this much later (a slow site)
 
 
 def review_html(text: str, hotel: str = "Tunturi Inn Ylläs") -> str:
@@ -51,6 +54,7 @@ class ScriptedSite:
                 site.hits.setdefault(self.path, []).append(time.monotonic())
                 answers = site.routes.get(self.path) or [Answer(404, b"not found")]
                 answer = answers[min(len(site.hits[self.path]) - 1, len(answers) - 1)]
+                time.sleep(answer.delay_s)
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
@@ -124,6 +128,25 @@ def test_429_with_retry_after_is_waited_out_then_the_page_is_read(scripted, kaik
     assert summary.retries == 1 and summary.stats["kaiku/retry/waited_ms"] == 1000
     assert summary.errors == {} and summary.ok
     assert "(1 retries)" in summary.format()
+
+
+@pytest.mark.integration
+def test_retry_after_pauses_the_whole_site_not_just_that_request(scripted, kaiku_config) -> None:
+    slow = [f"/p{i}" for i in range(5)]  # each takes 0.2 s: without a pause they would be asked for during the wait
+    routes = {
+        "/": links_to(*slow, "/busy"),  # Scrapy's queue is last-in first-out: /busy is asked for first
+        **{p: [Answer(body=review_html(f"Tunturi Inn {p}.").encode(), delay_s=0.2)] for p in slow},
+        "/busy": [Answer(429, b"", {"Retry-After": "1", "Content-Type": "text/plain"}), *page("Tunturi Inn busy.")],
+    }
+    site = scripted(routes)
+    summary, writer = crawl(site, kaiku_config)
+    assert len(writer.mentions) == 6 and summary.retries == 1
+    asked_at = site.hits["/busy"][0]
+    during = [p for p, times in site.hits.items() for t in times if asked_at + 0.1 < t < asked_at + 0.95]
+    # Without the pause three or four of the slow pages are asked for in that second. With it, at most the one
+    # Scrapy may send in the moment between the 429 leaving the download handler and the middleware seeing it
+    # (on a loaded machine that moment can be longer than 0.1 s).
+    assert len(during) <= 1, during
 
 
 @pytest.mark.integration
@@ -204,3 +227,28 @@ def test_budgets_default_to_the_platform_limit_and_configured_values_win(kaiku_c
     assert settings.getfloat("DOWNLOAD_DELAY") == 3.0 and settings.getbool("AUTOTHROTTLE_ENABLED")
     local = Source(id="l", spider="reviews", start_urls=["http://127.0.0.1:1/"])
     assert crawl_settings(local, kaiku_config.brands, None, None).getfloat("DOWNLOAD_DELAY") == 0
+
+
+@pytest.mark.unit
+@given(
+    st.binary(max_size=300) | st.text(max_size=100).map(lambda t: t.encode("utf-8")),
+    st.sampled_from(["utf-8", "iso-8859-1", "windows-1252", "utf-16", "shift_jis", "x-unknown", ""]),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_response_check_never_fails_with_anything_but_a_counted_skip(body: bytes, charset: str) -> None:
+    from types import SimpleNamespace
+
+    from scrapy.http import HtmlResponse, Request
+
+    from crawler.middlewares import ResponseCheckMiddleware, SkippedResponse
+    from tests.crawler.conftest import FakeStats
+
+    middleware = ResponseCheckMiddleware(SimpleNamespace(stats=FakeStats()))  # type: ignore[arg-type]
+    content_type = f"text/html; charset={charset}" if charset else "text/html"
+    response = HtmlResponse("http://site.test/", body=body, headers={"Content-Type": content_type})
+    try:
+        out = middleware.process_response(Request("http://site.test/"), response)
+    except SkippedResponse as skip:
+        assert middleware.crawler.stats.values == {f"kaiku/skipped/{skip.reason}": 1}
+        return
+    assert isinstance(out.text, str)  # what the spider reads decodes
