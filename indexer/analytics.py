@@ -18,7 +18,7 @@ from typing import Any, Literal
 from elasticsearch import Elasticsearch
 
 from indexer.buckets import Bucket
-from indexer.queries import MentionFilters, build_query, run_search, scan
+from indexer.queries import MentionFilters, build_query, public, run_search, scan
 
 EXPERIENCES = ("anger", "comfort", "delight")
 OUTLIERS = ("anger", "delight")
@@ -204,7 +204,7 @@ def most_intense(client: Elasticsearch, alias: str, filters: MentionFilters, cla
             "sort": [{INTENSITY_FIELD[experience]: {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}],
             "size": limit,
         }
-        found.extend(hit["_source"] for hit in run_search(client, alias, body)["hits"]["hits"])
+        found.extend(public(hit["_source"]) for hit in run_search(client, alias, body)["hits"]["hits"])
     return sorted(found, key=lambda m: (-intensity(m), m["id"]))[:limit]
 
 
@@ -221,7 +221,7 @@ def most_engaged(client: Elasticsearch, alias: str, filters: MentionFilters, cla
     if not ids:
         return [], len(scored)
     body = {"query": {"terms": {"id": ids}}, "size": len(ids)}
-    by_id = {hit["_source"]["id"]: hit["_source"] for hit in run_search(client, alias, body)["hits"]["hits"]}
+    by_id = {hit["_source"]["id"]: public(hit["_source"]) for hit in run_search(client, alias, body)["hits"]["hits"]}
     return [by_id[i] for i in ids if i in by_id], len(scored)
 
 
