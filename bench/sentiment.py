@@ -148,7 +148,8 @@ def main() -> int:
     unknown = set(modes) - set(MODES)
     if unknown:
         parser.error(f"unknown modes {sorted(unknown)}; choose from {', '.join(MODES)}")
-    print(f"cores available: {available_cores()} (os.cpu_count {os.cpu_count()}), load average {os.getloadavg()[0]:.1f}")
+    load = os.getloadavg()[0]
+    print(f"cores available: {available_cores()} (os.cpu_count {os.cpu_count()}), load average {load:.1f}")
     with tempfile.TemporaryDirectory(prefix="kaiku-bench-") as temporary:
         folder = Path(temporary) / "e5-small-seqcls"
         build_model(args.cache, folder)

@@ -224,9 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--candidates", default=None, help="comma-separated indices into CANDIDATES to try (default: all)"
     )
-    parser.add_argument(
-        "--negation-langs", default="fi,en", help="languages whose negation templates are trained on"
-    )
+    parser.add_argument("--negation-langs", default="fi,en", help="languages whose negation templates are trained on")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for training the head")
     parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT, help="where the held-out files are written")
     parser.add_argument(
