@@ -224,10 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--candidates", default=None, help="comma-separated indices into CANDIDATES to try (default: all)"
     )
+    parser.add_argument("--negation-langs", default="fi,en", help="languages whose negation templates are trained on")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for training the head")
     parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT, help="where the held-out files are written")
     parser.add_argument(
-        "--negation-repeat", type=int, default=3, help="times each negation template is repeated in training (0: none)"
+        "--negation-repeat", type=int, default=1, help="times each negation template is repeated in training (0: none)"
     )
     args = parser.parse_args(argv)
 
@@ -253,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     train, validation = stratified_split(examples, args.validation_fraction, rng, among=rest)
     print(f"split: train {len(train)}, validation {len(validation)}, held-out test {len(test)} (never trained on)")
     negation_train, negation_held = split_negation(args.seed)
+    negation_langs = {lang.strip() for lang in args.negation_langs.split(",") if lang.strip()}
+    # Held-out templates stay the same whatever is trained on, so the figures compare across settings.
+    negation_train = [example for example in negation_train if example.lang in negation_langs]
     print(f"negation templates: train {len(negation_train)} (x{args.negation_repeat}), held out {len(negation_held)}")
     for path in write_heldout([examples[index] for index in test], args.heldout) + write_heldout(
         negation_held, args.heldout, prefix="negation-"
@@ -387,6 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "rule": "negated praise -> negative, negated complaint -> positive; opener x clause templates",
                 "train": len(negation_train),
                 "repeat": args.negation_repeat,
+                "languages": sorted(negation_langs),
                 "held_out": len(negation_held),
             },
         },
