@@ -51,8 +51,16 @@ def mentions(brand: str, days: int, per_hour: float, rng: np.random.Generator) -
             experience = rng.choice(["anger", "comfort", "comfort", "delight"])
             url = f"https://bench.example/{brand}/{len(out)}"
             out.append(
-                Mention(id=mention_id("reviews", url), brand=brand, source="reviews", url=url, text="bench text",
-                        experience=str(experience), published_at=when, crawled_at=when)  # fmt: skip
+                Mention(
+                    id=mention_id("reviews", url),
+                    brand=brand,
+                    source="reviews",
+                    url=url,
+                    text="bench text",
+                    experience=str(experience),
+                    published_at=when,
+                    crawled_at=when,
+                )  # fmt: skip
             )
     # A burst for the first brand: 30 angry mentions in the current hour.
     if brand == "revontuli":
@@ -60,8 +68,16 @@ def mentions(brand: str, days: int, per_hour: float, rng: np.random.Generator) -
             url = f"https://bench.example/{brand}/burst/{n}"
             when = slot_start(NOW, timedelta(hours=1)) + timedelta(seconds=n * 60)
             out.append(
-                Mention(id=mention_id("reviews", url), brand=brand, source="reviews", url=url, text="burst",
-                        experience="anger", published_at=when, crawled_at=when)  # fmt: skip
+                Mention(
+                    id=mention_id("reviews", url),
+                    brand=brand,
+                    source="reviews",
+                    url=url,
+                    text="burst",
+                    experience="anger",
+                    published_at=when,
+                    crawled_at=when,
+                )  # fmt: skip
             )
     return out
 

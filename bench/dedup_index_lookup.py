@@ -59,8 +59,13 @@ def main() -> None:
                 sig = signature(body)
                 batch.append(
                     Mention(
-                        id=mention_id("bench", str(i)), brand="b", source="bench", url=f"http://b/{i}", text=body,
-                        crawled_at=now, dedup_bands=sig.bands() if sig else [],
+                        id=mention_id("bench", str(i)),
+                        brand="b",
+                        source="bench",
+                        url=f"http://b/{i}",
+                        text=body,
+                        crawled_at=now,
+                        dedup_bands=sig.bands() if sig else [],
                     )
                 )
                 if len(batch) == 1000:

@@ -43,7 +43,6 @@ MIN_CHARS = 40
 MAX_CANDIDATES = 50  # from the index per mention; more shared bands than this means a flood of copies
 
 
-
 def _constant(name: str, index: int) -> int:
     # Derived from a hash, not a seeded random generator: bands stored in the index must stay comparable
     # across runs, Python and numpy versions.

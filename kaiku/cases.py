@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import ColumnElement, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kaiku.alerts.messages import ReminderFacts, build_message, render_reminder
@@ -130,7 +130,7 @@ def list_cases(
     brands: Collection[str] | None = None,
 ) -> CasePage:
     """Oldest first (the order cases should be handled in), `limit` at a time; `brands` limits to a team's own."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if brands is not None:
         conditions.append(cases.c.brand.in_(sorted(brands)))
     if status:

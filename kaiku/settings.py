@@ -95,6 +95,7 @@ class Settings(BaseSettings):
                 f"KAIKU_CRAWL_SHARD must be below KAIKU_CRAWL_SHARDS ({self.crawl_shards}), got {self.crawl_shard}"
             )
         return self
+
     # Look for near-duplicates of new mentions in the index too (one query each; docs/crawler.md has the cost).
     dedup_lookup_index: bool = True
 

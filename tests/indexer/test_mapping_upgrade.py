@@ -26,8 +26,16 @@ def test_ensure_index_adds_new_fields_to_existing_indices(es: Elasticsearch, ali
     old_index = write_index_for(alias, last_year)
     es.indices.create(index=old_index, mappings=old_mapping, aliases={alias: {}})
     mention = Mention(
-        id="m1", brand="b", source="reviews", url="http://x/1", text="Hyvä hotelli", crawled_at=last_year,
-        published_at=last_year, dedup_bands=["00:abc"], lang_declared="en", lang_detected="fi",
+        id="m1",
+        brand="b",
+        source="reviews",
+        url="http://x/1",
+        text="Hyvä hotelli",
+        crawled_at=last_year,
+        published_at=last_year,
+        dedup_bands=["00:abc"],
+        lang_declared="en",
+        lang_detected="fi",
     )
     writer = BulkWriter(es, alias, refresh=True)
     assert writer.write([mention]).failed  # the old index refuses the new fields...
