@@ -64,8 +64,9 @@ def main() -> None:
     site, pages = serve_scaled_site(args.mentions)
     try:
         started = time.perf_counter()
-        summary = run_crawl(bench_source(site.url, pages), load_config(REPO_CONFIGS).brands, classifier, writer,
-                            extra_settings={"KAIKU_BATCH_SIZE": settings.batch_size})  # fmt: skip
+        brands = load_config(REPO_CONFIGS).brands
+        batch = {"KAIKU_BATCH_SIZE": settings.batch_size}
+        summary = run_crawl(bench_source(site.url, pages), brands, classifier, writer, batch, allow_private_urls=True)
         elapsed = time.perf_counter() - started
         client.indices.refresh(index=alias)
         stored = client.count(index=alias)["count"]

@@ -87,7 +87,8 @@ def main() -> None:
                 }
                 source = Source(id=f"bench-{name}", spider=name, **fields(server.url))
                 started = time.perf_counter()
-                summary = run_crawl(source, brands, KeywordClassifier(), CollectingWriter(), extra_settings=settings)
+                summary = run_crawl(source, brands, KeywordClassifier(), CollectingWriter(), extra_settings=settings,
+                                    allow_private_urls=True)  # fmt: skip
                 seconds = time.perf_counter() - started
         finally:
             stop()

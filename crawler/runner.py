@@ -31,9 +31,11 @@ from crawler.spiders.reddit import RedditSpider
 from crawler.spiders.reviews import ReviewsSpider
 from crawler.spiders.rss import RssSpider
 from crawler.spiders.youtube import YouTubeSpider
+from crawler.url_guard import UnsafeURL, check_urls
 from indexer.spool import SpoolingWriter
 from indexer.writer import BulkWriter
 from kaiku.config import Brand, Source
+from kaiku.settings import get_settings
 
 SPIDERS: dict[str, type[ReviewsSpider] | type[PlatformSpider]] = {"reviews": ReviewsSpider}
 # The platform spiders (crawler/spiders/api.py) take the whole Source.
@@ -213,19 +215,30 @@ def run_crawl(
     classifier: Any,
     writer: Any,
     extra_settings: Mapping[str, Any] | None = None,
+    allow_private_urls: bool | None = None,
 ) -> CrawlSummary:
     """Crawl `source`, keep mentions of `brands` (narrowed to `source.brands` when it names any), score them
     with `classifier` and write them with `writer`; block until done and return what happened.
 
     `extra_settings` are Scrapy settings applied last (e.g. {"LOG_LEVEL": "DEBUG"}, {"DOWNLOAD_DELAY": 0}).
-    Raises CrawlerError when the crawl cannot start; failures during the crawl are counted in the summary.
+    `allow_private_urls` lets the crawl reach loopback and private addresses (crawler/url_guard.py); None takes
+    KAIKU_ALLOW_PRIVATE_URLS from the environment. Raises CrawlerError when the crawl cannot start (an unsafe
+    configured URL included); failures during the crawl are counted in the summary.
     """
     spider_class = SPIDERS.get(source.spider)
     if spider_class is None:
         raise CrawlerError(f"source {source.id}: unknown spider {source.spider!r}")
+    if allow_private_urls is None:
+        allow_private_urls = get_settings().allow_private_urls
+    try:
+        check_urls(source.endpoint_urls(), allow_private_urls)
+    except UnsafeURL as exc:
+        raise CrawlerError(f"source {source.id}: {exc}") from exc
     selected = select_brands(source, brands)
     ensure_reactor()  # before crawl_settings: the settings must name the reactor that actually runs
-    settings = crawl_settings(source, selected, classifier, writer, extra_settings)
+    settings = crawl_settings(
+        source, selected, classifier, writer, {"KAIKU_ALLOW_PRIVATE_URLS": allow_private_urls, **(extra_settings or {})}
+    )
     started: list[Crawler] = []
 
     def start() -> Any:

@@ -37,6 +37,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # Scrapy's RetryMiddleware is replaced by one that waits (Retry-After, else exponential backoff) before retrying.
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.url_guard.UrlGuardMiddleware": 50,  # first: links and redirects to internal addresses are never fetched
     "crawler.middlewares.RequestBudgetMiddleware": 150,  # after robots.txt (100): refused pages cost no budget
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.ResponseCheckMiddleware": 540,  # engine side of the retry: a truncated page is retried first
@@ -44,6 +45,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a review page or API answer larger than this is not one; counted as oversized
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+KAIKU_ALLOW_PRIVATE_URLS = False  # crawler/url_guard.py; the runner sets it from KAIKU_ALLOW_PRIVATE_URLS
 KAIKU_BACKOFF_BASE = 2.0  # seconds before the first retry when the server gives no Retry-After; doubles per try
 KAIKU_RETRY_MAX_DELAY = 300.0  # longer Retry-After: not retried in this crawl
 KAIKU_MAX_REQUESTS = 0  # per-crawl request budget; 0 = none (the runner sets the source's, crawler/politeness.py)

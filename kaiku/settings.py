@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     demo_site_port: int = 8765
+    allow_private_urls: bool = Field(
+        default=False, description="Let crawls fetch loopback and private addresses (development, tests, the demo)"
+    )
     spool_dir: Path | None = Field(default=None, description="Mentions waiting for the engine (default DATA_DIR/spool)")
     # Platform credentials (docs/crawler.md): only ever from the environment, never from configs/.
     crawl_state_path: Path | None = Field(default=None, description="Incremental crawl state [<data_dir>/...]")

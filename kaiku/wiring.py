@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
@@ -47,3 +49,14 @@ def database(settings: Settings) -> Engine:
     from kaiku.db import open_database
 
     return open_database(settings.resolved_database_url)
+
+
+def crawl_settings_from(settings: Settings) -> dict[str, Any]:
+    """The Scrapy settings every crawl takes from Kaiku's settings (`kaiku crawl` and the scheduler alike)."""
+    from crawler.spiders.api import credential_settings
+
+    return {
+        **credential_settings(settings),  # platform credentials and the crawl state file
+        "KAIKU_BATCH_SIZE": settings.batch_size,
+        "KAIKU_DEDUP_LOOKUP_INDEX": settings.dedup_lookup_index,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,10 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from kaiku.engine import LocalEngine, free_port
+
+# Every test site, API fake and SMTP server runs on loopback, which crawls refuse by default (crawler/url_guard.py).
+# Tests of the refusal pass allow_private_urls=False explicitly.
+os.environ.setdefault("KAIKU_ALLOW_PRIVATE_URLS", "true")
 
 
 @pytest.fixture(scope="session")

@@ -189,7 +189,14 @@ def test_kubernetes_workloads_fit_together() -> None:
                 assert claim["claimName"] in by_kind["PersistentVolumeClaim"]
     api_labels = by_kind["Deployment"]["kaiku-api"]["spec"]["selector"]["matchLabels"]
     assert by_kind["Service"]["kaiku-api"]["spec"]["selector"].items() <= api_labels.items()
-    assert by_kind["HorizontalPodAutoscaler"]["kaiku-api"]["spec"]["scaleTargetRef"]["name"] == "kaiku-api"
+    # The API and the scheduler share one state volume (SQLite: teams, cases, outbox, job store).
+    for name in ("kaiku-api", "kaiku-scheduler"):
+        claims = [
+            v["persistentVolumeClaim"]["claimName"]
+            for v in by_kind["Deployment"][name]["spec"]["template"]["spec"]["volumes"]
+            if "persistentVolumeClaim" in v
+        ]
+        assert claims == ["kaiku-state"], name
 
 
 def cli_accepts(args: list[str]) -> bool:

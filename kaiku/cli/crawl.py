@@ -49,8 +49,7 @@ def crawl(
     """
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
-    from crawler.spiders.api import credential_settings
-    from kaiku.wiring import configured_classifier, mention_writer, ready_index
+    from kaiku.wiring import configured_classifier, crawl_settings_from, mention_writer, ready_index
 
     with user_errors():
         settings = get_settings()
@@ -72,12 +71,8 @@ def crawl(
                     kaiku_config.brands,
                     classifier,
                     writer,
-                    extra_settings={
-                        **credential_settings(settings),  # platform credentials and the crawl state file
-                        "LOG_LEVEL": log_level.value,
-                        "KAIKU_BATCH_SIZE": settings.batch_size,
-                        "KAIKU_DEDUP_LOOKUP_INDEX": settings.dedup_lookup_index,
-                    },
+                    extra_settings={**crawl_settings_from(settings), "LOG_LEVEL": log_level.value},
+                    allow_private_urls=settings.allow_private_urls,
                 )
             except CrawlerError as exc:
                 fail(str(exc))

@@ -53,7 +53,10 @@ def run_demo(serve_api: bool = True) -> None:
     try:
         source = config.source(DEMO_SOURCE).model_copy(update={"start_urls": [site.url + "/"]})
         print(f"crawl: demo site at {site.url}")
-        summary = run_crawl(source, config.brands, classifier, mention_writer(settings, client))
+        # The demo site runs on loopback by design.
+        summary = run_crawl(
+            source, config.brands, classifier, mention_writer(settings, client), allow_private_urls=True
+        )
         print(summary.format())
     finally:
         site.stop()

@@ -54,8 +54,7 @@ def _classifier(settings: Settings) -> SentimentClassifier:
 
 def crawl_source(source_id: str) -> str:
     from crawler.runner import run_crawl
-    from indexer.writer import BulkWriter
-    from kaiku.wiring import ready_index
+    from kaiku.wiring import crawl_settings_from, mention_writer, ready_index
 
     settings = get_settings()
     config = _config(settings)
@@ -64,7 +63,14 @@ def crawl_source(source_id: str) -> str:
     except KeyError:
         raise LookupError(f"source {source_id!r} is no longer in {settings.config_dir}/sources.yaml") from None
     client = ready_index(settings)
-    summary = run_crawl(source, config.brands, _classifier(settings), BulkWriter(client, settings.index_alias))
+    summary = run_crawl(
+        source,
+        config.brands,
+        _classifier(settings),
+        mention_writer(settings, client),
+        extra_settings=crawl_settings_from(settings),
+        allow_private_urls=settings.allow_private_urls,
+    )
     return summary.format().splitlines()[0]
 
 

@@ -75,3 +75,81 @@ def test_middleware_drops_and_counts_internal_requests_such_as_redirect_targets(
     assert stats.values == {"kaiku/skipped/unsafe_url": 1}
     allowing = UrlGuardMiddleware(allow_private=True, stats=stats)
     assert allowing.process_request(Request("http://127.0.0.1:8765/")) is None
+
+
+@pytest.mark.integration
+def test_a_crawl_refuses_an_internal_source_url_before_it_starts(kaiku_config) -> None:
+    from crawler.errors import CrawlerError
+    from crawler.runner import run_crawl
+    from kaiku.config import Source
+
+    source = Source(id="metadata", spider="reviews", start_urls=["http://169.254.169.254/latest/meta-data/"])
+    with pytest.raises(CrawlerError, match="source metadata: .*link-local"):
+        run_crawl(source, kaiku_config.brands, None, None, allow_private_urls=False)
+
+
+@pytest.mark.integration
+def test_links_and_redirects_to_internal_addresses_are_not_followed(kaiku_config, monkeypatch) -> None:
+    """A public site whose page links to, and redirects to, its own host names that resolve to internal
+    addresses (the DNS form of the attack, which passes the offsite filter): nothing internal is fetched.
+
+    The test controls the guard's resolver; an HTTP proxy on loopback serves the site and records every request
+    that reaches it.
+    """
+    import http.server
+    import threading
+    from urllib.parse import urlsplit
+
+    from crawler import url_guard
+    from crawler.runner import run_crawl
+    from kaiku.config import Source
+    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
+
+    fetched: list[str] = []
+
+    class SiteAndProxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the base class's name
+            fetched.append(self.path)
+            if urlsplit(self.path).path == "/redirect":
+                self.send_response(302)
+                self.send_header("Location", "http://metadata.site.example/latest/meta-data/")
+                self.end_headers()
+                return
+            body = (
+                b'<html><body><a href="/redirect">next</a> <a href="http://admin.site.example/">admin</a>'
+                b' <a href="http://lan.site.example/">lan</a></body></html>'
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SiteAndProxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{server.server_address[1]}")
+    addresses = {
+        "site.example": ["93.184.216.34"],
+        "admin.site.example": ["127.0.0.1"],
+        "lan.site.example": ["10.0.0.7"],
+        "metadata.site.example": ["169.254.169.254"],
+    }
+    monkeypatch.setattr(url_guard, "resolve_host", lambda host: addresses.get(host, []))
+    try:
+        source = Source(id="hostile", spider="reviews", start_urls=["http://site.example/"])
+        summary = run_crawl(
+            source,
+            kaiku_config.brands,
+            KeywordClassifier(),
+            CollectingWriter(),
+            extra_settings={"ROBOTSTXT_OBEY": False},
+            allow_private_urls=False,
+        )
+    finally:
+        server.shutdown()
+    assert sorted(urlsplit(path).path for path in fetched) == ["/", "/redirect"], fetched
+    assert all(urlsplit(path).hostname == "site.example" for path in fetched)
+    assert summary.skipped["unsafe_url"] == 3  # two links and the redirect target
