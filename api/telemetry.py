@@ -1,15 +1,68 @@
-"""/metrics in Prometheus text format: request counts and latencies per route template.
+"""/metrics in Prometheus text format: request counts and latencies per route template, and the crawl and
+scoring totals that crawls in other processes record in Kaiku's database (kaiku/crawl_counters.py).
 
 Each app gets its own registry, so several apps in one process (tests) do not share counters.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.state import AppState
+from kaiku.crawl_counters import RUNS, totals
+from kaiku.db import DatabaseError
+
+logger = logging.getLogger(__name__)
+STAGES = ("items", "scored", "indexed", "spooled", "index_failed")
+LOSSES = ("skipped", "dropped", "errors")
+
+
+class CrawlTotals(Collector):
+    """Crawl and scoring counters per source, read from Kaiku's database when Prometheus scrapes."""
+
+    def __init__(self, state: Callable[[], AppState]) -> None:
+        self._state = state
+
+    def collect(self) -> Iterator[Metric]:
+        from api.deps import get_db
+
+        runs = CounterMetricFamily("kaiku_crawl_runs", "Crawls finished", labels=["source"])
+        requests = CounterMetricFamily("kaiku_crawl_requests", "HTTP requests made by crawls", labels=["source"])
+        mentions = CounterMetricFamily(
+            "kaiku_crawl_mentions", "Mentions by stage: items kept, scored, indexed, spooled, index_failed",
+            labels=["source", "stage"],
+        )  # fmt: skip
+        experience = CounterMetricFamily(
+            "kaiku_mentions_scored_by_experience",
+            "Scored mentions by experience class",
+            labels=["source", "experience"],
+        )
+        losses = CounterMetricFamily(
+            "kaiku_crawl_losses", "Responses skipped, items dropped and errors, by kind", labels=["source", "kind"]
+        )
+        try:
+            for source, counter, value in totals(get_db(self._state())):
+                if counter == RUNS:
+                    runs.add_metric([source], value)
+                elif counter == "requests":
+                    requests.add_metric([source], value)
+                elif counter in STAGES:
+                    mentions.add_metric([source, counter], value)
+                elif counter in LOSSES:
+                    losses.add_metric([source, counter], value)
+                elif counter.startswith("experience/"):
+                    experience.add_metric([source, counter.removeprefix("experience/")], value)
+        except (DatabaseError, SQLAlchemyError) as exc:  # the request metrics must still be served
+            logger.warning("crawl counters unavailable: %s", exc)
+        yield from (runs, requests, mentions, experience, losses)
 
 
 def _route_template(request: Request) -> str:
@@ -19,6 +72,7 @@ def _route_template(request: Request) -> str:
 
 def install_metrics(app: FastAPI) -> None:
     registry = CollectorRegistry()
+    registry.register(CrawlTotals(lambda: app.state.kaiku))
     requests = Counter("kaiku_http_requests", "HTTP requests served", ["method", "route", "status"], registry=registry)
     latency = Histogram(
         "kaiku_http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"],

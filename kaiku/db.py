@@ -113,6 +113,16 @@ cases = Table(
     Column("reminder_queued_at", UTCDateTime),
 )
 
+crawl_counters = Table(
+    "crawl_counters",
+    metadata,
+    Column("source_id", String(200), primary_key=True),
+    Column(
+        "counter", String(200), primary_key=True
+    ),  # e.g. requests, indexed, experience/anger (kaiku/crawl_counters.py)
+    Column("value", Integer, nullable=False),
+)
+
 job_runs = Table(
     "job_runs",
     metadata,

@@ -49,7 +49,8 @@ def crawl(
     """
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
-    from kaiku.wiring import configured_classifier, crawl_settings_from, mention_writer, ready_index
+    from kaiku.crawl_counters import record_crawl
+    from kaiku.wiring import configured_classifier, crawl_settings_from, database, mention_writer, ready_index
 
     with user_errors():
         settings = get_settings()
@@ -63,6 +64,7 @@ def crawl(
         classifier = configured_classifier(settings)
         _configure_logging(log_level)
         writer = mention_writer(settings, client)
+        db = database(settings)
         all_ok = True
         for source in sources:
             try:
@@ -77,6 +79,7 @@ def crawl(
             except CrawlerError as exc:
                 fail(str(exc))
             print(summary.format())
+            record_crawl(db, summary)
             all_ok = all_ok and summary.ok
     if not all_ok:
         raise typer.Exit(1)

@@ -54,6 +54,7 @@ def _classifier(settings: Settings) -> SentimentClassifier:
 
 def crawl_source(source_id: str) -> str:
     from crawler.runner import run_crawl
+    from kaiku.crawl_counters import record_crawl
     from kaiku.wiring import crawl_settings_from, mention_writer, ready_index
 
     settings = get_settings()
@@ -71,6 +72,7 @@ def crawl_source(source_id: str) -> str:
         extra_settings=crawl_settings_from(settings),
         allow_private_urls=settings.allow_private_urls,
     )
+    record_crawl(_database(settings.resolved_database_url), summary)
     return summary.format().splitlines()[0]
 
 

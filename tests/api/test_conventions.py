@@ -94,3 +94,32 @@ def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elast
             check()
     assert not failures, failures
     assert {200, 422} <= statuses  # the run reached real answers, not only rejections
+
+
+def test_metrics_show_the_crawl_and_scoring_totals_that_crawls_recorded(api_settings: Settings, tmp_path) -> None:
+    """Two real crawls of the demo site (another process in production) record their totals; /metrics shows them."""
+    from crawler.runner import run_crawl
+    from kaiku.config import load_config
+    from kaiku.crawl_counters import record_crawl
+    from kaiku.db import open_database
+    from kaiku.demo.server import serve_site
+    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
+
+    settings = api_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'kaiku.db'}"})
+    config = load_config(settings.config_dir)
+    db = open_database(settings.resolved_database_url)
+    with serve_site(port=0) as site:
+        source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
+        summaries = [run_crawl(source, config.brands, KeywordClassifier(), CollectingWriter()) for _ in range(2)]
+    for summary in summaries:
+        record_crawl(db, summary)
+    first = summaries[0]
+    with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
+        text = client.get("/metrics").text
+    source_label = 'source="demo-reviews"'
+    assert f"kaiku_crawl_runs_total{{{source_label}}} 2.0" in text
+    assert f"kaiku_crawl_requests_total{{{source_label}}} {2.0 * first.requests}" in text
+    assert f'kaiku_crawl_mentions_total{{{source_label},stage="indexed"}} {2.0 * first.indexed}' in text
+    for name, count in first.experience.items():
+        assert f'kaiku_mentions_scored_by_experience_total{{experience="{name}",{source_label}}} {2.0 * count}' in text
+    assert f'kaiku_crawl_losses_total{{kind="skipped",{source_label}}} {2.0 * sum(first.skipped.values())}' in text
