@@ -25,6 +25,7 @@ from crawler.shared import unwrap
 from indexer.document import Mention
 from kaiku.config import Brand
 from sentiment import SentimentClassifier, score_batch
+from sentiment.experience import Baseline
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,12 @@ class ScoreAndIndexPipeline:
     """
 
     def __init__(
-        self, classifier: SentimentClassifier, writer: Any, stats: StatsCollector, batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        classifier: SentimentClassifier,
+        writer: Any,
+        stats: StatsCollector,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        baselines: Any = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"KAIKU_BATCH_SIZE must be at least 1, got {batch_size}")
@@ -204,6 +210,7 @@ class ScoreAndIndexPipeline:
         self.writer = writer
         self.stats = stats
         self.batch_size = batch_size
+        self.baselines = baselines  # crawler.baselines.BrandBaselines: each brand's norm, when the index has one
         self.buffer: list[MentionItem] = []
 
     @classmethod
@@ -215,7 +222,8 @@ class ScoreAndIndexPipeline:
             raise NotConfigured("KAIKU_CLASSIFIER is not set")
         if writer is None:
             raise NotConfigured("KAIKU_WRITER is not set")
-        return cls(classifier, writer, crawler.stats, settings.getint("KAIKU_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+        batch_size = settings.getint("KAIKU_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+        return cls(classifier, writer, crawler.stats, batch_size, unwrap(settings.get("KAIKU_BASELINES")))
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, MentionItem):
@@ -239,6 +247,7 @@ class ScoreAndIndexPipeline:
                 self.classifier,
                 [item.scoring_text for item in batch],
                 [(item.rating, item.rating_max) for item in batch],
+                baselines=[self._baseline(item) for item in batch] if self.baselines is not None else None,
             )
         except Exception:  # noqa: BLE001 - the mentions are still indexed, unscored; see the class docstring
             logger.exception("sentiment scoring failed for %d mentions; indexing them unscored", len(batch))
@@ -254,6 +263,9 @@ class ScoreAndIndexPipeline:
             item.model_version = model_version
             self.stats.inc_value(f"{keys.EXPERIENCE}{result.experience}")
         self.stats.inc_value(keys.SCORED, len(batch))
+
+    def _baseline(self, item: MentionItem) -> Baseline | None:
+        return self.baselines.for_brand(item.brand) if item.brand else None
 
     def _index(self, batch: list[MentionItem]) -> None:
         mentions: list[Mention] = []

@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.settings import Settings
 
 from crawler import stats as keys
+from crawler.baselines import BrandBaselines
 from crawler.dedup import IndexedTexts
 from crawler.errors import CrawlerError
 from crawler.politeness import budget_for
@@ -206,6 +207,15 @@ def crawl_settings(
         settings.set("KAIKU_DEDUP_INDEX", Shared(IndexedTexts(bulk.client, bulk.alias)), priority="project")
     if extra_settings:
         settings.update(dict(extra_settings), priority="cmdline")
+    if isinstance(bulk, BulkWriter):  # each brand's norm for the relative experience class, from the same index
+        norms = BrandBaselines(
+            bulk.client,
+            bulk.alias,
+            list(brands),
+            min_history=settings.getint("KAIKU_BASELINE_MIN_HISTORY"),
+            days=settings.getint("KAIKU_BASELINE_DAYS"),
+        )
+        settings.set("KAIKU_BASELINES", Shared(norms), priority="cmdline")
     return settings
 
 

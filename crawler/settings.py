@@ -46,6 +46,8 @@ DOWNLOADER_MIDDLEWARES = {
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a review page or API answer larger than this is not one; counted as oversized
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 KAIKU_ALLOW_PRIVATE_URLS = False  # crawler/url_guard.py; the runner sets it from KAIKU_ALLOW_PRIVATE_URLS
+KAIKU_BASELINE_MIN_HISTORY = 50  # scored mentions a brand (or its industry) needs before its norm is used
+KAIKU_BASELINE_DAYS = 90  # how far back the norm looks (ending a week before the crawl)
 KAIKU_BACKOFF_BASE = 2.0  # seconds before the first retry when the server gives no Retry-After; doubles per try
 KAIKU_RETRY_MAX_DELAY = 300.0  # longer Retry-After: not retried in this crawl
 KAIKU_MAX_REQUESTS = 0  # per-crawl request budget; 0 = none (the runner sets the source's, crawler/politeness.py)

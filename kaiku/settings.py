@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     demo_site_port: int = 8765
+    baseline_min_history: int = Field(default=50, ge=1, description="Mentions a brand needs before its own norm counts")
+    baseline_days: int = Field(default=90, ge=7, description="How far back a brand's norm looks")
     allow_private_urls: bool = Field(
         default=False, description="Let crawls fetch loopback and private addresses (development, tests, the demo)"
     )

@@ -59,4 +59,6 @@ def crawl_settings_from(settings: Settings) -> dict[str, Any]:
         **credential_settings(settings),  # platform credentials and the crawl state file
         "KAIKU_BATCH_SIZE": settings.batch_size,
         "KAIKU_DEDUP_LOOKUP_INDEX": settings.dedup_lookup_index,
+        "KAIKU_BASELINE_MIN_HISTORY": settings.baseline_min_history,
+        "KAIKU_BASELINE_DAYS": settings.baseline_days,
     }

@@ -11,7 +11,12 @@ positive remark stays in the comfort zone.
   on mildly positive prose.
 - Without a rating, the text decides, and only when the model is confident.
 
-Relative baselines (brand and industry norms) come later, once history exists.
+- Relative to the norm (DESIGN.md §1): once a brand has enough scored history, an unrated mention's
+  net polarity (positive - negative) is compared with the brand's own recent mentions -- or, while the
+  brand has too little history, its industry's -- as a robust z-score (median and MAD). A strongly
+  negative text that is usual for this brand stays in the comfort zone; a text far below the brand's norm
+  is anger even when the model is less than sure; the same for delight. Rated mentions keep the rating's
+  verdict: the stars already say how the experience compared with the customer's own expectation.
 """
 
 from __future__ import annotations
@@ -31,6 +36,36 @@ class ExperienceThresholds:
     text_delight: float = 0.80  # unrated: P(positive) at or above this is a delighted text
     rating_anger: float = 0.25  # normalised rating at or below (1-2 of 5 stars) is the angry tail
     rating_delight: float = 1.0  # normalised rating at or above (5 of 5 stars) is the delighted tail
+    baseline_outlier_z: float = 2.5  # |z| at or beyond this is an outlier against the norm
+    baseline_usual_z: float = 1.0  # |z| within this is usual for the norm: a confident text is not an outlier
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The norm an unrated mention is compared with: net polarity (positive - negative) of recent mentions."""
+
+    scope: str  # e.g. "brand revontuli" or "industry hospitality", for the reason
+    count: int
+    median: float
+    mad: float  # median absolute deviation
+
+    MIN_SPREAD = 0.05  # a brand whose mentions all read alike still needs a finite z
+
+    @classmethod
+    def of(cls, scope: str, net_polarities: list[float]) -> Baseline:
+        values = sorted(net_polarities)
+        median = _median(values)
+        return cls(scope, len(values), median, _median(sorted(abs(v - median) for v in values)))
+
+    def z(self, net: float) -> float:
+        return (net - self.median) / max(1.4826 * self.mad, self.MIN_SPREAD)
+
+
+def _median(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 DEFAULT_THRESHOLDS = ExperienceThresholds()
@@ -62,11 +97,37 @@ def classify_experience(
     rating: float | None = None,
     rating_max: float | None = None,
     thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
+    baseline: Baseline | None = None,
 ) -> tuple[str, str]:
-    """Return (experience, reason)."""
+    """Return (experience, reason); `baseline` is the norm of the mention's brand (or industry), if known."""
     stars = normalise_rating(rating, rating_max)
     if stars is not None:
         return _classify_rated(polarity, stars, f"rating {rating:g}/{rating_max:g}", thresholds)
+    experience, reason = _classify_text(polarity, thresholds)
+    if baseline is None:  # whoever reads the norm decides whether there is enough history (crawler/baselines.py)
+        return experience, reason
+    return _relative(experience, reason, polarity, baseline, thresholds)
+
+
+def _relative(
+    experience: str, reason: str, polarity: Polarity, baseline: Baseline, t: ExperienceThresholds
+) -> tuple[str, str]:
+    net = polarity.positive - polarity.negative
+    z = baseline.z(net)
+    norm = f"{baseline.scope} norm (net polarity median {baseline.median:+.2f} over {baseline.count} mentions)"
+    against = f"net polarity {net:+.2f} is z={z:+.1f} against the {norm}"
+    if experience == ANGER and z > -t.baseline_usual_z:
+        return COMFORT, f"{reason}; but {against}: usual for it"
+    if experience == DELIGHT and z < t.baseline_usual_z:
+        return COMFORT, f"{reason}; but {against}: usual for it"
+    if experience == COMFORT and z <= -t.baseline_outlier_z and polarity.negative > polarity.positive:
+        return ANGER, f"{reason}; but {against}: far below it"
+    if experience == COMFORT and z >= t.baseline_outlier_z and polarity.positive > polarity.negative:
+        return DELIGHT, f"{reason}; but {against}: far above it"
+    return experience, f"{reason}; {against}"
+
+
+def _classify_text(polarity: Polarity, thresholds: ExperienceThresholds) -> tuple[str, str]:
     neg, pos = polarity.negative, polarity.positive
     if neg >= thresholds.text_anger:
         return ANGER, f"no rating; text strongly negative (p={neg:.2f} >= {thresholds.text_anger:.2f})"
