@@ -14,8 +14,9 @@ same folder:
   naive   `transformers.pipeline("text-classification")` called once per text (top_k=None);
   kaiku   `load_classifier(folder)` + `score_batch`: length-sorted batches, dynamic padding,
           `inference_mode`, threads = available cores;
-plus Kaiku's scorer on the default model (e5 + polarity head) and both Kaiku modes with int8
-dynamic quantisation. Every mode runs in its own subprocess, so the peak RSS printed is its own.
+plus Kaiku's scorer on the default model (e5 + polarity head). A Kaiku mode runs in the precision
+Kaiku would pick (`auto`: bfloat16 where the CPU computes it natively, else float32), or in the one
+its name ends in (`-float32`, `-int8`). Every mode runs in its own subprocess, so the peak RSS printed is its own.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ DEFAULT_DATA = Path("/work/shared/data/sentiment")
 if not DEFAULT_DATA.exists():
     DEFAULT_DATA = REPO.parent / "shared" / "data" / "sentiment"
 TARGET_TOKENS = 40
-MODES = ("naive", "kaiku", "kaiku-int8", "default", "default-int8")
+MODES = ("naive", "kaiku", "kaiku-float32", "kaiku-int8", "default", "default-float32", "default-int8")
 
 
 def build_texts(data: Path, n: int, tokenizer) -> list[str]:
@@ -89,6 +90,7 @@ def run_mode(mode: str, folder: Path, cache: Path, texts_file: Path, threads: in
         if threads:
             torch.set_num_threads(threads)
         classify = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device=-1, top_k=None)
+        precision = "float32"  # the pipeline's default
 
         def score_all(batch: list[str]) -> None:
             for text in batch:  # the naive way: one call per text
@@ -99,7 +101,8 @@ def run_mode(mode: str, folder: Path, cache: Path, texts_file: Path, threads: in
         from sentiment.scoring import score_batch
 
         spec = "default" if mode.startswith("default") else str(folder)
-        classifier = load_classifier(spec, cache_dir=cache, threads=threads, quantize=mode.endswith("int8"))
+        classifier = load_classifier(spec, cache_dir=cache, threads=threads, precision=mode.partition("-")[2] or "auto")
+        precision = classifier.precision
 
         def score_all(batch: list[str]) -> None:
             score_batch(classifier, batch)
@@ -119,6 +122,7 @@ def run_mode(mode: str, folder: Path, cache: Path, texts_file: Path, threads: in
         "load_seconds": load_seconds,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threads": torch.get_num_threads(),
+        "precision": precision,
     }
 
 
@@ -177,10 +181,10 @@ def main() -> int:
             print(
                 f"{mode:13} {result['per_second']:7.1f} mentions/s  ({result['seconds']:.1f} s, "
                 f"load {result['load_seconds']:.1f} s, peak RSS {result['peak_rss_mib']:.0f} MiB, "
-                f"{result['threads']} threads)"
+                f"{result['threads']} threads, {result['precision']})"
             )
     if "naive" in results:
-        for mode in ("kaiku", "kaiku-int8"):
+        for mode in ("kaiku", "kaiku-float32", "kaiku-int8"):
             if mode in results:
                 ratio = results[mode]["per_second"] / results["naive"]["per_second"]
                 print(f"ratio {mode} / naive pipeline loop: {ratio:.2f}x (same model)")

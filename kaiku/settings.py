@@ -91,7 +91,10 @@ class Settings(BaseSettings):
     torch_threads: int | None = Field(
         default=None, description="CPU threads for scoring; unset: the cores this process may run on"
     )
-    quantize: bool = Field(default=False, description="int8 dynamic quantisation of the model's Linear layers (CPU)")
+    precision: Literal["auto", "float32", "bfloat16", "int8"] = Field(
+        default="auto",
+        description="Scoring number format; auto: bfloat16 where the device computes it natively, else float32",
+    )
 
     @model_validator(mode="after")
     def _shard_in_range(self) -> Settings:

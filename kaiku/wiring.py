@@ -24,7 +24,7 @@ def configured_classifier(settings: Settings) -> SentimentClassifier:
         labels=settings.sentiment_labels,
         batch_size=settings.batch_size,
         threads=settings.torch_threads,
-        quantize=settings.quantize,
+        precision=settings.precision,
     )
 
 

@@ -25,20 +25,18 @@ class E5HeadClassifier:
         device: str = "cpu",
         batch_size: int = 32,
         heads_dir: Path | None = None,
-        quantize: bool = False,
+        precision: str = "auto",
     ) -> None:
+        from sentiment.runtime import apply_precision, resolve_precision
+
         self.head, metadata = load_head(heads_dir)
         _check_head_fits_encoder(metadata)
         self.model_version = str(metadata["version"])
         self.head_metadata = metadata
         self.encoder = E5Encoder(ensure_converted_encoder(cache_dir), device=device, batch_size=batch_size)
-        if quantize:
-            from sentiment.runtime import quantize_linear
-
-            # The quantised module keeps BertModel's forward and config; only its Linear layers are swapped.
-            self.encoder.model = quantize_linear(self.encoder.model, self.encoder.device)  # type: ignore[assignment]
-            # Quantised scores differ slightly: stored mentions must tell them apart.
-            self.model_version += "+int8"
+        self.precision = resolve_precision(precision, self.encoder.device)
+        self.encoder.model, suffix = apply_precision(self.encoder.model, self.precision)  # type: ignore[assignment]
+        self.model_version += suffix
         # The head is a few hundred KB: it runs on the CPU next to the pooled embeddings.
 
     def predict(self, texts: Sequence[str]) -> list[Polarity]:

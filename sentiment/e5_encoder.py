@@ -58,7 +58,8 @@ class E5Encoder:
     def _mean_pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         import torch
 
-        hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        # Pool in float32 whatever the model computes in: a bfloat16 sum over many tokens loses digits.
+        hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state.float()
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
         return torch.nn.functional.normalize(pooled, dim=-1)

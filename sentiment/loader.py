@@ -17,13 +17,14 @@ def load_classifier(
     labels: str | None = None,
     batch_size: int = 32,
     threads: int | None = None,
-    quantize: bool = False,
+    precision: str = "auto",
 ) -> SentimentClassifier:
     """`"default"`: the offline e5 + head model (converted into `cache_dir` on first use);
     anything else: a transformers hub id or local folder, `labels` overriding its label mapping.
 
-    `threads` sets torch's thread count (default: the available cores); `quantize` turns the
-    model's Linear layers into int8 dynamic quantised ones (CPU only; see docs/sentiment.md for its cost).
+    `threads` sets torch's thread count (default: the available cores); `precision` is one of
+    `sentiment.runtime.PRECISIONS` ("auto": bfloat16 where the device computes it natively, else float32;
+    "int8": dynamic quantisation of the Linear layers, CPU only; docs/sentiment.md has their costs).
     Loading is slow (seconds): load once per process and keep the classifier.
     """
     from sentiment.runtime import configure_threads
@@ -40,7 +41,7 @@ def load_classifier(
             raise SentimentError("a label mapping applies to transformers models only; the default model's is fixed")
         from sentiment.e5_classifier import E5HeadClassifier
 
-        return E5HeadClassifier(cache_dir, device=device, batch_size=batch_size, quantize=quantize)
+        return E5HeadClassifier(cache_dir, device=device, batch_size=batch_size, precision=precision)
     from sentiment.transformers_classifier import TransformersClassifier
 
-    return TransformersClassifier(spec, device=device, labels=labels, batch_size=batch_size, quantize=quantize)
+    return TransformersClassifier(spec, device=device, labels=labels, batch_size=batch_size, precision=precision)

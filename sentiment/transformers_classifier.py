@@ -40,9 +40,11 @@ class TransformersClassifier:
         device: str = "cpu",
         labels: str | None = None,
         batch_size: int = 32,
-        quantize: bool = False,
+        precision: str = "auto",
     ) -> None:
         import torch
+
+        from sentiment.runtime import apply_precision, resolve_precision
 
         self.model_id = spec
         self.batch_size = batch_size
@@ -59,12 +61,9 @@ class TransformersClassifier:
         self.model.to(self.device).eval()
         self.max_length = _max_length(self.tokenizer, self.model.config)
         self.model_version = describe_version(spec, folder, self.model.config)
-        if quantize:
-            from sentiment.runtime import quantize_linear
-
-            self.model = quantize_linear(self.model, self.device)
-            # Quantised scores differ slightly: stored mentions must tell them apart.
-            self.model_version += "+int8"
+        self.precision = resolve_precision(precision, self.device)
+        self.model, suffix = apply_precision(self.model, self.precision)
+        self.model_version += suffix
 
     def predict(self, texts: Sequence[str]) -> list[Polarity]:
         if not texts:

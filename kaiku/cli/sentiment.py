@@ -49,7 +49,7 @@ def _load(model: str | None, labels: str | None) -> SentimentClassifier:
         labels=labels,
         batch_size=settings.batch_size,
         threads=settings.torch_threads,
-        quantize=settings.quantize,
+        precision=settings.precision,
     )
 
 

@@ -32,3 +32,12 @@ def test_get_settings_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> Non
             get_settings()
     finally:
         get_settings.cache_clear()
+
+
+def test_scoring_precision_is_one_of_the_known_formats(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().precision == "auto"
+    monkeypatch.setenv("KAIKU_PRECISION", "int8")
+    assert Settings().precision == "int8"
+    monkeypatch.setenv("KAIKU_PRECISION", "half")
+    with pytest.raises(ValidationError, match="precision"):
+        Settings()

@@ -30,9 +30,11 @@ def check_classifier_contract(classifier: SentimentClassifier) -> list[Polarity]
         assert math.isclose(sum(values), 1.0, abs_tol=1e-4)
         assert polarity.label in LABELS
 
-    # Length sorting and padding must not change any text's result, nor the output order.
+    # Length sorting and padding must not change any text's result, nor the output order. Reduced
+    # precisions round a batch's sums differently from a single text's: about 1e-3 in bfloat16.
+    tolerance = 1e-4 if getattr(classifier, "precision", "float32") == "float32" else 1e-2
     one_by_one = [classifier.predict([text])[0] for text in CONTRACT_TEXTS]
     for batched, single in zip(batch, one_by_one, strict=True):
         for name in LABELS:
-            assert math.isclose(getattr(batched, name), getattr(single, name), abs_tol=1e-4), (batched, single)
+            assert math.isclose(getattr(batched, name), getattr(single, name), abs_tol=tolerance), (batched, single)
     return batch
