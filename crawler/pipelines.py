@@ -25,7 +25,7 @@ from crawler.shared import unwrap
 from indexer.document import Mention
 from kaiku.config import Brand
 from sentiment import SentimentClassifier, score_batch
-from sentiment.experience import Baseline
+from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +203,7 @@ class ScoreAndIndexPipeline:
         stats: StatsCollector,
         batch_size: int = DEFAULT_BATCH_SIZE,
         baselines: Any = None,
+        thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"KAIKU_BATCH_SIZE must be at least 1, got {batch_size}")
@@ -211,6 +212,7 @@ class ScoreAndIndexPipeline:
         self.stats = stats
         self.batch_size = batch_size
         self.baselines = baselines  # crawler.baselines.BrandBaselines: each brand's norm, when the index has one
+        self.thresholds = thresholds
         self.buffer: list[MentionItem] = []
 
     @classmethod
@@ -223,7 +225,14 @@ class ScoreAndIndexPipeline:
         if writer is None:
             raise NotConfigured("KAIKU_WRITER is not set")
         batch_size = settings.getint("KAIKU_BATCH_SIZE", DEFAULT_BATCH_SIZE)
-        return cls(classifier, writer, crawler.stats, batch_size, unwrap(settings.get("KAIKU_BASELINES")))
+        return cls(
+            classifier,
+            writer,
+            crawler.stats,
+            batch_size,
+            unwrap(settings.get("KAIKU_BASELINES")),
+            settings.get("KAIKU_EXPERIENCE_THRESHOLDS") or DEFAULT_THRESHOLDS,
+        )
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, MentionItem):
@@ -247,6 +256,7 @@ class ScoreAndIndexPipeline:
                 self.classifier,
                 [item.scoring_text for item in batch],
                 [(item.rating, item.rating_max) for item in batch],
+                self.thresholds,
                 baselines=[self._baseline(item) for item in batch] if self.baselines is not None else None,
             )
         except Exception:  # noqa: BLE001 - the mentions are still indexed, unscored; see the class docstring

@@ -4,25 +4,32 @@ Resumable without a checkpoint file: the query leaves out mentions that already 
 current model's id and version, so an interrupted run, started again, picks up what is left.
 Pages advance by search_after on (published_at, id), never by offset, so the mentions that
 drop out of the query as they are rewritten do not make the next page skip any.
+
+Given the brands, an unrated mention is judged against its brand's (or industry's) norm as the
+crawl would have judged it when it was published: the norm of the 90 days ending at the start of
+the mention's week (crawler/baselines.py), read once per brand and week.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch
 from pydantic import ValidationError
 
+from crawler.baselines import BrandBaselines
 from crawler.items import join_title_and_text
 from indexer.document import Mention, ModelInfo
 from indexer.errors import EngineUnavailable, IndexerError
 from indexer.queries import SORTS, MentionFilters, build_query
 from indexer.writer import BulkWriter
+from kaiku.config import Brand
 from sentiment.base import SentimentClassifier
-from sentiment.experience import DEFAULT_THRESHOLDS, ExperienceThresholds
+from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
 from sentiment.scoring import score_batch
 
 
@@ -33,6 +40,34 @@ class RescoreReport:
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (mention id, why it could not be read)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (mention id, why the write failed)
     already_current: int = 0  # selected by the query but already scored by this model
+
+
+class NormsByWeek:
+    """Each brand's norm as of the week a mention was published, read from the index once per brand and week."""
+
+    def __init__(
+        self, client: Elasticsearch, alias: str, brands: list[Brand], min_history: int = 50, days: int = 90
+    ) -> None:
+        self._client, self._alias, self._brands = client, alias, brands
+        self._min_history, self._days = min_history, days
+        self._weeks: dict[datetime, BrandBaselines] = {}
+
+    def for_mention(self, mention: Mention) -> Baseline | None:
+        if mention.rating is not None:  # the stars decide; no norm is read for them
+            return None
+        published = (mention.published_at or mention.crawled_at).astimezone(UTC)
+        week = datetime.combine(published.date() - timedelta(days=published.weekday()), time(), UTC)
+        if week not in self._weeks:
+            # BrandBaselines leaves the week before `now` out: `now` one week on, the norm ends where the week starts.
+            self._weeks[week] = BrandBaselines(
+                self._client,
+                self._alias,
+                self._brands,
+                min_history=self._min_history,
+                days=self._days,
+                now=week + timedelta(days=7),
+            )
+        return self._weeks[week].for_brand(mention.brand)
 
 
 def _query(filters: MentionFilters, model_id: str, model_version: str) -> dict[str, Any]:
@@ -57,8 +92,11 @@ def rescore(
     batch_size: int = 256,
     thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
     progress: Callable[[RescoreReport], None] | None = None,
+    norms: NormsByWeek | None = None,
 ) -> RescoreReport:
-    """Re-score every mention matching `filters` whose stored model is not the classifier's; writes refresh."""
+    """Re-score every mention matching `filters` whose stored model is not the classifier's; writes refresh.
+
+    With `norms`, unrated mentions are judged against their brand's norm (the relative experience class)."""
     if batch_size < 1:
         raise ValueError(f"batch size must be at least 1, got {batch_size}")
     filters = filters or MentionFilters()
@@ -88,7 +126,7 @@ def rescore(
                 # Left as it is and reported: a document this version cannot read is not ours to rewrite.
                 report.invalid.append((hit.get("_id", "?"), str(exc).splitlines()[0]))
         if mentions:
-            _rescore_page(mentions, classifier, thresholds, writer, report)
+            _rescore_page(mentions, classifier, thresholds, norms, writer, report)
         if progress is not None:
             progress(report)
 
@@ -97,6 +135,7 @@ def _rescore_page(
     mentions: list[Mention],
     classifier: SentimentClassifier,
     thresholds: ExperienceThresholds,
+    norms: NormsByWeek | None,
     writer: BulkWriter,
     report: RescoreReport,
 ) -> None:
@@ -105,6 +144,7 @@ def _rescore_page(
         [join_title_and_text(mention.title, mention.text) for mention in mentions],
         [(mention.rating, mention.rating_max) for mention in mentions],
         thresholds,
+        [norms.for_mention(mention) for mention in mentions] if norms is not None else None,
     )
     model = ModelInfo(id=classifier.model_id, version=classifier.model_version)
     updated = [

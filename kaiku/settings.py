@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kaiku.config import ConfigError
+from sentiment.experience import ExperienceThresholds
 
 REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -45,6 +46,13 @@ class Settings(BaseSettings):
     demo_site_port: int = 8765
     baseline_min_history: int = Field(default=50, ge=1, description="Mentions a brand needs before its own norm counts")
     baseline_days: int = Field(default=90, ge=7, description="How far back a brand's norm looks")
+    # The experience rule's thresholds (docs/sentiment.md, "The experience class"); checked together below.
+    experience_text_anger: float = Field(default=0.80, description="Unrated: P(negative) from which a text is anger")
+    experience_text_delight: float = Field(default=0.80, description="Unrated: P(positive) from which it is delight")
+    experience_rating_anger: float = Field(default=0.25, description="Rating on [0, 1] at or below which it is anger")
+    experience_rating_delight: float = Field(default=1.0, description="Rating on [0, 1] from which it is delight")
+    experience_outlier_z: float = Field(default=2.5, description="|z| against the brand's norm that makes an outlier")
+    experience_usual_z: float = Field(default=1.0, description="|z| within which a confident text is usual")
     allow_private_urls: bool = Field(
         default=False, description="Let crawls fetch loopback and private addresses (development, tests, the demo)"
     )
@@ -95,6 +103,28 @@ class Settings(BaseSettings):
         default="auto",
         description="Scoring number format; auto: bfloat16 where the device computes it natively, else float32",
     )
+
+    @property
+    def experience_thresholds(self) -> ExperienceThresholds:
+        return ExperienceThresholds(
+            text_anger=self.experience_text_anger,
+            text_delight=self.experience_text_delight,
+            rating_anger=self.experience_rating_anger,
+            rating_delight=self.experience_rating_delight,
+            outlier_z=self.experience_outlier_z,
+            usual_z=self.experience_usual_z,
+        )
+
+    @model_validator(mode="after")
+    def _thresholds_consistent(self) -> Settings:
+        try:
+            _ = self.experience_thresholds  # ExperienceThresholds checks its values when built
+        except ValueError as exc:
+            message = str(exc)
+            for name in ExperienceThresholds.__dataclass_fields__:  # the variables the user set, by their names
+                message = message.replace(name, f"KAIKU_EXPERIENCE_{name.upper()}")
+            raise ValueError(message) from exc
+        return self
 
     @model_validator(mode="after")
     def _shard_in_range(self) -> Settings:

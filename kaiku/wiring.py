@@ -61,4 +61,5 @@ def crawl_settings_from(settings: Settings) -> dict[str, Any]:
         "KAIKU_DEDUP_LOOKUP_INDEX": settings.dedup_lookup_index,
         "KAIKU_BASELINE_MIN_HISTORY": settings.baseline_min_history,
         "KAIKU_BASELINE_DAYS": settings.baseline_days,
+        "KAIKU_EXPERIENCE_THRESHOLDS": settings.experience_thresholds,
     }

@@ -36,8 +36,25 @@ class ExperienceThresholds:
     text_delight: float = 0.80  # unrated: P(positive) at or above this is a delighted text
     rating_anger: float = 0.25  # normalised rating at or below (1-2 of 5 stars) is the angry tail
     rating_delight: float = 1.0  # normalised rating at or above (5 of 5 stars) is the delighted tail
-    baseline_outlier_z: float = 2.5  # |z| at or beyond this is an outlier against the norm
-    baseline_usual_z: float = 1.0  # |z| within this is usual for the norm: a confident text is not an outlier
+    outlier_z: float = 2.5  # |z| at or beyond this is an outlier against the norm
+    usual_z: float = 1.0  # |z| within this is usual for the norm: a confident text is not an outlier
+
+    def __post_init__(self) -> None:
+        # A threshold out of range would silently make a class impossible (or universal): refuse it.
+        problems = [
+            f"{name} must be at least 0.5 and at most 1, got {value}"
+            for name, value in (("text_anger", self.text_anger), ("text_delight", self.text_delight))
+            if not 0.5 <= value <= 1.0
+        ]
+        if not 0.0 <= self.rating_anger < self.rating_delight <= 1.0:
+            problems.append(
+                "ratings need 0 <= rating_anger < rating_delight <= 1, "
+                f"got {self.rating_anger} and {self.rating_delight}"
+            )
+        if not 0.0 < self.usual_z < self.outlier_z:
+            problems.append(f"z limits need 0 < usual_z < outlier_z, got {self.usual_z} and {self.outlier_z}")
+        if problems:
+            raise ValueError("; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -116,13 +133,13 @@ def _relative(
     z = baseline.z(net)
     norm = f"{baseline.scope} norm (net polarity median {baseline.median:+.2f} over {baseline.count} mentions)"
     against = f"net polarity {net:+.2f} is z={z:+.1f} against the {norm}"
-    if experience == ANGER and z > -t.baseline_usual_z:
+    if experience == ANGER and z > -t.usual_z:
         return COMFORT, f"{reason}; but {against}: usual for it"
-    if experience == DELIGHT and z < t.baseline_usual_z:
+    if experience == DELIGHT and z < t.usual_z:
         return COMFORT, f"{reason}; but {against}: usual for it"
-    if experience == COMFORT and z <= -t.baseline_outlier_z and polarity.negative > polarity.positive:
+    if experience == COMFORT and z <= -t.outlier_z and polarity.negative > polarity.positive:
         return ANGER, f"{reason}; but {against}: far below it"
-    if experience == COMFORT and z >= t.baseline_outlier_z and polarity.positive > polarity.negative:
+    if experience == COMFORT and z >= t.outlier_z and polarity.positive > polarity.negative:
         return DELIGHT, f"{reason}; but {against}: far above it"
     return experience, f"{reason}; {against}"
 

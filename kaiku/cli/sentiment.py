@@ -78,14 +78,16 @@ def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
 @app.command()
 def score(model: ModelOption = None, labels: LabelsOption = None) -> None:
     """Read UTF-8 texts, one per line, from stdin; write one JSON object per text to stdout."""
+    from kaiku.settings import get_settings
     from sentiment.scoring import score_batch
 
     with user_errors():
+        thresholds = get_settings().experience_thresholds
         classifier = _load(model, labels)
         stdin = typer.get_text_stream("stdin", encoding="utf-8", errors="strict")
         try:
             for texts in _chunks(_nonblank_lines(stdin), LINES_PER_CALL):
-                for text, scored in zip(texts, score_batch(classifier, texts), strict=True):
+                for text, scored in zip(texts, score_batch(classifier, texts, thresholds=thresholds), strict=True):
                     record = {
                         "text": text,
                         "label": scored.label,
@@ -158,7 +160,8 @@ def rescore(
     """
     from indexer.client import engine_info, make_client
     from indexer.queries import MentionFilters
-    from kaiku.rescore import RescoreReport
+    from kaiku.config import load_config
+    from kaiku.rescore import NormsByWeek, RescoreReport
     from kaiku.rescore import rescore as run_rescore
     from kaiku.settings import get_settings
 
@@ -169,14 +172,18 @@ def rescore(
         settings = get_settings()
         client = make_client(settings.engine_url, settings.elasticsearch_api_key)
         engine_info(client)
+        brands = load_config(settings.config_dir).brands
         classifier = _load(model, labels)
+        norms = NormsByWeek(client, settings.index_alias, brands, settings.baseline_min_history, settings.baseline_days)
         report = run_rescore(
             client,
             settings.index_alias,
             classifier,
             MentionFilters(brand=brand, q=query),
             batch_size=batch,
+            thresholds=settings.experience_thresholds,
             progress=progress,
+            norms=norms,
         )
     typer.echo(
         f"model {classifier.model_id} {classifier.model_version}: {report.rescored} re-scored, "

@@ -41,7 +41,7 @@ def _demo_key(settings: Settings, brands: list[str]) -> str:
 def run_demo(serve_api: bool = True) -> None:
     from crawler.runner import run_crawl
     from kaiku.demo.server import serve_site
-    from kaiku.wiring import configured_classifier, mention_writer, ready_index
+    from kaiku.wiring import configured_classifier, crawl_settings_from, mention_writer, ready_index
 
     settings = get_settings()
     config = load_config(settings.config_dir)
@@ -55,7 +55,12 @@ def run_demo(serve_api: bool = True) -> None:
         print(f"crawl: demo site at {site.url}")
         # The demo site runs on loopback by design.
         summary = run_crawl(
-            source, config.brands, classifier, mention_writer(settings, client), allow_private_urls=True
+            source,
+            config.brands,
+            classifier,
+            mention_writer(settings, client),
+            crawl_settings_from(settings),
+            allow_private_urls=True,
         )
         print(summary.format())
     finally:

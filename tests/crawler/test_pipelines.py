@@ -147,3 +147,21 @@ def test_an_unreachable_engine_is_counted_not_raised() -> None:
     pipeline.close_spider()
     assert stats.values["kaiku/index_failed/EngineUnavailable"] == 1
     assert "kaiku/indexed" not in stats.values
+
+
+def test_configured_thresholds_reach_the_scoring_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kaiku.settings import Settings as KaikuSettings
+    from kaiku.wiring import crawl_settings_from
+    from sentiment.experience import ExperienceThresholds
+
+    monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_ANGER", "0.95")
+    configured = crawl_settings_from(KaikuSettings())
+    assert configured["KAIKU_EXPERIENCE_THRESHOLDS"] == ExperienceThresholds(text_anger=0.95)
+    writer = CollectingWriter()
+    pipeline = ScoreAndIndexPipeline.from_crawler(
+        crawler(KAIKU_CLASSIFIER=Shared(KeywordClassifier()), KAIKU_WRITER=Shared(writer), **configured)
+    )
+    pipeline.process_item(branded(0, "Kamala kokemus"))  # P(negative) 0.92: anger by default, not at 0.95
+    pipeline.close_spider()
+    assert writer.mentions[0].experience == "comfort"
+    assert writer.mentions[0].experience_reason == "no rating; no tail reached (negative 0.92, positive 0.03)"

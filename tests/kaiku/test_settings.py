@@ -41,3 +41,24 @@ def test_scoring_precision_is_one_of_the_known_formats(monkeypatch: pytest.Monke
     monkeypatch.setenv("KAIKU_PRECISION", "half")
     with pytest.raises(ValidationError, match="precision"):
         Settings()
+
+
+def test_experience_thresholds_are_settings_checked_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kaiku.config import ConfigError
+    from kaiku.settings import get_settings
+    from sentiment.experience import ExperienceThresholds
+
+    assert Settings().experience_thresholds == ExperienceThresholds()
+    monkeypatch.setenv("KAIKU_EXPERIENCE_OUTLIER_Z", "3")
+    monkeypatch.setenv("KAIKU_EXPERIENCE_RATING_ANGER", "0.4")
+    assert Settings().experience_thresholds == ExperienceThresholds(outlier_z=3.0, rating_anger=0.4)
+    monkeypatch.setenv("KAIKU_EXPERIENCE_USUAL_Z", "3.5")  # a usual band wider than the outlier limit
+    monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_DELIGHT", "0.4")  # below 0.5: most texts would be delight
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as error:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert "KAIKU_EXPERIENCE_TEXT_DELIGHT must be at least 0.5" in str(error.value)
+    assert "KAIKU_EXPERIENCE_USUAL_Z < KAIKU_EXPERIENCE_OUTLIER_Z, got 3.5 and 3.0" in str(error.value)

@@ -49,7 +49,7 @@ def test_praise_that_is_usual_stays_comfort_and_rare_praise_is_delight() -> None
 def test_no_norm_and_ratings_leave_the_absolute_rule_in_charge() -> None:
     angry = Polarity(0.85, 0.1, 0.05)
     assert classify_experience(angry, baseline=None) == classify_experience(angry)
-    stricter = ExperienceThresholds(baseline_usual_z=0.5)  # the usual band is configuration
+    stricter = ExperienceThresholds(usual_z=0.5)  # the usual band is configuration
     assert classify_experience(angry, baseline=GRUMBLED_AT, thresholds=stricter)[0] == "anger"
     rated = classify_experience(angry, rating=1, rating_max=5, baseline=GRUMBLED_AT)
     assert rated[0] == "anger" and "norm" not in rated[1]  # the stars are the customer's own verdict

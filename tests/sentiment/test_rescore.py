@@ -16,9 +16,10 @@ from indexer.document import ModelInfo
 from indexer.queries import MentionFilters
 from indexer.writer import BulkWriter
 from kaiku.cli import app
+from kaiku.config import load_config
 from kaiku.engine import LocalEngine
-from kaiku.rescore import rescore
-from kaiku.settings import get_settings
+from kaiku.rescore import NormsByWeek, rescore
+from kaiku.settings import REPO_CONFIGS, get_settings
 from sentiment.base import Polarity
 
 pytestmark = pytest.mark.integration
@@ -121,6 +122,33 @@ def test_query_limits_what_is_rescored(es: Elasticsearch, alias: str, seeded) ->
     documents = stored(es, alias)
     assert documents[seeded[7].id]["model"]["version"] == classifier.model_version
     assert documents[seeded[0].id]["model"] == OLD_MODEL.model_dump()
+
+
+def test_unrated_mentions_are_judged_against_their_weeks_brand_norm(es: Elasticsearch, alias: str) -> None:
+    ensure_index(es, alias, now=NOW)
+    current = ModelInfo(id=RecordingClassifier.model_id, version=RecordingClassifier.model_version)
+    # Revontuli's usual mention, already scored by the current model, reads as angry as the new one will.
+    usual = {"negative": 0.9, "neutral": 0.05, "positive": 0.05}
+    history = [
+        make_mention(
+            100 + n, text=f"Huono {n}", published_at=NOW - timedelta(days=10 + n), polarity=usual, model=current
+        )
+        for n in range(6)
+    ]
+    recent = make_mention(1, text="Kamala kokemus", published_at=NOW - timedelta(days=1))
+    # Half a year earlier the brand had no history yet: the absolute rule alone decides.
+    early = make_mention(2, text="Kamala aamiainen", published_at=NOW - timedelta(days=200))
+    assert BulkWriter(es, alias, refresh=True).write([*history, recent, early]).indexed == 8
+
+    norms = NormsByWeek(es, alias, load_config(REPO_CONFIGS).brands, min_history=5)
+    report = rescore(es, alias, RecordingClassifier(), norms=norms)
+    assert (report.rescored, report.already_current) == (2, 6)
+    documents = stored(es, alias)
+    assert documents[recent.id]["experience"] == "comfort"
+    assert "against the brand revontuli norm" in documents[recent.id]["experience_reason"]
+    assert "usual for it" in documents[recent.id]["experience_reason"]
+    assert documents[early.id]["experience"] == "anger"
+    assert "norm" not in documents[early.id]["experience_reason"]
 
 
 def test_cli_rescore_with_a_real_model(
