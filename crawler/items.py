@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from crawler.extract import ReviewRecord
 from crawler.extract.posts import PostRecord
-from indexer.document import Engagement, Mention, ModelInfo, mention_id
+from indexer.document import Engagement, ItemRating, Mention, ModelInfo, mention_id
 
 REVIEWS_SOURCE = "reviews"  # the `source` field of the mention document (DESIGN §4), not the config's source id
 
@@ -29,6 +29,7 @@ class MentionItem:
     rating_max: float | None = None
     lang: str | None = None
     item_reviewed: str | None = None
+    item_rating: dict[str, float | int | None] | None = None  # the reviewed item's AggregateRating
     engagement: dict[str, int | None] | None = None  # likes, replies, shares (platform sources)
     author_followers: int | None = None
     # BrandMatchPipeline.
@@ -68,6 +69,7 @@ class MentionItem:
             rating_max=review.rating_max,
             lang=review.lang,
             item_reviewed=review.item_reviewed,
+            item_rating=review.item_rating,
         )
 
     @classmethod
@@ -118,6 +120,7 @@ class MentionItem:
             crawled_at=self.crawled_at,
             rating=self.rating,
             rating_max=self.rating_max,
+            item_rating=ItemRating.model_validate(self.item_rating) if self.item_rating else None,
             polarity=self.polarity,
             experience=self.experience,
             experience_reason=self.experience_reason,

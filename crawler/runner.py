@@ -263,6 +263,7 @@ def run_crawl(
                 start_urls=list(source.start_urls),
                 allowed_domains=list(source.allowed_domains),
                 max_pages=source.max_pages,
+                follow=list(source.follow),
                 source_id=source.id,
             )
         return deferred.addCallback(lambda _: crawler)

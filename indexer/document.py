@@ -22,6 +22,16 @@ class Engagement(BaseModel):
     shares: int | None = None
 
 
+class ItemRating(BaseModel):
+    """The reviewed item's schema.org AggregateRating as the page stated it beside the review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float
+    max: float
+    count: int | None = None  # reviewCount, else ratingCount
+
+
 class ModelInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -50,6 +60,7 @@ class Mention(BaseModel):
     crawled_at: datetime
     rating: float | None = None
     rating_max: float | None = None
+    item_rating: ItemRating | None = None
     polarity: dict[str, float] | None = None
     experience: str | None = None
     experience_reason: str | None = None

@@ -51,6 +51,9 @@ MAPPINGS: dict = {
         "crawled_at": {"type": "date"},
         "rating": {"type": "float"},
         "rating_max": {"type": "float"},
+        "item_rating": {
+            "properties": {"value": {"type": "float"}, "max": {"type": "float"}, "count": {"type": "long"}}
+        },
         "polarity": {
             "properties": {
                 "negative": {"type": "float"},

@@ -22,7 +22,7 @@ SpiderName = Literal["reviews", "rss", "mastodon", "bluesky", "reddit", "hackern
 # The fields each spider reads beside id, spider, schedule and brands; any other one set is a config error,
 # so that nothing configured is silently ignored. `needs` lists the fields of which at least one must be set.
 SPIDER_FIELDS: dict[str, tuple[str, ...]] = {
-    "reviews": ("start_urls", "allowed_domains", "max_pages"),
+    "reviews": ("start_urls", "allowed_domains", "max_pages", "follow"),
     "rss": ("start_urls",),
     "mastodon": ("base_url", "hashtags", "queries", "max_pages"),
     "bluesky": ("base_url", "queries", "max_pages"),
@@ -88,6 +88,11 @@ class Source(_Strict):
     start_urls: list[str] = Field(default_factory=list)
     allowed_domains: list[str] = Field(default_factory=list)
     max_pages: int = Field(default=100, ge=1)
+    follow: list[str] = Field(
+        default_factory=list,
+        description="reviews: regular expressions; links on any page whose URL matches one are followed "
+        "(pagination a site does not mark with rel=next, e.g. '[?&]page=\\d+')",
+    )
     schedule: str | None = Field(default=None, description="Interval like '30m', '6h', '1d'")
     brands: list[str] = Field(default_factory=list, description="Brand ids to match; empty means all")
     # Request budget; unset = the spider's default within the platform's documented limit (crawler/politeness.py).
@@ -113,6 +118,16 @@ class Source(_Strict):
     countries: list[str] = Field(default_factory=list, description="App Store storefronts, e.g. 'fi'")
     video_ids: list[str] = Field(default_factory=list, description="YouTube videos whose comments to search")
     channel_ids: list[str] = Field(default_factory=list, description="YouTube channels: comments on all their videos")
+
+    @field_validator("follow")
+    @classmethod
+    def _patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {pattern!r}: {exc}") from exc
+        return patterns
 
     @field_validator("base_url", "token_url")
     @classmethod

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from kaiku.engine import LocalEngine
 from kaiku.scheduler.service import JobStoreView
 from kaiku.settings import REPO_CONFIGS, Settings
 from tests.crawler.conftest import CollectingWriter, KeywordClassifier
+from tests.processes import start_scheduler
 from tests.sentiment.tiny_models import build_tiny_checkpoint
 
 pytestmark = pytest.mark.integration
@@ -55,22 +54,6 @@ def slow_demo_config(tmp_path: Path, site: DemoSite) -> Path:
         encoding="utf-8",
     )
     return folder
-
-
-def start_scheduler(environment: dict[str, str]) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from kaiku.cli import main; main()", "scheduler"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("scheduler running"):
-            return process
-    process.wait(timeout=10)
-    raise AssertionError(f"the scheduler did not start (exit {process.returncode})")
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
@@ -111,7 +94,7 @@ def test_a_scheduler_killed_mid_crawl_resumes_and_stores_each_mention_once(
     }
     store = JobStoreView(Settings(data_dir=tmp_path / "data"))
 
-    first = start_scheduler(environment)
+    first, _ = start_scheduler(environment)
     try:
         assert store.run_now(CRAWL_JOB, datetime.now(UTC))
         wait_for(lambda: es.indices.exists_alias(name=alias) and len(stored_ids(es, alias)) > 0, 90, "a first write")
@@ -122,7 +105,7 @@ def test_a_scheduler_killed_mid_crawl_resumes_and_stores_each_mention_once(
     partial = stored_ids(es, alias)
     assert 0 < len(partial) < len(expected_ids), "killed in the middle of the crawl"
 
-    second = start_scheduler(environment)
+    second, _ = start_scheduler(environment)
     try:
         assert sorted(job.id for job in store.get_jobs()) == [
             "alerts:check",

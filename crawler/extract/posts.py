@@ -57,6 +57,8 @@ class PostRecord:
             "rating": self.rating,
             "rating_max": self.rating_max,
             "lang": self.lang,
+            "item_reviewed": self.item_reviewed,
+            "item_rating": None,  # platforms state no aggregate rating of what is reviewed
         }
 
 

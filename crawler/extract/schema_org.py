@@ -1,4 +1,4 @@
-"""schema.org `Review` items from a page's JSON-LD and microdata, as plain records.
+"""schema.org `Review` items from a page's JSON-LD, microdata and RDFa, as plain records.
 
 Pure functions: no Scrapy, no network. `extract_reviews(html, url)` returns every usable review and,
 beside them, the problems met on the way (malformed JSON-LD blocks, reviews without text, ratings or
@@ -15,13 +15,13 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from crawler.extract.jsonld import jsonld_blocks
-from crawler.extract.microdata import microdata_items
+from crawler.extract.microdata import microdata_items, rdfa_items
 from crawler.extract.page import EmptyDocument, canonical_url, page_language, parse_document
 from crawler.extract.text import decode_html, html_to_text
 from crawler.extract.values import ValueProblem, parse_datetime, parse_number, primary_language, scale_rating
 
 REVIEW_TYPES = frozenset({"Review", "UserReview", "CriticReview", "EmployerReview"})
-JSON_LD, MICRODATA = "json-ld", "microdata"
+JSON_LD, MICRODATA, RDFA = "json-ld", "microdata", "rdfa"
 
 # Problem codes (also the suffixes of the crawler's stats keys).
 MALFORMED_JSONLD = "malformed_jsonld"
@@ -56,6 +56,8 @@ class ReviewRecord:
     rating_max: float | None = None
     lang: str | None = None
     item_reviewed: str | None = None
+    # The reviewed item's AggregateRating, {"value", "max", "count"}: the norm a single review stands out from.
+    item_rating: dict[str, float | int | None] | None = None
     markup: str = JSON_LD
 
     def as_json(self) -> dict[str, Any]:
@@ -69,6 +71,7 @@ class ReviewRecord:
             "rating_max": self.rating_max,
             "lang": self.lang,
             "item_reviewed": self.item_reviewed,
+            "item_rating": self.item_rating,
         }
 
 
@@ -82,7 +85,7 @@ class ExtractResult:
 
 
 def extract_reviews(html: str | bytes, url: str, content_type: str | None = None) -> ExtractResult:
-    """All schema.org reviews on one page (JSON-LD first, then microdata not already seen in JSON-LD)."""
+    """All schema.org reviews on one page (JSON-LD first, then microdata and RDFa not already seen before)."""
     result = ExtractResult()
     text = decode_html(html, content_type) if isinstance(html, bytes) else html
     try:
@@ -105,7 +108,9 @@ def extract_reviews(html: str | bytes, url: str, content_type: str | None = None
             continue
         sources.append((JSON_LD, f"JSON-LD block {block.index}", _short_keys(block.data)))
     for number, item in enumerate(microdata_items(root), start=1):
-        sources.append((MICRODATA, f"microdata item {number}", item))
+        sources.append((MICRODATA, f"microdata item {number}", _short_keys(item)))
+    for number, item in enumerate(rdfa_items(root), start=1):
+        sources.append((RDFA, f"RDFa item {number}", _short_keys(item)))  # property="schema:author"
 
     graph = _Graph()
     for _, _, data in sources:
@@ -116,7 +121,7 @@ def extract_reviews(html: str | bytes, url: str, content_type: str | None = None
             record = _record(found, markup, f"{where}, review {position}", page, graph, result.problems)
             if record is None:
                 continue
-            # Pages often carry the same reviews as JSON-LD and as microdata: keep the first copy.
+            # Pages often carry the same reviews in two markups: keep the first copy.
             day = record.published_at.date() if record.published_at else None
             identity = ((record.author or "").casefold(), day, record.text.casefold())
             if identity in seen:
@@ -136,7 +141,7 @@ class _Page:
 @dataclass(frozen=True)
 class _Found:
     node: dict[str, Any]
-    parent_name: str | None  # the Product/Hotel/... whose `review` list held this review
+    parent: dict[str, Any] | None  # the Product/Hotel/... whose `review` list held this review
 
 
 def _short(name: str) -> str:
@@ -162,21 +167,20 @@ def _types(node: dict[str, Any]) -> set[str]:
     return {_short(name) for name in names if isinstance(name, str)}
 
 
-def _find_reviews(data: Any, parent_name: str | None) -> list[_Found]:
+def _find_reviews(data: Any, parent: dict[str, Any] | None) -> list[_Found]:
     """Review nodes anywhere in the tree (@graph, arrays, a Hotel's `review` list, an ItemList...)."""
     found: list[_Found] = []
     if isinstance(data, list):
         for item in data:
-            found.extend(_find_reviews(item, parent_name))
+            found.extend(_find_reviews(item, parent))
     elif isinstance(data, dict):
         if _types(data) & REVIEW_TYPES:
-            found.append(_Found(data, parent_name))
+            found.append(_Found(data, parent))
             return found  # a review's own children (author, itemReviewed) hold no further reviews
-        name = _name(data.get("name"))
         for key, value in data.items():
             if key == "@context":
                 continue
-            found.extend(_find_reviews(value, name if key in ("review", "reviews") else None))
+            found.extend(_find_reviews(value, data if key in ("review", "reviews") else None))
     return found
 
 
@@ -185,7 +189,7 @@ class _Graph:
 
     def __init__(self) -> None:
         self.by_id: dict[str, dict[str, Any]] = {}
-        self.reviewed_by_ref: dict[str, str] = {}  # review @id -> name of the item whose `review` points at it
+        self.reviewed_by_ref: dict[str, dict[str, Any]] = {}  # review @id -> the item whose `review` points at it
 
     def index(self, data: Any) -> None:
         if isinstance(data, list):
@@ -195,12 +199,11 @@ class _Graph:
             node_id = data.get("@id")
             if isinstance(node_id, str) and len(data) > 1:
                 self.by_id.setdefault(node_id, data)
-            name = _name(data.get("name"))
             for key, value in data.items():
-                if key in ("review", "reviews") and name:
+                if key in ("review", "reviews"):
                     for ref in value if isinstance(value, list) else [value]:
                         if isinstance(ref, dict) and isinstance(ref.get("@id"), str):
-                            self.reviewed_by_ref.setdefault(ref["@id"], name)
+                            self.reviewed_by_ref.setdefault(ref["@id"], data)
                 if key != "@context":
                     self.index(value)
 
@@ -270,11 +273,13 @@ def _record(
     rating, rating_max = _rating(graph.resolve(node.get("reviewRating")), where, problems)
     lang = _language(node.get("inLanguage")) or page.lang
     node_id = node.get("@id")
-    item_reviewed = (
-        _name(graph.resolve(node.get("itemReviewed")))
-        or found.parent_name
-        or (graph.reviewed_by_ref.get(node_id) if isinstance(node_id, str) else None)
-    )
+    items = [
+        graph.resolve(node.get("itemReviewed")),
+        found.parent,
+        graph.reviewed_by_ref.get(node_id) if isinstance(node_id, str) else None,
+    ]
+    item_reviewed = next((name for name in map(_name, items) if name), None)
+    item_rating = next((rating for rating in (_item_rating(i, graph, where, problems) for i in items) if rating), None)
 
     own_url = _own_url(node, page.url)
     fingerprint = _fingerprint(item_reviewed or urlsplit(page.url).path, author, published_at, text)
@@ -295,6 +300,7 @@ def _record(
         rating_max=rating_max,
         lang=lang,
         item_reviewed=item_reviewed,
+        item_rating=item_rating,
         markup=markup,
     )
 
@@ -313,6 +319,23 @@ def _rating(node: Any, where: str, problems: list[Problem]) -> tuple[float | Non
     except ValueProblem as exc:
         problems.append(Problem(BAD_RATING, f"{where}: {exc}; kept without a rating"))
         return None, None
+
+
+def _item_rating(item: Any, graph: _Graph, where: str, problems: list[Problem]) -> dict[str, Any] | None:
+    """An item's AggregateRating on the review's own scale rules, with its review (or rating) count."""
+    if not isinstance(item, dict):
+        return None
+    aggregate = graph.resolve(item.get("aggregateRating"))
+    if not isinstance(aggregate, dict):
+        return None
+    value, best = _rating(aggregate, f"{where}, aggregate rating", problems)
+    if value is None:
+        return None
+    try:
+        count = parse_number(_first(aggregate.get("reviewCount")) or _first(aggregate.get("ratingCount")))
+    except ValueProblem:
+        count = None  # the average is still worth having without its count
+    return {"value": value, "max": best, "count": int(count) if count is not None and count >= 0 else None}
 
 
 def _first(value: Any) -> Any:

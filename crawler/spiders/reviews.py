@@ -1,8 +1,9 @@
-"""`reviews`: schema.org reviews (JSON-LD and microdata) from review pages, following pagination.
+"""`reviews`: schema.org reviews (JSON-LD, microdata, RDFa) from review pages, following pagination.
 
 Which links it follows (and why so few): `rel=next` from every page, because that is how review
-listings paginate; and every same-domain link of a start page, because a start page is usually an
-index of review pages. Following every link of every page would spend `max_pages` on navigation,
+listings paginate, and links matching the source's `follow` patterns from every page, for sites whose
+pagination has no `rel=next`; and every same-domain link of a start page, because a start page is
+usually an index of review pages. Following every link of every page would spend `max_pages` on navigation,
 login and image pages of a real site. `max_pages` bounds the requests this spider makes, start URLs
 included.
 """
@@ -52,6 +53,7 @@ class ReviewsSpider(scrapy.Spider):
         start_urls: str | list[str] | None = None,
         allowed_domains: str | list[str] | None = None,
         max_pages: int | str = DEFAULT_MAX_PAGES,
+        follow: str | list[str] | None = None,
         source_id: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -67,6 +69,8 @@ class ReviewsSpider(scrapy.Spider):
         self.source_id = source_id or self.name
         self._scheduled: set[str] = set()
         self._links = LinkExtractor(unique=True)
+        patterns = _as_list(follow)
+        self._pagination = LinkExtractor(allow=patterns, unique=True) if patterns else None
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.start_urls:
@@ -106,6 +110,8 @@ class ReviewsSpider(scrapy.Spider):
 
     def _follow(self, response: HtmlResponse, depth: int) -> Iterator[scrapy.Request]:
         urls = [response.urljoin(href) for href in self._rel_next(response)]
+        if self._pagination is not None:
+            urls += [link.url for link in self._pagination.extract_links(response)]
         if depth == 0:
             urls += [link.url for link in self._links.extract_links(response)]
         for url in urls:

@@ -121,18 +121,7 @@ def parse(
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
     for review in result.reviews:
-        mention = {
-            "source": REVIEWS_SOURCE,
-            "url": review.url,
-            "author": review.author,
-            "published_at": review.published_at.isoformat() if review.published_at else None,
-            "title": review.title,
-            "text": review.text,
-            "rating": review.rating,
-            "rating_max": review.rating_max,
-            "lang": review.lang,
-        }
-        print(json.dumps(mention, ensure_ascii=False))
+        print(json.dumps({"source": REVIEWS_SOURCE, **review.as_json()}, ensure_ascii=False))
     if not result.reviews:
         print(f"note: no schema.org reviews found in {path}", file=sys.stderr)
 

@@ -7,8 +7,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +29,7 @@ from kaiku.settings import Settings, get_settings
 from tests.alerts.conftest import SmtpServer, every, index_mentions
 from tests.alerts.test_alert_e2e import NOW
 from tests.api.conftest import bearer
+from tests.processes import start_scheduler
 
 EXPECTED_JOBS = ["alerts:check", "cases:reminders", "crawl:demo-reviews", "outbox:deliver", "retention"]
 RUNS: list[datetime] = []
@@ -181,23 +180,12 @@ def test_job_functions_with_an_explicit_clock(
 
 def _run_scheduler_until_running(environment: dict[str, str]) -> str:
     """Start `kaiku scheduler` as a user would, wait until it runs, stop it with SIGTERM; its output."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from kaiku.cli import main; main()", "scheduler"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("scheduler running"):
-            break
+    process, started = start_scheduler(environment)
     process.send_signal(signal.SIGTERM)
     rest, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, "".join(lines) + rest
-    return "".join(lines) + rest
+    output = started + rest
+    assert process.returncode == 0, output
+    return output
 
 
 @pytest.mark.integration

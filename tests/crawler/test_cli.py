@@ -14,7 +14,19 @@ from tests.crawler.conftest import PAGES
 
 pytestmark = pytest.mark.unit
 
-FIELDS = ["source", "url", "author", "published_at", "title", "text", "rating", "rating_max", "lang"]
+FIELDS = [
+    "source",
+    "url",
+    "author",
+    "published_at",
+    "title",
+    "text",
+    "rating",
+    "rating_max",
+    "lang",
+    "item_reviewed",
+    "item_rating",
+]
 
 
 def parse(*args: str):

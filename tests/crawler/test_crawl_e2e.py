@@ -191,3 +191,52 @@ def test_a_site_that_is_down_is_not_ok(kaiku_config: KaikuConfig) -> None:
     )
     assert summary.pages == 0
     assert summary.errors and not summary.ok
+
+
+@pytest.fixture
+def numbered_pages_site(tmp_path: Path) -> Iterator[DemoSite]:
+    """A hotel's reviews over three pages linked by page numbers only (no rel=next), and a login link."""
+
+    def review_page(number: int, text: str, next_link: str) -> str:
+        return (
+            '<html lang="fi"><body><a href="/kirjaudu.html">Kirjaudu</a>'
+            '<div itemscope itemtype="https://schema.org/Review">'
+            '<span itemprop="itemReviewed">Tunturi Inn Rovaniemi</span>'
+            f'<p itemprop="reviewBody">{text}</p></div> <span>Sivu {number}</span> {next_link}</body></html>'
+        )
+
+    (tmp_path / "index.html").write_text('<html><body><a href="/tunturi.html">Tunturi</a></body></html>')
+    (tmp_path / "tunturi.html").write_text(review_page(1, "Hyvä sijainti.", '<a href="/tunturi-sivu-2.html">2</a>'))
+    (tmp_path / "tunturi-sivu-2.html").write_text(
+        review_page(2, "Siisti huone.", '<a href="tunturi-sivu-3.html">3</a>')
+    )
+    (tmp_path / "tunturi-sivu-3.html").write_text(review_page(3, "Hidas vastaanotto.", ""))
+    (tmp_path / "kirjaudu.html").write_text("<html><body>login</body></html>")
+    site = serve_site(port=0, directory=tmp_path)
+    yield site
+    site.stop()
+
+
+def test_configured_patterns_follow_pagination_without_rel_next(
+    numbered_pages_site: DemoSite, kaiku_config: KaikuConfig
+) -> None:
+    plain = Source(id="numbered", spider="reviews", start_urls=[numbered_pages_site.url + "/"])
+    writer = CollectingWriter()
+    run_crawl(plain, kaiku_config.brands, KeywordClassifier(), writer)
+    assert [m.text for m in writer.mentions] == ["Hyvä sijainti."]  # page 2 is linked from a non-start page only
+
+    paged = plain.model_copy(update={"follow": [r"-sivu-\d+\.html$"]})
+    writer = CollectingWriter()
+    summary = run_crawl(paged, kaiku_config.brands, KeywordClassifier(), writer)
+    assert sorted(m.text for m in writer.mentions) == ["Hidas vastaanotto.", "Hyvä sijainti.", "Siisti huone."]
+    # index, tunturi and its two further pages; the login page is linked from every page but never fetched.
+    assert summary.pages == 4
+
+
+def test_follow_patterns_are_checked_and_belong_to_the_reviews_spider() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"not a regular expression: '\(sivu'"):
+        Source(id="bad", spider="reviews", start_urls=["https://example.fi/"], follow=["(sivu"])
+    with pytest.raises(ValidationError, match="follow"):
+        Source(id="rss", spider="rss", start_urls=["https://example.fi/feed"], follow=["page"])

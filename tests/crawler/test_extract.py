@@ -204,6 +204,94 @@ def test_microdata_item_reviewed_inside_the_review() -> None:
     assert (review.item_reviewed, review.lang) == ("Revontuli Hotel Helsinki", "en")
 
 
+RDFA = """
+<div vocab="https://schema.org/" typeof="Hotel" resource="#levi">
+  <h1 property="name">Hotelli Revontuli Levi</h1>
+  <div property="review" typeof="Review">
+    <span property="author" typeof="Person"><span property="name">Aino</span></span>
+    <time property="datePublished" datetime="2026-11-02">2.11.</time>
+    <div property="reviewRating" typeof="Rating">
+      <meta property="worstRating" content="0"><span property="ratingValue">8</span>/
+      <span property="bestRating">10</span>
+    </div>
+    <p property="reviewBody">Sauna oli <em>upea</em>, mutta huone kylmä.</p>
+    <a property="url" href="https://reviews.example/r/aino">linkki</a>
+  </div>
+</div>
+<div prefix="schema: http://schema.org/" typeof="schema:Review">
+  <span property="schema:author">Pekka</span>
+  <span property="schema:itemReviewed" typeof="schema:Hotel" resource="#levi"></span>
+  <span property="schema:description">Ei koskaan enää.</span>
+  <span property="schema:reviewRating" typeof="schema:Rating">
+    <span property="schema:ratingValue" content="1">★</span></span>
+</div>
+"""
+
+
+def test_rdfa_reviews_with_vocab_or_prefixes() -> None:
+    result = extract_reviews(page(body=RDFA), URL)
+    assert result.problems == []
+    first, second = result.reviews
+    assert [first.markup, second.markup] == ["rdfa", "rdfa"]
+    assert (first.author, first.text) == ("Aino", "Sauna oli upea, mutta huone kylmä.")
+    assert first.published_at == datetime(2026, 11, 2, tzinfo=UTC)
+    assert (first.rating, first.rating_max) == (pytest.approx(8.2), 10)  # 8 on 0..10 mapped onto 1..10
+    assert first.item_reviewed == "Hotelli Revontuli Levi"
+    assert first.url == "https://reviews.example/r/aino"
+    # `schema:` prefixes, the visible stars overridden by content, the item reviewed found through its @id.
+    assert (second.author, second.text, second.rating, second.rating_max) == ("Pekka", "Ei koskaan enää.", 1, 5)
+    assert second.item_reviewed == "Hotelli Revontuli Levi"
+
+
+def test_the_reviewed_items_aggregate_rating_goes_with_each_review() -> None:
+    hotel = {
+        "@context": "https://schema.org",
+        "@type": "Hotel",
+        "name": "Hotelli Revontuli Levi",
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": "8,6", "bestRating": 10, "reviewCount": 512},
+        "review": [{"@type": "Review", "reviewBody": "Kylmä huone.", "reviewRating": {"ratingValue": 2}}],
+    }
+    [review] = extract_reviews(page(ld(hotel)), URL).reviews
+    assert review.item_rating == {"value": 8.6, "max": 10, "count": 512}
+    assert review.as_json()["item_rating"] == review.item_rating
+
+    # Through @graph references and itemReviewed; ratingCount when there is no reviewCount; microdata alike.
+    graph = {
+        "@graph": [
+            {"@id": "#h", "@type": "Hotel", "name": "Tunturi Inn", "aggregateRating": {"@id": "#agg"}},
+            {"@id": "#agg", "@type": "AggregateRating", "ratingValue": 4.2, "ratingCount": "77"},
+            {"@type": "Review", "itemReviewed": {"@id": "#h"}, "reviewBody": "Hyvä."},
+        ]
+    }
+    [review] = extract_reviews(page(ld(graph)), URL).reviews
+    assert (review.item_reviewed, review.item_rating) == ("Tunturi Inn", {"value": 4.2, "max": 5, "count": 77})
+    body = """<div itemscope itemtype="https://schema.org/Hotel"><span itemprop="name">Tunturi Inn</span>
+      <div itemprop="aggregateRating" itemscope itemtype="https://schema.org/AggregateRating">
+        <span itemprop="ratingValue">3.9</span> (<span itemprop="reviewCount">41</span>)</div>
+      <div itemprop="review" itemscope itemtype="https://schema.org/Review">
+        <p itemprop="reviewBody">Ok.</p></div></div>"""
+    [review] = extract_reviews(page(body=body), URL).reviews
+    assert review.item_rating == {"value": 3.9, "max": 5, "count": 41}
+
+
+def test_an_unreadable_aggregate_rating_is_a_problem_not_a_lost_review() -> None:
+    hotel = {"@type": "Hotel", "name": "X", "aggregateRating": {"ratingValue": "viisi"}, "review": [REVIEW]}
+    result = extract_reviews(page(ld(hotel)), URL)
+    [review] = result.reviews
+    assert review.item_rating is None
+    assert [p.code for p in result.problems] == ["bad_rating"]
+    assert "aggregate rating" in str(result.problems[0])
+
+
+def test_the_same_review_in_rdfa_and_microdata_is_kept_once() -> None:
+    body = """<div itemscope itemtype="https://schema.org/Review"><span itemprop="author">Juha</span>
+      <p itemprop="reviewBody">Rauhallinen paikka.</p></div>
+      <div vocab="https://schema.org/" typeof="Review"><span property="author">Juha</span>
+      <p property="reviewBody">Rauhallinen paikka.</p></div>"""
+    result = extract_reviews(page(body=body), URL)
+    assert [r.markup for r in result.reviews] == ["microdata"]
+
+
 def test_the_same_review_in_both_formats_is_kept_once() -> None:
     data = {
         "@type": "Review",

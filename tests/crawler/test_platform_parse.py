@@ -15,7 +15,19 @@ from tests.crawler.platform_fakes import FIXTURES
 
 pytestmark = pytest.mark.unit
 
-FIELDS = ["source", "url", "author", "published_at", "title", "text", "rating", "rating_max", "lang"]
+FIELDS = [
+    "source",
+    "url",
+    "author",
+    "published_at",
+    "title",
+    "text",
+    "rating",
+    "rating_max",
+    "lang",
+    "item_reviewed",
+    "item_rating",
+]
 APPSTORE_URL = "https://itunes.apple.com/fi/rss/customerreviews/page=1/id=1234567890/sortby=mostrecent/json"
 
 
@@ -67,6 +79,8 @@ def test_mastodon(name: str) -> None:
         "rating": None,
         "rating_max": None,
         "lang": "en",
+        "item_reviewed": None,
+        "item_rating": None,
     }
 
 

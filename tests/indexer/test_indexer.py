@@ -55,6 +55,14 @@ def test_recrawl_overwrites_instead_of_duplicating(es: Elasticsearch, alias: str
     assert [m["id"] for m in page.data] == [changed.id]
 
 
+def test_the_items_aggregate_rating_is_stored_and_searchable(es: Elasticsearch, alias: str) -> None:
+    ensure_index(es, alias, now=NOW)
+    rated = make_mention(1, rating=2, rating_max=5, item_rating={"value": 8.6, "max": 10, "count": 512})
+    assert BulkWriter(es, alias, refresh=True).write([rated, make_mention(2)]).indexed == 2
+    hits = es.search(index=alias, query={"range": {"item_rating.value": {"gte": 8}}})["hits"]["hits"]
+    assert [hit["_source"]["item_rating"] for hit in hits] == [{"value": 8.6, "max": 10.0, "count": 512}]
+
+
 def test_failed_items_are_reported_with_reason(es: Elasticsearch, alias: str) -> None:
     ensure_index(es, alias, now=NOW)
     good = make_mention(1)
