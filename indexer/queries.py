@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,16 +134,26 @@ def scan(client: Elasticsearch, alias: str, body: dict[str, Any], page_size: int
         after = hits[-1]["sort"]
 
 
+# The engine marks matches with these; the fragment is HTML-escaped and only then are they made <em> tags,
+# so a crawled "<script>" reaches a page as text while the highlighting stays markup (private-use characters:
+# no real text needs them).
+_MATCH_START, _MATCH_END = "\ue000", "\ue001"
+
+
 def _highlighted(hit: dict[str, Any]) -> dict[str, list[str]]:
-    """Fragments per text field, whichever analysed sub-field (standard, Finnish, English) matched."""
+    """HTML fragments per text field, whichever analysed sub-field (standard, Finnish, English) matched."""
     raw = hit.get("highlight") or {}
     merged: dict[str, list[str]] = {}
     for field in HIGHLIGHT_FIELDS:
         for name in (field, f"{field}.fi", f"{field}.en"):
             if raw.get(name):
-                merged[field] = list(raw[name])
+                merged[field] = [_as_html(fragment) for fragment in raw[name]]
                 break
     return merged
+
+
+def _as_html(fragment: str) -> str:
+    return html.escape(fragment, quote=False).replace(_MATCH_START, "<em>").replace(_MATCH_END, "</em>")
 
 
 def search_mentions(
@@ -162,7 +173,11 @@ def search_mentions(
         "track_total_hits": True,
     }
     if highlight:
-        body["highlight"] = {"fields": {name: {} for name in TEXT_FIELDS}}
+        body["highlight"] = {
+            "fields": {name: {} for name in TEXT_FIELDS},
+            "pre_tags": [_MATCH_START],
+            "post_tags": [_MATCH_END],
+        }
     if cursor:
         body["search_after"] = decode_cursor(cursor, sort)
     response = run_search(client, alias, body)

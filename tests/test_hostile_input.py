@@ -93,6 +93,11 @@ def test_a_hostile_review_is_stored_served_searched_exported_and_emailed_as_plai
         for query in (ATTACK_BODY, ATTACK_TITLE, "*", "text.fi:/.*/", '"unclosed', "(((", "brand:tunturi OR *"):
             found = api.get("/v1/mentions", params={"q": query, "brand": "revontuli"})
             assert found.status_code == 200, (query, found.text)
+        # Highlights are HTML fragments: the crawled text in them is escaped, only the match markers are tags.
+        highlighted = api.get("/v1/mentions", params={"q": "kamala kokemus", "highlight": "true"}).json()
+        [fragment] = highlighted["data"][0]["highlight"]["text"]
+        assert "<em>Kamala</em>" in fragment and "1 &lt; 2 &amp; 3 &gt; 2" in fragment
+        assert fragment.replace("<em>", "").replace("</em>", "").count("<") == 0
         exported = api.get("/v1/mentions/export", params={"format": "csv", "brand": "revontuli"}).text
         [row] = list(csv.DictReader(io.StringIO(exported)))
         assert row["title"] == "'" + stored["title"], "a cell starting with = must not become a formula"

@@ -88,7 +88,7 @@ def list_mentions(
     sort: Annotated[
         SortName, Query(description="newest | oldest | angriest | most_delighted | relevance (best match to q)")
     ] = "newest",
-    highlight: Annotated[bool, Query(description="Add `highlight` with <em>-marked fragments matching q")] = False,
+    highlight: Annotated[bool, Query(description="Add `highlight`: escaped HTML fragments, matches in <em>")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(description="`next` from the previous page", max_length=2000)] = None,
 ) -> MentionList:
