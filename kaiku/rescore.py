@@ -1,4 +1,5 @@
-"""Re-score stored mentions after a model change: page through the index, score, write back.
+"""Re-score stored mentions after a model change (`rescore`), or re-apply the experience rule to their stored
+polarity after a change of thresholds (`reclassify`): page through the index, judge, write back.
 
 Resumable without a checkpoint file: the query leaves out mentions that already carry the
 current model's id and version, so an interrupted run, started again, picks up what is left.
@@ -12,7 +13,7 @@ the mention's week (crawler/baselines.py), read once per brand and week.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -28,8 +29,8 @@ from indexer.errors import EngineUnavailable, IndexerError
 from indexer.queries import SORTS, MentionFilters, build_query
 from indexer.writer import BulkWriter
 from kaiku.config import Brand
-from sentiment.base import SentimentClassifier
-from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
+from sentiment.base import Polarity, SentimentClassifier
+from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
 from sentiment.scoring import score_batch
 
 
@@ -40,6 +41,15 @@ class RescoreReport:
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (mention id, why it could not be read)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (mention id, why the write failed)
     already_current: int = 0  # selected by the query but already scored by this model
+
+
+@dataclass
+class ReclassifyReport:
+    matched: int = 0  # scored mentions the query selected
+    changed: int = 0  # written with a new class or reason
+    unchanged: int = 0
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 class NormsByWeek:
@@ -104,6 +114,59 @@ def rescore(
     report = RescoreReport(matched=_count(client, alias, query))
     report.already_current = _count(client, alias, build_query(filters)) - report.matched
     writer = BulkWriter(client, alias, refresh=True)
+    for mentions in _pages(client, alias, query, batch_size, report.invalid):
+        if mentions:
+            _rescore_page(mentions, classifier, thresholds, norms, writer, report)
+        if progress is not None:
+            progress(report)
+    return report
+
+
+def reclassify(
+    client: Elasticsearch,
+    alias: str,
+    filters: MentionFilters | None = None,
+    batch_size: int = 256,
+    thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
+    progress: Callable[[ReclassifyReport], None] | None = None,
+    norms: NormsByWeek | None = None,
+) -> ReclassifyReport:
+    """Judge every scored mention matching `filters` again from its stored polarity and rating, with these
+    thresholds (and norms); no model runs, and only mentions whose class or reason changes are written."""
+    if batch_size < 1:
+        raise ValueError(f"batch size must be at least 1, got {batch_size}")
+    scored = {"exists": {"field": "polarity.negative"}}
+    query = {"bool": {"must": [build_query(filters or MentionFilters())], "filter": [scored]}}
+    report = ReclassifyReport(matched=_count(client, alias, query))
+    writer = BulkWriter(client, alias, refresh=True)
+    # Rewritten mentions stay in the query; search_after keeps the pages from seeing them twice.
+    for mentions in _pages(client, alias, query, batch_size, report.invalid):
+        changed = []
+        for mention in mentions:
+            try:
+                polarity = Polarity(**(mention.polarity or {}))
+            except TypeError:
+                report.invalid.append((mention.id, f"polarity {mention.polarity} is not negative/neutral/positive"))
+                continue
+            norm = norms.for_mention(mention) if norms is not None else None
+            verdict = classify_experience(polarity, mention.rating, mention.rating_max, thresholds, norm)
+            if verdict == (mention.experience, mention.experience_reason):
+                report.unchanged += 1
+            else:
+                changed.append(mention.model_copy(update={"experience": verdict[0], "experience_reason": verdict[1]}))
+        if changed:
+            written = writer.write(changed)
+            report.changed += written.indexed
+            report.failed.extend(written.failed)
+        if progress is not None:
+            progress(report)
+    return report
+
+
+def _pages(
+    client: Elasticsearch, alias: str, query: dict[str, Any], batch_size: int, invalid: list[tuple[str, str]]
+) -> Iterator[list[Mention]]:
+    """The matching mentions, newest first, a page at a time; unreadable documents go to `invalid`."""
     search_after: list[Any] | None = None
     while True:
         body: dict[str, Any] = {"query": query, "sort": SORTS["newest"], "size": batch_size}
@@ -116,7 +179,7 @@ def rescore(
         except ApiError as exc:
             raise IndexerError(f"search failed: {exc}") from exc
         if not hits:
-            return report
+            return
         search_after = hits[-1]["sort"]
         mentions = []
         for hit in hits:
@@ -124,11 +187,8 @@ def rescore(
                 mentions.append(Mention.model_validate(hit["_source"]))
             except ValidationError as exc:
                 # Left as it is and reported: a document this version cannot read is not ours to rewrite.
-                report.invalid.append((hit.get("_id", "?"), str(exc).splitlines()[0]))
-        if mentions:
-            _rescore_page(mentions, classifier, thresholds, norms, writer, report)
-        if progress is not None:
-            progress(report)
+                invalid.append((hit.get("_id", "?"), str(exc).splitlines()[0]))
+        yield mentions
 
 
 def _rescore_page(

@@ -158,23 +158,16 @@ def rescore(
 
     Safe to interrupt and run again: mentions already carrying the model's id and version are skipped.
     """
-    from indexer.client import engine_info, make_client
     from indexer.queries import MentionFilters
-    from kaiku.config import load_config
-    from kaiku.rescore import NormsByWeek, RescoreReport
+    from kaiku.rescore import RescoreReport
     from kaiku.rescore import rescore as run_rescore
-    from kaiku.settings import get_settings
 
     def progress(report: RescoreReport) -> None:
         print(f"  {report.rescored} of {report.matched} re-scored", file=sys.stderr)
 
     with user_errors():
-        settings = get_settings()
-        client = make_client(settings.engine_url, settings.elasticsearch_api_key)
-        engine_info(client)
-        brands = load_config(settings.config_dir).brands
+        settings, client, norms = _stored_mentions()
         classifier = _load(model, labels)
-        norms = NormsByWeek(client, settings.index_alias, brands, settings.baseline_min_history, settings.baseline_days)
         report = run_rescore(
             client,
             settings.index_alias,
@@ -189,7 +182,63 @@ def rescore(
         f"model {classifier.model_id} {classifier.model_version}: {report.rescored} re-scored, "
         f"{report.already_current} already current, {len(report.invalid)} unreadable, {len(report.failed)} failed"
     )
-    for mention_id, reason in (report.invalid + report.failed)[:ERRORS_SHOWN]:
+    _report_problems(report.invalid, report.failed)
+
+
+@app.command()
+def reclassify(
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="only mentions matching this full-text query")
+    ] = None,
+    brand: Annotated[str | None, typer.Option("--brand", help="only this brand's mentions")] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="mentions per search page")] = 256,
+) -> None:
+    """Apply the current KAIKU_EXPERIENCE_* thresholds and brand norms to stored mentions (no model runs).
+
+    Only mentions whose class or reason changes are written; running it again changes nothing more.
+    """
+    from indexer.queries import MentionFilters
+    from kaiku.rescore import ReclassifyReport
+    from kaiku.rescore import reclassify as run_reclassify
+
+    def progress(report: ReclassifyReport) -> None:
+        print(f"  {report.changed + report.unchanged} of {report.matched} judged", file=sys.stderr)
+
+    with user_errors():
+        settings, client, norms = _stored_mentions()
+        report = run_reclassify(
+            client,
+            settings.index_alias,
+            MentionFilters(brand=brand, q=query),
+            batch_size=batch,
+            thresholds=settings.experience_thresholds,
+            progress=progress,
+            norms=norms,
+        )
+    typer.echo(
+        f"{report.changed} reclassified, {report.unchanged} unchanged, {len(report.invalid)} unreadable, "
+        f"{len(report.failed)} failed"
+    )
+    _report_problems(report.invalid, report.failed)
+
+
+def _stored_mentions():  # -> (Settings, Elasticsearch, NormsByWeek)
+    """The settings, a checked client of the configured engine, and the brands' norms read from it."""
+    from indexer.client import engine_info, make_client
+    from kaiku.config import load_config
+    from kaiku.rescore import NormsByWeek
+    from kaiku.settings import get_settings
+
+    settings = get_settings()
+    client = make_client(settings.engine_url, settings.elasticsearch_api_key)
+    engine_info(client)
+    brands = load_config(settings.config_dir).brands
+    norms = NormsByWeek(client, settings.index_alias, brands, settings.baseline_min_history, settings.baseline_days)
+    return settings, client, norms
+
+
+def _report_problems(invalid: list[tuple[str, str]], failed: list[tuple[str, str]]) -> None:
+    for mention_id, reason in (invalid + failed)[:ERRORS_SHOWN]:
         print(f"  {mention_id}: {reason}", file=sys.stderr)
-    if report.failed or report.invalid:
+    if failed or invalid:
         raise typer.Exit(1)

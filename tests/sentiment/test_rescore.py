@@ -18,9 +18,10 @@ from indexer.writer import BulkWriter
 from kaiku.cli import app
 from kaiku.config import load_config
 from kaiku.engine import LocalEngine
-from kaiku.rescore import NormsByWeek, rescore
+from kaiku.rescore import NormsByWeek, reclassify, rescore
 from kaiku.settings import REPO_CONFIGS, get_settings
 from sentiment.base import Polarity
+from sentiment.experience import ExperienceThresholds
 
 pytestmark = pytest.mark.integration
 
@@ -175,3 +176,48 @@ def test_cli_rescore_rejects_a_bad_batch(monkeypatch) -> None:
     result = CliRunner().invoke(app, ["sentiment", "rescore", "--batch", "0"])
     assert result.exit_code == 2
     assert "--batch" in result.output
+
+
+def test_reclassify_applies_new_thresholds_to_the_stored_polarity(
+    es: Elasticsearch, alias: str, engine: LocalEngine, monkeypatch
+) -> None:
+    ensure_index(es, alias, now=NOW)
+    angry = make_mention(
+        1,
+        polarity={"negative": 0.85, "neutral": 0.1, "positive": 0.05},
+        experience="anger",
+        experience_reason="no rating; text strongly negative (p=0.85 >= 0.80)",
+    )
+    calm = make_mention(2)  # comfort, but its reason is an older rule's
+    unscored = make_mention(3, polarity=None, experience=None, experience_reason=None, model=None)
+    assert BulkWriter(es, alias, refresh=True).write([angry, calm, unscored]).indexed == 3
+
+    first = reclassify(es, alias)
+    assert (first.matched, first.changed, first.unchanged) == (2, 1, 1)  # the angry one was already right
+    assert (
+        stored(es, alias)[calm.id]["experience_reason"] == "no rating; no tail reached (negative 0.30, positive 0.30)"
+    )
+
+    stricter = reclassify(es, alias, thresholds=ExperienceThresholds(text_anger=0.9))
+    assert (stricter.changed, stricter.unchanged) == (1, 1)
+    documents = stored(es, alias)
+    assert documents[angry.id]["experience"] == "comfort"
+    assert (
+        documents[angry.id]["polarity"]["negative"] == 0.85 and documents[angry.id]["model"] == OLD_MODEL.model_dump()
+    )
+    assert documents[unscored.id]["experience"] is None  # nothing to judge without a polarity
+
+    # The command takes the thresholds from the settings; run again, it changes nothing more.
+    monkeypatch.setenv("KAIKU_ELASTICSEARCH_URL", engine.url)
+    monkeypatch.setenv("KAIKU_INDEX_ALIAS", alias)
+    monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_ANGER", "0.8")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["sentiment", "reclassify", "--brand", "revontuli"])
+        assert result.exit_code == 0, result.output
+        assert "1 reclassified, 1 unchanged, 0 unreadable, 0 failed" in result.stdout
+        again = CliRunner().invoke(app, ["sentiment", "reclassify"])
+        assert "0 reclassified, 2 unchanged" in again.stdout
+    finally:
+        get_settings.cache_clear()
+    assert stored(es, alias)[angry.id]["experience"] == "anger"
