@@ -3,7 +3,8 @@
     python bench/api_latency.py [--n 200000] [--repeat 10] [--engine-url URL]
 
 Indexes N synthetic mentions (two brands of configs/brands.yaml, 13 weeks, Finnish and English texts) into a
-fresh local noida-db engine (or the engine at --engine-url, under a new alias), then times, in process:
+fresh local noida-db engine (or the engine at --engine-url, default KAIKU_ELASTICSEARCH_URL, with
+KAIKU_ELASTICSEARCH_API_KEY, under a new alias), then times, in process:
   weekly metrics  GET /v1/brands/revontuli/metrics?interval=week&tz=Europe/Helsinki (a quarter, with competitors)
   search          GET /v1/mentions?brand=revontuli&q=...&lang=fi&sort=angriest
 Every engine query the API sends is recorded (and counted per request); the "direct" figures replay exactly
@@ -86,7 +87,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=200_000, help="mentions to index")
     parser.add_argument("--repeat", type=int, default=10, help="timed runs of each request (after one warm-up)")
-    parser.add_argument("--engine-url", default=None, help="an engine already running (default: start one)")
+    parser.add_argument(
+        "--engine-url",
+        default=os.environ.get("KAIKU_ELASTICSEARCH_URL"),
+        help="an engine already running, e.g. a real Elasticsearch (default: KAIKU_ELASTICSEARCH_URL, else start one)",
+    )
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, mentions: {args.n}, repeats: {args.repeat}")
 
@@ -98,7 +103,8 @@ def main() -> None:
     url = args.engine_url or engine.url  # type: ignore[union-attr]
     alias = f"bench-{uuid.uuid4().hex[:8]}"
     try:
-        es = make_client(url, timeout=600)
+        api_key = os.environ.get("KAIKU_ELASTICSEARCH_API_KEY")
+        es = make_client(url, api_key, timeout=600)
         ensure_index(es, alias, now=END)
         started = time.perf_counter()
         mentions = synthetic(args.n)
@@ -116,7 +122,7 @@ def main() -> None:
                             rate_limit_burst=1_000_000)  # fmt: skip
         app = create_app(settings, classifier=StandIn())
         state = app.state.kaiku
-        state.client = make_client(url, timeout=600)
+        state.client = make_client(url, api_key, timeout=600)
         sent: list[dict[str, Any]] = []
         original = state.client.search
 
