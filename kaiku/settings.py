@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kaiku.config import ConfigError
-from sentiment.experience import ExperienceThresholds
+
+if TYPE_CHECKING:
+    from sentiment.experience import ExperienceThresholds
 
 REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -106,6 +108,9 @@ class Settings(BaseSettings):
 
     @property
     def experience_thresholds(self) -> ExperienceThresholds:
+        # Imported here: `python bench/<script>.py` puts bench/ first on sys.path, where sentiment.py is a script.
+        from sentiment.experience import ExperienceThresholds
+
         return ExperienceThresholds(
             text_anger=self.experience_text_anger,
             text_delight=self.experience_text_delight,
@@ -120,6 +125,8 @@ class Settings(BaseSettings):
         try:
             _ = self.experience_thresholds  # ExperienceThresholds checks its values when built
         except ValueError as exc:
+            from sentiment.experience import ExperienceThresholds
+
             message = str(exc)
             for name in ExperienceThresholds.__dataclass_fields__:  # the variables the user set, by their names
                 message = message.replace(name, f"KAIKU_EXPERIENCE_{name.upper()}")
