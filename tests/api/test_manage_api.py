@@ -96,3 +96,30 @@ def test_admin_manages_sources_and_imports_yaml(app: FastAPI, api_settings: Sett
     # Another app on the same folder (a restart) sees the changes.
     again = create_app(api_settings, classifier=StandInClassifier())
     assert [a.id for a in again.state.kaiku.config.alerts] == ["only"]
+
+
+def test_changes_keep_the_files_comments_and_layout(app: FastAPI, keys: dict, api_settings: Settings) -> None:
+    brands_file = api_settings.config_dir / "brands.yaml"
+    before = brands_file.read_text(encoding="utf-8")
+    assert "# the northern lights themselves are not the brand" in before
+    with TestClient(app, headers=bearer(keys["north"])) as north:
+        assert north.post("/v1/brands", json=MERITUULI).status_code == 201
+        assert "Merituuli" in brands_file.read_text(encoding="utf-8")
+        changed = {**north.get("/v1/brands/revontuli").json(), "aliases": ["Hotelli Revontuli"]}
+        changed.pop("team", None)
+        assert north.put("/v1/brands/revontuli", json=changed).status_code == 200
+        assert north.delete("/v1/brands/merituuli").status_code == 204
+    # Comments, quotes, flow lists and defaults written out all stay; only the changed value differs.
+    old_aliases = "aliases: [Hotelli Revontuli, Revontuli-hotelli, Revontuli Hotel]"
+    assert brands_file.read_text(encoding="utf-8") == before.replace(old_aliases, "aliases: [Hotelli Revontuli]")
+    assert load_config(api_settings.config_dir).brand("revontuli").aliases == ["Hotelli Revontuli"]
+
+
+def test_imported_files_are_written_as_given(app: FastAPI, api_settings: Settings) -> None:
+    alerts = (
+        "# Our rules\nalerts:\n  - id: only   # the one that matters\n    brand: tunturi\n"
+        "    recipients: [a@b.example]\n"
+    )
+    with TestClient(app, headers=bearer(ADMIN_KEY)) as admin:
+        assert admin.post("/v1/admin/config/import", json={"alerts.yaml": alerts}).status_code == 200
+    assert (api_settings.config_dir / "alerts.yaml").read_text(encoding="utf-8") == alerts
