@@ -24,6 +24,8 @@ ModelOption = Annotated[
     str | None,
     typer.Option("--model", help="'default', a transformers hub id or a local folder [default: KAIKU_SENTIMENT_MODEL]"),
 ]
+QueryOption = Annotated[str | None, typer.Option("--query", "-q", help="only mentions matching this full-text query")]
+BrandOption = Annotated[str | None, typer.Option("--brand", help="only this brand's mentions")]
 LabelsOption = Annotated[
     str | None,
     typer.Option(
@@ -146,10 +148,8 @@ def evaluate(
 
 @app.command()
 def rescore(
-    query: Annotated[
-        str | None, typer.Option("--query", "-q", help="only mentions matching this full-text query")
-    ] = None,
-    brand: Annotated[str | None, typer.Option("--brand", help="only this brand's mentions")] = None,
+    query: QueryOption = None,
+    brand: BrandOption = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="mentions per search page and scoring batch")] = 256,
     model: ModelOption = None,
     labels: LabelsOption = None,
@@ -187,10 +187,8 @@ def rescore(
 
 @app.command()
 def reclassify(
-    query: Annotated[
-        str | None, typer.Option("--query", "-q", help="only mentions matching this full-text query")
-    ] = None,
-    brand: Annotated[str | None, typer.Option("--brand", help="only this brand's mentions")] = None,
+    query: QueryOption = None,
+    brand: BrandOption = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="mentions per search page")] = 256,
 ) -> None:
     """Apply the current KAIKU_EXPERIENCE_* thresholds and brand norms to stored mentions (no model runs).

@@ -12,22 +12,10 @@ from crawler.extract.platforms import PARSERS
 from crawler.extract.rss import parse_feed, unwrap_redirect
 from kaiku.cli import app
 from tests.crawler.platform_fakes import FIXTURES
+from tests.crawler.test_cli import FIELDS  # the reviews parser's fields: every source prints the same
 
 pytestmark = pytest.mark.unit
 
-FIELDS = [
-    "source",
-    "url",
-    "author",
-    "published_at",
-    "title",
-    "text",
-    "rating",
-    "rating_max",
-    "lang",
-    "item_reviewed",
-    "item_rating",
-]
 APPSTORE_URL = "https://itunes.apple.com/fi/rss/customerreviews/page=1/id=1234567890/sortby=mostrecent/json"
 
 
