@@ -7,8 +7,8 @@ Pages advance by search_after on (published_at, id), never by offset, so the men
 drop out of the query as they are rewritten do not make the next page skip any.
 
 Given the brands, an unrated mention is judged against its brand's (or industry's) norm as the
-crawl would have judged it when it was published: the norm of the 90 days ending at the start of
-the mention's week (crawler/baselines.py), read once per brand and week.
+crawl would have judged it when it was published: the norm of the KAIKU_BASELINE_DAYS (90) days ending at
+the start of the mention's week (crawler/baselines.py), read once per brand and week.
 """
 
 from __future__ import annotations
