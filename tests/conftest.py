@@ -27,6 +27,15 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
 
 
 @pytest.fixture
+def own_engine(tmp_path: Path) -> Iterator[LocalEngine]:
+    """An engine of this test's own, so that stopping it does not disturb the session's engine."""
+    local = LocalEngine(data_dir=tmp_path / "engine", port=free_port())
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture
 def es(engine: LocalEngine) -> Iterator[Elasticsearch]:
     from indexer.client import make_client
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from crawler.extract.schema_org import Problem
+from crawler.extract.schema_org import Problem, record_json
 from crawler.extract.values import parse_datetime
 
 # Problem codes shared by the platform parsers.
@@ -47,19 +47,8 @@ class PostRecord:
 
     def as_json(self, source: str) -> dict[str, Any]:
         """The JSON line `kaiku parse` prints: the same fields, in the same order, as for `reviews`."""
-        return {
-            "source": source,
-            "url": self.url,
-            "author": self.author,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "title": self.title,
-            "text": self.text,
-            "rating": self.rating,
-            "rating_max": self.rating_max,
-            "lang": self.lang,
-            "item_reviewed": self.item_reviewed,
-            "item_rating": None,  # platforms state no aggregate rating of what is reviewed
-        }
+        # Platforms state no aggregate rating of what is reviewed.
+        return {"source": source, **record_json(self, item_rating=None)}
 
 
 @dataclass

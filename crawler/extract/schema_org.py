@@ -61,18 +61,23 @@ class ReviewRecord:
     markup: str = JSON_LD
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "url": self.url,
-            "author": self.author,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "title": self.title,
-            "text": self.text,
-            "rating": self.rating,
-            "rating_max": self.rating_max,
-            "lang": self.lang,
-            "item_reviewed": self.item_reviewed,
-            "item_rating": self.item_rating,
-        }
+        return record_json(self, self.item_rating)
+
+
+def record_json(record: Any, item_rating: dict[str, Any] | None) -> dict[str, Any]:
+    """The fields `kaiku parse` prints for a review or a platform post, in one order for every source."""
+    return {
+        "url": record.url,
+        "author": record.author,
+        "published_at": record.published_at.isoformat() if record.published_at else None,
+        "title": record.title,
+        "text": record.text,
+        "rating": record.rating,
+        "rating_max": record.rating_max,
+        "lang": record.lang,
+        "item_reviewed": record.item_reviewed,
+        "item_rating": item_rating,
+    }
 
 
 @dataclass

@@ -24,15 +24,14 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import stats as keys
 from crawler.errors import CrawlerError
 from crawler.extract.platforms import PARSERS
 from crawler.extract.posts import BAD_POST, MALFORMED_PAYLOAD, NO_TEXT, PostPage, PostRecord
 from crawler.items import MentionItem
+from crawler.spiders.failures import count_failed_request
 from crawler.state import CrawlState
 from kaiku.config import Source
 
@@ -198,15 +197,7 @@ class PlatformSpider(scrapy.Spider):
         query = failure.request.meta.get("query")
         if isinstance(query, Query):
             query.failed = True
-        if failure.check(HttpError):
-            reason = f"http_{failure.value.response.status}"
-        elif failure.check(IgnoreRequest):
-            self.crawler.stats.inc_value(keys.SKIPPED_IGNORED)
-            return
-        else:
-            reason = failure.type.__name__
-        self.crawler.stats.inc_value(f"{keys.ERRORS}{reason}")
-        self.logger.warning("request failed (%s): %s", reason, failure.request.url)
+        count_failed_request(self, failure)
 
     def closed(self, reason: str) -> None:
         if self.store is None or reason != "finished":

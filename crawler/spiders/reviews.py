@@ -15,16 +15,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
-from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.url import canonicalize_url
 
 from crawler import stats as keys
 from crawler.extract import extract_reviews
 from crawler.items import MentionItem
 from crawler.middlewares import SkippedResponse
+from crawler.spiders.failures import count_failed_request
 
 DEFAULT_MAX_PAGES = 100
 
@@ -153,12 +152,4 @@ class ReviewsSpider(scrapy.Spider):
         """Count a failed request by reason; the crawl goes on with the other pages."""
         if failure.check(SkippedResponse):
             return  # counted by crawler/middlewares.py under kaiku/skipped/<reason>
-        if failure.check(HttpError):
-            reason = f"http_{failure.value.response.status}"
-        elif failure.check(IgnoreRequest):
-            self.crawler.stats.inc_value(keys.SKIPPED_IGNORED)
-            return
-        else:
-            reason = failure.type.__name__
-        self.crawler.stats.inc_value(f"{keys.ERRORS}{reason}")
-        self.logger.warning("request failed (%s): %s", reason, failure.request.url)
+        count_failed_request(self, failure)

@@ -7,7 +7,7 @@ acknowledged writes, which a real Elasticsearch with its translog does not: so t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,18 +20,10 @@ from indexer.spool import Spool, SpoolingWriter
 from indexer.writer import BulkReport, BulkWriter
 from kaiku.config import KaikuConfig
 from kaiku.demo.server import DemoSite
-from kaiku.engine import LocalEngine, free_port
+from kaiku.engine import LocalEngine
 from tests.crawler.conftest import KeywordClassifier
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def own_engine(tmp_path: Path) -> Iterator[LocalEngine]:
-    local = LocalEngine(data_dir=tmp_path / "engine", port=free_port())
-    local.start()
-    yield local
-    local.stop()
 
 
 class StopsTheEngineAfterFirstBatch:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -15,19 +15,10 @@ from indexer.document import Mention
 from indexer.errors import EngineUnavailable
 from indexer.spool import Spool, SpoolingWriter
 from indexer.writer import BulkReport, BulkWriter
-from kaiku.engine import LocalEngine, free_port
+from kaiku.engine import LocalEngine
 from tests.indexer.test_indexer import NOW, make_mention
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def own_engine(tmp_path: Path) -> Iterator[LocalEngine]:
-    """An engine of this test's own, so that stopping it does not disturb the session's engine."""
-    local = LocalEngine(data_dir=tmp_path / "engine", port=free_port())
-    local.start()
-    yield local
-    local.stop()
 
 
 def count(client: Elasticsearch, alias: str) -> int:
