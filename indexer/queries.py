@@ -14,6 +14,7 @@ from typing import Any, Literal
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
+from crawler.query_language import And, Near, Node, Not, Or, Phrase, QueryError, parse_query, words
 from indexer.errors import EngineUnavailable, IndexerError
 
 TEXT_FIELDS = ["text", "text.fi", "text.en", "title", "title.fi", "title.en"]
@@ -80,12 +81,85 @@ def build_query(filters: MentionFilters) -> dict[str, Any]:
             bounds["lt"] = filters.end.isoformat()
         filter_clauses.append({"range": {"published_at": bounds}})
     if filters.q:
-        # simple_query_string never raises on user syntax: malformed input degrades to terms.
         fields = LANG_TEXT_FIELDS.get(filters.lang or "", TEXT_FIELDS)
-        must.append({"simple_query_string": {"query": filters.q, "fields": fields, "default_operator": "and"}})
+        node = parse_text_query(filters.q)
+        must.append(_text_clause(node, fields) if node is not None else {"bool": {"must_not": [{"match_all": {}}]}})
     if not must and not filter_clauses:
         return {"match_all": {}}
     return {"bool": {"must": must, "filter": filter_clauses}}
+
+
+def parse_text_query(q: str) -> Node | None:
+    """The API's `q` as a brand query (AND/OR/NOT, "phrases", NEAR/n, prefix*, -exclusions; crawler/query_language.py).
+
+    Text that is not a valid query, or uses a shape not every store can run (NOT as an alternative of OR, NEAR
+    around anything but terms, phrases and ORs of them), is searched as its plain words, all required: hostile or
+    mistyped text never breaks a search and never reaches an engine's own query parser. None: no word at all
+    (the query matches nothing).
+    """
+    try:
+        node = parse_query(q)
+        if _portable(node):
+            return node
+    except QueryError:
+        pass
+    terms = tuple(Phrase((word,)) for word in words(q))
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else And(terms)
+
+
+def _portable(node: Node) -> bool:
+    if isinstance(node, Phrase):
+        return True
+    if isinstance(node, Or):
+        return all(not isinstance(o, Not) and _portable(o) for o in node.operands)
+    if isinstance(node, And):
+        positive = [o for o in node.operands if not isinstance(o, Not)]
+        negative = [o.operand for o in node.operands if isinstance(o, Not)]
+        return bool(positive) and all(_portable(o) for o in positive + negative)
+    if isinstance(node, Near):
+        return all(_terms_or_phrases(side) for side in (node.left, node.right))
+    return False
+
+
+def _terms_or_phrases(node: Node) -> bool:
+    return isinstance(node, Phrase) or (isinstance(node, Or) and all(isinstance(o, Phrase) for o in node.operands))
+
+
+def _text_clause(node: Node, fields: list[str]) -> dict[str, Any]:
+    """A parsed text query as Elasticsearch query DSL on the analysed text fields (and their language sub-fields)."""
+    if isinstance(node, Phrase):
+        text = " ".join(node.words)
+        kind = "match_phrase" if node.last == "exact" else "match_phrase_prefix"
+        searched = fields if node.last == "exact" else [f for f in fields if "." not in f]
+        return {"bool": {"should": [{kind: {field: text}} for field in searched], "minimum_should_match": 1}}
+    if isinstance(node, Or):
+        return {"bool": {"should": [_text_clause(o, fields) for o in node.operands], "minimum_should_match": 1}}
+    if isinstance(node, And):
+        positive = [_text_clause(o, fields) for o in node.operands if not isinstance(o, Not)]
+        negative = [_text_clause(o.operand, fields) for o in node.operands if isinstance(o, Not)]
+        return {"bool": {"must": positive, "must_not": negative}}
+    assert isinstance(node, Near)  # _portable() admits nothing else
+    sides = [_interval_sources(side) for side in (node.left, node.right)]
+    per_field = [
+        {"intervals": {field: {"all_of": {"intervals": sides, "max_gaps": node.distance, "ordered": False}}}}
+        for field in fields
+    ]
+    return {"bool": {"should": per_field, "minimum_should_match": 1}}
+
+
+def _interval_sources(node: Node) -> dict[str, Any]:
+    phrases = node.operands if isinstance(node, Or) else (node,)
+    rules = []
+    for phrase in phrases:
+        assert isinstance(phrase, Phrase)
+        if phrase.last == "exact":
+            rules.append({"match": {"query": " ".join(phrase.words), "max_gaps": 0, "ordered": True}})
+        else:
+            rules.append({"prefix": {"prefix": phrase.words[-1]}} if len(phrase.words) == 1 else
+                         {"match": {"query": " ".join(phrase.words), "max_gaps": 0, "ordered": True}})  # fmt: skip
+    return rules[0] if len(rules) == 1 else {"any_of": {"intervals": rules}}
 
 
 def encode_cursor(sort: str, sort_values: list[Any]) -> str:

@@ -59,8 +59,10 @@ def delete_older_than(client: Elasticsearch, alias: str, cutoff: datetime) -> Re
             if end is not None and end <= cutoff:
                 client.indices.delete(index=index)
                 report.indices_dropped.append(index)
-        if client.indices.exists_alias(name=alias):
-            response = client.delete_by_query(index=alias, query=older_than_query(cutoff), refresh=True)
+        remaining = [index for index in managed_indices(client, alias) if index not in report.indices_dropped]
+        if remaining:
+            # Named one by one, not through the alias: the local engine deletes nothing by query through an alias.
+            response = client.delete_by_query(index=",".join(remaining), query=older_than_query(cutoff), refresh=True)
             report.documents_deleted = int(response.get("deleted", 0))
     except TransportError as exc:
         raise EngineUnavailable(f"retention: engine unreachable: {exc}") from exc

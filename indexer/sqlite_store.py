@@ -1,0 +1,721 @@
+"""`MentionStore` embedded in one SQLite file (the default): WAL, FTS5, covering indexes and exact rollups.
+
+- Several processes may read and write at once (the API, the scheduler, crawl workers): WAL lets readers go on
+  while one writer commits, `busy_timeout` makes a second writer wait instead of failing, and every batch is
+  one short transaction.
+- `rollup` counts mentions per (brand, 15-minute UTC slot, experience, source, language), with their reach.
+  Triggers on `mentions` keep it exact in the same transaction as the write: an insert adds, a delete
+  subtracts, an update (a re-crawl, a rescore, a reclassification) moves the count from the old key to the
+  new one. Fifteen minutes, not an hour, because calendar buckets of zones with half-hour or 45-minute offsets
+  (Asia/Kolkata, Asia/Kathmandu) start at quarter hours in UTC; every zone in use today starts its hours on one.
+- Full text: table `mention_text` (FTS5) holds the unstemmed text and a stemmed copy (indexer/fulltext.py).
+- Near-duplicates: `bands` maps each MinHash band (crawler/dedup.py) to the mentions holding it.
+
+Times are stored as integer milliseconds since the epoch (UTC).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from indexer.analytics import EXPERIENCES, MISSING_KEY, Breakdown, BreakdownField, Counts, intensity
+from indexer.buckets import Bucket
+from indexer.document import Mention
+from indexer.errors import IndexerError
+from indexer.fulltext import fts_query, stemmed_text, stemming_languages
+from indexer.queries import (
+    HIGHLIGHT_FIELDS,
+    MentionFilters,
+    MentionPage,
+    SortName,
+    decode_cursor,
+    encode_cursor,
+    parse_text_query,
+)
+from indexer.retention import RetentionReport
+from indexer.store import DuplicateCandidate, Selection
+from indexer.writer import BulkReport
+
+SLOT_MS = 15 * 60 * 1000
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mentions (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    brand TEXT NOT NULL,
+    source TEXT NOT NULL,
+    lang TEXT,
+    experience TEXT,
+    published_ms INTEGER,
+    filed_ms INTEGER NOT NULL,          -- published, else crawled: retention and the first of near-duplicates
+    negative REAL,
+    positive REAL,
+    followers INTEGER,
+    engagement INTEGER NOT NULL,        -- likes + replies + shares
+    model_id TEXT,
+    model_version TEXT,
+    near_duplicate_of TEXT,
+    bands BLOB,                         -- the MinHash bands as 8-byte integers (rebuilds dedup_bands)
+    doc TEXT NOT NULL                   -- the public document as JSON
+);
+CREATE INDEX IF NOT EXISTS mentions_brand_time
+    ON mentions (brand, published_ms, experience, source, lang, followers);
+CREATE INDEX IF NOT EXISTS mentions_time ON mentions (published_ms DESC, id);
+CREATE INDEX IF NOT EXISTS mentions_anger ON mentions (brand, experience, negative DESC, id);
+CREATE INDEX IF NOT EXISTS mentions_delight ON mentions (brand, experience, positive DESC, id);
+CREATE INDEX IF NOT EXISTS mentions_engagement ON mentions (brand, experience, engagement DESC, id);
+CREATE INDEX IF NOT EXISTS mentions_filed ON mentions (filed_ms);
+CREATE TABLE IF NOT EXISTS rollup (
+    brand TEXT NOT NULL,
+    slot INTEGER NOT NULL,              -- start of the 15-minute UTC slot, ms
+    experience TEXT NOT NULL,           -- '' for an unscored mention
+    source TEXT NOT NULL,
+    lang TEXT NOT NULL,                 -- '' when unknown
+    n INTEGER NOT NULL,
+    reach INTEGER NOT NULL,
+    reach_unknown INTEGER NOT NULL,
+    PRIMARY KEY (brand, slot, experience, source, lang)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bands (band INTEGER NOT NULL, mention INTEGER NOT NULL, PRIMARY KEY (band, mention))
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS languages (lang TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS mention_text USING fts5 (plain, stemmed, tokenize = 'unicode61 remove_diacritics 2');
+
+CREATE TRIGGER IF NOT EXISTS mentions_rollup_insert AFTER INSERT ON mentions WHEN new.published_ms IS NOT NULL
+BEGIN
+    INSERT INTO rollup VALUES (
+        new.brand, new.published_ms - ((new.published_ms % {SLOT_MS}) + {SLOT_MS}) % {SLOT_MS},
+        coalesce(new.experience, ''), new.source, coalesce(new.lang, ''),
+        1, coalesce(new.followers, 0), new.followers IS NULL)
+    ON CONFLICT DO UPDATE SET n = n + 1, reach = reach + excluded.reach,
+        reach_unknown = reach_unknown + excluded.reach_unknown;
+END;
+CREATE TRIGGER IF NOT EXISTS mentions_rollup_delete AFTER DELETE ON mentions WHEN old.published_ms IS NOT NULL
+BEGIN
+    UPDATE rollup SET n = n - 1, reach = reach - coalesce(old.followers, 0),
+        reach_unknown = reach_unknown - (old.followers IS NULL)
+    WHERE brand = old.brand AND slot = old.published_ms - ((old.published_ms % {SLOT_MS}) + {SLOT_MS}) % {SLOT_MS}
+        AND experience = coalesce(old.experience, '') AND source = old.source AND lang = coalesce(old.lang, '');
+END;
+CREATE TRIGGER IF NOT EXISTS mentions_text_delete AFTER DELETE ON mentions
+BEGIN
+    DELETE FROM mention_text WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS mentions_rollup_update_old
+AFTER UPDATE OF brand, published_ms, experience, source, lang, followers ON mentions WHEN old.published_ms IS NOT NULL
+BEGIN
+    UPDATE rollup SET n = n - 1, reach = reach - coalesce(old.followers, 0),
+        reach_unknown = reach_unknown - (old.followers IS NULL)
+    WHERE brand = old.brand AND slot = old.published_ms - ((old.published_ms % {SLOT_MS}) + {SLOT_MS}) % {SLOT_MS}
+        AND experience = coalesce(old.experience, '') AND source = old.source AND lang = coalesce(old.lang, '');
+END;
+CREATE TRIGGER IF NOT EXISTS mentions_rollup_update_new
+AFTER UPDATE OF brand, published_ms, experience, source, lang, followers ON mentions WHEN new.published_ms IS NOT NULL
+BEGIN
+    INSERT INTO rollup VALUES (
+        new.brand, new.published_ms - ((new.published_ms % {SLOT_MS}) + {SLOT_MS}) % {SLOT_MS},
+        coalesce(new.experience, ''), new.source, coalesce(new.lang, ''),
+        1, coalesce(new.followers, 0), new.followers IS NULL)
+    ON CONFLICT DO UPDATE SET n = n + 1, reach = reach + excluded.reach,
+        reach_unknown = reach_unknown + excluded.reach_unknown;
+END;
+"""
+
+_COLUMNS = (
+    "id, brand, source, lang, experience, published_ms, filed_ms, negative, positive, followers, engagement, "
+    "model_id, model_version, near_duplicate_of, bands, doc"
+)
+_UPSERT = f"""
+INSERT INTO mentions ({_COLUMNS}) VALUES ({", ".join("?" * 16)})
+ON CONFLICT (id) DO UPDATE SET
+    brand = excluded.brand, source = excluded.source, lang = excluded.lang, experience = excluded.experience,
+    published_ms = excluded.published_ms, filed_ms = excluded.filed_ms, negative = excluded.negative,
+    positive = excluded.positive, followers = excluded.followers, engagement = excluded.engagement,
+    model_id = excluded.model_id, model_version = excluded.model_version,
+    near_duplicate_of = excluded.near_duplicate_of, bands = excluded.bands, doc = excluded.doc
+RETURNING rowid
+"""
+
+# Sort orders: (column, descending). The id breaks ties; a missing value sorts last, as in Elasticsearch.
+_SORTS: dict[str, tuple[str, bool]] = {
+    "newest": ("m.published_ms", True),
+    "oldest": ("m.published_ms", False),
+    "angriest": ("m.negative", True),
+    "most_delighted": ("m.positive", True),
+    "relevance": ("t.score", False),  # bm25(): smaller is better
+}
+_BAND = re.compile(r"^(\d{2}):([0-9a-f]{12})$")
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _ms_or_none(moment: datetime | None) -> int | None:
+    return None if moment is None else _ms(moment)
+
+
+def _band_int(band: str) -> int:
+    found = _BAND.match(band)
+    if not found:
+        raise IndexerError(f"dedup band {band!r} is not '<band>:<12 hex digits>'")
+    return (int(found.group(1)) << 48) | int(found.group(2), 16)
+
+
+def _band_str(value: int) -> str:
+    return f"{value >> 48:02d}:{value & 0xFFFFFFFFFFFF:012x}"
+
+
+def _bands_blob(bands: Sequence[str]) -> bytes | None:
+    return b"".join(_band_int(b).to_bytes(8, "big") for b in bands) if bands else None
+
+
+def _blob_bands(blob: bytes | None) -> list[int]:
+    return [int.from_bytes(blob[i : i + 8], "big") for i in range(0, len(blob), 8)] if blob else []
+
+
+def _engagement(mention: Mention) -> int:
+    e = mention.engagement
+    return (e.likes or 0) + (e.replies or 0) + (e.shares or 0)
+
+
+class SQLiteMentionStore:
+    """Mentions in one SQLite file. One connection per thread; safe across processes."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._ready = False
+        self._langs: list[str] | None = None
+
+    # --- connections --------------------------------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit mode: transactions are begun explicitly (`_transaction`), so reads never hold a snapshot.
+            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                         check_same_thread=False)  # fmt: skip
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; a crash loses no commit in WAL
+            connection.execute("PRAGMA temp_store = MEMORY")
+            connection.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
+            self._local.connection = connection
+            if not self._ready:
+                self._create(connection)
+        return connection
+
+    def _create(self, connection: sqlite3.Connection) -> None:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            for statement in _statements(SCHEMA):
+                connection.execute(statement)
+            connection.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            connection.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise IndexerError(f"cannot create the mention store in {self.path}: {exc}") from exc
+        self._ready = True
+
+    # --- life cycle ---------------------------------------------------------------------------------------------
+    def ensure_ready(self) -> None:
+        _ = self.db
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "sqlite", "version": sqlite3.sqlite_version, "path": str(self.path)}
+
+    def refresh(self) -> None:
+        """Writes are visible when their transaction commits."""
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the whole store, taken with SQLite's online backup while others keep writing."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        destination = sqlite3.connect(target)
+        try:
+            self.db.backup(destination, pages=4096)
+        finally:
+            destination.close()
+
+    # --- writes -------------------------------------------------------------------------------------------------
+    def write(self, mentions: Sequence[Mention]) -> BulkReport:
+        report = BulkReport()
+        if not mentions:
+            return report
+        latest = {m.id: m for m in mentions}  # the same id twice in a batch: the last one wins, as in a bulk request
+        rows = []
+        for mention in latest.values():
+            try:
+                rows.append((mention, self._row(mention)))
+            except IndexerError as exc:
+                report.failed.append((mention.id, f"invalid: {exc}"))
+        db = self.db
+        with _transaction(db, f"writing {len(rows)} mentions"):
+            langs = {m.lang for m, _ in rows if m.lang}
+            db.executemany("INSERT OR IGNORE INTO languages VALUES (?)", [(lang,) for lang in langs])
+            ids = [m.id for m, _ in rows]
+            old_bands = {}
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                for rowid, blob in db.execute(f"SELECT rowid, bands FROM mentions WHERE id IN ({marks})", chunk):
+                    old_bands[rowid] = blob
+            text_rows: list[tuple[int, str, str]] = []
+            band_deletes: list[tuple[int, int]] = []
+            band_inserts: list[tuple[int, int]] = []
+            for mention, row in rows:
+                rowid = db.execute(_UPSERT, row).fetchone()[0]
+                if rowid in old_bands:
+                    db.execute("DELETE FROM mention_text WHERE rowid = ?", (rowid,))
+                    band_deletes.extend((band, rowid) for band in _blob_bands(old_bands[rowid]))
+                title = mention.title or ""
+                plain = f"{title}\n{mention.text}" if title else mention.text
+                text_rows.append((rowid, plain, stemmed_text(plain, mention.lang)))
+                band_inserts.extend((band, rowid) for band in _blob_bands(row[14]))
+            db.executemany("DELETE FROM bands WHERE band = ? AND mention = ?", band_deletes)
+            db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", band_inserts)
+            db.executemany("INSERT INTO mention_text (rowid, plain, stemmed) VALUES (?, ?, ?)", text_rows)
+        self._langs = None
+        report.indexed += len(rows)
+        return report
+
+    @staticmethod
+    def _row(mention: Mention) -> tuple[Any, ...]:
+        document = mention.to_document()
+        document.pop("dedup_bands", None)
+        polarity = mention.polarity or {}
+        published = _ms_or_none(mention.published_at)
+        filed = published if published is not None else _ms(mention.crawled_at)
+        return (
+            mention.id, mention.brand, mention.source, mention.lang, mention.experience, published, filed,
+            polarity.get("negative"), polarity.get("positive"), mention.author_followers, _engagement(mention),
+            mention.model.id if mention.model else None, mention.model.version if mention.model else None,
+            mention.near_duplicate_of, _bands_blob(mention.dedup_bands),
+            json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        )  # fmt: skip
+
+    def delete_older_than(self, cutoff: datetime) -> RetentionReport:
+        db = self.db
+        with _transaction(db, "retention"):
+            doomed = db.execute("SELECT rowid, bands FROM mentions WHERE filed_ms < ?", (_ms(cutoff),)).fetchall()
+            db.executemany(
+                "DELETE FROM bands WHERE band = ? AND mention = ?",
+                [(band, rowid) for rowid, blob in doomed for band in _blob_bands(blob)],
+            )
+            deleted = db.execute("DELETE FROM mentions WHERE filed_ms < ?", (_ms(cutoff),)).rowcount
+            db.execute("DELETE FROM rollup WHERE n = 0")
+        return RetentionReport(documents_deleted=deleted)
+
+    # --- reads --------------------------------------------------------------------------------------------------
+    def get(self, mention_id: str) -> dict[str, Any] | None:
+        row = self._fetch("SELECT doc FROM mentions WHERE id = ?", (mention_id,))
+        return json.loads(row[0][0]) if row else None
+
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise IndexerError(f"reading the mention store failed: {exc}") from exc
+
+    def languages(self) -> list[str]:
+        if self._langs is None:
+            self._langs = stemming_languages(r[0] for r in self._fetch("SELECT lang FROM languages"))
+        return self._langs
+
+    def _where(self, filters: MentionFilters) -> tuple[list[str], list[Any], str | None]:
+        """SQL conditions on `m` (mentions), their parameters, and the FTS5 expression of `q` (None without q)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for name in ("brand", "experience", "source", "lang"):
+            value = getattr(filters, name)
+            if value is not None:
+                clauses.append(f"m.{name} = ?")
+                params.append(value)
+        if filters.brands is not None:
+            clauses.append(f"m.brand IN ({','.join('?' * len(filters.brands))})")
+            params.extend(filters.brands)
+        if filters.start is not None:
+            clauses.append("m.published_ms >= ?")
+            params.append(_ms(filters.start))
+        if filters.end is not None:
+            clauses.append("m.published_ms < ?")
+            params.append(_ms(filters.end))
+        match = None
+        if filters.q:
+            node = parse_text_query(filters.q)
+            if node is None:
+                clauses.append("0")  # no word to look for: nothing matches
+            else:
+                langs = [filters.lang] if filters.lang in self.languages() else self.languages()
+                match = fts_query(node, langs)
+        return clauses, params, match
+
+    def _from(self, match: str | None, params: list[Any]) -> str:
+        if match is None:
+            return "mentions AS m"
+        params.insert(0, match)
+        return (
+            "(SELECT rowid, bm25(mention_text) AS score FROM mention_text WHERE mention_text MATCH ?) AS t "
+            "JOIN mentions AS m ON m.rowid = t.rowid"
+        )
+
+    def search(
+        self,
+        filters: MentionFilters,
+        size: int = 20,
+        cursor: str | None = None,
+        sort: SortName = "newest",
+        highlight: bool = False,
+    ) -> MentionPage:
+        clauses, params, match = self._where(filters)
+        column, descending = _SORTS[sort]
+        if sort == "relevance" and match is None:
+            column = "0"  # every mention scores alike without a query: the id decides, as in Elasticsearch
+        count_params = list(params)
+        source = self._from(match, count_params)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        total = self._fetch(f"SELECT count(*) FROM {source}{where}", count_params)[0][0]
+        page_clauses, page_params = list(clauses), list(params)
+        if cursor:
+            value, after_id = decode_cursor(cursor, sort)
+            condition, values = _after(column, descending, value, after_id)
+            page_clauses.append(condition)
+            page_params.extend(values)
+        source = self._from(match, page_params)
+        where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
+        order = _order(column, descending)
+        rows = self._fetch(
+            f"SELECT m.doc, m.id, {column} FROM {source}{where} ORDER BY {order} LIMIT ?", [*page_params, size]
+        )
+        data = []
+        for doc, _, _ in rows:
+            item = json.loads(doc)
+            if highlight and filters.q:
+                item["highlight"] = _highlight(item, filters.q, self.languages())
+            data.append(item)
+        next_cursor = encode_cursor(sort, [rows[-1][2], rows[-1][1]]) if len(rows) == size else None
+        return MentionPage(data=data, count=int(total), next=next_cursor)
+
+    def export(self, filters: MentionFilters, page_size: int = 1000) -> Iterator[dict[str, Any]]:
+        clauses, params, match = self._where(filters)
+        after: tuple[Any, str] | None = None
+        while True:
+            page_clauses, page_params = list(clauses), list(params)
+            if after is not None:
+                condition, values = _after("m.published_ms", True, *after)
+                page_clauses.append(condition)
+                page_params.extend(values)
+            source = self._from(match, page_params)
+            where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
+            rows = self._fetch(
+                f"SELECT m.doc, m.id, m.published_ms FROM {source}{where} "
+                f"ORDER BY {_order('m.published_ms', True)} LIMIT ?",
+                [*page_params, page_size],
+            )
+            for doc, _, _ in rows:
+                yield json.loads(doc)
+            if len(rows) < page_size:
+                return
+            after = (rows[-1][2], rows[-1][1])
+
+    def _selection(self, selection: Selection) -> tuple[list[str], list[Any], str | None]:
+        clauses, params, match = self._where(selection.filters)
+        if selection.not_model is not None:
+            clauses.append("NOT (coalesce(m.model_id, '') = ? AND coalesce(m.model_version, '') = ?)")
+            params.extend(selection.not_model)
+        if selection.scored_only:
+            clauses.append("m.negative IS NOT NULL")
+        return clauses, params, match
+
+    def count(self, selection: Selection) -> int:
+        clauses, params, match = self._selection(selection)
+        source = self._from(match, params)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return int(self._fetch(f"SELECT count(*) FROM {source}{where}", params)[0][0])
+
+    def pages(self, selection: Selection, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        clauses, params, match = self._selection(selection)
+        after: tuple[Any, str] | None = None
+        while True:
+            page_clauses, page_params = list(clauses), list(params)
+            if after is not None:
+                condition, values = _after("m.published_ms", True, *after)
+                page_clauses.append(condition)
+                page_params.extend(values)
+            source = self._from(match, page_params)
+            where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
+            rows = self._fetch(
+                f"SELECT m.doc, m.bands, m.id, m.published_ms FROM {source}{where} "
+                f"ORDER BY {_order('m.published_ms', True)} LIMIT ?",
+                [*page_params, batch_size],
+            )
+            if not rows:
+                return
+            documents = []
+            for doc, blob, _, _ in rows:
+                document = json.loads(doc)
+                document["dedup_bands"] = [_band_str(band) for band in _blob_bands(blob)]
+                documents.append(document)
+            yield documents
+            after = (rows[-1][3], rows[-1][2])
+
+    # --- aggregates ---------------------------------------------------------------------------------------------
+    def brand_counts_per_bucket(self, brands: Sequence[str], buckets: Sequence[Bucket]) -> list[dict[str, Counts]]:
+        result = [{brand: Counts() for brand in brands} for _ in buckets]
+        if not buckets or not brands:
+            return result
+        starts = [_ms(b.start) for b in buckets]
+        ends = [_ms(b.end) for b in buckets]
+        first, last = starts[0], ends[-1]
+        if any(edge % SLOT_MS for edge in (*starts, last)):  # a zone whose hours do not start on a quarter hour
+            return self._counts_from_mentions(brands, buckets)
+        rows = self._fetch(
+            f"SELECT brand, slot, experience, sum(n), sum(reach), sum(reach_unknown) FROM rollup "
+            f"WHERE brand IN ({','.join('?' * len(brands))}) AND slot >= ? AND slot < ? "
+            "GROUP BY brand, slot, experience",
+            [*brands, first, last],
+        )
+        for brand, slot, experience, n, reach, unknown in rows:
+            i = bisect_right(starts, slot) - 1
+            if i >= 0 and slot < ends[i]:
+                _add(result[i][brand], experience, n, reach, unknown)
+        return result
+
+    def _counts_from_mentions(self, brands: Sequence[str], buckets: Sequence[Bucket]) -> list[dict[str, Counts]]:
+        result = [{brand: Counts() for brand in brands} for _ in buckets]
+        starts = [_ms(b.start) for b in buckets]
+        rows = self._fetch(
+            f"SELECT brand, published_ms, coalesce(experience, ''), followers FROM mentions "
+            f"WHERE brand IN ({','.join('?' * len(brands))}) AND published_ms >= ? AND published_ms < ?",
+            [*brands, starts[0], _ms(buckets[-1].end)],
+        )
+        for brand, published, experience, followers in rows:
+            i = bisect_right(starts, published) - 1
+            _add(result[i][brand], experience, 1, followers or 0, int(followers is None))
+        return result
+
+    def breakdown(self, filters: MentionFilters, by: BreakdownField, size: int) -> Breakdown:
+        clauses, params, match = self._where(filters)
+        source = self._from(match, params)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._fetch(
+            f"SELECT m.{by}, coalesce(m.experience, ''), count(*), sum(coalesce(m.followers, 0)), "
+            f"sum(m.followers IS NULL) FROM {source}{where} GROUP BY 1, 2",
+            params,
+        )
+        per_key: dict[str | None, Counts] = {}
+        for key, experience, n, reach, unknown in rows:
+            _add(per_key.setdefault(key, Counts()), experience, n, reach, unknown)
+        missing = per_key.pop(None, None)
+        ranked = sorted(per_key.items(), key=lambda kv: (-kv[1].volume, str(kv[0])))
+        result = [(str(key), counts) for key, counts in ranked[:size]]
+        if missing is not None:
+            result.append((MISSING_KEY, missing))
+        return Breakdown(rows=result, other=sum(c.volume for _, c in ranked[size:]))
+
+    def most_intense(self, filters: MentionFilters, classes: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for experience in classes:
+            column = "m.negative" if experience == "anger" else "m.positive"
+            clauses, params, match = self._where(_with_experience(filters, experience))
+            source = self._from(match, params)
+            rows = self._fetch(
+                f"SELECT m.doc FROM {source} WHERE {' AND '.join(clauses)} ORDER BY {_order(column, True)} LIMIT ?",
+                [*params, limit],
+            )
+            found.extend(json.loads(doc) for (doc,) in rows)
+        return sorted(found, key=lambda m: (-intensity(m), m["id"]))[:limit]
+
+    def most_engaged(
+        self, filters: MentionFilters, classes: Sequence[str], limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        clauses, params, match = self._where(filters)
+        clauses.append(f"m.experience IN ({','.join('?' * len(classes))})")
+        params.extend(classes)
+        count_params = list(params)
+        count_source = self._from(match, count_params)
+        where = f" WHERE {' AND '.join(clauses)}"
+        ranked = int(self._fetch(f"SELECT count(*) FROM {count_source}{where}", count_params)[0][0])
+        source = self._from(match, params)
+        rows = self._fetch(
+            f"SELECT m.doc FROM {source}{where} ORDER BY m.engagement DESC, m.id LIMIT ?", [*params, limit]
+        )
+        return [json.loads(doc) for (doc,) in rows], ranked
+
+    def counts_per_slot(
+        self, brand: str, experience: str, start: datetime, end: datetime, step: timedelta
+    ) -> dict[datetime, int]:
+        step_ms = int(step.total_seconds() * 1000)
+        rows = self._fetch(
+            "SELECT published_ms - ((published_ms % ?) + ?) % ? AS slot, count(*) FROM mentions "
+            "WHERE brand = ? AND published_ms >= ? AND published_ms < ? AND experience = ? GROUP BY slot",
+            [step_ms, step_ms, step_ms, brand, _ms(start), _ms(end), experience],
+        )
+        return {datetime.fromtimestamp(slot / 1000, UTC): int(n) for slot, n in rows}
+
+    def polarity_nets(self, brands: Sequence[str], start: datetime, end: datetime, limit: int) -> list[float]:
+        rows = self._fetch(
+            f"SELECT positive - negative FROM mentions WHERE brand IN ({','.join('?' * len(brands))}) "
+            "AND published_ms >= ? AND published_ms < ? AND negative IS NOT NULL AND positive IS NOT NULL "
+            "AND near_duplicate_of IS NULL ORDER BY published_ms DESC LIMIT ?",
+            [*brands, _ms(start), _ms(end), limit],
+        )
+        return [float(net) for (net,) in rows]
+
+    def near_duplicate_candidates(
+        self, bands_by_mention: Mapping[str, Sequence[str]], limit: int
+    ) -> dict[str, list[DuplicateCandidate]]:
+        found: dict[str, list[DuplicateCandidate]] = {}
+        for mention_id, bands in bands_by_mention.items():
+            found[mention_id] = []
+            if not bands:
+                continue
+            values = [_band_int(band) for band in bands]
+            rows = self._fetch(
+                "SELECT m.id, m.doc, m.near_duplicate_of, m.filed_ms FROM mentions AS m WHERE m.rowid IN "
+                f"(SELECT mention FROM bands WHERE band IN ({','.join('?' * len(values))})) AND m.id != ? "
+                "ORDER BY m.filed_ms, m.id LIMIT ?",
+                [*values, mention_id, limit],
+            )
+            for other_id, doc, root, filed in rows:
+                when = datetime.fromtimestamp(filed / 1000, UTC).isoformat()
+                found[mention_id].append(DuplicateCandidate(other_id, json.loads(doc).get("text") or "", root, when))
+        return found
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of SCHEMA one by one (triggers hold ';' inside BEGIN ... END)."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        text = "\n".join(current)
+        if sqlite3.complete_statement(text):
+            statements.append(text)
+            current = []
+    return statements
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT: the write lock is taken at the start (no deadlock upgrading a read lock)."""
+
+    def __init__(self, db: sqlite3.Connection, what: str) -> None:
+        self.db, self.what = db, what
+
+    def __enter__(self) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise IndexerError(f"{self.what}: cannot begin a transaction: {exc}") from exc
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if kind is None:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except sqlite3.Error as error:
+                self.db.execute("ROLLBACK")
+                raise IndexerError(f"{self.what}: commit failed: {error}") from error
+        self.db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise IndexerError(f"{self.what} failed: {exc}") from exc
+
+
+def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _add(counts: Counts, experience: str, n: int, reach: float, unknown: int) -> None:
+    counts.volume += int(n)
+    counts.reach += float(reach or 0)
+    counts.reach_unknown += int(unknown or 0)
+    if experience in EXPERIENCES:
+        counts.by_class[experience] += int(n)
+        counts.reach_by_class[experience] += float(reach or 0)
+
+
+def _order(column: str, descending: bool) -> str:
+    # SQLite sorts NULL first ascending and last descending; a missing value goes last either way, as in ES.
+    return f"{column} DESC, m.id" if descending else f"{column} ASC NULLS LAST, m.id"
+
+
+def _after(column: str, descending: bool, value: Any, after_id: str) -> tuple[str, list[Any]]:
+    """Keyset condition: rows after (value, id) in the order of `_order`, NULLs last."""
+    if value is None:
+        return f"({column} IS NULL AND m.id > ?)", [after_id]
+    beyond = "<" if descending else ">"
+    return f"({column} {beyond} ? OR ({column} = ? AND m.id > ?) OR {column} IS NULL)", [value, value, after_id]
+
+
+def _with_experience(filters: MentionFilters, experience: str) -> MentionFilters:
+    from dataclasses import replace
+
+    return replace(filters, experience=experience)
+
+
+_MATCH_START, _MATCH_END = "<em>", "</em>"
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _highlight(item: dict[str, Any], q: str, langs: Sequence[str]) -> dict[str, list[str]]:
+    """Escaped HTML fragments with the words the query matched in <em>, per text field that has one."""
+    import html
+
+    from crawler.query_language import Phrase, fold
+    from indexer.fulltext import stem_words
+
+    node = parse_text_query(q)
+    terms: list[Phrase] = []
+    stack: list[Any] = [node]
+    while stack:  # every word of the query, NOT parts left out
+        current = stack.pop()
+        if isinstance(current, Phrase):
+            terms.append(current)
+        elif hasattr(current, "operands"):
+            stack.extend(current.operands)
+        elif hasattr(current, "left"):
+            stack.extend([current.left, current.right])
+    exact = {w for t in terms if t.last != "prefix" for w in t.words}
+    prefixes = tuple(t.words[-1] for t in terms if t.last == "prefix")
+    exact |= {w for t in terms if t.last == "prefix" for w in t.words[:-1]}
+    stems = {(lang, s) for lang in langs for s in stem_words(sorted(exact), lang)}
+
+    def hit(word: str) -> bool:
+        folded = fold(word)
+        if folded in exact or (prefixes and folded.startswith(prefixes)):
+            return True
+        return any((lang, stem_words([folded], lang)[0]) in stems for lang in langs)
+
+    found: dict[str, list[str]] = {}
+    for field in HIGHLIGHT_FIELDS:
+        text = item.get(field)
+        if not text:
+            continue
+        pieces, last, marked = [], 0, False
+        for token in _TOKEN.finditer(text):
+            if hit(token.group()):
+                pieces.append(html.escape(text[last : token.start()], quote=False))
+                pieces.append(_MATCH_START + html.escape(token.group(), quote=False) + _MATCH_END)
+                last, marked = token.end(), True
+        if marked:
+            pieces.append(html.escape(text[last:], quote=False))
+            found[field] = ["".join(pieces)]
+    return found
