@@ -72,10 +72,6 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE INDEX IF NOT EXISTS mentions_brand_time
     ON mentions (brand, published_ms, experience, source, lang, followers);
 CREATE INDEX IF NOT EXISTS mentions_time ON mentions (published_ms DESC, id);
-CREATE INDEX IF NOT EXISTS mentions_anger ON mentions (brand, experience, negative DESC, id);
-CREATE INDEX IF NOT EXISTS mentions_delight ON mentions (brand, experience, positive DESC, id);
-CREATE INDEX IF NOT EXISTS mentions_engagement ON mentions (brand, experience, engagement DESC, id);
-CREATE INDEX IF NOT EXISTS mentions_filed ON mentions (filed_ms);
 CREATE TABLE IF NOT EXISTS rollup (
     brand TEXT NOT NULL,
     slot INTEGER NOT NULL,              -- start of the 15-minute UTC slot, ms
@@ -144,7 +140,6 @@ ON CONFLICT (id) DO UPDATE SET
     positive = excluded.positive, followers = excluded.followers, engagement = excluded.engagement,
     model_id = excluded.model_id, model_version = excluded.model_version,
     near_duplicate_of = excluded.near_duplicate_of, bands = excluded.bands, doc = excluded.doc
-RETURNING rowid
 """
 
 # Sort orders: (column, descending). The id breaks ties; a missing value sorts last, as in Elasticsearch.
@@ -185,6 +180,10 @@ def _blob_bands(blob: bytes | None) -> list[int]:
     return [int.from_bytes(blob[i : i + 8], "big") for i in range(0, len(blob), 8)] if blob else []
 
 
+def _plain(mention: Mention) -> str:
+    return f"{mention.title}\n{mention.text}" if mention.title else mention.text
+
+
 def _engagement(mention: Mention) -> int:
     e = mention.engagement
     return (e.likes or 0) + (e.replies or 0) + (e.shares or 0)
@@ -197,7 +196,6 @@ class SQLiteMentionStore:
         self.path = Path(path)
         self._local = threading.local()
         self._ready = False
-        self._langs: list[str] | None = None
 
     # --- connections --------------------------------------------------------------------------------------------
     @property
@@ -268,34 +266,38 @@ class SQLiteMentionStore:
                 rows.append((mention, self._row(mention)))
             except IndexerError as exc:
                 report.failed.append((mention.id, f"invalid: {exc}"))
+        # Stemmed before the transaction begins: the write lock is held for the SQL only.
+        texts = {m.id: (plain, stemmed_text(plain, m.lang)) for m, _ in rows for plain in [_plain(m)]}
         db = self.db
         with _transaction(db, f"writing {len(rows)} mentions"):
             langs = {m.lang for m, _ in rows if m.lang}
             db.executemany("INSERT OR IGNORE INTO languages VALUES (?)", [(lang,) for lang in langs])
             ids = [m.id for m, _ in rows]
-            old_bands = {}
-            for chunk in _chunks(ids, 500):
-                marks = ",".join("?" * len(chunk))
-                for rowid, blob in db.execute(f"SELECT rowid, bands FROM mentions WHERE id IN ({marks})", chunk):
-                    old_bands[rowid] = blob
-            text_rows: list[tuple[int, str, str]] = []
-            band_deletes: list[tuple[int, int]] = []
-            band_inserts: list[tuple[int, int]] = []
-            for mention, row in rows:
-                rowid = db.execute(_UPSERT, row).fetchone()[0]
-                if rowid in old_bands:
-                    db.execute("DELETE FROM mention_text WHERE rowid = ?", (rowid,))
-                    band_deletes.extend((band, rowid) for band in _blob_bands(old_bands[rowid]))
-                title = mention.title or ""
-                plain = f"{title}\n{mention.text}" if title else mention.text
-                text_rows.append((rowid, plain, stemmed_text(plain, mention.lang)))
-                band_inserts.extend((band, rowid) for band in _blob_bands(row[14]))
-            db.executemany("DELETE FROM bands WHERE band = ? AND mention = ?", band_deletes)
-            db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", band_inserts)
-            db.executemany("INSERT INTO mention_text (rowid, plain, stemmed) VALUES (?, ?, ?)", text_rows)
-        self._langs = None
+            old_bands = dict(self._select_in(db, "SELECT rowid, bands FROM mentions WHERE id IN ({})", ids))
+            db.executemany(_UPSERT, [row for _, row in rows])
+            rowids = dict(self._select_in(db, "SELECT id, rowid FROM mentions WHERE id IN ({})", ids))
+            db.executemany("DELETE FROM mention_text WHERE rowid = ?", [(rowid,) for rowid in old_bands])
+            db.executemany(
+                "DELETE FROM bands WHERE band = ? AND mention = ?",
+                [(band, rowid) for rowid, blob in old_bands.items() for band in _blob_bands(blob)],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO bands VALUES (?, ?)",
+                [(band, rowids[m.id]) for m, row in rows for band in _blob_bands(row[14])],
+            )
+            db.executemany(
+                "INSERT INTO mention_text (rowid, plain, stemmed) VALUES (?, ?, ?)",
+                [(rowids[mention_id], *text) for mention_id, text in texts.items()],
+            )
         report.indexed += len(rows)
         return report
+
+    @staticmethod
+    def _select_in(db: sqlite3.Connection, sql: str, values: Sequence[str]) -> list[Any]:
+        found = []
+        for chunk in _chunks(values, 500):
+            found.extend(db.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall())
+        return found
 
     @staticmethod
     def _row(mention: Mention) -> tuple[Any, ...]:
@@ -336,9 +338,8 @@ class SQLiteMentionStore:
             raise IndexerError(f"reading the mention store failed: {exc}") from exc
 
     def languages(self) -> list[str]:
-        if self._langs is None:
-            self._langs = stemming_languages(r[0] for r in self._fetch("SELECT lang FROM languages"))
-        return self._langs
+        """The stemmed languages of the stored mentions (read each time: other processes add languages)."""
+        return stemming_languages(r[0] for r in self._fetch("SELECT lang FROM languages"))
 
     def _where(self, filters: MentionFilters) -> tuple[list[str], list[Any], str | None]:
         """SQL conditions on `m` (mentions), their parameters, and the FTS5 expression of `q` (None without q)."""

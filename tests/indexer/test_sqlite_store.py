@@ -1,0 +1,120 @@
+"""What only the embedded store promises: Finnish stems, several writing processes, a crash mid-batch, backups."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from indexer.document import Mention, mention_id
+from indexer.fulltext import stemmed_text
+from indexer.queries import MentionFilters
+from indexer.sqlite_store import SQLiteMentionStore
+from indexer.store import Selection
+
+pytestmark = pytest.mark.integration
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def mention(n: int, text: str = "Hyvä palvelu", experience: str = "comfort", lang: str = "fi") -> Mention:
+    return Mention(
+        id=mention_id("reviews", f"https://r.example/{n}"), brand=("a", "b")[n % 2], source="reviews",
+        url=f"https://r.example/{n}", text=f"{text} {n}", lang=lang, published_at=START + timedelta(minutes=7 * n),
+        crawled_at=START, experience=experience, author_followers=n,
+    )  # fmt: skip
+
+
+def rollup_is_exact(path: Path) -> bool:
+    """The rollup equals a count of the mentions themselves, key by key."""
+    db = sqlite3.connect(path)
+    try:
+        kept = db.execute(
+            "SELECT brand, slot, experience, source, lang, n, reach, reach_unknown FROM rollup WHERE n != 0 "
+            "ORDER BY 1, 2, 3, 4, 5"
+        ).fetchall()
+        counted = db.execute(
+            "SELECT brand, published_ms - published_ms % 900000 AS slot, coalesce(experience, ''), source, "
+            "coalesce(lang, ''), count(*), sum(coalesce(followers, 0)), sum(followers IS NULL) FROM mentions "
+            "WHERE published_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+        ).fetchall()
+        return kept == counted and db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        db.close()
+
+
+def test_finnish_search_finds_other_cases_of_the_word(tmp_path: Path) -> None:
+    store = SQLiteMentionStore(tmp_path / "m.sqlite3")
+    texts = ["Aamiaisella oli kylmää kahvia", "Aamiaisen jälkeen lähdimme", "Aamiainen oli hyvä", "Huone oli siisti"]
+    store.write([mention(n, text) for n, text in enumerate(texts)])
+    for query in ("aamiainen", "aamiaisella", "Aamiaisen"):
+        found = store.search(MentionFilters(q=query, lang="fi"), size=10)
+        assert found.count == 3, query
+    assert store.search(MentionFilters(q="hyva"), size=10).count == 1  # typed without the accent
+    assert stemmed_text("Aamiainen aamiaisella", "fi").split() == ["aamiais", "aamiais"]
+
+
+def _writer(path: str, worker: int, rounds: int) -> None:
+    store = SQLiteMentionStore(path)
+    for r in range(rounds):
+        # Every worker rewrites the same 200 ids with its own class: rewrites race with each other.
+        experience = ("anger", "comfort", "delight")[(worker + r) % 3]
+        store.write([mention(n, experience=experience) for n in range(r * 10, r * 10 + 200)])
+    store.close()
+
+
+def test_several_processes_write_at_once_and_counts_stay_exact(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    SQLiteMentionStore(path).ensure_ready()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(str(path), w, 8)) for w in range(3)]
+    for worker in workers:
+        worker.start()
+    reader = SQLiteMentionStore(path)
+    while any(w.is_alive() for w in workers):
+        reader.search(MentionFilters(brand="a"), size=5)  # readers go on while others write
+        time.sleep(0.05)
+    for worker in workers:
+        worker.join()
+        assert worker.exitcode == 0
+    assert reader.count(Selection()) == 270  # ids 0..269, each once however often rewritten
+    assert rollup_is_exact(path)
+
+
+def _write_forever(path: str) -> None:
+    store = SQLiteMentionStore(path)
+    n = 0
+    while True:
+        store.write([mention(i, experience=("anger", "delight")[n % 2]) for i in range(n * 50, n * 50 + 2000)])
+        n += 1
+
+
+def test_kill_9_mid_batch_commits_nothing_half(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    SQLiteMentionStore(path).ensure_ready()
+    process = multiprocessing.get_context("spawn").Process(target=_write_forever, args=(str(path),))
+    process.start()
+    deadline = time.monotonic() + 60
+    store = SQLiteMentionStore(path)
+    while store.count(Selection()) < 2500 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)  # most likely inside a batch: a 2,000-mention batch takes ~0.1-0.3 s
+    process.join()
+    count = store.count(Selection())
+    assert count >= 2500 and (count - 2000) % 50 == 0  # whole batches only
+    assert rollup_is_exact(path)
+
+
+def test_online_backup_is_a_consistent_store(tmp_path: Path) -> None:
+    store = SQLiteMentionStore(tmp_path / "m.sqlite3")
+    store.write([mention(n) for n in range(300)])
+    store.backup(tmp_path / "copy" / "backup.sqlite3")
+    copy = SQLiteMentionStore(tmp_path / "copy" / "backup.sqlite3")
+    assert copy.count(Selection()) == 300
+    assert copy.search(MentionFilters(q="palvelu"), size=1).count == 300
+    assert rollup_is_exact(tmp_path / "copy" / "backup.sqlite3")
