@@ -33,13 +33,13 @@ def create_app(
     settings: Settings | None = None, classifier: SentimentClassifier | None = None, load_model: bool = True
 ) -> FastAPI:
     """Build the app. A given classifier is used as is; otherwise the configured one is loaded at start-up."""
-    from indexer.client import make_client
+    from kaiku.wiring import mention_store
 
     settings = settings or get_settings()
     config_store = ConfigStore(settings.config_dir)
     state = AppState(
         settings=settings,
-        client=make_client(settings.engine_url, settings.elasticsearch_api_key),
+        store=mention_store(settings),
         config=config_store.load(),
         config_store=config_store,
         teams=TeamStore(settings.resolved_api_db),
@@ -52,7 +52,7 @@ def create_app(
         if state.classifier is None and load_model:
             _load_model(state)
         yield
-        state.client.close()
+        state.store.close()
         if state.db is not None:
             state.db.dispose()
 

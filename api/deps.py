@@ -6,13 +6,13 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from elasticsearch import Elasticsearch
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from api.ratelimit import retry_after_header
 from api.state import AppState
+from indexer.store import MentionStore
 from kaiku.config import Brand
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kaiku_<id>_<secret>`")
@@ -23,17 +23,12 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-def get_client(state: Annotated[AppState, Depends(get_state)]) -> Elasticsearch:
-    return state.client
-
-
-def get_alias(state: Annotated[AppState, Depends(get_state)]) -> str:
-    return state.settings.index_alias
+def get_store(state: Annotated[AppState, Depends(get_state)]) -> MentionStore:
+    return state.store
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
-ClientDep = Annotated[Elasticsearch, Depends(get_client)]
-AliasDep = Annotated[str, Depends(get_alias)]
+StoreDep = Annotated[MentionStore, Depends(get_store)]
 
 
 def get_db(state: Annotated[AppState, Depends(get_state)]) -> Engine:

@@ -1,13 +1,13 @@
-"""What the API process holds for its lifetime: settings, the engine client, the loaded model, teams."""
+"""What the API process holds for its lifetime: settings, the mention store, the loaded model, teams."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
 from api.ratelimit import TokenBuckets
+from indexer.store import MentionStore
 from kaiku.config import KaikuConfig
 from kaiku.config_store import ConfigStore
 from kaiku.settings import Settings
@@ -18,7 +18,7 @@ from sentiment import SentimentClassifier
 @dataclass
 class AppState:
     settings: Settings
-    client: Elasticsearch
+    store: MentionStore
     config: KaikuConfig  # replaced as a whole when the management API changes configs/
     config_store: ConfigStore
     teams: TeamStore

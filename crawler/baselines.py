@@ -1,4 +1,4 @@
-"""Each brand's norm, read from the index: the net polarity of its recent scored mentions (sentiment/experience.py).
+"""Each brand's norm, read from the mention store: the net polarity of its recent scored mentions.
 
 The window ends `gap_days` before now so that a spike in progress does not become its own norm (the alerts
 would otherwise go quiet exactly when they matter). A brand with too little history borrows its industry's
@@ -11,10 +11,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from elasticsearch import Elasticsearch
-
 from indexer.errors import IndexerError
-from indexer.queries import run_search
 from kaiku.config import Brand
 from sentiment.experience import Baseline
 
@@ -24,8 +21,7 @@ logger = logging.getLogger(__name__)
 class BrandBaselines:
     def __init__(
         self,
-        client: Elasticsearch,
-        alias: str,
+        store: Any,  # an indexer.store.MentionStore
         brands: list[Brand],
         min_history: int = 50,
         days: int = 90,
@@ -33,10 +29,10 @@ class BrandBaselines:
         sample: int = 2000,
         now: datetime | None = None,
     ) -> None:
-        self._client, self._alias, self._brands = client, alias, {brand.id: brand for brand in brands}
+        self._store, self._brands = store, {brand.id: brand for brand in brands}
         self._min_history, self._sample = min_history, sample
         end = (now or datetime.now(UTC)) - timedelta(days=gap_days)
-        self._window = {"gte": (end - timedelta(days=days)).isoformat(), "lt": end.isoformat()}
+        self._window = (end - timedelta(days=days), end)
         self._cache: dict[str, Baseline | None] = {}
 
     def for_brand(self, brand_id: str) -> Baseline | None:
@@ -55,25 +51,9 @@ class BrandBaselines:
         return self._cache[brand_id]
 
     def _read(self, scope: str, brand_ids: list[str]) -> Baseline | None:
-        body: dict[str, Any] = {
-            "query": {
-                "bool": {
-                    "filter": [
-                        {"terms": {"brand": brand_ids}},
-                        {"range": {"published_at": self._window}},
-                        {"exists": {"field": "polarity.negative"}},
-                    ],
-                    "must_not": [{"exists": {"field": "near_duplicate_of"}}],
-                }
-            },
-            "_source": ["polarity"],
-            "size": self._sample,
-            "sort": [{"published_at": {"order": "desc"}}],
-        }
         try:
-            hits = run_search(self._client, self._alias, body)["hits"]["hits"]
+            nets = self._store.polarity_nets(brand_ids, *self._window, self._sample)
         except IndexerError as exc:  # no norm is a safe answer: the absolute rule still holds
             logger.warning("baseline of %s unavailable: %s", scope, exc)
             return None
-        nets = [hit["_source"]["polarity"]["positive"] - hit["_source"]["polarity"]["negative"] for hit in hits]
         return Baseline.of(scope, nets) if nets else None

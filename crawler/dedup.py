@@ -15,9 +15,9 @@ Method (docs/crawler.md, "Near-duplicates", has the measured figures):
   estimate is at least `DEFAULT_THRESHOLD` (0.8) are near-duplicates.
 - Candidates are found by LSH: the signature is cut into 32 bands of 4 values, each hashed to a short
   string (`"07:5f3a9c21e4b0"`). Two texts are compared only when they share a band; at Jaccard 0.8 the
-  chance of sharing none is (1 - 0.8^4)^32 < 1e-9. The bands are indexed (`dedup_bands`, a keyword
-  field), so copies already in the index are found with one `terms` query; their signatures are
-  recomputed from their stored text.
+  chance of sharing none is (1 - 0.8^4)^32 < 1e-9. The bands are stored with the mention (a band table in
+  the embedded store, the `dedup_bands` keyword field in Elasticsearch), so copies already stored are found
+  with one lookup; their signatures are recomputed from their stored text.
 - Texts with fewer than `MIN_CHARS` characters are not signed: "Great stay!" from two guests is two
   opinions, not a copy.
 """
@@ -126,36 +126,20 @@ class SeenTexts:
 
 
 class IndexedTexts:
-    """Near-duplicates among the mentions already in the index (one `terms` query on `dedup_bands`)."""
+    """Near-duplicates among the mentions already in the store (its MinHash band lookup)."""
 
-    def __init__(self, client: Any, alias: str) -> None:
-        self.client = client
-        self.alias = alias
+    def __init__(self, store: Any) -> None:
+        self.store = store  # an indexer.store.MentionStore
 
     def find(
         self, mention_id: str, sig: Signature, bands: Sequence[str], threshold: float = DEFAULT_THRESHOLD
     ) -> str | None:
-        """The root id of the earliest near-duplicate in the index (by published_at, else crawled_at), or None."""
-        from elasticsearch import NotFoundError
-
-        try:
-            # A bare `terms` query: on the local engine a bool filter excluding the mention's own id cost ~50 %
-            # more; the own id (a re-crawled mention is not a copy of itself) is skipped below instead.
-            response = self.client.search(
-                index=self.alias,
-                query={"terms": {"dedup_bands": list(bands)}},
-                source=["id", "text", "near_duplicate_of", "published_at", "crawled_at"],
-                size=MAX_CANDIDATES + 1,
-            )
-        except NotFoundError:  # the alias does not exist before the first write
-            return None
+        """The root id of the earliest near-duplicate in the store (by published_at, else crawled_at), or None."""
+        candidates = self.store.near_duplicate_candidates({mention_id: bands}, MAX_CANDIDATES)[mention_id]
         matches = []
-        for hit in response["hits"]["hits"]:
-            doc = hit["_source"]
-            if doc["id"] == mention_id:
-                continue
-            root = doc.get("near_duplicate_of") or doc["id"]
-            other = signature(doc.get("text") or "")
+        for candidate in candidates:
+            root = candidate.near_duplicate_of or candidate.id
+            other = signature(candidate.text)
             if root != mention_id and other is not None and sig.similarity(other) >= threshold:
-                matches.append((doc.get("published_at") or doc.get("crawled_at") or "", root))
+                matches.append((candidate.filed_at, root))
         return min(matches)[1] if matches else None

@@ -33,7 +33,9 @@ from crawler.spiders.reviews import ReviewsSpider
 from crawler.spiders.rss import RssSpider
 from crawler.spiders.youtube import YouTubeSpider
 from crawler.url_guard import UnsafeURL, check_urls
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.spool import SpoolingWriter
+from indexer.store import MentionStore
 from indexer.writer import BulkWriter
 from kaiku.config import Brand, Source
 from kaiku.settings import get_settings
@@ -202,21 +204,28 @@ def crawl_settings(
     settings.set("KAIKU_BRANDS", Shared(list(brands)), priority="project")
     settings.set("KAIKU_CLASSIFIER", Shared(classifier) if classifier is not None else None, priority="project")
     settings.set("KAIKU_WRITER", Shared(writer) if writer is not None else None, priority="project")
-    bulk = writer.writer if isinstance(writer, SpoolingWriter) else writer
-    if isinstance(bulk, BulkWriter):  # copies already in the index can be found only where the writer writes
-        settings.set("KAIKU_DEDUP_INDEX", Shared(IndexedTexts(bulk.client, bulk.alias)), priority="project")
+    store = _store_of(writer)
+    if store is not None:  # copies already stored can be found only where the writer writes
+        settings.set("KAIKU_DEDUP_INDEX", Shared(IndexedTexts(store)), priority="project")
     if extra_settings:
         settings.update(dict(extra_settings), priority="cmdline")
-    if isinstance(bulk, BulkWriter):  # each brand's norm for the relative experience class, from the same index
+    if store is not None:  # each brand's norm for the relative experience class, from the same store
         norms = BrandBaselines(
-            bulk.client,
-            bulk.alias,
+            store,
             list(brands),
             min_history=settings.getint("KAIKU_BASELINE_MIN_HISTORY"),
             days=settings.getint("KAIKU_BASELINE_DAYS"),
         )
         settings.set("KAIKU_BASELINES", Shared(norms), priority="cmdline")
     return settings
+
+
+def _store_of(writer: Any) -> MentionStore | None:
+    """The store a writer writes to (through its spool), where it has one."""
+    inner = writer.writer if isinstance(writer, SpoolingWriter) else writer
+    if isinstance(inner, BulkWriter):
+        return ElasticsearchMentionStore(inner.client, inner.alias)
+    return inner if isinstance(inner, MentionStore) else None
 
 
 def run_crawl(

@@ -14,14 +14,19 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from indexer.document import Mention
 from indexer.errors import EngineUnavailable, IndexerError
-from indexer.writer import BulkReport, BulkWriter
+from indexer.writer import BulkReport
 
 logger = logging.getLogger(__name__)
 
 SEGMENT_SUFFIX = ".ndjson"
+
+
+class MentionWriter(Protocol):
+    def write(self, mentions: Sequence[Mention]) -> BulkReport: ...
 
 
 class Spool:
@@ -83,7 +88,7 @@ def _fsync_directory(directory: Path) -> None:
 
 
 class SpoolingWriter:
-    """A BulkWriter that never loses a batch to an engine outage.
+    """A writer (a `MentionStore`, or an Elasticsearch `BulkWriter`) that never loses a batch to an outage.
 
     While the spool holds anything, new batches join its end, so that mentions reach the engine in the order
     they were written (a re-crawled mention must not be overwritten by its older spooled version). After an
@@ -93,7 +98,7 @@ class SpoolingWriter:
 
     def __init__(
         self,
-        writer: BulkWriter,
+        writer: MentionWriter,
         spool: Spool,
         max_backoff: float = 60.0,
         clock: Callable[[], float] = time.monotonic,

@@ -234,6 +234,7 @@ class SQLiteMentionStore:
         _ = self.db
 
     def describe(self) -> dict[str, Any]:
+        self._fetch("SELECT value FROM meta")  # raises IndexerError where the file cannot be read
         return {"kind": "sqlite", "version": sqlite3.sqlite_version, "path": str(self.path)}
 
     def refresh(self) -> None:

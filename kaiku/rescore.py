@@ -16,18 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
-from elastic_transport import TransportError
-from elasticsearch import ApiError, Elasticsearch
 from pydantic import ValidationError
 
 from crawler.baselines import BrandBaselines
 from crawler.items import join_title_and_text
 from indexer.document import Mention, ModelInfo
-from indexer.errors import EngineUnavailable, IndexerError
-from indexer.queries import SORTS, MentionFilters, build_query
-from indexer.writer import BulkWriter
+from indexer.queries import MentionFilters
+from indexer.store import MentionStore, Selection
 from kaiku.config import Brand
 from sentiment.base import Polarity, SentimentClassifier
 from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
@@ -55,10 +51,8 @@ class ReclassifyReport:
 class NormsByWeek:
     """Each brand's norm as of the week a mention was published, read from the index once per brand and week."""
 
-    def __init__(
-        self, client: Elasticsearch, alias: str, brands: list[Brand], min_history: int = 50, days: int = 90
-    ) -> None:
-        self._client, self._alias, self._brands = client, alias, brands
+    def __init__(self, store: MentionStore, brands: list[Brand], min_history: int = 50, days: int = 90) -> None:
+        self._store, self._brands = store, brands
         self._min_history, self._days = min_history, days
         self._weeks: dict[datetime, BrandBaselines] = {}
 
@@ -70,8 +64,7 @@ class NormsByWeek:
         if week not in self._weeks:
             # BrandBaselines leaves the week before `now` out: `now` one week on, the norm ends where the week starts.
             self._weeks[week] = BrandBaselines(
-                self._client,
-                self._alias,
+                self._store,
                 self._brands,
                 min_history=self._min_history,
                 days=self._days,
@@ -80,23 +73,8 @@ class NormsByWeek:
         return self._weeks[week].for_brand(mention.brand)
 
 
-def _query(filters: MentionFilters, model_id: str, model_version: str) -> dict[str, Any]:
-    current = {"bool": {"filter": [{"term": {"model.id": model_id}}, {"term": {"model.version": model_version}}]}}
-    return {"bool": {"must": [build_query(filters)], "must_not": [current]}}
-
-
-def _count(client: Elasticsearch, alias: str, query: dict[str, Any]) -> int:
-    try:
-        return int(client.count(index=alias, query=query)["count"])
-    except TransportError as exc:
-        raise EngineUnavailable(f"count failed, engine unreachable: {exc}") from exc
-    except ApiError as exc:
-        raise IndexerError(f"count failed: {exc}") from exc
-
-
 def rescore(
-    client: Elasticsearch,
-    alias: str,
+    store: MentionStore,
     classifier: SentimentClassifier,
     filters: MentionFilters | None = None,
     batch_size: int = 256,
@@ -104,27 +82,25 @@ def rescore(
     progress: Callable[[RescoreReport], None] | None = None,
     norms: NormsByWeek | None = None,
 ) -> RescoreReport:
-    """Re-score every mention matching `filters` whose stored model is not the classifier's; writes refresh.
+    """Re-score every mention matching `filters` whose stored model is not the classifier's.
 
     With `norms`, unrated mentions are judged against their brand's norm (the relative experience class)."""
     if batch_size < 1:
         raise ValueError(f"batch size must be at least 1, got {batch_size}")
     filters = filters or MentionFilters()
-    query = _query(filters, classifier.model_id, classifier.model_version)
-    report = RescoreReport(matched=_count(client, alias, query))
-    report.already_current = _count(client, alias, build_query(filters)) - report.matched
-    writer = BulkWriter(client, alias, refresh=True)
-    for mentions in _pages(client, alias, query, batch_size, report.invalid):
+    selection = Selection(filters, not_model=(classifier.model_id, classifier.model_version))
+    report = RescoreReport(matched=store.count(selection))
+    report.already_current = store.count(Selection(filters)) - report.matched
+    for mentions in _pages(store, selection, batch_size, report.invalid):
         if mentions:
-            _rescore_page(mentions, classifier, thresholds, norms, writer, report)
+            _rescore_page(mentions, classifier, thresholds, norms, store, report)
         if progress is not None:
             progress(report)
     return report
 
 
 def reclassify(
-    client: Elasticsearch,
-    alias: str,
+    store: MentionStore,
     filters: MentionFilters | None = None,
     batch_size: int = 256,
     thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
@@ -135,12 +111,10 @@ def reclassify(
     thresholds (and norms); no model runs, and only mentions whose class or reason changes are written."""
     if batch_size < 1:
         raise ValueError(f"batch size must be at least 1, got {batch_size}")
-    scored = {"exists": {"field": "polarity.negative"}}
-    query = {"bool": {"must": [build_query(filters or MentionFilters())], "filter": [scored]}}
-    report = ReclassifyReport(matched=_count(client, alias, query))
-    writer = BulkWriter(client, alias, refresh=True)
-    # Rewritten mentions stay in the query; search_after keeps the pages from seeing them twice.
-    for mentions in _pages(client, alias, query, batch_size, report.invalid):
+    selection = Selection(filters or MentionFilters(), scored_only=True)
+    report = ReclassifyReport(matched=store.count(selection))
+    # Rewritten mentions stay in the selection; the store's keyset pages keep them from being seen twice.
+    for mentions in _pages(store, selection, batch_size, report.invalid):
         changed = []
         for mention in mentions:
             try:
@@ -155,7 +129,7 @@ def reclassify(
             else:
                 changed.append(mention.model_copy(update={"experience": verdict[0], "experience_reason": verdict[1]}))
         if changed:
-            written = writer.write(changed)
+            written = store.write(changed)
             report.changed += written.indexed
             report.failed.extend(written.failed)
         if progress is not None:
@@ -164,30 +138,17 @@ def reclassify(
 
 
 def _pages(
-    client: Elasticsearch, alias: str, query: dict[str, Any], batch_size: int, invalid: list[tuple[str, str]]
+    store: MentionStore, selection: Selection, batch_size: int, invalid: list[tuple[str, str]]
 ) -> Iterator[list[Mention]]:
-    """The matching mentions, newest first, a page at a time; unreadable documents go to `invalid`."""
-    search_after: list[Any] | None = None
-    while True:
-        body: dict[str, Any] = {"query": query, "sort": SORTS["newest"], "size": batch_size}
-        if search_after is not None:
-            body["search_after"] = search_after
-        try:
-            hits = client.search(index=alias, **body)["hits"]["hits"]
-        except TransportError as exc:
-            raise EngineUnavailable(f"search failed, engine unreachable: {exc}") from exc
-        except ApiError as exc:
-            raise IndexerError(f"search failed: {exc}") from exc
-        if not hits:
-            return
-        search_after = hits[-1]["sort"]
+    """The selected mentions, newest first, a page at a time; unreadable documents go to `invalid`."""
+    for documents in store.pages(selection, batch_size):
         mentions = []
-        for hit in hits:
+        for document in documents:
             try:
-                mentions.append(Mention.model_validate(hit["_source"]))
+                mentions.append(Mention.model_validate(document))
             except ValidationError as exc:
                 # Left as it is and reported: a document this version cannot read is not ours to rewrite.
-                invalid.append((hit.get("_id", "?"), str(exc).splitlines()[0]))
+                invalid.append((str(document.get("id", "?")), str(exc).splitlines()[0]))
         yield mentions
 
 
@@ -196,7 +157,7 @@ def _rescore_page(
     classifier: SentimentClassifier,
     thresholds: ExperienceThresholds,
     norms: NormsByWeek | None,
-    writer: BulkWriter,
+    store: MentionStore,
     report: RescoreReport,
 ) -> None:
     scored = score_batch(
@@ -218,6 +179,6 @@ def _rescore_page(
         )
         for mention, result in zip(mentions, scored, strict=True)
     ]
-    written = writer.write(updated)
+    written = store.write(updated)
     report.rescored += written.indexed
     report.failed.extend(written.failed)

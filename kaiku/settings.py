@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     config_dir: Path = Field(default=REPO_CONFIGS, description="Folder holding brands/sources/alerts YAML")
     data_dir: Path = Field(default_factory=_default_data_dir, description="Kaiku's own state")
     elasticsearch_url: str | None = Field(
-        default=None, description="A real cluster; unset means the local development engine"
+        default=None,
+        description="An Elasticsearch cluster (or the local engine) holding the mentions; unset: the embedded store",
+    )
+    store_path: Path | None = Field(
+        default=None, description="The embedded mention store (SQLite) [<data_dir>/mentions.sqlite3]"
     )
     elasticsearch_api_key: str | None = None
     engine_host: str = "127.0.0.1"
@@ -171,6 +175,10 @@ class Settings(BaseSettings):
     @property
     def resolved_api_db(self) -> Path:
         return self.api_db or self.data_dir / "api.sqlite3"
+
+    @property
+    def resolved_store_path(self) -> Path:
+        return self.store_path or self.data_dir / "mentions.sqlite3"
 
     @property
     def engine_url(self) -> str:

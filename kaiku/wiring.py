@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
 from indexer.spool import Spool, SpoolingWriter
-from indexer.writer import BulkWriter
+from indexer.store import MentionStore
 from kaiku.settings import Settings
 from sentiment import SentimentClassifier
 
@@ -28,20 +27,30 @@ def configured_classifier(settings: Settings) -> SentimentClassifier:
     )
 
 
-def ready_index(settings: Settings) -> Elasticsearch:
-    """A client to the configured engine, checked reachable, with the template and current index in place."""
-    from indexer.admin import ensure_index
-    from indexer.client import engine_info, make_client
+def mention_store(settings: Settings, refresh: bool = False) -> MentionStore:
+    """The configured store: Elasticsearch where KAIKU_ELASTICSEARCH_URL is set, else the embedded one in the data
+    dir (KAIKU_STORE_PATH). `refresh` makes Elasticsearch writes searchable at once (the embedded store always is)."""
+    if settings.elasticsearch_url:
+        from indexer.es_store import ElasticsearchMentionStore
 
-    client = make_client(settings.engine_url, settings.elasticsearch_api_key)
-    engine_info(client)
-    ensure_index(client, settings.index_alias)
-    return client
+        return ElasticsearchMentionStore.connect(
+            settings.elasticsearch_url, settings.index_alias, settings.elasticsearch_api_key, refresh=refresh
+        )
+    from indexer.sqlite_store import SQLiteMentionStore
+
+    return SQLiteMentionStore(settings.resolved_store_path)
 
 
-def mention_writer(settings: Settings, client: Elasticsearch) -> SpoolingWriter:
-    """The writer every crawl uses: bulk writes that spool to disk while the engine is unreachable."""
-    return SpoolingWriter(BulkWriter(client, settings.index_alias), Spool(settings.resolved_spool_dir))
+def ready_store(settings: Settings, refresh: bool = False) -> MentionStore:
+    """The configured store, checked reachable, with its schema (or template and current index) in place."""
+    store = mention_store(settings, refresh=refresh)
+    store.ensure_ready()
+    return store
+
+
+def mention_writer(settings: Settings, store: MentionStore) -> SpoolingWriter:
+    """The writer every crawl uses: batches that spool to disk while the store is unreachable."""
+    return SpoolingWriter(store, Spool(settings.resolved_spool_dir))
 
 
 def database(settings: Settings) -> Engine:

@@ -8,20 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import AliasDep, BrandDep, CallerDep, ClientDep, StateDep
+from api.deps import BrandDep, CallerDep, StateDep, StoreDep
 from api.params import FromParam, ToParam, period
 from api.problems import COMMON_RESPONSES
-from indexer.analytics import (
-    Counts,
-    brand_counts_per_bucket,
-    breakdown,
-    engagement,
-    intensity,
-    metrics,
-    most_engaged,
-    most_intense,
-    total,
-)
+from indexer.analytics import Counts, engagement, intensity, metrics, total
 from indexer.buckets import Interval, buckets, zone
 from indexer.queries import MentionFilters
 
@@ -99,8 +89,7 @@ def list_brands(caller: CallerDep, state: StateDep) -> Listing:
 )
 def brand_metrics(
     brand: BrandDep,
-    client: ClientDep,
-    alias: AliasDep,
+    store: StoreDep,
     interval: Annotated[Literal["hour", "day", "week", "month"], Query()] = "week",
     tz: Annotated[str, Query(description="IANA time zone of the buckets", examples=["Europe/Helsinki"])] = "UTC",
     from_: FromParam = None,
@@ -113,7 +102,7 @@ def brand_metrics(
     interval_: Interval = interval
     calendar = buckets(start, end, interval_, zone_info)
     brand_set = [brand.id, *[c for c in brand.competitors if c != brand.id]]
-    per_bucket = brand_counts_per_bucket(client, alias, brand_set, calendar)
+    per_bucket = store.brand_counts_per_bucket(brand_set, calendar)
 
     def row(counts: dict[str, Counts]) -> dict[str, Any]:
         set_earned = sum(c.earned for c in counts.values())
@@ -144,8 +133,7 @@ def brand_metrics(
 )
 def brand_breakdown(
     brand: BrandDep,
-    client: ClientDep,
-    alias: AliasDep,
+    store: StoreDep,
     by: Annotated[Literal["source", "lang", "experience"], Query(description="Field to break down by")],
     from_: FromParam = None,
     to: ToParam = None,
@@ -153,7 +141,7 @@ def brand_breakdown(
     reach: Annotated[bool, Query()] = False,
 ) -> dict[str, Any]:
     start, end = period(from_, to, timedelta(days=30))
-    result = breakdown(client, alias, MentionFilters(brand=brand.id, start=start, end=end), by, size)
+    result = store.breakdown(MentionFilters(brand=brand.id, start=start, end=end), by, size)
     data = [{"key": key, **metrics(counts, with_reach=reach)} for key, counts in result.rows]
     return {
         "brand": brand.id, "by": by, "from": start.isoformat(), "to": end.isoformat(),
@@ -172,8 +160,7 @@ def brand_breakdown(
 )
 def brand_outliers(
     brand: BrandDep,
-    client: ClientDep,
-    alias: AliasDep,
+    store: StoreDep,
     rank: Annotated[Literal["intensity", "engagement"], Query()] = "intensity",
     experience: Annotated[Literal["anger", "delight"] | None, Query(description="One class; default both")] = None,
     lang: Annotated[str | None, Query(description="ISO 639-1 code", pattern=r"^[a-z]{2,3}$")] = None,
@@ -186,9 +173,9 @@ def brand_outliers(
     filters = MentionFilters(brand=brand.id, lang=lang, source=source, start=start, end=end)
     classes = [experience] if experience else ["anger", "delight"]
     if rank == "intensity":
-        top = most_intense(client, alias, filters, classes, limit)
+        top = store.most_intense(filters, classes, limit)
         data = [{**m, "score": intensity(m)} for m in top]
     else:
-        top, _ = most_engaged(client, alias, filters, classes, limit)
+        top, _ = store.most_engaged(filters, classes, limit)
         data = [{**m, "score": engagement(m)} for m in top]
     return Listing(data=data, count=len(data))

@@ -8,8 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AliasDep, Caller, CallerDep, ClientDep, DbDep, StateDep
-from indexer.queries import get_mention
+from api.deps import Caller, CallerDep, DbDep, StateDep, StoreDep
 from kaiku.cases import CaseNotFound, change_status, get_case, list_cases, open_case
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -72,8 +71,8 @@ class StatusChange(BaseModel):
 
 
 @router.post("", status_code=201, response_model=Case, summary="Make an angry outlier a case")
-def create_case(body: NewCase, client: ClientDep, alias: AliasDep, db: DbDep, caller: CallerDep) -> dict[str, Any]:
-    mention = get_mention(client, alias, body.mention_id)
+def create_case(body: NewCase, store: StoreDep, db: DbDep, caller: CallerDep) -> dict[str, Any]:
+    mention = store.get(body.mention_id)
     if mention is None or not caller.can_see(mention.get("brand", "")):  # another team's mention does not exist
         raise HTTPException(422, f"parameter 'mention_id': no mention with id {body.mention_id!r}")
     return open_case(db, mention, body.owner, datetime.now(UTC), body.note, body.language, body.incident_id)

@@ -7,7 +7,6 @@ from fastapi.responses import JSONResponse
 
 from api.deps import StateDep
 from indexer import IndexerError
-from indexer.client import engine_info
 
 router = APIRouter(tags=["health"])
 
@@ -15,8 +14,8 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", summary="Engine reachable and model loaded")
 def healthz(state: StateDep) -> JSONResponse:
     try:
-        info = engine_info(state.client)
-        engine = {"ok": True, "version": info.get("version", {}).get("number")}
+        about = state.store.describe()
+        engine = {"ok": True, "kind": about["kind"], "version": about.get("version")}
     except IndexerError as exc:
         engine = {"ok": False, "error": str(exc)}
     if state.classifier is not None:

@@ -12,11 +12,11 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep
+from api.deps import Caller, CallerDep, StateDep, StoreDep
 from api.params import FromParam, ToParam
 from api.problems import COMMON_RESPONSES
 from api.state import AppState
-from indexer.queries import MentionFilters, SortName, export_mentions, get_mention, search_mentions
+from indexer.queries import MentionFilters, SortName
 
 router = APIRouter(prefix="/v1/mentions", tags=["mentions"], responses=COMMON_RESPONSES)
 
@@ -50,7 +50,10 @@ BrandParam = Annotated[str | None, Query(description="Brand id (one of your team
 QParam = Annotated[
     str | None,
     Query(
-        description='Full text in simple query syntax: words (all must match), "phrases", -excluded, prefix*, a|b',
+        description=(
+            'Full text in the brand-query syntax: words (all must match), "phrases", AND/OR/NOT, -excluded, prefix*, '
+            "a NEAR/3 b; text that is not a valid query is searched as its plain words"
+        ),
         max_length=500,
         examples=["huone likainen"],
     ),
@@ -74,8 +77,7 @@ def _filters(caller: Caller, state: AppState, brand: str | None, **fields: Any) 
 
 @router.get("", response_model=MentionList, summary="Search mentions")
 def list_mentions(
-    client: ClientDep,
-    alias: AliasDep,
+    store: StoreDep,
     caller: CallerDep,
     state: StateDep,
     brand: BrandParam = None,
@@ -93,9 +95,7 @@ def list_mentions(
     cursor: Annotated[str | None, Query(description="`next` from the previous page", max_length=2000)] = None,
 ) -> MentionList:
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
-    page = search_mentions(
-        client, alias, filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q)
-    )
+    page = store.search(filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q))
     return MentionList(data=page.data, count=page.count, next=page.next)
 
 
@@ -139,8 +139,7 @@ def _ndjson_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
     responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
 )
 def export(
-    client: ClientDep,
-    alias: AliasDep,
+    store: StoreDep,
     caller: CallerDep,
     state: StateDep,
     format: Annotated[Literal["csv", "ndjson"], Query(description="csv (flat columns) or ndjson (whole documents)")],
@@ -153,7 +152,7 @@ def export(
     to: ToParam = None,
 ) -> StreamingResponse:
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
-    mentions = export_mentions(client, alias, filters)
+    mentions = store.export(filters)
     # Fetch the first page before answering, so an engine failure is still a problem+json and not a cut stream.
     first = next(mentions, None)
     rest: Iterator[dict[str, Any]] = iter(()) if first is None else _chain(first, mentions)
@@ -169,8 +168,8 @@ def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[di
 
 
 @router.get("/{mention_id}", summary="One mention by id")
-def read_mention(mention_id: str, client: ClientDep, alias: AliasDep, caller: CallerDep) -> dict[str, Any]:
-    mention = get_mention(client, alias, mention_id)
+def read_mention(mention_id: str, store: StoreDep, caller: CallerDep) -> dict[str, Any]:
+    mention = store.get(mention_id)
     if mention is None or not caller.can_see(mention["brand"]):
         raise HTTPException(404, f"no mention with id {mention_id!r}")
     return mention

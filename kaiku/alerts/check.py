@@ -10,10 +10,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
-from indexer.queries import MentionFilters, search_mentions
+from indexer.queries import MentionFilters
+from indexer.store import MentionStore
 from kaiku.alerts.counts import count_series
 from kaiku.alerts.detector import DEFAULT, DetectorParams, detect_incidents
 from kaiku.alerts.incidents import reconcile
@@ -62,8 +62,7 @@ def rule_params(rule: AlertRule, base: DetectorParams = DEFAULT) -> DetectorPara
 
 
 def check_rule(
-    client: Elasticsearch,
-    alias: str,
+    store: MentionStore,
     db: Engine,
     config: KaikuConfig,
     rule: AlertRule,
@@ -72,14 +71,14 @@ def check_rule(
 ) -> RuleCheck:
     step = config_interval(rule.window)
     params = rule_params(rule, options.detector)
-    series = count_series(client, alias, rule.brand, rule.experience, now, step, options.history)
+    series = count_series(store, rule.brand, rule.experience, now, step, options.history)
     detected = detect_incidents(series.timestamps, series.values, params)
     ongoing = [d for d in detected if d.end >= series.current_slot]
     # Read the example mentions before the database transaction: no network call while holding its lock.
     mentions: list[dict[str, Any]] = []
     if ongoing:
         filters = MentionFilters(brand=rule.brand, experience=rule.experience, start=ongoing[-1].start, end=now)
-        mentions = search_mentions(client, alias, filters, size=TOP_MENTIONS).data
+        mentions = store.search(filters, size=TOP_MENTIONS).data
     result = RuleCheck(rule.id, series.values[-1])
     with db.begin() as conn:
         outcome = reconcile(
@@ -113,8 +112,7 @@ def check_rule(
 
 
 def check_alerts(
-    client: Elasticsearch,
-    alias: str,
+    store: MentionStore,
     db: Engine,
     config: KaikuConfig,
     now: datetime,
@@ -123,4 +121,4 @@ def check_alerts(
 ) -> list[RuleCheck]:
     """Check every configured rule (or the named ones) at `now`."""
     rules = [rule for rule in config.alerts if rule_ids is None or rule.id in rule_ids]
-    return [check_rule(client, alias, db, config, rule, now, options) for rule in rules]
+    return [check_rule(store, db, config, rule, now, options) for rule in rules]

@@ -72,7 +72,7 @@ def check_command(
     """Count outliers per alert rule, update incidents and queue one email per new incident and recipient."""
     from kaiku.alerts.check import CheckOptions, check_alerts
     from kaiku.config import load_config
-    from kaiku.wiring import database, ready_index
+    from kaiku.wiring import database, ready_store
 
     when = parse_now(now)
     with user_errors():
@@ -82,9 +82,8 @@ def check_command(
         if unknown:
             fail(f"unknown alert rule(s) {', '.join(unknown)} (known: {', '.join(r.id for r in config.alerts)})")
         db = database(settings)
-        client = ready_index(settings)
         results = check_alerts(
-            client, settings.index_alias, db, config, when, CheckOptions.from_settings(settings), rule or None
+            ready_store(settings), db, config, when, CheckOptions.from_settings(settings), rule or None
         )
         for result in results:
             print(result.summary())

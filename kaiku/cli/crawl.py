@@ -50,7 +50,7 @@ def crawl(
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
     from kaiku.crawl_counters import record_crawl
-    from kaiku.wiring import configured_classifier, crawl_settings_from, database, mention_writer, ready_index
+    from kaiku.wiring import configured_classifier, crawl_settings_from, database, mention_writer, ready_store
 
     with user_errors():
         settings = get_settings()
@@ -59,11 +59,11 @@ def crawl(
         if not sources:
             known = ", ".join(s.id for s in kaiku_config.sources) or "none"
             fail(f"unknown source {name!r} (known: {known}; or a spider name: {', '.join(SPIDERS)})")
-        # The engine is checked before the model is loaded: an unreachable engine should fail in a second.
-        client = ready_index(settings)
+        # The store is checked before the model is loaded: an unreachable engine should fail in a second.
+        store = ready_store(settings)
         classifier = configured_classifier(settings)
         _configure_logging(log_level)
-        writer = mention_writer(settings, client)
+        writer = mention_writer(settings, store)
         db = database(settings)
         all_ok = True
         for source in sources:

@@ -27,11 +27,11 @@ def init() -> None:
 @app.command()
 def replay() -> None:
     """Write the mentions spooled during an engine outage, oldest first; prints what went and what still waits."""
-    from kaiku.wiring import mention_writer, ready_index
+    from kaiku.wiring import mention_writer, ready_store
 
     with user_errors():
         settings = get_settings()
-        writer = mention_writer(settings, ready_index(settings))
+        writer = mention_writer(settings, ready_store(settings))
         report = writer.replay()
     pending = writer.spool.pending()
     print(f"replayed {report.replayed}, failed {len(report.failed)}, still spooled {pending + report.spooled}")

@@ -166,11 +166,10 @@ def rescore(
         print(f"  {report.rescored} of {report.matched} re-scored", file=sys.stderr)
 
     with user_errors():
-        settings, client, norms = _stored_mentions()
+        settings, store, norms = _stored_mentions()
         classifier = _load(model, labels)
         report = run_rescore(
-            client,
-            settings.index_alias,
+            store,
             classifier,
             MentionFilters(brand=brand, q=query),
             batch_size=batch,
@@ -203,10 +202,9 @@ def reclassify(
         print(f"  {report.changed + report.unchanged} of {report.matched} judged", file=sys.stderr)
 
     with user_errors():
-        settings, client, norms = _stored_mentions()
+        settings, store, norms = _stored_mentions()
         report = run_reclassify(
-            client,
-            settings.index_alias,
+            store,
             MentionFilters(brand=brand, q=query),
             batch_size=batch,
             thresholds=settings.experience_thresholds,
@@ -220,19 +218,18 @@ def reclassify(
     _report_problems(report.invalid, report.failed)
 
 
-def _stored_mentions():  # -> (Settings, Elasticsearch, NormsByWeek)
-    """The settings, a checked client of the configured engine, and the brands' norms read from it."""
-    from indexer.client import engine_info, make_client
+def _stored_mentions():  # -> (Settings, MentionStore, NormsByWeek)
+    """The settings, the configured mention store (checked), and the brands' norms read from it."""
     from kaiku.config import load_config
     from kaiku.rescore import NormsByWeek
     from kaiku.settings import get_settings
+    from kaiku.wiring import ready_store
 
     settings = get_settings()
-    client = make_client(settings.engine_url, settings.elasticsearch_api_key)
-    engine_info(client)
+    store = ready_store(settings, refresh=True)
     brands = load_config(settings.config_dir).brands
-    norms = NormsByWeek(client, settings.index_alias, brands, settings.baseline_min_history, settings.baseline_days)
-    return settings, client, norms
+    norms = NormsByWeek(store, brands, settings.baseline_min_history, settings.baseline_days)
+    return settings, store, norms
 
 
 def _report_problems(invalid: list[tuple[str, str]], failed: list[tuple[str, str]]) -> None:

@@ -1,9 +1,10 @@
-"""`kaiku demo`: local engine, bundled demo site, crawl -> score -> index, then the API."""
+"""`kaiku demo`: bundled demo site, crawl -> score -> store (embedded unless KAIKU_ELASTICSEARCH_URL), then the API."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from indexer.store import MentionStore
 from kaiku.config import load_config
 from kaiku.settings import Settings, get_settings
 
@@ -11,19 +12,18 @@ DEMO_SOURCE = "demo-reviews"
 CLASSES = ("anger", "comfort", "delight")
 
 
-def _start_engine(settings: Settings) -> None:
-    if settings.elasticsearch_url:
-        return
-    from kaiku.engine import LocalEngine
+def _experience_counts(store: MentionStore) -> Counter[str]:
+    from indexer.queries import MentionFilters
 
-    engine = LocalEngine(data_dir=settings.engine_data_dir, port=settings.engine_port, host=settings.engine_host)
-    engine.start()
-    print(f"engine: local noida-db at {engine.url} (data in {engine.data_dir})")
+    rows = store.breakdown(MentionFilters(), "experience", len(CLASSES)).rows
+    return Counter({key: counts.volume for key, counts in rows if key in CLASSES})
 
 
-def _experience_counts(client, alias: str) -> Counter[str]:
-    response = client.search(index=alias, size=0, aggs={"experience": {"terms": {"field": "experience"}}})
-    return Counter({b["key"]: b["doc_count"] for b in response["aggregations"]["experience"]["buckets"]})
+def _where(store: MentionStore) -> str:
+    about = store.describe()
+    if about["kind"] == "sqlite":
+        return f"embedded (SQLite {about['version']}) in {about['path']}"
+    return f"Elasticsearch {about.get('version')} at alias {about.get('alias')}"
 
 
 def _demo_key(settings: Settings, brands: list[str]) -> str:
@@ -41,12 +41,12 @@ def _demo_key(settings: Settings, brands: list[str]) -> str:
 def run_demo(serve_api: bool = True) -> None:
     from crawler.runner import run_crawl
     from kaiku.demo.server import serve_site
-    from kaiku.wiring import configured_classifier, crawl_settings_from, mention_writer, ready_index
+    from kaiku.wiring import configured_classifier, crawl_settings_from, mention_writer, ready_store
 
     settings = get_settings()
     config = load_config(settings.config_dir)
-    _start_engine(settings)
-    client = ready_index(settings)
+    store = ready_store(settings)
+    print(f"store: {_where(store)}")
     print(f"model: loading {settings.sentiment_model!r} (the first run converts the offline model once)")
     classifier = configured_classifier(settings)
     site = serve_site(port=settings.demo_site_port)
@@ -58,20 +58,20 @@ def run_demo(serve_api: bool = True) -> None:
             source,
             config.brands,
             classifier,
-            mention_writer(settings, client),
+            mention_writer(settings, store),
             crawl_settings_from(settings),
             allow_private_urls=True,
         )
         print(summary.format())
     finally:
         site.stop()
-    client.indices.refresh(index=settings.index_alias)
-    counts = _experience_counts(client, settings.index_alias)
+    store.refresh()
+    counts = _experience_counts(store)
     total = sum(counts.values())
     shares = ", ".join(
         f"{name} {counts[name]} ({counts[name] / total:.0%})" for name in ("anger", "comfort", "delight")
     )
-    print(f"index: {total} mentions behind alias {settings.index_alias}: {shares}" if total else "index: empty")
+    print(f"store: {total} scored mentions: {shares}" if total else "store: no scored mention")
 
     key = _demo_key(settings, [b.id for b in config.brands])
     base = f"http://{settings.api_host}:{settings.api_port}"

@@ -55,7 +55,7 @@ def _classifier(settings: Settings) -> SentimentClassifier:
 def crawl_source(source_id: str) -> str:
     from crawler.runner import run_crawl
     from kaiku.crawl_counters import record_crawl
-    from kaiku.wiring import crawl_settings_from, mention_writer, ready_index
+    from kaiku.wiring import crawl_settings_from, mention_writer, ready_store
 
     settings = get_settings()
     config = _config(settings)
@@ -63,12 +63,12 @@ def crawl_source(source_id: str) -> str:
         source = config.source(source_id)
     except KeyError:
         raise LookupError(f"source {source_id!r} is no longer in {settings.config_dir}/sources.yaml") from None
-    client = ready_index(settings)
+    store = ready_store(settings)
     summary = run_crawl(
         source,
         config.brands,
         _classifier(settings),
-        mention_writer(settings, client),
+        mention_writer(settings, store),
         extra_settings=crawl_settings_from(settings),
         allow_private_urls=settings.allow_private_urls,
     )
@@ -79,12 +79,11 @@ def crawl_source(source_id: str) -> str:
 def check_alerts(now: datetime | None = None) -> str:
     from kaiku.alerts.check import CheckOptions
     from kaiku.alerts.check import check_alerts as run_checks
-    from kaiku.wiring import ready_index
+    from kaiku.wiring import ready_store
 
     settings = get_settings()
     results = run_checks(
-        ready_index(settings),
-        settings.index_alias,
+        ready_store(settings),
         _database(settings.resolved_database_url),
         _config(settings),
         _now(now),
@@ -126,14 +125,13 @@ def followup_reminders(now: datetime | None = None) -> str:
 
 
 def apply_retention(now: datetime | None = None) -> str:
-    from indexer.retention import delete_older_than
-    from kaiku.wiring import ready_index
+    from kaiku.wiring import ready_store
 
     settings = get_settings()
     if settings.retention_days is None:
         return "retention off (KAIKU_RETENTION_DAYS unset)"
     cutoff = _now(now) - timedelta(days=settings.retention_days)
-    report = delete_older_than(ready_index(settings), settings.index_alias, cutoff)
+    report = ready_store(settings).delete_older_than(cutoff)
     return (
         f"before {cutoff:%Y-%m-%d}: dropped {len(report.indices_dropped)} indices, "
         f"deleted {report.documents_deleted} mentions"

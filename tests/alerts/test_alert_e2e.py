@@ -11,6 +11,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine, select
 
+from indexer.es_store import ElasticsearchMentionStore
 from kaiku.alerts.check import CheckOptions, check_alerts
 from kaiku.alerts.outbox import deliver_due, list_outbox
 from kaiku.alerts.smtp import SmtpSender
@@ -45,7 +46,7 @@ def test_burst_sends_exactly_one_email_and_cooldown_sends_none(
 ) -> None:
     seed_background_and_burst(es, alias)
 
-    first = {r.rule_id: r for r in check_alerts(es, alias, db, config, NOW, OPTIONS)}
+    first = {r.rule_id: r for r in check_alerts(ElasticsearchMentionStore(es, alias), db, config, NOW, OPTIONS)}
     assert first["revontuli-anger"].new and first["revontuli-anger"].emails == 1
     assert not first["tunturi-anger"].new and first["tunturi-anger"].emails == 0
     report = deliver_due(db, SmtpSender(smtp_server.config), NOW)
@@ -69,20 +70,26 @@ def test_burst_sends_exactly_one_email_and_cooldown_sends_none(
 
     # Twenty minutes later the spike goes on: the same incident is updated, no second email.
     index_mentions(es, alias, "revontuli", every(NOW, NOW + timedelta(minutes=20), timedelta(minutes=4)))
-    second = {r.rule_id: r for r in check_alerts(es, alias, db, config, NOW + timedelta(minutes=20), OPTIONS)}
+    second = {
+        r.rule_id: r
+        for r in check_alerts(ElasticsearchMentionStore(es, alias), db, config, NOW + timedelta(minutes=20), OPTIONS)
+    }
     assert second["revontuli-anger"].updated == first["revontuli-anger"].new
     assert second["revontuli-anger"].new == [] and second["revontuli-anger"].emails == 0
     assert deliver_due(db, SmtpSender(smtp_server.config), NOW + timedelta(minutes=20)).sent == []
     assert len(smtp_server.inbox.received) == 1
 
     # Quiet again: the incident closes.
-    third = {r.rule_id: r for r in check_alerts(es, alias, db, config, NOW + timedelta(hours=3), OPTIONS)}
+    third = {
+        r.rule_id: r
+        for r in check_alerts(ElasticsearchMentionStore(es, alias), db, config, NOW + timedelta(hours=3), OPTIONS)
+    }
     assert third["revontuli-anger"].closed == first["revontuli-anger"].new
 
     # A second burst four hours later is within the 6 h cooldown: the incident reopens, still one email.
     later = NOW + timedelta(hours=4)
     index_mentions(es, alias, "revontuli", every(later - timedelta(minutes=30), later, timedelta(minutes=3)))
-    fourth = {r.rule_id: r for r in check_alerts(es, alias, db, config, later, OPTIONS)}
+    fourth = {r.rule_id: r for r in check_alerts(ElasticsearchMentionStore(es, alias), db, config, later, OPTIONS)}
     assert fourth["revontuli-anger"].updated == first["revontuli-anger"].new and fourth["revontuli-anger"].emails == 0
     with db.connect() as conn:
         rows = conn.execute(select(incidents)).all()
@@ -98,7 +105,7 @@ def test_smtp_down_keeps_the_email_until_delivered_once(
     url = f"sqlite:///{tmp_path / 'state.db'}"
     db = open_database(url)
     smtp_server.stop()  # the mail server is down when the spike is found
-    assert check_alerts(es, alias, db, config, NOW, OPTIONS)[0].emails == 1
+    assert check_alerts(ElasticsearchMentionStore(es, alias), db, config, NOW, OPTIONS)[0].emails == 1
 
     down = deliver_due(db, SmtpSender(smtp_server.config), NOW, base=timedelta(seconds=30))
     assert down.sent == [] and len(down.deferred) == 1
@@ -118,7 +125,10 @@ def test_smtp_down_keeps_the_email_until_delivered_once(
     assert len(deliver_due(db, SmtpSender(smtp_server.config), NOW + timedelta(seconds=90)).sent) == 1
     assert len(smtp_server.inbox.received) == 1
     # Nothing is sent twice: not by another delivery run, not by the next check of the same spike.
-    assert check_alerts(es, alias, db, config, NOW + timedelta(minutes=5), OPTIONS)[0].emails == 0
+    assert (
+        check_alerts(ElasticsearchMentionStore(es, alias), db, config, NOW + timedelta(minutes=5), OPTIONS)[0].emails
+        == 0
+    )
     assert deliver_due(db, SmtpSender(smtp_server.config), NOW + timedelta(hours=2)).sent == []
     assert len(smtp_server.inbox.received) == 1
     [row] = list_outbox(db)
@@ -137,7 +147,7 @@ def test_each_recipient_gets_the_email_in_their_language(
         "    recipient_languages: {johtaja@revontuli.example: fi}\n"
     )
     seed_background_and_burst(es, alias)
-    [result] = check_alerts(es, alias, db, load_config(edited), NOW, OPTIONS)
+    [result] = check_alerts(ElasticsearchMentionStore(es, alias), db, load_config(edited), NOW, OPTIONS)
     assert result.emails == 2
     assert len(deliver_due(db, SmtpSender(smtp_server.config), NOW).sent) == 2
     subjects = {to[0]: message["Subject"].strip() for to, message in smtp_server.inbox.received}

