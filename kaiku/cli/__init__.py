@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kaiku.cli import alerts, crawl, demo, engine, index, keys, scheduler, sentiment, serve
+from kaiku.cli import alerts, crawl, demo, engine, index, keys, scheduler, sentiment, serve, store
 
 app = typer.Typer(help="Kaiku: earned-media monitoring.", no_args_is_help=True, add_completion=False)
 app.add_typer(engine.app, name="engine")
@@ -12,6 +12,7 @@ app.add_typer(index.app, name="index")
 app.add_typer(sentiment.app, name="sentiment")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(keys.app, name="keys")
+app.add_typer(store.app, name="store")
 app.command("crawl")(crawl.crawl)
 app.command("parse")(crawl.parse)
 app.command("serve")(serve.serve)
