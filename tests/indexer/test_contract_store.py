@@ -329,3 +329,13 @@ def test_retention_deletes_old_mentions_and_their_counts(filled: MentionStore) -
     calendar = buckets(START, START + timedelta(days=7), "day", zone("UTC"))
     counts = filled.brand_counts_per_bucket(list(BRANDS), calendar)
     assert all(c.volume == 0 for per in counts[:2] for c in per.values())
+
+
+def test_rewritten_or_deleted_mentions_leave_their_old_bands(filled: MentionStore) -> None:
+    filled.write([MENTIONS[2].model_copy(update={"dedup_bands": ["05:000000000abc"]})])
+    filled.delete_older_than(START + timedelta(minutes=197 * 3 + 1))  # MENTIONS[1..3] (MENTIONS[0] has no date)
+    filled.refresh()
+    assert filled.near_duplicate_candidates({"new": ["04:000000000002"]}, 5)["new"] == []
+    assert filled.near_duplicate_candidates({"new": ["05:000000000abc"]}, 5)["new"] == []
+    found = filled.near_duplicate_candidates({"new": ["03:00000000abcd"]}, 5)["new"]
+    assert {c.id for c in found} == {MENTIONS[0].id, MENTIONS[4].id, MENTIONS[5].id}
