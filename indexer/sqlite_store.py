@@ -491,19 +491,21 @@ class SQLiteMentionStore:
             return result
         starts = [_ms(b.start) for b in buckets]
         ends = [_ms(b.end) for b in buckets]
-        first, last = starts[0], ends[-1]
-        if any(edge % SLOT_MS for edge in (*starts, last)):  # a zone whose hours do not start on a quarter hour
+        if any(edge % SLOT_MS for edge in (*starts, ends[-1])):  # a zone whose hours do not start on a quarter hour
             return self._counts_from_mentions(brands, buckets)
+        # The buckets go in as a table of ranges: SQLite walks the rollup's primary key once per bucket and brand,
+        # and sums in C; Python sees one row per (bucket, brand, class).
+        values = ", ".join("(?, ?, ?)" for _ in buckets)
+        ranges = [x for i, (start, end) in enumerate(zip(starts, ends, strict=True)) for x in (i, start, end)]
         rows = self._fetch(
-            f"SELECT brand, slot, experience, sum(n), sum(reach), sum(reach_unknown) FROM rollup "
-            f"WHERE brand IN ({','.join('?' * len(brands))}) AND slot >= ? AND slot < ? "
-            "GROUP BY brand, slot, experience",
-            [*brands, first, last],
+            f"WITH b (i, s, e) AS (VALUES {values}) "
+            "SELECT b.i, r.brand, r.experience, sum(r.n), sum(r.reach), sum(r.reach_unknown) "
+            f"FROM b JOIN rollup AS r ON r.brand IN ({','.join('?' * len(brands))}) AND r.slot >= b.s AND r.slot < b.e "
+            "GROUP BY b.i, r.brand, r.experience",
+            [*ranges, *brands],
         )
-        for brand, slot, experience, n, reach, unknown in rows:
-            i = bisect_right(starts, slot) - 1
-            if i >= 0 and slot < ends[i]:
-                _add(result[i][brand], experience, n, reach, unknown)
+        for i, brand, experience, n, reach, unknown in rows:
+            _add(result[i][brand], experience, n, reach, unknown)
         return result
 
     def _counts_from_mentions(self, brands: Sequence[str], buckets: Sequence[Bucket]) -> list[dict[str, Counts]]:
