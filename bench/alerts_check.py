@@ -29,6 +29,7 @@ import numpy as np
 from indexer import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.client import make_client
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import MentionFilters, search_mentions
 from indexer.writer import BulkWriter
 from kaiku.alerts.check import TOP_MENTIONS, CheckOptions, check_rule
@@ -130,7 +131,7 @@ def main() -> None:
                         conn.execute(outbox.delete())
                         conn.execute(incidents.delete())
                     t0 = time.perf_counter()
-                    result = check_rule(client, alias, db, config, rule, NOW, options)
+                    result = check_rule(ElasticsearchMentionStore(client, alias), db, config, rule, NOW, options)
                     check_times.append(time.perf_counter() - t0)
                 engine_ms = statistics.median(engine_times) * 1000
                 # The example-mention query runs only when there is an ongoing incident.

@@ -24,6 +24,7 @@ from crawler.dedup import IndexedTexts, signature
 from indexer.admin import ensure_index
 from indexer.client import make_client
 from indexer.document import Mention, mention_id
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.engine import LocalEngine, free_port
 
@@ -75,7 +76,7 @@ def main() -> None:
             client.indices.refresh(index=alias)
             load_s = time.perf_counter() - started
             print(f"wrote {args.docs} docs in {load_s:.1f}s", flush=True)
-            lookup = IndexedTexts(client, alias)
+            lookup = IndexedTexts(ElasticsearchMentionStore(client, alias))
             latencies, found_copies, found_unrelated = [], 0, 0
             for k in range(args.lookups):
                 if k % 2 == 0:
