@@ -3,7 +3,8 @@
 - Several processes may read and write at once (the API, the scheduler, crawl workers): WAL lets readers go on
   while one writer commits, `busy_timeout` makes a second writer wait instead of failing, and every batch is
   one short transaction.
-- `rollup` counts mentions per (brand, 15-minute UTC slot, experience, source, language), with their reach.
+- `rollup` counts mentions per (brand, 15-minute UTC slot, experience, source, language), with their reach;
+  `rollup_day` per (brand, UTC day, experience): the whole days inside a bucket, the edges from `rollup`.
   Triggers on `mentions` keep it exact in the same transaction as the write: an insert adds, a delete
   subtracts, an update (a re-crawl, a rescore, a reclassification) moves the count from the old key to the
   new one. Fifteen minutes, not an hour, because calendar buckets of zones with half-hour or 45-minute offsets
@@ -49,7 +50,7 @@ SLOT_MS = 15 * 60 * 1000
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 
-SCHEMA = f"""
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mentions (
     rowid INTEGER PRIMARY KEY,
@@ -84,47 +85,75 @@ CREATE TABLE IF NOT EXISTS rollup (
     reach_unknown INTEGER NOT NULL,
     PRIMARY KEY (brand, slot, experience, source, lang)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_day (
+    brand TEXT NOT NULL,
+    slot INTEGER NOT NULL,              -- start of the UTC day, ms
+    experience TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    reach INTEGER NOT NULL,
+    reach_unknown INTEGER NOT NULL,
+    PRIMARY KEY (brand, slot, experience)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_bands USING fts5 (bands, content = '', detail = 'none');
 CREATE TABLE IF NOT EXISTS languages (lang TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_text USING fts5 (plain, stemmed, tokenize = 'unicode61 remove_diacritics 2');
 
-CREATE TRIGGER IF NOT EXISTS mentions_rollup_insert AFTER INSERT ON mentions WHEN new.published_ms IS NOT NULL
-BEGIN
-    INSERT INTO rollup VALUES (
-        new.brand, new.published_ms - ((new.published_ms % {SLOT_MS}) + {SLOT_MS}) % {SLOT_MS},
-        coalesce(new.experience, ''), new.source, coalesce(new.lang, ''),
-        1, coalesce(new.followers, 0), new.followers IS NULL)
-    ON CONFLICT DO UPDATE SET n = n + 1, reach = reach + excluded.reach,
-        reach_unknown = reach_unknown + excluded.reach_unknown;
-END;
-CREATE TRIGGER IF NOT EXISTS mentions_rollup_delete AFTER DELETE ON mentions WHEN old.published_ms IS NOT NULL
-BEGIN
-    UPDATE rollup SET n = n - 1, reach = reach - coalesce(old.followers, 0),
-        reach_unknown = reach_unknown - (old.followers IS NULL)
-    WHERE brand = old.brand AND slot = old.published_ms - ((old.published_ms % {SLOT_MS}) + {SLOT_MS}) % {SLOT_MS}
-        AND experience = coalesce(old.experience, '') AND source = old.source AND lang = coalesce(old.lang, '');
-END;
 CREATE TRIGGER IF NOT EXISTS mentions_text_delete AFTER DELETE ON mentions
 BEGIN
     DELETE FROM mention_text WHERE rowid = old.rowid;
 END;
-CREATE TRIGGER IF NOT EXISTS mentions_rollup_update_old
-AFTER UPDATE OF brand, published_ms, experience, source, lang, followers ON mentions WHEN old.published_ms IS NOT NULL
+"""
+
+DAY_MS = 86_400_000
+# (table, slot length, key columns beyond brand, slot and class): the fine rollup for any bucket edge and the
+# breakdown dimensions; the daily one for the whole UTC days inside a bucket.
+_ROLLUPS = (("rollup", SLOT_MS, ("source", "lang")), ("rollup_day", DAY_MS, ()))
+_KEY_VALUES = {"source": "{row}.source", "lang": "coalesce({row}.lang, '')"}
+
+
+def _rollup_statements(row: str, change: int) -> str:
+    """SQL adding (change=1) or taking away (-1) the mention `row` (new or old) in every rollup."""
+    statements = []
+    for table, slot_ms, extra in _ROLLUPS:
+        slot = f"{row}.published_ms - (({row}.published_ms % {slot_ms}) + {slot_ms}) % {slot_ms}"
+        keys = {"brand": f"{row}.brand", "slot": slot, "experience": f"coalesce({row}.experience, '')"}
+        keys.update({name: _KEY_VALUES[name].format(row=row) for name in extra})
+        reach, unknown = f"coalesce({row}.followers, 0)", f"({row}.followers IS NULL)"
+        if change > 0:
+            statements.append(
+                f"INSERT INTO {table} ({', '.join(keys)}, n, reach, reach_unknown) "
+                f"VALUES ({', '.join(keys.values())}, 1, {reach}, {unknown}) "
+                "ON CONFLICT DO UPDATE SET n = n + 1, reach = reach + excluded.reach, "
+                "reach_unknown = reach_unknown + excluded.reach_unknown;"
+            )
+        else:
+            where = " AND ".join(f"{name} = {value}" for name, value in keys.items())
+            statements.append(
+                f"UPDATE {table} SET n = n - 1, reach = reach - {reach}, reach_unknown = reach_unknown - {unknown} "
+                f"WHERE {where};"
+            )
+    return "\n    ".join(statements)
+
+
+_MOVED = "brand, published_ms, experience, source, lang, followers"
+TRIGGERS = f"""
+CREATE TRIGGER IF NOT EXISTS mentions_rollup_insert AFTER INSERT ON mentions WHEN new.published_ms IS NOT NULL
 BEGIN
-    UPDATE rollup SET n = n - 1, reach = reach - coalesce(old.followers, 0),
-        reach_unknown = reach_unknown - (old.followers IS NULL)
-    WHERE brand = old.brand AND slot = old.published_ms - ((old.published_ms % {SLOT_MS}) + {SLOT_MS}) % {SLOT_MS}
-        AND experience = coalesce(old.experience, '') AND source = old.source AND lang = coalesce(old.lang, '');
+    {_rollup_statements("new", 1)}
 END;
-CREATE TRIGGER IF NOT EXISTS mentions_rollup_update_new
-AFTER UPDATE OF brand, published_ms, experience, source, lang, followers ON mentions WHEN new.published_ms IS NOT NULL
+CREATE TRIGGER IF NOT EXISTS mentions_rollup_delete AFTER DELETE ON mentions WHEN old.published_ms IS NOT NULL
 BEGIN
-    INSERT INTO rollup VALUES (
-        new.brand, new.published_ms - ((new.published_ms % {SLOT_MS}) + {SLOT_MS}) % {SLOT_MS},
-        coalesce(new.experience, ''), new.source, coalesce(new.lang, ''),
-        1, coalesce(new.followers, 0), new.followers IS NULL)
-    ON CONFLICT DO UPDATE SET n = n + 1, reach = reach + excluded.reach,
-        reach_unknown = reach_unknown + excluded.reach_unknown;
+    {_rollup_statements("old", -1)}
+END;
+CREATE TRIGGER IF NOT EXISTS mentions_rollup_update_old AFTER UPDATE OF {_MOVED} ON mentions
+WHEN old.published_ms IS NOT NULL
+BEGIN
+    {_rollup_statements("old", -1)}
+END;
+CREATE TRIGGER IF NOT EXISTS mentions_rollup_update_new AFTER UPDATE OF {_MOVED} ON mentions
+WHEN new.published_ms IS NOT NULL
+BEGIN
+    {_rollup_statements("new", 1)}
 END;
 """
 
@@ -161,7 +190,7 @@ def _ms_or_none(moment: datetime | None) -> int | None:
 
 
 def _band_int(band: str) -> int:
-    """"07:5f3a9c21e4b0" (crawler/dedup.py) as one integer: the band number above 48 bits of its hash."""
+    """ "07:5f3a9c21e4b0" (crawler/dedup.py) as one integer: the band number above 48 bits of its hash."""
     try:
         if len(band) != 15 or band[2] != ":":
             raise ValueError
@@ -237,7 +266,7 @@ class SQLiteMentionStore:
     def _create(self, connection: sqlite3.Connection) -> None:
         try:
             connection.execute("BEGIN IMMEDIATE")
-            for statement in _statements(SCHEMA):
+            for statement in _statements(SCHEMA + TRIGGERS):
                 connection.execute(statement)
             connection.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             connection.execute("COMMIT")
@@ -335,6 +364,7 @@ class SQLiteMentionStore:
             _forget_bands(db, doomed)
             deleted = db.execute("DELETE FROM mentions WHERE filed_ms < ?", (_ms(cutoff),)).rowcount
             db.execute("DELETE FROM rollup WHERE n = 0")
+            db.execute("DELETE FROM rollup_day WHERE n = 0")
         return RetentionReport(documents_deleted=deleted)
 
     # --- reads --------------------------------------------------------------------------------------------------
@@ -493,19 +523,30 @@ class SQLiteMentionStore:
         ends = [_ms(b.end) for b in buckets]
         if any(edge % SLOT_MS for edge in (*starts, ends[-1])):  # a zone whose hours do not start on a quarter hour
             return self._counts_from_mentions(brands, buckets)
-        # The buckets go in as a table of ranges: SQLite walks the rollup's primary key once per bucket and brand,
-        # and sums in C; Python sees one row per (bucket, brand, class).
-        values = ", ".join("(?, ?, ?)" for _ in buckets)
-        ranges = [x for i, (start, end) in enumerate(zip(starts, ends, strict=True)) for x in (i, start, end)]
-        rows = self._fetch(
-            f"WITH b (i, s, e) AS (VALUES {values}) "
-            "SELECT b.i, r.brand, r.experience, sum(r.n), sum(r.reach), sum(r.reach_unknown) "
-            f"FROM b JOIN rollup AS r ON r.brand IN ({','.join('?' * len(brands))}) AND r.slot >= b.s AND r.slot < b.e "
-            "GROUP BY b.i, r.brand, r.experience",
-            [*ranges, *brands],
-        )
-        for i, brand, experience, n, reach, unknown in rows:
-            _add(result[i][brand], experience, n, reach, unknown)
+        # Whole UTC days inside a bucket come from the daily rollup, the edges from the 15-minute one. The ranges go
+        # in as a table: SQLite walks a rollup's primary key once per range and brand and sums in C; Python sees
+        # one row per (bucket, brand, class) and table.
+        days: list[tuple[int, int, int]] = []
+        edges: list[tuple[int, int, int]] = []
+        for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            first_day, last_day = -(-start // DAY_MS) * DAY_MS, end // DAY_MS * DAY_MS
+            if first_day < last_day:
+                days.append((i, first_day, last_day))
+                edges.extend(r for r in ((i, start, first_day), (i, last_day, end)) if r[1] < r[2])
+            else:
+                edges.append((i, start, end))
+        for table, ranges in (("rollup_day", days), ("rollup", edges)):
+            for chunk in _chunks(ranges, 2000):
+                values = ", ".join("(?, ?, ?)" for _ in chunk)
+                rows = self._fetch(
+                    f"WITH b (i, s, e) AS (VALUES {values}) "
+                    "SELECT b.i, r.brand, r.experience, sum(r.n), sum(r.reach), sum(r.reach_unknown) "
+                    f"FROM b JOIN {table} AS r ON r.brand IN ({','.join('?' * len(brands))}) "
+                    "AND r.slot >= b.s AND r.slot < b.e GROUP BY b.i, r.brand, r.experience",
+                    [*(x for r in chunk for x in r), *brands],
+                )
+                for i, brand, experience, n, reach, unknown in rows:
+                    _add(result[i][brand], experience, n, reach, unknown)
         return result
 
     def _counts_from_mentions(self, brands: Sequence[str], buckets: Sequence[Bucket]) -> list[dict[str, Counts]]:
@@ -644,7 +685,7 @@ class _transaction:
             raise IndexerError(f"{self.what} failed: {exc}") from exc
 
 
-def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
 

@@ -43,7 +43,16 @@ def rollup_is_exact(path: Path) -> bool:
             "coalesce(lang, ''), count(*), sum(coalesce(followers, 0)), sum(followers IS NULL) FROM mentions "
             "WHERE published_ms IS NOT NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
         ).fetchall()
-        return kept == counted and db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        days = db.execute(
+            "SELECT brand, slot, experience, n, reach, reach_unknown FROM rollup_day WHERE n != 0 ORDER BY 1, 2, 3"
+        ).fetchall()
+        counted_days = db.execute(
+            "SELECT brand, published_ms - published_ms % 86400000 AS slot, coalesce(experience, ''), count(*), "
+            "sum(coalesce(followers, 0)), sum(followers IS NULL) FROM mentions WHERE published_ms IS NOT NULL "
+            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        ).fetchall()
+        integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+        return kept == counted and days == counted_days and integrity == "ok"
     finally:
         db.close()
 
