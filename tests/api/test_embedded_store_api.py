@@ -1,0 +1,50 @@
+"""The API on the default, embedded store: no KAIKU_ELASTICSEARCH_URL, mentions in the data dir."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from indexer.document import Mention, mention_id
+from indexer.sqlite_store import SQLiteMentionStore
+from kaiku.settings import REPO_CONFIGS, Settings
+from kaiku.teams import TeamStore
+from tests.api.conftest import StandInClassifier, bearer
+
+pytestmark = pytest.mark.integration
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def test_search_metrics_and_health_on_the_embedded_store(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", config_dir=REPO_CONFIGS, api_db=tmp_path / "api.sqlite3")
+    assert settings.elasticsearch_url is None
+    texts = ["Aamiaisella oli kylmää kahvia", "Huone oli siisti", "Kamala aamiainen ja likainen huone"]
+    SQLiteMentionStore(settings.resolved_store_path).write([
+        Mention(
+            id=mention_id("reviews", f"https://r.example/{n}"), brand="revontuli", source="reviews",
+            url=f"https://r.example/{n}", text=text, lang="fi", published_at=NOW - timedelta(days=n + 1),
+            crawled_at=NOW, experience=("anger", "comfort", "anger")[n],
+            polarity={"negative": 0.9, "neutral": 0.05, "positive": 0.05},
+        )
+        for n, text in enumerate(texts)
+    ])  # fmt: skip
+    teams = TeamStore(settings.resolved_api_db)
+    key = teams.create_key(teams.create_team("north", brands=["revontuli"]).id).secret
+    with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(key)) as api:
+        health = api.get("/healthz").json()
+        assert health["engine"] == {"ok": True, "kind": "sqlite", "version": health["engine"]["version"]}
+        found = api.get("/v1/mentions", params={"q": "aamiainen", "lang": "fi", "highlight": "true"}).json()
+        assert found["count"] == 2
+        assert all("<em>" in m["highlight"]["text"][0] for m in found["data"])
+        assert api.get("/v1/mentions", params={"q": "aamiainen -kamala"}).json()["count"] == 1
+        assert api.get("/v1/mentions", params={"q": '"unclosed'}).status_code == 200
+        metrics = api.get("/v1/brands/revontuli/metrics", params={"interval": "day", "tz": "Asia/Kolkata"}).json()
+        assert metrics["totals"]["volume"] == 3 and metrics["totals"]["anger"] == 2
+        outliers = api.get("/v1/brands/revontuli/outliers").json()
+        assert outliers["count"] == 2
+        lines = api.get("/v1/mentions/export", params={"format": "ndjson"}).text.splitlines()
+        assert len(lines) == 3
