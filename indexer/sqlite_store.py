@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS mentions (
     model_id TEXT,
     model_version TEXT,
     near_duplicate_of TEXT,
-    bands BLOB,                         -- the MinHash bands as 8-byte integers (rebuilds dedup_bands)
+    bands TEXT,                         -- the MinHash bands as FTS5 tokens (rebuilds dedup_bands)
     doc TEXT NOT NULL                   -- the public document as JSON
 );
 CREATE INDEX IF NOT EXISTS mentions_brand_time
@@ -189,45 +189,33 @@ def _ms_or_none(moment: datetime | None) -> int | None:
     return None if moment is None else _ms(moment)
 
 
-def _band_int(band: str) -> int:
-    """ "07:5f3a9c21e4b0" (crawler/dedup.py) as one integer: the band number above 48 bits of its hash."""
-    try:
-        if len(band) != 15 or band[2] != ":":
-            raise ValueError
-        return (int(band[:2]) << 48) | int(band[3:], 16)
-    except ValueError:
-        raise IndexerError(f"dedup band {band!r} is not '<band>:<12 hex digits>'") from None
+# A band "07:5f3a9c21e4b0" (crawler/dedup.py) is stored and indexed as the token "b075f3a9c21e4b0": letters and
+# digits only, one FTS5 token. Built and checked for a whole mention at once, in C (str.join/replace, one regex).
+_BAND_TOKENS = re.compile(r"b\d{2}[0-9a-f]{12}(?: b\d{2}[0-9a-f]{12})*")
 
 
-def _band_str(value: int) -> str:
-    return f"{value >> 48:02d}:{value & 0xFFFFFFFFFFFF:012x}"
-
-
-def _bands_blob(bands: Sequence[str]) -> bytes | None:
-    return b"".join(_band_int(b).to_bytes(8, "big") for b in bands) if bands else None
-
-
-def _blob_bands(blob: bytes | None) -> list[int]:
-    return [int.from_bytes(blob[i : i + 8], "big") for i in range(0, len(blob), 8)] if blob else []
+def _band_tokens(bands: Sequence[str]) -> str | None:
+    if not bands:
+        return None
+    tokens = ("b" + " b".join(bands)).replace(":", "")
+    if not _BAND_TOKENS.fullmatch(tokens) or not all(len(band) == 15 and band[2] == ":" for band in bands):
+        raise IndexerError(f"dedup bands {list(bands)[:2]}... are not '<band>:<12 hex digits>'")
+    return tokens
 
 
 def _plain(mention: Mention) -> str:
     return f"{mention.title}\n{mention.text}" if mention.title else mention.text
 
 
-def _band_token(value: int) -> str:
-    return f"b{value:015x}"  # one FTS5 token: letters and digits only
+def _bands_of(tokens: str | None) -> list[str]:
+    return [f"{token[1:3]}:{token[3:]}" for token in tokens.split()] if tokens else []
 
 
-def _band_tokens(blob: bytes | None) -> str:
-    return " ".join(_band_token(band) for band in _blob_bands(blob))
-
-
-def _forget_bands(db: sqlite3.Connection, rows: Iterable[tuple[int, bytes | None]]) -> None:
+def _forget_bands(db: sqlite3.Connection, rows: Iterable[tuple[int, str | None]]) -> None:
     """Take mentions out of the contentless band index: FTS5 needs the very tokens it was given, kept in `bands`."""
     db.executemany(
         "INSERT INTO mention_bands (mention_bands, rowid, bands) VALUES ('delete', ?, ?)",
-        [(rowid, _band_tokens(blob)) for rowid, blob in rows if blob],
+        [(rowid, tokens) for rowid, tokens in rows if tokens],
     )
 
 
@@ -328,7 +316,7 @@ class SQLiteMentionStore:
             _forget_bands(db, old_bands.items())
             db.executemany(
                 "INSERT INTO mention_bands (rowid, bands) VALUES (?, ?)",
-                [(rowids[m.id], _band_tokens(row[14])) for m, row in rows if row[14]],
+                [(rowids[m.id], row[14]) for m, row in rows if row[14]],
             )
             db.executemany(
                 "INSERT INTO mention_text (rowid, plain, stemmed) VALUES (?, ?, ?)",
@@ -353,7 +341,7 @@ class SQLiteMentionStore:
             mention.id, mention.brand, mention.source, mention.lang, mention.experience, published, filed,
             polarity.get("negative"), polarity.get("positive"), mention.author_followers, _engagement(mention),
             mention.model.id if mention.model else None, mention.model.version if mention.model else None,
-            mention.near_duplicate_of, _bands_blob(mention.dedup_bands),
+            mention.near_duplicate_of, _band_tokens(mention.dedup_bands),
             mention.model_dump_json(exclude={"dedup_bands"}),
         )  # fmt: skip
 
@@ -507,9 +495,9 @@ class SQLiteMentionStore:
             if not rows:
                 return
             documents = []
-            for doc, blob, _, _ in rows:
+            for doc, tokens, _, _ in rows:
                 document = json.loads(doc)
-                document["dedup_bands"] = [_band_str(band) for band in _blob_bands(blob)]
+                document["dedup_bands"] = _bands_of(tokens)
                 documents.append(document)
             yield documents
             after = (rows[-1][3], rows[-1][2])
@@ -635,7 +623,7 @@ class SQLiteMentionStore:
             found[mention_id] = []
             if not bands:
                 continue
-            tokens = " OR ".join(_band_token(_band_int(band)) for band in bands)
+            tokens = (_band_tokens(bands) or "").replace(" ", " OR ")
             rows = self._fetch(
                 "SELECT m.id, m.doc, m.near_duplicate_of, m.filed_ms FROM mentions AS m WHERE m.rowid IN "
                 "(SELECT rowid FROM mention_bands WHERE mention_bands MATCH ?) AND m.id != ? "
