@@ -95,8 +95,8 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 
 def require_admin(caller: CallerDep) -> Caller:
     if not caller.is_admin:
-        # Admin routes do not exist for team keys, as another team's brand does not.
-        raise HTTPException(404, "not found")
+        # The admin routes are documented, so a 404 would hide nothing; 403 says what the key lacks.
+        raise HTTPException(403, "admin key required: this route is for KAIKU_ADMIN_KEY, not a team's key")
     return caller
 
 

@@ -60,6 +60,11 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: _problem_response("Search engine unreachable or nothing indexed yet"),
 }
 
+# On the routes only the admin key (KAIKU_ADMIN_KEY) may use: teams, keys, sources, config import, jobs.
+ADMIN_ONLY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: _problem_response("Admin route: a team's key is refused, only the admin key (`KAIKU_ADMIN_KEY`) may use it"),
+}
+
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}

@@ -9,11 +9,11 @@ from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminDep, StateDep
-from api.problems import COMMON_RESPONSES
+from api.problems import ADMIN_ONLY_RESPONSES, COMMON_RESPONSES
 from api.state import AppState
 from kaiku.teams import TEAM_ID, Team
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=COMMON_RESPONSES)
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={**COMMON_RESPONSES, **ADMIN_ONLY_RESPONSES})
 
 
 class TeamCreate(BaseModel):

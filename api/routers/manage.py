@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Response
 
 from api.deps import AdminDep, BrandDep, Caller, CallerDep, StateDep
-from api.problems import COMMON_RESPONSES
+from api.problems import ADMIN_ONLY_RESPONSES, COMMON_RESPONSES
 from api.state import AppState
 from kaiku.config import AlertRule, Brand, KaikuConfig, Source
 
@@ -72,12 +72,12 @@ def delete_brand(brand: BrandDep, state: StateDep) -> Response:
 
 
 # Sources: the admin's
-@router.get("/v1/sources", summary="All sources")
+@router.get("/v1/sources", summary="All sources", responses=ADMIN_ONLY_RESPONSES)
 def list_sources(_: AdminDep, state: StateDep) -> dict[str, Any]:
     return _dump(state.config.sources)
 
 
-@router.post("/v1/sources", status_code=201, summary="Create a source")
+@router.post("/v1/sources", status_code=201, summary="Create a source", responses=ADMIN_ONLY_RESPONSES)
 def create_source(body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], _: AdminDep, state: StateDep) -> dict:
     if any(s.id == body.id for s in state.config.sources):
         raise HTTPException(409, f"source {body.id!r} exists already")
@@ -95,12 +95,12 @@ def _source(source_id: str, _: AdminDep, state: StateDep) -> Source:
 SourceDep = Annotated[Source, Depends(_source)]
 
 
-@router.get("/v1/sources/{source_id}", summary="One source")
+@router.get("/v1/sources/{source_id}", summary="One source", responses=ADMIN_ONLY_RESPONSES)
 def read_source(source: SourceDep) -> dict[str, Any]:
     return source.model_dump(mode="json")
 
 
-@router.put("/v1/sources/{source_id}", summary="Replace a source")
+@router.put("/v1/sources/{source_id}", summary="Replace a source", responses=ADMIN_ONLY_RESPONSES)
 def change_source(source: SourceDep, body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], state: StateDep) -> dict:
     if body.id != source.id:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the path's {source.id!r}")
@@ -108,7 +108,7 @@ def change_source(source: SourceDep, body: Annotated[Source, Body(examples=[SOUR
     return body.model_dump(mode="json")
 
 
-@router.delete("/v1/sources/{source_id}", status_code=204, summary="Delete a source")
+@router.delete("/v1/sources/{source_id}", status_code=204, summary="Delete a source", responses=ADMIN_ONLY_RESPONSES)
 def delete_source(source: SourceDep, state: StateDep) -> Response:
     _save(state, sources=[s for s in state.config.sources if s.id != source.id])
     return Response(status_code=204)
@@ -174,6 +174,7 @@ IMPORT_EXAMPLE = {"brands.yaml": "brands:\n  - id: revontuli\n    name: Revontul
 
 @router.post(
     "/v1/admin/config/import",
+    responses=ADMIN_ONLY_RESPONSES,
     summary="Import configs/ YAML files (brands.yaml, sources.yaml, alerts.yaml), validated as a whole",
     description="Body: file name -> YAML text. Files not given are kept. Nothing is written unless all pass.",
 )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.deps import require_admin
 from api.ratelimit import TokenBuckets
 from kaiku.settings import Settings
 from kaiku.teams import TeamStore
@@ -35,16 +39,16 @@ ADMIN_ROUTES = [
 
 
 def brand_routes(brand: str, mention_id: str) -> list[tuple[str, str]]:
-    """Every route naming a brand (or one of its mentions), and the admin routes."""
+    """Every route naming a brand (or one of its mentions)."""
     routes = [("GET", r.format(b=brand)) for r in BRAND_ROUTES + MENTION_ROUTES]
     routes += [(method, r.format(b=brand)) for method, r in MANAGE_ROUTES]
-    return [*routes, ("GET", f"/v1/mentions/{mention_id}"), *ADMIN_ROUTES]
+    return [*routes, ("GET", f"/v1/mentions/{mention_id}")]
 
 
 def every_route(brand: str, mention_id: str) -> list[tuple[str, str]]:
     general = [("GET", "/v1/brands"), ("GET", "/v1/mentions"), ("GET", "/v1/mentions/export?format=csv"),
                ("POST", "/v1/brands"), ("GET", "/v1/alerts"), ("POST", "/v1/alerts")]  # fmt: skip
-    return [*brand_routes(brand, mention_id), *general]
+    return [*brand_routes(brand, mention_id), *ADMIN_ROUTES, *general]
 
 
 def test_missing_or_wrong_key_is_401_everywhere(
@@ -81,6 +85,40 @@ def test_another_teams_brand_is_404_on_every_route(app: FastAPI, keys: dict, es:
         export = north.get("/v1/mentions/export", params={"format": "ndjson"}).text.splitlines()
         assert len(export) == len(found)
         assert north.get("/v1/brands").json()["count"] == 1
+
+
+def admin_only_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path template) of every route that depends on the admin key."""
+
+    def needs_admin(dependant: Dependant) -> bool:
+        return any(d.call is require_admin or needs_admin(d) for d in dependant.dependencies)
+
+    # Included routers keep their routes (paths with the router's prefix) on `original_router`.
+    included = [getattr(route, "original_router", None) for route in app.routes]
+    routes = [*app.routes, *(route for router in included if router for route in router.routes)]
+    return sorted(
+        (method, route.path)
+        for route in routes
+        if isinstance(route, APIRoute) and needs_admin(route.dependant)
+        for method in route.methods
+    )
+
+
+def test_a_team_key_on_an_admin_route_is_403_and_the_route_is_documented_as_admin(app: FastAPI, keys: dict) -> None:
+    routes = admin_only_routes(app)
+    templates = [re.compile(re.sub(r"\{\w+\}", "[^/]+", t)) for _, t in routes]
+    assert all(any(t.fullmatch(path) for t in templates) for _, path in ADMIN_ROUTES)  # the list above is found
+    api_doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    openapi = app.openapi()["paths"]
+    with TestClient(app, headers=bearer(keys["both"])) as team:
+        for method, template in routes:
+            path = re.sub(r"\{\w+\}", "demo-reviews", template)
+            response = team.request(method, path, json={} if method in {"POST", "PATCH", "PUT"} else None)
+            assert response.status_code == 403, (method, path, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "admin key required" in response.json()["detail"]
+            assert "403" in openapi[template][method.lower()]["responses"], (method, template)
+            assert template in api_doc, f"docs/api.md does not list the admin route {template}"
 
 
 def test_admin_manages_teams_and_keys(app: FastAPI, api_settings: Settings) -> None:
