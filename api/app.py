@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.docs import install_docs
 from api.problems import install_problem_handlers
 from api.ratelimit import TokenBuckets
 from api.routers import admin, brands, cases, health, jobs, manage, mentions
@@ -59,9 +60,13 @@ def create_app(
     app = FastAPI(
         title="Kaiku",
         version=__version__,
-        description="Earned-media monitoring: the angered and the delighted behind a brand's mentions.",
+        description="Earned-media monitoring: the angered and the delighted behind a brand's mentions. "
+        "Routes that list a 403 need the admin key (`KAIKU_ADMIN_KEY`); the others take a team's key.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs from the installed package, not a CDN
+        redoc_url=None,  # ReDoc has no packaged build: /docs is the browsable document
     )
+    install_docs(app)
     app.state.kaiku = state
     install_problem_handlers(app)
     install_metrics(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -123,3 +124,22 @@ def test_metrics_show_the_crawl_and_scoring_totals_that_crawls_recorded(api_sett
     for name, count in first.experience.items():
         assert f'kaiku_mentions_scored_by_experience_total{{experience="{name}",{source_label}}} {2.0 * count}' in text
     assert f'kaiku_crawl_losses_total{{kind="skipped",{source_label}}} {2.0 * sum(first.skipped.values())}' in text
+
+
+def test_docs_page_works_offline_from_packaged_assets(api: TestClient) -> None:
+    page = api.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assert urls, page.text
+    external = [url for url in urls if re.match(r"(?:[a-z]+:)?//", url)]
+    assert not external, f"/docs loads from other hosts: {external}"
+    assert "cdn" not in page.text.lower()
+    for url in urls:
+        asset = api.get(url)
+        assert asset.status_code == 200 and asset.content, url
+    # FastAPI writes OpenAPI 3.1, which only Swagger UI 5 and later render.
+    from swagger_ui_bundle import swagger_ui_path
+
+    assert api.get("/openapi.json").json()["openapi"].startswith("3.1")
+    assert int(swagger_ui_path.name.removeprefix("swagger-ui-").split(".")[0]) >= 5, swagger_ui_path.name
+    assert api.get("/redoc").status_code == 404  # ReDoc would load from a CDN: not served
