@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from kaiku.cli import app
@@ -61,6 +63,46 @@ def test_engine_lifecycle_and_index_init(run) -> None:
         assert run("engine", "stop").output.strip() == "engine stopped"
     assert run("engine", "status").exit_code == 1
     assert run("engine", "stop").output.strip() == "engine was not running"
+
+
+@pytest.mark.unit
+def test_status_of_a_stopped_engine_is_one_line_and_exit_1(run) -> None:
+    port = free_port()
+    result = run("engine", "status", KAIKU_ENGINE_PORT=str(port))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"local engine at http://127.0.0.1:{port}: not running (start it: kaiku engine start)"
+    ]
+    remote = run("engine", "status", KAIKU_ELASTICSEARCH_URL=f"http://127.0.0.1:{port}")
+    assert remote.exit_code == 1
+    assert remote.output.splitlines() == [
+        f"remote cluster at http://127.0.0.1:{port}: not running (check KAIKU_ELASTICSEARCH_URL)"
+    ]
+
+
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command of the tree (typer's own click types: matched by their attributes)."""
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+@pytest.mark.unit
+def test_boolean_options_are_flags_and_help_shows_no_bool_value(run) -> None:
+    commands = list(_commands(typer.main.get_command(app)))
+    assert len(commands) > 20
+    bool_options = 0
+    for path, command in commands:
+        for param in command.params:
+            if getattr(param, "type_descriptor", None) and param.type_descriptor.annotation is bool:
+                bool_options += 1
+                assert param.is_flag, f"kaiku {' '.join(path)} {param.opts[0]} takes a value: make it a flag"
+        shown = run(*path, "--help")
+        assert shown.exit_code == 0, (path, shown.output)
+        assert "<bool>" not in shown.output and "BOOLEAN" not in shown.output, (path, shown.output)
+    assert bool_options >= 5
+    # A flag is given bare; the --no- form turns it off.
+    assert "--deliver / --no-deliver" in run("alerts", "check", "--help").output
 
 
 @pytest.mark.unit
