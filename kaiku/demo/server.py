@@ -26,9 +26,9 @@ SITE_DIR = Path(__file__).resolve().parent / "site"
 SITE_WEEK = date(2026, 11, 16)
 
 _MONTHS = {name: number for number, name in enumerate(calendar.month_name) if name}
-_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")  # also the date of 2026-10-15T09:12:00+03:00
-_FINNISH_DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
-_ENGLISH_DATE = re.compile(rf"(?<!\d)(\d{{1,2}}) ({'|'.join(_MONTHS)}) (\d{{4}})(?!\d)")
+_ISO_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?!\d)")  # also the date of 2026-10-15T09:12:00+03:00
+_FINNISH_DATE = re.compile(r"(?<![\w.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\w)")
+_ENGLISH_DATE = re.compile(rf"(?<!\w)(\d{{1,2}}) ({'|'.join(_MONTHS)}) (\d{{4}})(?!\w)")
 
 
 def weeks_to_shift(today: date) -> int:
