@@ -9,7 +9,7 @@ KAIKU_ELASTICSEARCH_API_KEY, under a new alias), then times, in process:
   search          GET /v1/mentions?brand=revontuli&q=...&lang=fi&sort=angriest
 Every engine query the API sends is recorded (and counted per request); the "direct" figures replay exactly
 those request bodies with the Elasticsearch client. The ratio is API p50 / direct p50. The local engine is a
-correctness stand-in, not a speed one (DESIGN.md §7): absolute latency is a real Elasticsearch's business.
+correctness stand-in, not a speed one (docs/design.md §7): absolute latency is a real Elasticsearch's business.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Item pipelines: brand match -> language -> duplicates -> near-duplicates -> sentiment + index (DESIGN §3).
+"""Item pipelines: brand match -> language -> duplicates -> near-duplicates -> sentiment + index (docs/design.md §3).
 
 Each component is built in `from_crawler` from objects the runner put into the crawler settings
 (`KAIKU_BRANDS`, `KAIKU_CLASSIFIER`, `KAIKU_WRITER`) and raises `NotConfigured` when its dependency

@@ -1,6 +1,6 @@
 """Calendar buckets in a time zone: hour, day, ISO week (Monday) and month, DST-correct.
 
-The local engine ignores `time_zone` in `date_histogram` (it buckets on UTC midnights; DESIGN.md §7), so
+The local engine ignores `time_zone` in `date_histogram` (it buckets on UTC midnights; docs/design.md §7), so
 bucket boundaries are computed here, in Python, and sent to the engine as explicit ranges. A real
 Elasticsearch gives the same buckets for `calendar_interval` + `time_zone`.
 """
