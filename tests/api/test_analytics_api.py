@@ -1,4 +1,4 @@
-"""Metric definitions (docs/design.md §2) against hand-computed values on tests/api/dataset.py, in the real local engine."""
+"""Metric definitions (docs/design.md §2) against hand-computed values on tests/api/dataset.py, in the local engine."""
 
 from __future__ import annotations
 
