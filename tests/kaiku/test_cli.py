@@ -123,3 +123,27 @@ def test_index_replay_drains_the_spool(run, engine, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "replayed 3, failed 0, still spooled 0" in result.output
     assert run("index", "replay").output.startswith("replayed 0")
+
+
+@pytest.mark.unit
+def test_demo_makes_an_admin_key_for_the_api_it_serves_and_never_prints_a_configured_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from kaiku.demo.run import with_admin_key
+    from kaiku.settings import Settings
+
+    settings, line = with_admin_key(Settings(data_dir=tmp_path, elasticsearch_url="http://127.0.0.1:9"), True)
+    assert settings.admin_key is not None
+    key = settings.admin_key.get_secret_value()
+    assert line.endswith(key) and len(key) > 30
+    with TestClient(create_app(settings, load_model=False)) as client:
+        assert client.get("/v1/admin/teams", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+    configured = Settings(data_dir=tmp_path, admin_key="the-operators-secret")
+    kept, line = with_admin_key(configured, True)
+    assert kept.admin_key == configured.admin_key and "the-operators-secret" not in line
+    unchanged, line = with_admin_key(Settings(data_dir=tmp_path), False)  # --no-serve: no API to make one for
+    assert unchanged.admin_key is None and "KAIKU_ADMIN_KEY" in line
