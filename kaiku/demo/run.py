@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
@@ -59,7 +58,7 @@ def with_admin_key(settings: Settings, serve_api: bool) -> tuple[Settings, str]:
 
 def run_demo(serve_api: bool = True) -> None:
     from crawler.runner import run_crawl
-    from kaiku.demo.server import serve_site
+    from kaiku.demo.server import serve_site, site_today
     from kaiku.wiring import configured_classifier, crawl_settings_from, mention_writer, ready_index
 
     settings, admin_key_line = with_admin_key(get_settings(), serve_api)
@@ -70,7 +69,7 @@ def run_demo(serve_api: bool = True) -> None:
     print(f"model: loading {settings.sentiment_model!r} (the first run converts the offline model once)")
     classifier = configured_classifier(settings)
     # Dated relative to today, so that "last week" and "the last 7 days" of docs/api.md hold the demo's data.
-    site = serve_site(port=settings.demo_site_port, today=datetime.now(UTC).date())
+    site = serve_site(port=settings.demo_site_port, today=site_today())
     try:
         source = config.source(DEMO_SOURCE).model_copy(update={"start_urls": [site.url + "/"]})
         print(f"crawl: demo site at {site.url}")

@@ -14,21 +14,29 @@ import calendar
 import io
 import re
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
 # The Monday of the week the pages were written in; their newest review is from the week before.
 SITE_WEEK = date(2026, 11, 16)
+# The demo's hotels, and the weeks of docs/api.md's walk-through, are in Helsinki time.
+SITE_ZONE = ZoneInfo("Europe/Helsinki")
 
 _MONTHS = {name: number for number, name in enumerate(calendar.month_name) if name}
 _ISO_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?!\d)")  # also the date of 2026-10-15T09:12:00+03:00
 _FINNISH_DATE = re.compile(r"(?<![\w.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\w)")
 _ENGLISH_DATE = re.compile(rf"(?<!\w)(\d{{1,2}}) ({'|'.join(_MONTHS)}) (\d{{4}})(?!\w)")
+
+
+def site_today() -> date:
+    """Today in the site's time zone: the `today` that `kaiku demo` serves the site with."""
+    return datetime.now(SITE_ZONE).date()
 
 
 def weeks_to_shift(today: date) -> int:
