@@ -36,7 +36,6 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @dataclass
 class Demo:
     result: Result
-    alias: str
     data_dir: Path
     configs_before: dict[str, bytes]
 
@@ -57,7 +56,7 @@ def demo(engine: LocalEngine, converted_cache: Path, tmp_path_factory: pytest.Te
         env.setenv("KAIKU_DEMO_SITE_PORT", str(free_port()))
         get_settings.cache_clear()
         try:
-            yield Demo(CliRunner().invoke(app, ["demo", "--no-serve"]), alias, data_dir, configs_before)
+            yield Demo(CliRunner().invoke(app, ["demo", "--no-serve"]), data_dir, configs_before)
         finally:
             get_settings.cache_clear()
 
@@ -66,7 +65,6 @@ def test_demo_crawls_scores_indexes_and_prints_requests(demo: Demo) -> None:
     result = demo.result
     assert result.exit_code == 0, result.output
     assert "indexed 29, index failures: none" in result.output
-    assert f"29 mentions behind alias {demo.alias}" in result.output
     assert "/v1/mentions?brand=revontuli&experience=anger" in result.output
     assert "Authorization: Bearer kaiku_" in result.output
     assert f"config: {demo.data_dir / 'config'}" in result.output
