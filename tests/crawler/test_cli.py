@@ -94,6 +94,44 @@ def test_microdata_shop_page_in_windows_1252() -> None:
     assert "not a number: 'lots'" in result.stderr
 
 
+def test_review_widget_pages_with_the_text_in_description() -> None:
+    """Bazaarvoice's server-rendered block and a WordPress recipe's comment ratings: 0 of 13 found before."""
+    result = parse(str(PAGES / "bazaarvoice_style.html"), "--url", "https://shop.revontuli.example/p/spa-weekend")
+    found = mentions(result.stdout)
+    assert [(m["author"], m["rating"], m["rating_max"]) for m in found] == [
+        ("KatieW", 5.0, 5.0),
+        ("Paul from Leeds", 2.0, 5.0),
+        ("Margaret", 4.0, 5.0),
+        ("Disappointed", 1.0, 5.0),
+        ("Ilona", 5.0, 5.0),
+        ("Tom", 4.0, 5.0),
+        ("Grandma J", 4.0, 5.0),
+    ]
+    assert found[0]["text"] == (
+        "We used the voucher in Levi for our tenth anniversary. "
+        "The sauna suite was spotless & the staff remembered our names. Magical weekend."
+    )
+    assert (found[0]["title"], found[0]["published_at"]) == ("Best anniversary present", "2025-02-16T00:00:00+00:00")
+    assert found[2]["item_reviewed"] == "Revontuli Hotels Spa Weekend for Two"
+    assert found[1]["item_reviewed"] is None  # outside the product's scope and without its own itemReviewed
+
+    result = parse(str(PAGES / "wordpress_recipe_comments.html"), "--url", "https://keittio.example/lohikeitto/")
+    found = mentions(result.stdout)
+    assert [(m["author"], m["rating"], m["published_at"]) for m in found] == [
+        ("Sanna K.", 5.0, "2025-01-12T16:22:10+00:00"),
+        ("Pohjoisen keittiö", None, "2025-01-12T18:05:00+00:00"),  # a reply nested in Sanna's comment
+        ("Jarmo", 3.0, "2025-01-20T07:41:33+00:00"),
+        ("Eeva", 4.0, "2025-02-02T10:00:00+00:00"),
+        ("Mervi", 5.0, "2025-02-14T19:13:00+00:00"),
+        ("Tiina", None, "2025-02-20T05:30:00+00:00"),
+    ]
+    assert all(m["item_reviewed"] == "Lohikeitto Revontuli Hotelsin tapaan" for m in found)  # through itemref
+    assert found[0]["item_rating"] == {"value": 4.25, "max": 5.0, "count": 4}
+    assert found[0]["url"] == "https://keittio.example/lohikeitto/#comment-41"
+    assert found[0]["text"] == "Juuri kuten hotellissa Levillä! Lisäsin tilkan savulohta, ja perhe kehui."
+    assert result.stderr == ""
+
+
 def test_a_page_without_reviews_is_a_note_and_exit_0(tmp_path: Path) -> None:
     empty = tmp_path / "plain.html"
     empty.write_text("<html><body><p>Hei</p></body></html>", encoding="utf-8")

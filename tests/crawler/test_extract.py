@@ -332,3 +332,73 @@ def test_pages_without_reviews_never_raise(html: str | bytes) -> None:
 def test_page_language_falls_back_to_content_language_meta() -> None:
     html = page(ld(REVIEW), lang=None).replace("<head>", '<head><meta http-equiv="Content-Language" content="de-DE">')
     assert extract_reviews(html, URL).reviews[0].lang == "de"
+
+
+# --- review widgets: microdata with the text in `description` (issue 15) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "itemtype",
+    [
+        "https://schema.org/Review",
+        "http://schema.org/Review",
+        "https://schema.org/Review/",
+        "http://schema.org/Review#",
+        "https://schema.org/review",
+        "https://www.schema.org/Review",
+        " https://schema.org/Review ",
+    ],
+)
+def test_every_spelling_of_the_review_type_is_a_review(itemtype: str) -> None:
+    body = f"""<div itemscope itemtype="{itemtype}"><meta itemprop="author" content="Anna">
+      <div itemprop="description"><p>Hyvä <b>sauna</b>.</p><p>Tulemme uudestaan.</p></div></div>"""
+    [review] = extract_reviews(page(body=body), URL).reviews
+    assert (review.author, review.text) == ("Anna", "Hyvä sauna. Tulemme uudestaan.")
+
+
+WIDGET_REVIEW = """<div class="bv-review" itemprop="review" itemscope itemtype="https://schema.org/Review">
+  <span itemprop="name">Kylmä huone</span>
+  <div itemprop="reviewRating" itemscope itemtype="https://schema.org/Rating">
+    <meta itemprop="worstRating" content="0"><meta itemprop="ratingValue" content="4"><meta itemprop="bestRating" content="10">
+  </div>
+  <span itemprop="author" itemscope itemtype="https://schema.org/Person"><span itemprop="name">Ville</span></span>
+  <meta itemprop="datePublished" content="2025-02-16">
+  <div itemprop="description"><p>Patteri ei toiminut.</p></div>
+</div>"""
+
+
+def test_a_review_property_outside_any_item_is_still_read() -> None:
+    # The widget's reviews carry itemprop="review", but the page's Product scope closed before them.
+    body = f"""<section itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Lahjakortti</h1></section>
+      <div id="bv">{WIDGET_REVIEW}</div>"""
+    result = extract_reviews(page(body=body), URL)
+    assert result.problems == []
+    [review] = result.reviews
+    assert (review.author, review.title, review.text) == ("Ville", "Kylmä huone", "Patteri ei toiminut.")
+    assert (review.rating, review.rating_max) == (pytest.approx(4.6), 10)  # 4 on 0..10 mapped onto 1..10
+    assert review.published_at == datetime(2025, 2, 16, tzinfo=UTC)
+    assert review.item_reviewed is None  # not guessed from the page's other items
+
+
+def test_itemref_brings_reviews_elsewhere_on_the_page_into_the_item() -> None:
+    body = f"""<article itemscope itemtype="https://schema.org/Recipe" itemref="comments x-missing">
+        <h1 itemprop="name">Lohikeitto</h1></article>
+      <ol id="comments"><li>{WIDGET_REVIEW}</li></ol>
+      <div itemscope itemtype="https://schema.org/Thing" itemref="loop" id="loop"><span itemprop="name">Silmukka</span></div>"""
+    result = extract_reviews(page(body=body), URL)
+    [review] = result.reviews  # once, as the recipe's, not again as a loose item
+    assert (review.item_reviewed, review.author) == ("Lohikeitto", "Ville")
+
+
+def test_replies_nested_in_a_review_are_reviews_of_the_same_item() -> None:
+    body = """<article itemscope itemtype="https://schema.org/Recipe"><h1 itemprop="name">Lohikeitto</h1>
+      <ol><li itemprop="review" itemscope itemtype="https://schema.org/Review"><meta itemprop="author" content="Sanna">
+          <div itemprop="description">Hyvä ohje.</div>
+          <ol class="children"><li itemprop="review" itemscope itemtype="http://schema.org/Review">
+            <meta itemprop="author" content="Keittiö"><div itemprop="description"><p>Kiitos!</p></div></li></ol>
+      </li></ol></article>"""
+    reviews = extract_reviews(page(body=body), URL).reviews
+    assert [(r.author, r.text, r.item_reviewed) for r in reviews] == [
+        ("Sanna", "Hyvä ohje.", "Lohikeitto"),
+        ("Keittiö", "Kiitos!", "Lohikeitto"),
+    ]
