@@ -439,8 +439,8 @@ class _Copies:
 
     Only copies are compared: two identical "Great!" reviews by "Anonymous" in one list are two reviews,
     so a kept review stands for at most one duplicate in each other copy of the page. A duplicate has the
-    same words; its author and day agree where both state one (a microdata date without time may be a
-    day off a JSON-LD timestamp's UTC day).
+    same words; its author and date agree where both state one, the dates within two days (a visible date
+    is the local day, midnight UTC here, while a timestamp with an offset may fall on the next UTC day).
     """
 
     def __init__(self) -> None:
@@ -460,7 +460,7 @@ def _compatible(first: ReviewRecord, second: ReviewRecord) -> bool:
     if first.author and second.author and _words(first.author) != _words(second.author):
         return False
     if first.published_at and second.published_at:
-        return abs(first.published_at - second.published_at) <= timedelta(days=1, hours=1)
+        return abs(first.published_at - second.published_at) < timedelta(days=2)
     return True
 
 

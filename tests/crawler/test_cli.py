@@ -132,6 +132,25 @@ def test_review_widget_pages_with_the_text_in_description() -> None:
     assert result.stderr == ""
 
 
+def test_review_plugin_json_ld_with_date_created_and_no_ratings() -> None:
+    """Half of these were lost before: untyped and headline-only entries, and one shared address for all."""
+    result = parse(str(PAGES / "site_reviews_style.html"), "--url", "https://tunturi-inn.example/arviot/")
+    found = mentions(result.stdout)
+    assert [(m["author"], m["published_at"], m["rating"]) for m in found] == [
+        ("Riikka", "2025-01-08T14:02:11+00:00", 5.0),
+        ("Olli", "2025-01-11T09:45:00+00:00", None),
+        ("Hannele", "2025-01-19T20:10:42+00:00", 2.0),
+        ("Pertti", "2025-01-26T08:00:00+00:00", None),  # no @type in the hotel's review list
+        ("Vieras", "2025-02-02T08:15:00+00:00", None),  # dateModified only
+        ("Kaisa", "2025-02-09T14:40:00+00:00", 3.0),
+        ("Jussi", "2025-02-14T10:00:00+00:00", None),  # only a headline, and "review" in lower case
+        ("Leena", "2025-02-20T00:00:00+00:00", None),  # uploadDate
+    ]
+    assert len({m["url"] for m in found}) == 8  # the plugin's one url and @id on every review are not theirs
+    assert all(m["item_reviewed"] == "Tunturi Inn Ylläs" for m in found)
+    assert result.stderr == ""
+
+
 def test_a_page_without_reviews_is_a_note_and_exit_0(tmp_path: Path) -> None:
     empty = tmp_path / "plain.html"
     empty.write_text("<html><body><p>Hei</p></body></html>", encoding="utf-8")
