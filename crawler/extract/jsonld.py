@@ -1,4 +1,4 @@
-"""JSON-LD blocks: `<script type="application/ld+json">`, parsed leniently but never repaired."""
+"""JSON-LD blocks: `<script type="application/ld+json">`, parsed leniently; only slips with one meaning are repaired."""
 
 from __future__ import annotations
 

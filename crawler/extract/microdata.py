@@ -5,9 +5,9 @@ syntaxes nest the same way -- an element that starts an item owns the properties
 only in their attribute names. Property values follow the HTML microdata algorithm (meta content, link
 href, time datetime, else text), plus one common real-world liberty: a `content` attribute on any
 element wins over its visible text (`<span itemprop="ratingValue" content="4">★★★★☆</span>`). RDFa's
-`resource` names an item (`@id`) or gives a property's value. Types and properties keep their prefixes
-(`schema:Review`) or IRIs; the schema.org rules shorten them. RDFa's `rel`/`rev` chaining, beyond
-RDFa Lite, is not read.
+`resource` names an item (`@id`) or gives a property's value. Microdata's `itemref` adds the properties
+of the elements it names. Types and properties keep their prefixes (`schema:Review`) or IRIs; the
+schema.org rules shorten them. RDFa's `rel`/`rev` chaining, beyond RDFa Lite, is not read.
 """
 
 from __future__ import annotations

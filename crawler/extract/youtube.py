@@ -62,7 +62,11 @@ def parse_comment_threads(body: bytes | str, url: str) -> PostPage:
         if not comment_id:
             page.problem(BAD_POST, f"{where}: no comment id; skipped")
             continue
-        if not video and not channel:
+        if video:
+            link = f"{WEB}{video}&lc={comment_id}"
+        elif channel:
+            link = f"{CHANNEL}{quote(channel, safe='')}"
+        else:
             page.problem(BAD_POST, f"{where}: neither a video nor a channel to link to; skipped")
             continue
         original = text_value(dig(snippet, "textOriginal"))
@@ -74,7 +78,7 @@ def parse_comment_threads(body: bytes | str, url: str) -> PostPage:
         page.posts.append(
             PostRecord(
                 key=comment_id,
-                url=f"{WEB}{video}&lc={comment_id}" if video else f"{CHANNEL}{quote(channel, safe='')}",
+                url=link,
                 text=text,
                 author=text_value(dig(snippet, "authorDisplayName")),
                 published_at=date_value(dig(snippet, "publishedAt"), page, where),
