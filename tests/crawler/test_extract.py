@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.extract import extract_reviews
+from crawler.extract.jsonld import _repair
 from tests.crawler.review_pages import HOTEL, LONG_PAGE_REVIEWS, long_review_page
 
 pytestmark = pytest.mark.unit
@@ -560,3 +564,51 @@ def test_a_page_nested_past_the_parsers_limit_is_reported() -> None:
     assert len(result.reviews) == 1  # what came before the limit is read
     assert [p.code for p in result.problems] == ["parse_limit"]
     assert "the rest of the page is unread" in str(result.problems[0])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values, ascii_only=st.booleans())
+def test_the_json_ld_repair_never_changes_what_valid_json_says(value: object, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert json.loads(_repair(text)[0], strict=False) == value
+    # A trailing comma before every closing bracket is the one slip; removing it restores the value.
+    slipped = re.sub(r'([}\]])(?=(?:[^"\\]|\\.|"(?:[^"\\]|\\.)*")*$)', r",\1", text)
+    if slipped != text and not re.search(r"[\[{],", slipped):  # `[,]` is not a trailing comma
+        assert json.loads(_repair(slipped)[0], strict=False) == value
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    parts=st.lists(
+        st.sampled_from(
+            [
+                '<div itemscope itemtype="https://schema.org/Review">',
+                '<div itemprop="review" itemscope itemtype="http://schema.org/Review/">',
+                '<span itemprop="author" itemscope itemtype="https://schema.org/Person">',
+                '<meta itemprop="ratingValue" content="4">',
+                '<div itemprop="reviewRating" itemscope itemref="a b">',
+                '<p itemprop="description" id="a">',
+                '<li itemprop="review" id="b" itemscope itemref="b">',
+                '<script type="application/ld+json">{"@type": "Review", "review": [{"name": "x"},]',
+                "</script>",
+                "</div>",
+                "</span>",
+                "Hyvä & <b>huono</b>",
+                "<!--",
+                "\x00",
+            ]
+        ),
+        max_size=30,
+    )
+)
+def test_any_mix_of_review_markup_never_raises(parts: list[str]) -> None:
+    result = extract_reviews(page(body="".join(parts)), URL)
+    assert len({r.key for r in result.reviews}) == len(result.reviews)
+    assert all(r.text for r in result.reviews)
