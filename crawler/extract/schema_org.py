@@ -318,7 +318,7 @@ def _record(
     item_reviewed = next((name for name in map(_name, items) if name), None)
     item_rating = next((rating for rating in (_item_rating(i, graph, where, problems) for i in items) if rating), None)
 
-    own_url = _own_url(node, page)
+    own_url = _own_url(node, page.url)
     fingerprint_key, fingerprint_url = _fingerprint_address(item_reviewed, author, published_at, text, page)
     url = own_url or fingerprint_url
     key = own_url or _global_id(node) or fingerprint_key
@@ -389,14 +389,12 @@ def _language(value: Any) -> str | None:
     return primary_language(_string(value))
 
 
-def _own_url(node: dict[str, Any], page: _Page) -> str | None:
-    """The review's own address (`url`), made absolute; not when it is just the page's (or its canonical)
-    address, which widgets put on every review of the page."""
+def _own_url(node: dict[str, Any], page_url: str) -> str | None:
+    """The review's own address (`url`), made absolute (unless other reviews share it: `_distinct_keys`)."""
     url = _string(node.get("url"))
-    if not url or url.startswith(("javascript:", "mailto:", "data:")):
-        return None
-    absolute = urljoin(page.url, url)
-    return None if absolute in (page.url, page.canonical) else absolute
+    if url and not url.startswith(("javascript:", "mailto:", "data:")):
+        return urljoin(page_url, url)
+    return None
 
 
 def _global_id(node: dict[str, Any]) -> str | None:

@@ -457,20 +457,23 @@ def test_a_review_that_is_only_a_headline_is_kept() -> None:
     assert (review.text, review.title) == ("Ei enää koskaan, laskutusvirhe kahdesti.", None)
 
 
-def test_an_address_shared_by_every_review_of_the_page_is_no_reviews_own() -> None:
+def test_an_address_shared_by_several_reviews_of_the_page_is_no_reviews_own() -> None:
     canonical = '<link rel="canonical" href="https://reviews.example/hotel/levi">'
-    shared = [
-        {**REVIEW, "url": "https://reviews.example/hotel/levi", "author": "A"},  # the canonical page itself
-        {**REVIEW, "url": URL, "author": "B"},  # the page itself
-        {**REVIEW, "@id": "https://reviews.example/hotel/levi#review", "author": "C"},
+    reviews = [
+        {**REVIEW, "url": "https://reviews.example/hotel/levi", "author": "A"},  # the product page, on each
+        {**REVIEW, "url": "https://reviews.example/hotel/levi", "author": "B"},
+        {**REVIEW, "@id": "https://reviews.example/hotel/levi#review", "author": "C"},  # one @id for all
         {**REVIEW, "@id": "https://reviews.example/hotel/levi#review", "author": "D"},
         {**REVIEW, "url": "/r/1", "@id": "https://reviews.example/r/1", "author": "E"},  # its own: kept
     ]
-    reviews = extract_reviews(page(canonical + ld(shared)), URL).reviews
-    assert len({r.key for r in reviews}) == len({r.url for r in reviews}) == 5
-    assert all(r.url.startswith(f"{URL}#review-") for r in reviews[:4])
-    assert reviews[4].key == reviews[4].url == "https://reviews.example/r/1"
-    assert reviews[0].canonical_url == "https://reviews.example/hotel/levi"
+    found = extract_reviews(page(canonical + ld(reviews)), URL).reviews
+    assert len({r.key for r in found}) == len({r.url for r in found}) == 5
+    assert all(r.url.startswith(f"{URL}#review-") for r in found[:4])
+    assert found[0].canonical_url == "https://reviews.example/hotel/levi"
+    assert found[4].key == found[4].url == found[4].canonical_url == "https://reviews.example/r/1"
+    # A page of one review may well be its address.
+    [alone] = extract_reviews(page(canonical + ld(reviews[0])), URL).reviews
+    assert alone.key == alone.url == "https://reviews.example/hotel/levi"
 
 
 def test_identical_reviews_in_one_list_are_two_mentions_with_stable_keys() -> None:
