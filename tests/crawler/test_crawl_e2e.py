@@ -279,4 +279,6 @@ def test_review_widgets_and_a_long_page_lose_no_mention(widget_site: DemoSite, k
     assert summary.brands == {"revontuli": 13, "tunturi": 8 + LONG_PAGE_REVIEWS}
     by_author = {m.author: m for m in writer.mentions}
     assert (by_author["Disappointed"].rating, by_author["Disappointed"].experience) == (1.0, "anger")
-    assert by_author["Tiina"].rating is None and by_author["Jussi"].text == "Ei enää koskaan, laskutusvirhe kahdesti."
+    assert by_author["Tiina"].rating is None
+    headline_only = [m for m in writer.mentions if m.author == "Jussi"]  # one on the plugin page, one on the long page
+    assert sorted(m.text for m in headline_only) == ["Ei enää koskaan, laskutusvirhe kahdesti.", "Ei enää koskaan."]
