@@ -36,6 +36,9 @@ _URL_ATTRIBUTES = {
 }
 
 
+UNOWNED = "@unowned"  # the properties an item names although no item owns it
+
+
 @dataclass(frozen=True)
 class _Syntax:
     starts_item: str  # the attribute whose presence makes an element an item
@@ -80,10 +83,19 @@ class _Reader:
 
         The microdata spec makes only items *without* `itemprop` top-level, but review widgets often print
         `<div itemprop="review" itemscope itemtype=".../Review">` outside any item (the page's Product
-        scope closes before the widget, or there is none); those reviews are read too rather than lost.
+        scope closes before the widget, or there is none); those reviews are read too rather than lost. Such an
+        item keeps the property it names in `@unowned` (`"review"`), for the schema.org rules.
         """
         owned = {prop for element in self.items for prop in self._properties(element)}
-        return [self._item(element, frozenset()) for element in self.items if element not in owned]
+        items = []
+        for element in self.items:
+            if element in owned:
+                continue
+            item = self._item(element, frozenset())
+            if element.get(self.syntax.item_property):
+                item[UNOWNED] = element.get(self.syntax.item_property, "").split()
+            items.append(item)
+        return items
 
     def _item(self, element: etree._Element, outer: frozenset[etree._Element]) -> dict[str, Any]:
         syntax = self.syntax

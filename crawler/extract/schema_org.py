@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from crawler.extract.jsonld import jsonld_blocks
-from crawler.extract.microdata import microdata_items, rdfa_items
+from crawler.extract.microdata import UNOWNED, microdata_items, rdfa_items
 from crawler.extract.page import EmptyDocument, canonical_url, page_language, parse_document
 from crawler.extract.text import decode_html, html_to_text
 from crawler.extract.values import ValueProblem, parse_datetime, parse_number, primary_language, scale_rating
@@ -27,6 +27,8 @@ TEXT_PROPERTIES = ("reviewBody", "description", "text")
 # review), last change (better than no date at all for the time series).
 DATE_PROPERTIES = ("datePublished", "dateCreated", "uploadDate", "dateModified")
 REVIEW_LISTS = ("review", "reviews")  # the properties whose values are reviews of the item holding them
+# What a review widget outside any item reviews, when the page has exactly one of these (compared casefolded).
+MAIN_ITEM_TYPES = frozenset({"product", "productgroup", "recipe", "book", "course", "softwareapplication"})
 REVIEW_TYPES = frozenset({"review", "userreview", "criticreview", "employerreview"})  # compared casefolded
 JSON_LD, MICRODATA, RDFA = "json-ld", "microdata", "rdfa"
 
@@ -137,9 +139,13 @@ def extract_reviews(html: str | bytes, url: str, content_type: str | None = None
     graph = _Graph()
     for *_, data in sources:
         graph.index(data)
+    main_item = _main_item([data for *_, data in sources])
     copies = _Copies()
     for markup, copy, where, data in sources:
-        for position, found in enumerate(_find_reviews(data, None), start=1):
+        # A review widget's `itemprop="review"` outside any item is a review of the page's one product.
+        unowned_review = isinstance(data, dict) and bool(set(data.get(UNOWNED, ())) & set(REVIEW_LISTS))
+        found_reviews = _find_reviews(data, main_item, listed=True) if unowned_review else _find_reviews(data, None)
+        for position, found in enumerate(found_reviews, start=1):
             record = _record(found, markup, f"{where}, review {position}", page, graph, result.problems)
             if record is not None and not copies.seen_in_another_copy(record, copy):
                 result.reviews.append(record)
@@ -217,6 +223,24 @@ def _find_reviews(data: Any, parent: dict[str, Any] | None, listed: bool = False
                 holds_reviews = key in REVIEW_LISTS
                 found.extend(_find_reviews(value, data if holds_reviews else None, holds_reviews))
     return found
+
+
+def _main_item(tops: list[Any]) -> dict[str, Any] | None:
+    """The page's one top-level Product (or Recipe...) with a name, in any markup; None when there are
+    several (a listing, related products) or none."""
+    names: dict[str, dict[str, Any]] = {}
+    for data in tops:
+        nodes = data if isinstance(data, list) else [data]
+        nodes = [n for node in nodes if isinstance(node, dict) for n in [node, *_as_list(node.get("@graph"))]]
+        for node in nodes:
+            name = _name(node.get("name")) if isinstance(node, dict) and _types(node) & MAIN_ITEM_TYPES else None
+            if name:
+                names.setdefault(name.casefold(), node)
+    return next(iter(names.values())) if len(names) == 1 else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 class _Graph:

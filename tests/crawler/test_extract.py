@@ -383,7 +383,15 @@ def test_a_review_property_outside_any_item_is_still_read() -> None:
     assert (review.author, review.title, review.text) == ("Ville", "Kylmä huone", "Patteri ei toiminut.")
     assert (review.rating, review.rating_max) == (pytest.approx(4.6), 10)  # 4 on 0..10 mapped onto 1..10
     assert review.published_at == datetime(2025, 2, 16, tzinfo=UTC)
-    assert review.item_reviewed is None  # not guessed from the page's other items
+    assert review.item_reviewed == "Lahjakortti"  # the page's one product
+
+    # The product in JSON-LD serves too; with two products (a related-products strip) it is not guessed.
+    product = ld({"@context": "https://schema.org", "@type": "Product", "name": "Lahjakortti 2 yötä"})
+    [review] = extract_reviews(page(product, f"<div>{WIDGET_REVIEW}</div>"), URL).reviews
+    assert review.item_reviewed == "Lahjakortti 2 yötä"
+    other = '<div itemscope itemtype="https://schema.org/Product"><meta itemprop="name" content="Kylpytakki"></div>'
+    [review] = extract_reviews(page(product, f"{other}<div>{WIDGET_REVIEW}</div>"), URL).reviews
+    assert review.item_reviewed is None
 
 
 def test_itemref_brings_reviews_elsewhere_on_the_page_into_the_item() -> None:
