@@ -125,6 +125,7 @@ class WindowScores:
     count: np.ndarray
     baseline: np.ndarray  # NaN during the warm-up
     score: np.ndarray  # NaN during the warm-up
+    threshold: np.ndarray  # the count at which the score reaches k (NaN during the warm-up)
 
     @property
     def lift(self) -> np.ndarray:
@@ -163,7 +164,8 @@ def window_scores(values: np.ndarray, step: timedelta, width: int, params: Detec
         block = params.min_fallback_points
     sigma = _dispersion(root, baseline, block, params.lookback_days)
     score = (root - baseline) / sigma
-    return WindowScores(count=count, baseline=(baseline / 2.0) ** 2, score=score)
+    threshold = ((baseline + params.k * sigma) / 2.0) ** 2
+    return WindowScores(count=count, baseline=(baseline / 2.0) ** 2, score=score, threshold=threshold)
 
 
 def _dispersion(root: np.ndarray, baseline: np.ndarray, block: int, blocks: int) -> np.ndarray:
@@ -190,6 +192,18 @@ def _dispersion(root: np.ndarray, baseline: np.ndarray, block: int, blocks: int)
 
 def _slots(window: timedelta, step: timedelta) -> int:
     return max(1, round(window / step))
+
+
+def usual_band(
+    timestamps: Sequence[datetime], values: Sequence[float], params: DetectorParams | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per slot, the usual count and the count at which the short window would score k (both per slot; NaN during
+    the warm-up): the band drawn in the alert email's chart."""
+    params = params or DEFAULT
+    step = _interval(timestamps)
+    width = _slots(params.short_window, step)
+    short = window_scores(np.asarray(values, dtype=float), step, width, params)
+    return short.baseline / width, short.threshold / width
 
 
 def detect_incidents(
