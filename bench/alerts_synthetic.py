@@ -7,13 +7,13 @@ Each series: 8 weeks of mention counts with daily and weekly seasonality and ove
 gamma-Poisson (negative binomial) count per 5 minutes, an hour-level gamma factor (shape 30: the hourly counts of the
 real NAB Twitter series have a variance of roughly mean + mean^2 / 20-50), a day-level factor (lognormal, 15%),
 and news days that come in clusters (a day starts a news episode with probability 0.08, an episode goes on to the
-next day with probability 0.5; a news day has 1.5-2.5x the volume all day long). News days are background, not
-spikes: an incident on one counts as a false positive. Decoys that must NOT alert: a sharp daily peak (a morning newsletter, every day at 09:00) and a weekly
-peak (Monday 10:00 digest). Planted spikes: 8 per series, after the first week, of varied size (peak +1.5x to +6x
-the mean hourly rate) and duration (1-12 h at 1 h; 15 min-6 h at 5 min), with a fast rise and a slower decay.
-An incident is a true positive if it overlaps a planted spike not already matched; every planted spike is found
-at most once. Incidents in the first day (no history yet: the detector falls back to the trailing 24 h median, and
-the daily newsletter decoy fires) are counted in "precision"; "precision after day 1" leaves them out.
+next day with probability 0.5; a news day has 1.3-1.8x the volume all day long). News days are background, not
+spikes: an incident on one counts as a false positive. Decoys that must NOT alert: a sharp daily peak (a morning
+newsletter, every day at 09:00) and a weekly peak (Monday 10:00 digest). Planted spikes: 8 per series, after the
+first week, of varied size (peak +1.5x to +6x the usual rate at that time) and duration (1-12 h at 1 h; 15 min-6 h
+at 5 min), with a fast rise and a slower decay. An incident is a true positive if it overlaps a planted spike not
+already matched; every planted spike is found at most once. "precision after day 1" leaves out incidents of the
+first day (the detector's warm-up makes these none).
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: no display needed, and never a GUI backend in a server
 
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 WIDTH_PX, HEIGHT_PX, DPI = 600, 220, 100
 
@@ -22,19 +24,28 @@ WIDTH_PX, HEIGHT_PX, DPI = 600, 220, 100
 def spike_chart(
     timestamps: Sequence[datetime],
     counts: Sequence[float],
-    usual: Sequence[float],
-    threshold: Sequence[float],
+    usual: Sequence[float] | np.ndarray,
+    threshold: Sequence[float] | np.ndarray,
     start: datetime,
     end: datetime,
     label: str,
 ) -> bytes:
     """PNG (600 x 220 px) of `counts` per slot, the band between the usual count and the alert threshold, and the
     incident from `start` to `end` shaded. NaN in `usual`/`threshold` (warm-up) leaves a gap in the band."""
+    x = mdates.date2num(list(timestamps))
     fig, ax = plt.subplots(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     try:
-        ax.fill_between(timestamps, usual, threshold, color="#9ecae1", alpha=0.5, linewidth=0, label="usual band")
-        ax.plot(timestamps, counts, color="#08519c", linewidth=1.0, label=label)
-        ax.axvspan(start, end, color="#de2d26", alpha=0.25, linewidth=0, label="incident")
+        ax.xaxis_date()
+        ax.fill_between(x, usual, threshold, color="#9ecae1", alpha=0.5, linewidth=0, label="usual band")
+        ax.plot(x, counts, color="#08519c", linewidth=1.0, label=label)
+        ax.axvspan(
+            float(mdates.date2num(start)),
+            float(mdates.date2num(end)),
+            color="#de2d26",
+            alpha=0.25,
+            linewidth=0,
+            label="incident",
+        )
         ax.set_ylim(bottom=0)
         ax.margins(x=0)
         ax.tick_params(labelsize=7)

@@ -14,7 +14,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
-from indexer.queries import MentionFilters, search_mentions
+from indexer.queries import MentionFilters, SortName, search_mentions
 from kaiku.alerts.chart import spike_chart
 from kaiku.alerts.counts import CountSeries, count_series
 from kaiku.alerts.detector import DEFAULT, DetectorParams, Incident, detect_incidents, usual_band
@@ -105,7 +105,7 @@ def check_rule(
     if ongoing:
         filters = MentionFilters(brand=rule.brand, experience=rule.experience, start=ongoing[-1].start, end=now)
         mentions = search_mentions(client, alias, filters, size=TOP_MENTIONS).data
-        by_intensity = "angriest" if rule.experience == "anger" else "most_delighted"
+        by_intensity: SortName = "angriest" if rule.experience == "anger" else "most_delighted"
         intense = search_mentions(client, alias, filters, size=INTENSE_MENTIONS, sort=by_intensity).data
     result = RuleCheck(rule.id, series.values[-1])
     with db.begin() as conn:

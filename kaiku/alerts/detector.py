@@ -144,7 +144,9 @@ def window_scores(values: np.ndarray, step: timedelta, width: int, params: Detec
         half = min(params.smoothing // step, (per_day - 1) // 2)
         offsets = range(-half, half + 1)
         # Lags of at least `width` slots keep a comparable window from overlapping the current one.
-        days = [d * per_day + j for d in range(1, params.lookback_days + 1) for j in offsets if d * per_day + j >= width]
+        days = [
+            d * per_day + j for d in range(1, params.lookback_days + 1) for j in offsets if d * per_day + j >= width
+        ]
         ready = idx >= params.min_days * per_day + width
         if ready.any():
             baseline[ready] = np.nanmedian(_gather(root, days)[ready], axis=1)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlencode
 
 Language = Literal["en", "fi"]
@@ -288,7 +288,7 @@ def build_message(rendered: RenderedEmail, sender: str, recipient: str, key: str
     message.add_alternative(rendered.html, subtype="html")
     if rendered.chart:
         # The HTML part becomes multipart/related: the page and the image it shows by Content-ID.
-        html_part = message.get_payload()[1]
+        html_part = cast(EmailMessage, message.get_body(preferencelist=("html",)))
         html_part.add_related(
             rendered.chart, maintype="image", subtype="png", cid=f"<{CHART_CID}>", filename="spike.png"
         )

@@ -120,7 +120,10 @@ def check_command(
             _deliver(db, settings, when)
     failed = [r.rule_id for r in results if r.error is not None]
     if failed:
-        fail(f"{len(failed)} rule(s) not checked: {', '.join(failed)} (the others were; details above and in the log)", code=1)
+        fail(
+            f"{len(failed)} rule(s) not checked: {', '.join(failed)} (the others were; details above and in the log)",
+            code=1,
+        )
 
 
 def _deliver(db: Engine, settings: Settings, when: datetime) -> None:

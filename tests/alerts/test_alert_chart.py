@@ -49,9 +49,9 @@ def chart() -> bytes:
 def test_chart_is_a_png_of_the_announced_size() -> None:
     data = chart()
     assert png_size(data) == (WIDTH_PX, HEIGHT_PX)
-    import matplotlib.image  # decodes it fully: a truncated or corrupt PNG raises
-
     import io
+
+    import matplotlib.image  # decodes it fully: a truncated or corrupt PNG raises
 
     pixels = matplotlib.image.imread(io.BytesIO(data), format="png")
     assert pixels.shape[:2] == (HEIGHT_PX, WIDTH_PX)
