@@ -208,14 +208,25 @@ def usual_band(
     return short.baseline / width, short.threshold / width
 
 
+@dataclass(frozen=True)
+class Detection:
+    incidents: list[Incident]
+    held_back: int  # episodes the alert budget suppressed, in all
+
+
 def detect_incidents(
     timestamps: Sequence[datetime], values: Sequence[float], params: DetectorParams = DEFAULT
 ) -> list[Incident]:
     """Incidents in a regular series (one timestamp per slot, fixed interval). Pure; uses only the past."""
+    return detect(timestamps, values, params).incidents
+
+
+def detect(timestamps: Sequence[datetime], values: Sequence[float], params: DetectorParams = DEFAULT) -> Detection:
+    """`detect_incidents`, with the number of episodes the alert budget held back."""
     if len(timestamps) != len(values):
         raise ValueError("timestamps and values differ in length")
     if len(values) < 2:
-        return []
+        return Detection([], 0)
     step = _interval(timestamps)
     v = np.asarray(values, dtype=float)
     short_width = _slots(params.short_window, step)
@@ -233,7 +244,7 @@ def detect_incidents(
     incidents: list[dict] = []
     current: dict | None = None  # the open incident, or the last closed one while within its cooldown
     open_ = False
-    held_back = 0
+    held_back = total_held = 0
     for i, ts in enumerate(timestamps):
         if open_ and not keep_open[i]:
             open_ = False
@@ -254,10 +265,11 @@ def detect_incidents(
         current["end"] = ts + step
         if current.pop("over_budget", False):
             held_back += 1
+            total_held += 1
         s = float(short.score[i])
         if s > current["score"]:
             current.update(peak=ts, peak_value=float(v[i]), score=s, baseline=float(short.baseline[i]) / short_width)
-    return [Incident(**c, severity=severity(c["score"], params)) for c in incidents]
+    return Detection([Incident(**c, severity=severity(c["score"], params)) for c in incidents], total_held)
 
 
 def _over_budget(incidents: list[dict], ts: datetime, params: DetectorParams) -> bool:

@@ -53,7 +53,8 @@ def backtest_command(
             if path.name not in by_file:
                 raise BacktestError(f"{labels} has no windows for {path.name} (it has: {', '.join(sorted(by_file))})")
             windows = by_file[path.name]
-        incidents, series = backtest(path, step, params)
+        detection, series = backtest(path, step, params)
+        incidents = detection.incidents
     except (BacktestError, LabelsError, ValueError) as exc:
         fail(str(exc))
     for line_no, reason in series.bad_rows[:MAX_BAD_ROWS_SHOWN]:
@@ -74,10 +75,9 @@ def backtest_command(
     print(json.dumps(out, indent=2))
     span = series.timestamps[-1] - series.timestamps[0] + step
     result = score_incidents(incidents, windows or [], span)
-    held = sum(inc.held_back for inc in incidents)
     summary = f"summary: {result.incidents} incidents in {result.weeks:.1f} weeks: {result.per_week:.2f} per week"
     if max_per_week is not None:
-        summary += f"; budget {max_per_week} per week held back {held} more"
+        summary += f"; budget {max_per_week} per week held back {detection.held_back} more"
     if windows is not None:
         summary += (
             f"; labelled windows {result.windows}, found {result.found}; incidents in a window {result.hits}; "
