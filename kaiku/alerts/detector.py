@@ -176,8 +176,8 @@ def _dispersion(root: np.ndarray, baseline: np.ndarray, block: int, blocks: int)
     Counts are modelled as negative binomial: variance = m + m^2 / r for a mean m. On the 2 sqrt(x) scale that is a
     variance of about 1 + m / r: Poisson noise (1) plus a part that grows with the level (news, bursts). 1 / r is
     estimated once per block (a day) from the residuals of the previous `blocks` blocks: the robust variance
-    (1.4826 x MAD)^2 minus the Poisson 1, divided by the median baseline count. NaN until one block of residuals
-    exists."""
+    (1.4826 x MAD)^2 minus the Poisson 1, divided by the median baseline count. NaN until a dozen residuals exist
+    (with daily slots: a full lookback of them)."""
     residuals = root - baseline
     counts = (baseline / 2.0) ** 2
     inverse_r = np.full(len(root), np.nan)
@@ -185,7 +185,7 @@ def _dispersion(root: np.ndarray, baseline: np.ndarray, block: int, blocks: int)
         past = slice(max(0, start - blocks * block), start)
         res, level = residuals[past], counts[past]
         known = ~np.isnan(res)
-        if known.sum() >= min(block, 12):
+        if known.sum() >= min(blocks * block, 12):  # a dozen residuals, or a full lookback of daily slots
             res = res[known]
             spread = MAD_TO_SIGMA * float(np.median(np.abs(res - np.median(res))))
             inverse_r[start : start + block] = max(spread**2 - 1.0, 0.0) / max(float(np.median(level[known])), 1.0)
