@@ -15,7 +15,6 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
 from indexer.queries import MentionFilters, SortName, search_mentions
-from kaiku.alerts.chart import spike_chart
 from kaiku.alerts.counts import CountSeries, count_series
 from kaiku.alerts.detector import DEFAULT, DetectorParams, Incident, detect_incidents, usual_band
 from kaiku.alerts.incidents import reconcile
@@ -72,6 +71,8 @@ def rule_params(rule: AlertRule, base: DetectorParams = DEFAULT) -> DetectorPara
 
 
 def _chart(series: CountSeries, params: DetectorParams, incident: Incident, label: str) -> bytes:
+    from kaiku.alerts.chart import spike_chart  # matplotlib loads in seconds: only when there is a spike to draw
+
     usual, threshold = usual_band(series.timestamps, series.values, params)
     first = max(0, len(series.timestamps) - int(timedelta(days=CHART_DAYS) / series.step))
     return spike_chart(
