@@ -255,17 +255,15 @@ def detect(timestamps: Sequence[datetime], values: Sequence[float], params: Dete
             if current is None or ts >= current["end"] + params.cooldown:
                 current = {"start": ts, "score": -math.inf, "held_back": held_back}
                 if _over_budget(incidents, ts, params):
-                    # Held back: followed as an episode (so that it counts once), never reported.
-                    current["over_budget"] = True
+                    # Held back: still followed as an episode (so that it counts once), never reported.
+                    held_back += 1
+                    total_held += 1
                 else:
                     held_back = 0
                     incidents.append(current)  # updated in place while it lasts
             open_ = True
         assert current is not None
         current["end"] = ts + step
-        if current.pop("over_budget", False):
-            held_back += 1
-            total_held += 1
         s = float(short.score[i])
         if s > current["score"]:
             current.update(peak=ts, peak_value=float(v[i]), score=s, baseline=float(short.baseline[i]) / short_width)
