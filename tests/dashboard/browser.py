@@ -95,6 +95,4 @@ def overview_render_ms(driver: Any, timeout: float = 60) -> float:
     WebDriverWait(driver, timeout).until(
         lambda d: d.execute_script("return document.documentElement.dataset.overviewRendered === 'true'")
     )
-    return float(
-        driver.execute_script("return performance.getEntriesByName('kaiku:overview-rendered')[0].startTime")
-    )
+    return float(driver.execute_script("return performance.getEntriesByName('kaiku:overview-rendered')[0].startTime"))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine, insert
 
 from indexer import Mention, mention_id
 from indexer.admin import ensure_index
+from indexer.document import Engagement
 from indexer.writer import BulkWriter
 from kaiku.db import cases, incidents
 
@@ -88,7 +88,7 @@ def _mention(rng: random.Random, n: int, brand: str, published: datetime, experi
         crawled_at=END,
         polarity={"negative": negative, "neutral": max(0.0, 1 - negative - positive), "positive": positive},
         experience=experience,
-        engagement={"likes": rng.randint(0, 60), "replies": rng.randint(0, 8)},
+        engagement=Engagement(likes=rng.randint(0, 60), replies=rng.randint(0, 8)),
     )
 
 
@@ -102,7 +102,8 @@ def mentions(per_week: int = 40, seed: int = 17) -> list[Mention]:
             delight = max(0.05, 0.12 + delight_trend * week)
             for _ in range(count):
                 published = START + timedelta(weeks=week, seconds=rng.randint(0, 7 * 86400 - 1))
-                experience = rng.choices(["anger", "comfort", "delight"], weights=[0.12, 1 - 0.12 - delight, delight])[0]
+                weights = [0.12, 1 - 0.12 - delight, delight]
+                experience = rng.choices(["anger", "comfort", "delight"], weights=weights)[0]
                 out.append(_mention(rng, len(out), brand, published, experience))
     for _ in range(14):  # the spike
         published = SPIKE_START + timedelta(seconds=rng.randint(0, int((SPIKE_END - SPIKE_START).total_seconds()) - 1))
@@ -135,12 +136,13 @@ def seed_alerts(db: Engine, rows: list[Mention]) -> None:
         )  # fmt: skip
         angry = [m for m in rows if m.brand == "revontuli" and m.experience == "anger"][:4]
         for status, mention in zip(["open", "open", "responded", "closed"], angry, strict=True):
-            responded = now - timedelta(days=12) if status != "open" else None
+            responded = now - timedelta(days=12)  # so the responded case's follow-up (10 days) is due
             conn.execute(
                 insert(cases).values(
                     mention_id=mention.id, brand=mention.brand, mention_url=mention.url, owner="aino@example.com",
                     language="fi", status=status, note="Soitetaan asiakkaalle" if status == "open" else None,
-                    created_at=now - timedelta(days=14), updated_at=now, responded_at=responded,
+                    created_at=now - timedelta(days=14), updated_at=now,
+                    responded_at=None if status == "open" else responded,
                     follow_up_at=responded + timedelta(days=10) if status == "responded" else None,
                 )
             )  # fmt: skip

@@ -114,7 +114,9 @@ def test_overview_draws_every_chart_and_shows_the_apis_numbers(browser: Any, sit
         want = expected["competitors"]["tunturi"]["earned_sov"] if field.startswith("tunturi") else expected[field]
         assert float(shown[field]) == pytest.approx(want), field
     # The visible text is the formatted figure, beside its counts.
-    share_text = js(browser, f"return document.querySelector(`tr[data-key='{week}'] td[data-field=earned_share]`).textContent")
+    share_text = js(
+        browser, f"return document.querySelector(`tr[data-key='{week}'] td[data-field=earned_share]`).textContent"
+    )
     assert share_text == f"{expected['earned_share'] * 100:.1f}%"
     browser.save_screenshot(str(DOCS / "dashboard-overview.png"))
     assert severe_console_messages(browser) == []
@@ -139,7 +141,9 @@ def test_search_highlights_a_known_mention_and_exports_the_rows_on_screen(
     box.send_keys("huone")
     browser.find_element(By.CSS_SELECTOR, "#search button[type=submit]").click()
     WebDriverWait(browser, 30).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr mark") and not d.find_elements(By.CSS_SELECTOR, row)
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, "#results tbody tr mark") and not d.find_elements(By.CSS_SELECTOR, row)
+        )
     )
     on_screen = js(browser, "return [...document.querySelectorAll('#results tbody tr')].map(tr => tr.dataset.id)")
     assert len(on_screen) == 20
@@ -174,12 +178,17 @@ def test_alerts_and_cases_and_finnish_text(browser: Any) -> None:
 
     browser.find_element(By.CSS_SELECTOR, "#views a[data-view=alerts]").click()
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".incident .plot canvas"))
-    spike = js(browser, "return [...document.querySelectorAll('.incident td[data-field=anger]')].map(td => Number(td.dataset.value))")
+    spike = js(
+        browser,
+        "return [...document.querySelectorAll('.incident td[data-field=anger]')].map(td => Number(td.dataset.value))",
+    )
     assert max(spike) >= 3
     assert len(browser.find_elements(By.CSS_SELECTOR, "#board .case")) == 4
     assert len(browser.find_elements(By.CSS_SELECTOR, "#board .case.due")) == 1
     Select(browser.find_element(By.ID, "ui-lang")).select_by_value("fi")
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#views a[data-view=alerts]").text == "Hälytykset ja tapaukset")
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#views a[data-view=alerts]").text == "Hälytykset ja tapaukset"
+    )
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fi"
     Select(browser.find_element(By.ID, "ui-lang")).select_by_value("en")
     assert severe_console_messages(browser) == []

@@ -8,6 +8,7 @@
 
   const KEY_STORAGE = "kaiku.apiKey";
   const LANG_STORAGE = "kaiku.uiLang";
+  const BRANDS_STORAGE = "kaiku.brands";
   const EXPERIENCES = ["anger", "comfort", "delight"];
   // Okabe-Ito colours (readable with the common colour-vision deficiencies); anger is also hatched and every
   // series is named in its legend, so no reading depends on colour alone.
@@ -215,6 +216,7 @@
 
   function signOut(message) {
     sessionStorage.removeItem(KEY_STORAGE);
+    sessionStorage.removeItem(BRANDS_STORAGE);
     state.key = null;
     state.brands = [];
     showSignIn();
@@ -228,17 +230,32 @@
     $("api-key").focus();
   }
 
-  async function signIn(key) {
+  /** Sign in with a key; `cached` is this tab's brand list from an earlier sign-in (a reload need not wait for
+   * /v1/brands before asking for the metrics: the list is refreshed after the first render). */
+  async function signIn(key, cached) {
     state.key = key;
-    const brands = await api("/v1/brands");
+    const brands = cached || (await api("/v1/brands")).data;
     sessionStorage.setItem(KEY_STORAGE, key);
-    state.brands = brands.data;
-    if (!state.brands.some((b) => b.id === state.brand)) state.brand = state.brands.length ? state.brands[0].id : null;
+    useBrands(brands);
     $("signin").hidden = true;
     for (const id of ["views", "period", "sign-out"]) $(id).hidden = false;
-    fillPeriodForm();
     showStatus("");
     await showView(state.view);
+    if (cached) {
+      const fresh = (await api("/v1/brands")).data;
+      if (JSON.stringify(fresh) !== JSON.stringify(cached)) {
+        const before = state.brand;
+        useBrands(fresh);
+        if (state.brand !== before) await showView(state.view);
+      }
+    }
+  }
+
+  function useBrands(brands) {
+    sessionStorage.setItem(BRANDS_STORAGE, JSON.stringify(brands));
+    state.brands = brands;
+    if (!brands.some((b) => b.id === state.brand)) state.brand = brands.length ? brands[0].id : null;
+    fillPeriodForm();
   }
 
   /* ---------- period form ---------- */
@@ -283,6 +300,7 @@
       else link.removeAttribute("aria-current");
     }
     for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== "view-" + view;
+    if (view !== "overview") await state.ready;  // the overview waits for the text beside its own request
     if (!state.brand) {
       showStatus(t("brands.none"));
       return;
@@ -314,6 +332,8 @@
     ctx.stroke();
     return tile;
   }
+
+  const angerPattern = () => document.createElement("canvas").getContext("2d").createPattern(hatch(COLOURS.anger), "repeat");
 
   function destroyCharts() {
     for (const chart of state.charts) chart.destroy();
@@ -386,9 +406,14 @@
 
   async function renderOverview() {
     document.documentElement.removeAttribute("data-overview-rendered");
-    const metrics = await api(`/v1/brands/${encodeURIComponent(state.brand)}/metrics`, {
-      interval: state.interval, tz: state.tz, ...periodParams(), competitors: "true",
-    });
+    const [metrics] = await Promise.all([
+      api(`/v1/brands/${encodeURIComponent(state.brand)}/metrics`, {
+        interval: state.interval, tz: state.tz, ...periodParams(), competitors: "true",
+      }),
+      state.ready,
+    ]);
+    const firstRender = !performance.getEntriesByName("kaiku:overview-rendered").length;
+    if (firstRender) performance.mark("kaiku:overview-data");
     destroyCharts();
     renderKpis(metrics);
     const xs = metrics.data.map((row) => Date.parse(row.key) / 1000);
@@ -398,7 +423,7 @@
     drawSov(metrics, xs);
     // uPlot draws on the next frame: mark the first complete render after it (bench/dashboard.py reads this).
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-    if (!performance.getEntriesByName("kaiku:overview-rendered").length) performance.mark("kaiku:overview-rendered");
+    if (firstRender) performance.mark("kaiku:overview-rendered");
     document.documentElement.setAttribute("data-overview-rendered", "true");
   }
 
@@ -434,7 +459,7 @@
       stacks.push(running);
     }
     const bars = uPlot.paths.bars({ size: [0.7, 64], gap: 1 });
-    const anger = document.createElement("canvas").getContext("2d").createPattern(hatch(COLOURS.anger), "repeat");
+    const anger = angerPattern();
     const order = [2, 1, 0];
     makeChart($("plot-volume"), {
       height: 260,
@@ -764,13 +789,14 @@
     const outside = metrics.data.map((r, i) => (inside[i] === null ? r[incident.experience] : null));
     const bars = uPlot.paths.bars({ size: [0.8, 40], gap: 1 });
     const colour = COLOURS[incident.experience];
+    const fill = incident.experience === "anger" ? angerPattern() : colour;
     const container = $("spike-" + incident.id);
     makeChart(container, {
       height: 160,
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [xAxis(xs, interval), { ...axisStyle, size: 40 }],
       series: [{}, { label: t("alerts.before"), paths: bars, fill: "#BBBBBB", stroke: "#999999", width: 0, points: { show: false } },
-        { label: t("alerts.spike"), paths: bars, fill: colour, stroke: colour, width: 0, points: { show: false } }],
+        { label: t("alerts.spike"), paths: bars, fill, stroke: colour, width: 0, points: { show: false } }],
     }, [xs, outside, inside]);
     container.setAttribute("aria-label", t("alerts.spike.alt", { peak: fmtInt(incident.peak_value), experience: t("exp." + incident.experience) }));
     table($("spike-table-" + incident.id), t("alerts.spike"), [t("col.bucket"), t("exp." + incident.experience), t("col.volume")],
@@ -800,7 +826,7 @@
       el("p", { class: "case-head" }, `#${c.id} · ${brandName(c.brand)} · `, safeLink(c.mention_url, t("outliers.open"))),
       c.note ? el("p", { class: "case-note", text: c.note }) : null,
       el("p", { class: "muted", text: t("case.owner.is", { owner: c.owner }) }),
-      c.follow_up_at ? el("p", { class: isDue ? "due-text" : "muted", text: (isDue ? "⏰ " + t("case.due") + " " : t("case.followup") + " ") + fmtTime(c.follow_up_at) }) : null,
+      c.follow_up_at ? el("p", { class: isDue ? "due-text" : "muted", text: (isDue ? t("case.due") + " " : t("case.followup") + " ") + fmtTime(c.follow_up_at) }) : null,
       el("div", { class: "case-actions" }, TRANSITIONS[c.status].map((to) =>
         el("button", { type: "button", class: "secondary small", text: t("case.to." + to), onclick: () => moveCase(c, to) }),
       )),
@@ -890,18 +916,20 @@
   }
 
   async function start() {
-    await loadMessages();
+    state.ready = loadMessages().then(translatePage);
     readHash();
     defaults();
-    translatePage();
     bind();
     if (state.key) {
       try {
-        await signIn(state.key);
+        await signIn(state.key, JSON.parse(sessionStorage.getItem(BRANDS_STORAGE) || "null"));
       } catch (error) {
         if (!(error instanceof ApiError && error.status === 401)) showStatus(error.message);
       }
-    } else showSignIn();
+    } else {
+      await state.ready;
+      showSignIn();
+    }
   }
 
   start();
