@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request, Response
 
 from api.app import create_app
 from kaiku.engine import LocalEngine
@@ -52,8 +53,25 @@ def site(engine: LocalEngine, tmp_path_factory: pytest.TempPathFactory) -> Itera
     store = TeamStore(settings.resolved_api_db)
     keys = {team: store.create_key(store.create_team(team, brands=[brand]).id).secret
             for team, brand in (("north", "revontuli"), ("fell", "tunturi"))}  # fmt: skip
-    with serve(create_app(settings, classifier=StandInClassifier())) as url:
+    with serve(with_strict_csp(create_app(settings, classifier=StandInClassifier()))) as url:
         yield {"url": url, "keys": keys, "rows": rows}
+
+
+# The strictest policy the page is meant to run under: a violation is a console error, which every test checks.
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def with_strict_csp(app: FastAPI) -> FastAPI:
+    @app.middleware("http")
+    async def csp(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = STRICT_CSP
+        return response
+
+    return app
 
 
 @pytest.fixture(scope="module")
