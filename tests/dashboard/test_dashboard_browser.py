@@ -137,7 +137,16 @@ def test_overview_draws_every_chart_and_shows_the_apis_numbers(browser: Any, sit
     )
     assert share_text == f"{expected['earned_share'] * 100:.1f}%"
     browser.save_screenshot(str(DOCS / "dashboard-overview.png"))
+    assert js(browser, UNLABELLED_CONTROLS) == []
     assert severe_console_messages(browser) == []
+
+
+# Every form control and button has an accessible name (a <label>, aria-label or its text).
+UNLABELLED_CONTROLS = """
+return [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim())
+  .map(el => el.outerHTML);
+"""
 
 
 def test_search_highlights_a_known_mention_and_exports_the_rows_on_screen(
@@ -190,9 +199,22 @@ def test_search_highlights_a_known_mention_and_exports_the_rows_on_screen(
     assert severe_console_messages(browser) == []
 
 
-def test_alerts_and_cases_and_finnish_text(browser: Any) -> None:
+def test_an_outlier_becomes_a_case_then_alerts_cases_and_finnish_text(browser: Any, site: dict[str, Any]) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    browser.find_element(By.CSS_SELECTOR, "#views a[data-view=outliers]").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#list-anger li.outlier button"))
+    assert browser.find_elements(By.CSS_SELECTOR, "#list-delight li.outlier")
+    with_case = {c["mention_id"] for c in api_get(site, "/v1/cases", limit="200")["data"]}
+    outlier = next(li for li in browser.find_elements(By.CSS_SELECTOR, "#list-anger li.outlier")
+                   if li.get_attribute("data-id") not in with_case)  # fmt: skip
+    outlier.find_element(By.TAG_NAME, "button").click()
+    browser.find_element(By.ID, "case-owner").send_keys("mikko@example.com")
+    browser.find_element(By.ID, "case-submit").click()
+    WebDriverWait(browser, 20).until(lambda d: "opened" in d.find_element(By.ID, "status").text)
+    cases = api_get(site, "/v1/cases", limit="200")["data"]
+    assert [c["owner"] for c in cases if c["mention_id"] == outlier.get_attribute("data-id")] == ["mikko@example.com"]
 
     browser.find_element(By.CSS_SELECTOR, "#views a[data-view=alerts]").click()
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".incident .plot canvas"))
@@ -201,7 +223,7 @@ def test_alerts_and_cases_and_finnish_text(browser: Any) -> None:
         "return [...document.querySelectorAll('.incident td[data-field=anger]')].map(td => Number(td.dataset.value))",
     )
     assert max(spike) >= 3
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#board .case")) == 4
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#board .case")) == 5
     assert len(browser.find_elements(By.CSS_SELECTOR, "#board .case.due")) == 1
     Select(browser.find_element(By.ID, "ui-lang")).select_by_value("fi")
     WebDriverWait(browser, 10).until(
