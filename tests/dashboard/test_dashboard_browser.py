@@ -24,7 +24,8 @@ from tests.api.conftest import StandInClassifier
 from tests.dashboard import data
 from tests.dashboard.browser import chromium, missing_browser, overview_render_ms, serve, sign_in
 
-pytestmark = pytest.mark.integration
+MISSING = missing_browser()
+pytestmark = [pytest.mark.integration, pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 HASH = "overview?brand=revontuli&from={from}&to={to}&interval={interval}&tz={tz}".format(**data.PERIOD)
@@ -34,8 +35,6 @@ HASH = "overview?brand=revontuli&from={from}&to={to}&interval={interval}&tz={tz}
 def site(engine: LocalEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A demo-like server: the real API over a quarter of mentions, keys of two teams (`north` owns revontuli,
     `fell` owns tunturi), an open incident and cases."""
-    if reason := missing_browser():
-        pytest.skip(reason)
     folder = tmp_path_factory.mktemp("dashboard")
     shutil.copytree(REPO_CONFIGS, folder / "configs")
     settings = Settings(
