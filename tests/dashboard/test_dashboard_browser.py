@@ -152,13 +152,14 @@ def test_search_highlights_a_known_mention_and_exports_the_rows_on_screen(
     browser: Any, site: dict[str, Any], downloads: Path
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.find_element(By.CSS_SELECTOR, "#views a[data-view=explorer]").click()
+    # By keyboard: Enter on the view's link, the query typed and submitted with Enter.
+    browser.find_element(By.CSS_SELECTOR, "#views a[data-view=explorer]").send_keys(Keys.ENTER)
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#results tbody tr"))
     box = browser.find_element(By.ID, "s-q")
-    box.send_keys(data.KNOWN["query"])
-    browser.find_element(By.CSS_SELECTOR, "#search button[type=submit]").click()
+    box.send_keys(data.KNOWN["query"] + Keys.ENTER)
     row = f"#results tbody tr[data-id='{data.KNOWN['id']}']"
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, row))
     assert [m.text for m in browser.find_elements(By.CSS_SELECTOR, row + " mark")] == ["lauteet"]

@@ -12,7 +12,7 @@
   const EXPERIENCES = ["anger", "comfort", "delight"];
   // Okabe-Ito colours (readable with the common colour-vision deficiencies); anger is also hatched and every
   // series is named in its legend, so no reading depends on colour alone.
-  const COLOURS = { anger: "#D55E00", comfort: "#BBBBBB", delight: "#0072B2", unscored: "#E8E8E8" };
+  const COLOURS = { anger: "#D55E00", comfort: "#BBBBBB", delight: "#0072B2" };
   const SET_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442"];
   const SET_DASHES = [[], [8, 4], [2, 3], [12, 3, 3, 3], [4, 4], [1, 2]];
   const TRANSITIONS = { open: ["responded", "closed"], responded: ["followed_up", "closed"], followed_up: ["closed"], closed: [] };
