@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.dashboard import install_dashboard
 from api.problems import install_problem_handlers
 from api.ratelimit import TokenBuckets
-from api.routers import admin, brands, cases, health, jobs, manage, mentions
+from api.routers import admin, brands, cases, health, incidents, jobs, manage, mentions
 from api.state import AppState
 from api.telemetry import install_metrics
 from kaiku import __version__
@@ -69,7 +70,9 @@ def create_app(
     app.include_router(brands.router)
     app.include_router(mentions.router)
     app.include_router(cases.router)
+    app.include_router(incidents.router)
     app.include_router(jobs.router)
     app.include_router(manage.router)
     app.include_router(admin.router)
+    install_dashboard(app)
     return app

@@ -86,7 +86,8 @@ def run_demo(serve_api: bool = True) -> None:
     ):
         print(f"  curl -H 'Authorization: Bearer {key}' '{base}{example}'")
     print(f"  curl '{base}/healthz'")
-    print(f"  OpenAPI: {base}/docs\n")
+    print(f"  OpenAPI: {base}/docs")
+    print(f"  Dashboard: {base}/dashboard/ (sign in with the key above)\n")
     if serve_api:
         import uvicorn
 
