@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
-from api.ratelimit import TokenBuckets
+from api.ratelimit import RateLimits
+from api.security import install_security_headers
 from api.routers import admin, brands, cases, health, jobs, manage, mentions
 from api.state import AppState
 from api.telemetry import install_metrics
@@ -43,7 +44,11 @@ def create_app(
         config=config_store.load(),
         config_store=config_store,
         teams=TeamStore(settings.resolved_api_db),
-        rate_limits=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        rate_limits=RateLimits(
+            settings.rate_limit_per_minute, settings.rate_limit_burst,
+            settings.team_rate_limit_per_minute, settings.team_rate_limit_burst,
+            settings.auth_failures_per_minute, settings.auth_failure_burst,
+        ),  # fmt: skip
     )
     state.classifier = classifier
 
@@ -65,6 +70,7 @@ def create_app(
     app.state.kaiku = state
     install_problem_handlers(app)
     install_metrics(app)
+    install_security_headers(app, settings)
     app.include_router(health.router)
     app.include_router(brands.router)
     app.include_router(mentions.router)

@@ -1,7 +1,11 @@
-"""Per-key rate limiting: a token bucket per API key, in process memory.
+"""Rate limiting in process memory: token buckets per API key, per team, and for failed logins per address.
 
-Each key may send `burst` requests at once and `per_minute` sustained; a request finding the bucket empty
-gets 429 with Retry-After (seconds until a token is back). Limits are per API process.
+Each bucket holds up to `burst` tokens and refills at `per_minute`; a request spends one token, a heavy one
+(a costly text query, api/query_cost.py) more. A request is allowed only when both its key's and its team's
+bucket can pay, so a team cannot multiply its budget by making more keys. A request finding a bucket empty
+gets 429 with Retry-After (seconds until the tokens are back). Failed authentications spend tokens of the
+client address's bucket, so a client guessing keys is refused (429) before its guesses are even checked.
+Limits are per API process.
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+MAX_BUCKETS = 100_000  # beyond this many keys/addresses, full (idle) buckets are forgotten: memory stays bounded
 
 
 class TokenBuckets:
@@ -20,17 +26,79 @@ class TokenBuckets:
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
         self._lock = threading.Lock()
 
-    def take(self, key: str) -> float:
-        """Spend a token for `key`: 0.0 when allowed, else the seconds to wait before trying again."""
+    def _tokens(self, key: str, now: float) -> float:
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        return min(self.burst, tokens + (now - last) * self.rate)
+
+    def _wait(self, tokens: float, cost: float) -> float:
+        # A cost above the burst could never be paid in full: it waits for a full bucket and takes it all.
+        return max(0.0, min(cost, self.burst) - tokens) / self.rate
+
+    def take(self, key: str, cost: float = 1.0) -> float:
+        """Spend `cost` tokens of `key`: 0.0 when allowed, else the seconds to wait before trying again."""
         with self._lock:
-            now = self._clock()
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
+            return take_together([(self, key)], cost)
+
+    def peek(self, key: str, cost: float = 1.0) -> float:
+        """The seconds until `key` could spend `cost` tokens (0.0: now), spending nothing."""
+        with self._lock:
+            return self._wait(self._tokens(key, self._clock()), cost)
+
+    def _spend(self, key: str, cost: float, now: float) -> None:
+        self._buckets[key] = (max(0.0, self._tokens(key, now) - cost), now)
+        if len(self._buckets) > MAX_BUCKETS:
+            self._forget_full(now)
+
+    def _forget_full(self, now: float) -> None:
+        for key in [k for k in self._buckets if self._tokens(k, now) >= self.burst]:
+            del self._buckets[key]
+
+
+def take_together(buckets: Sequence[tuple[TokenBuckets, str]], cost: float = 1.0) -> float:
+    """Spend `cost` from every (buckets, key) pair, or from none: 0.0 when allowed, else the longest wait.
+
+    The caller holds whatever lock serialises these buckets (TokenBuckets.take holds its own).
+    """
+    waits = []
+    for bucket, key in buckets:
+        waits.append(bucket._wait(bucket._tokens(key, bucket._clock()), cost))
+    if max(waits, default=0.0) > 0:
+        return max(waits)
+    for bucket, key in buckets:
+        bucket._spend(key, cost, bucket._clock())
+    return 0.0
+
+
+class RateLimits:
+    """The API's limits: per key and per team (spent together), and failed authentications per address."""
+
+    def __init__(
+        self,
+        key_per_minute: int,
+        key_burst: int,
+        team_per_minute: int,
+        team_burst: int,
+        auth_failures_per_minute: int,
+        auth_failure_burst: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.keys = TokenBuckets(key_per_minute, key_burst, clock)
+        self.teams = TokenBuckets(team_per_minute, team_burst, clock)
+        self.auth_failures = TokenBuckets(auth_failures_per_minute, auth_failure_burst, clock)
+        self._lock = threading.Lock()  # key and team buckets are checked and spent as one step
+
+    def take(self, key_id: str, team: str | None, cost: float = 1.0) -> float:
+        """Spend `cost` of the key's and the team's budget (the admin has no team): 0.0 or seconds to wait."""
+        pairs = [(self.keys, key_id)] + ([(self.teams, team)] if team is not None else [])
+        with self._lock:
+            return take_together(pairs, cost)
+
+    def auth_blocked(self, address: str) -> float:
+        """Seconds this address must wait before its next key is even checked (0.0: go ahead)."""
+        return self.auth_failures.peek(address)
+
+    def auth_failed(self, address: str) -> None:
+        self.auth_failures.take(address)
 
 
 def retry_after_header(wait: float) -> str:

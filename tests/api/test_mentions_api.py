@@ -108,22 +108,30 @@ def test_hostile_query_text_never_breaks_search(api: TestClient, es: Elasticsear
         assert response.status_code == 200, (q, response.text)
 
 
-def test_healthz_reports_engine_and_model(api: TestClient) -> None:
-    body = api.get("/healthz").json()
-    assert body["status"] == "ok"
-    assert body["engine"]["ok"] and body["model"]["id"] == "test/stand-in"
+def test_health_routes_say_ok_and_nothing_more(anonymous: TestClient) -> None:
+    for path in ("/healthz", "/readyz", "/livez"):
+        response = anonymous.get(path)
+        assert (response.status_code, response.json()) == (200, {"status": "ok"}), path
 
 
-def test_healthz_and_search_when_engine_is_down(alias: str, tmp_path: Path) -> None:
-    settings = Settings(
-        elasticsearch_url="http://127.0.0.1:9", index_alias=alias, api_db=tmp_path / "api.sqlite3", admin_key=ADMIN_KEY
-    )
+def test_health_and_search_when_engine_is_down_reveal_no_details(
+    alias: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine_url = "http://127.0.0.1:9"
+    settings = Settings(elasticsearch_url=engine_url, index_alias=alias, api_db=tmp_path / "api.sqlite3",
+                        admin_key=ADMIN_KEY)  # fmt: skip
     with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(ADMIN_KEY)) as client:
-        health = client.get("/healthz")
-        assert health.status_code == 503 and health.json()["engine"]["ok"] is False
+        for path in ("/healthz", "/readyz"):
+            health = client.get(path)
+            assert (health.status_code, health.json()) == (503, {"status": "unavailable"}), path
+        assert client.get("/livez").status_code == 200  # the process itself is fine: no restart
         search = client.get("/v1/mentions")
         assert search.status_code == 503
         assert search.headers["content-type"].startswith("application/problem+json")
+        assert search.json()["detail"] == "search store unavailable"
+        assert "127.0.0.1:9" not in search.text and "Connection" not in search.text
+    # The details are in the log, for the operator.
+    assert "127.0.0.1:9" in caplog.text
 
 
 def test_openapi_documents_the_routes(api: TestClient) -> None:
