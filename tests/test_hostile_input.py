@@ -92,8 +92,8 @@ def test_a_hostile_review_is_stored_served_searched_exported_and_emailed_as_plai
         assert one.json()["text"] == stored["text"]
         # Query syntax in a search is only words to match (the review has no word "unclosed"); a bare `*` would
         # expand every indexed word and is refused by the query-cost bound, naming it.
-        for query, hits in ((ATTACK_TITLE, 0), ("text.fi:/.*/", 0), ('"unclosed', 0), ("(((", 1),
-                            ("kamala (kokemus | xyzzy) -tunturi", 1), ("{{7*7}} jndi", 1)):  # fmt: skip
+        for query, hits in ((ATTACK_TITLE, 0), ("text.fi:/.*/", 0), ('"unclosed', 0), ("(((", 0),
+                            ("kamala (kokemus | xyzzy) -tunturi", 1)):  # fmt: skip
             found = api.get("/v1/mentions", params={"q": query, "brand": "revontuli"})
             assert found.status_code == 200, (query, found.text)
             assert found.json()["count"] == hits, (query, found.json())

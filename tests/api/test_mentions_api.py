@@ -103,9 +103,15 @@ def test_invalid_parameters_are_4xx_naming_the_parameter(
 
 def test_hostile_query_text_never_breaks_search(api: TestClient, es: Elasticsearch, alias: str) -> None:
     seed(es, alias)
-    for q in ['"unclosed', "((AND OR NOT", "staff~~~^^^", "*", "text:* OR _exists_:id", "\\"]:
-        response = api.get("/v1/mentions", params={"q": q})
+    # Syntax is never an error; an unclosed quote is a phrase to the end, operators out of place are words.
+    for q, count in (('"unclosed', 0), ("((AND OR NOT", 0), ("staff~~~^^^", 0), ("\\", 0), ('"Staff went', 1)):
+        response = api.get("/v1/mentions", params={"q": q, "limit": 50})
         assert response.status_code == 200, (q, response.text)
+        assert response.json()["count"] == count, (q, response.json())
+    # Except where the text would expand every indexed word: refused by the query-cost bound, naming it.
+    for q in ("*", "text:* OR _exists_:id"):
+        response = api.get("/v1/mentions", params={"q": q})
+        assert (response.status_code, response.json()["limit"]) == (422, "MIN_PREFIX_LENGTH"), q
 
 
 def test_health_routes_say_ok_and_nothing_more(anonymous: TestClient) -> None:
@@ -178,8 +184,10 @@ def test_relevance_and_highlights(api: TestClient, es: Elasticsearch, alias: str
     assert "highlight" not in api.get("/v1/mentions", params={"q": "kylmä"}).json()["data"][0]
 
 
-HOSTILE = ['"unclosed', "((AND OR NOT", "staff~~~^^^", "*", "text:* OR _exists_:id", "\\", "a" * 500, "<script>",
-           "kylmä\x00", "|||", "-", "+-~*()\"", "🙂", "{\"query\": 1}", "/.*/", "[1 TO 2]"]  # fmt: skip
+HOSTILE = ['"unclosed', "((AND OR NOT", "staff~~~^^^", "\\", "a" * 500, "<script>",
+           "kylmä\x00", "|||", "-", "🙂", "{\"query\": 1}", "/.*/", "[1 TO 2]"]  # fmt: skip
+# A bare `*` would expand every indexed word: refused by the query-cost bound (indexer/search_text.py).
+TOO_COSTLY = ["*", "text:* OR _exists_:id", "+-~*()\""]
 
 
 @pytest.mark.parametrize("sort", ["newest", "relevance"])
@@ -191,6 +199,10 @@ def test_hostile_text_with_sorting_highlight_and_export(
         response = api.get("/v1/mentions", params={"q": q, "sort": sort, "highlight": "true"})
         assert response.status_code == 200, (q, response.text)
         assert api.get("/v1/mentions/export", params={"q": q, "format": "ndjson"}).status_code == 200
+    for q in TOO_COSTLY:
+        response = api.get("/v1/mentions", params={"q": q, "sort": sort, "highlight": "true"})
+        assert (response.status_code, response.json()["limit"]) == (422, "MIN_PREFIX_LENGTH"), q
+        assert api.get("/v1/mentions/export", params={"q": q, "format": "ndjson"}).status_code == 422
 
 
 def test_export_streams_every_match_as_csv_and_ndjson(api: TestClient, es: Elasticsearch, alias: str) -> None:
