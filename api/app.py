@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
 from api.ratelimit import RateLimits
-from api.security import install_security_headers
 from api.routers import admin, brands, cases, health, jobs, manage, mentions
+from api.security import install_security_headers
 from api.state import AppState
 from api.telemetry import install_metrics
 from kaiku import __version__
@@ -45,9 +45,12 @@ def create_app(
         config_store=config_store,
         teams=TeamStore(settings.resolved_api_db),
         rate_limits=RateLimits(
-            settings.rate_limit_per_minute, settings.rate_limit_burst,
-            settings.team_rate_limit_per_minute, settings.team_rate_limit_burst,
-            settings.auth_failures_per_minute, settings.auth_failure_burst,
+            settings.rate_limit_per_minute,
+            settings.rate_limit_burst,
+            settings.team_rate_limit_per_minute,
+            settings.team_rate_limit_burst,
+            settings.auth_failures_per_minute,
+            settings.auth_failure_burst,
         ),  # fmt: skip
     )
     state.classifier = classifier

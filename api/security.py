@@ -39,9 +39,7 @@ def install_security_headers(app: FastAPI, settings: Settings) -> None:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        response.headers.setdefault(
-            "Content-Security-Policy", DOCS_CSP if request.url.path in DOCS_PATHS else API_CSP
-        )
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if request.url.path in DOCS_PATHS else API_CSP)
         # Answers depend on the key presented and change as mentions arrive: no cache may keep them.
         response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -116,8 +116,7 @@ def search_text_cost(q: str) -> SearchTextCost:
             if slop is not None:
                 if slop.group(1) and int(slop.group(1)) > MAX_PHRASE_SLOP:
                     raise QueryTooCostly(
-                        f"a phrase's ~distance may be at most {MAX_PHRASE_SLOP} (MAX_PHRASE_SLOP), "
-                        f"got {slop.group(1)}",
+                        f"a phrase's ~distance may be at most {MAX_PHRASE_SLOP} (MAX_PHRASE_SLOP), got {slop.group(1)}",
                         "MAX_PHRASE_SLOP",
                     )
                 i = slop.end()

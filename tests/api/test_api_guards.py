@@ -24,9 +24,7 @@ def app_with(settings: Settings, **update: Any) -> TestClient:
     return TestClient(create_app(settings.model_copy(update=update), classifier=StandInClassifier()))
 
 
-def test_key_guessing_from_one_address_gets_429_before_keys_are_checked(
-    api_settings: Settings, keys: dict
-) -> None:
+def test_key_guessing_from_one_address_gets_429_before_keys_are_checked(api_settings: Settings, keys: dict) -> None:
     with app_with(api_settings, auth_failure_burst=5, auth_failures_per_minute=1) as client:
         guesses = [client.get("/v1/brands", headers=bearer(f"kaiku_guess_{n}")).status_code for n in range(8)]
         assert guesses == [401] * 5 + [429] * 3

@@ -187,7 +187,7 @@ def test_relevance_and_highlights(api: TestClient, es: Elasticsearch, alias: str
 HOSTILE = ['"unclosed', "((AND OR NOT", "staff~~~^^^", "\\", "a" * 500, "<script>",
            "kylmä\x00", "|||", "-", "🙂", "{\"query\": 1}", "/.*/", "[1 TO 2]"]  # fmt: skip
 # A bare `*` would expand every indexed word: refused by the query-cost bound (indexer/search_text.py).
-TOO_COSTLY = ["*", "text:* OR _exists_:id", "+-~*()\""]
+TOO_COSTLY = ["*", "text:* OR _exists_:id", '+-~*()"']
 
 
 @pytest.mark.parametrize("sort", ["newest", "relevance"])
