@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
@@ -153,3 +155,68 @@ def test_links_and_redirects_to_internal_addresses_are_not_followed(kaiku_config
     assert sorted(urlsplit(path).path for path in fetched) == ["/", "/redirect"], fetched
     assert all(urlsplit(path).hostname == "site.example" for path in fetched)
     assert summary.skipped["unsafe_url"] == 3  # two links and the redirect target
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://localhost./", "localhost"),
+        ("http://localhost.localdomain/", "localhost"),
+        ("http://ip6-localhost/", "localhost"),
+        ("http://LOCALHOST6/", "localhost"),
+        ("http://admin.localhost./", "localhost"),
+        ("http://[2002:7f00:1::]/", "loopback"),  # 6to4 of 127.0.0.1
+        ("http://[2002:a9fe:a9fe::]/", "link-local"),  # 6to4 of the metadata service
+        ("http://[2002:c0a8:1::]/", "private"),  # 6to4 of 192.168.0.1
+        ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "loopback"),  # Teredo, client 127.0.0.1 (inverted)
+        ("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/", "private"),  # Teredo, client 10.0.0.1
+    ],
+)
+def test_loopback_names_and_ipv4_inside_ipv6_are_refused_without_dns(url: str, why: str) -> None:
+    with pytest.raises(UnsafeURL, match=why):
+        check_url(url, allow_private=False, resolve=lambda host: [])  # nothing resolves: names alone decide
+
+
+def test_6to4_and_teredo_of_public_addresses_pass() -> None:
+    assert internal_reason("2002:5db8:d822::1") is None  # 6to4 of 93.184.216.34
+    assert internal_reason("2001:0:4136:e378:8000:63bf:a247:27cb") is None  # Teredo, client 93.184.216.52
+
+
+def test_a_response_from_an_internal_address_is_discarded() -> None:
+    from scrapy.http import HtmlResponse
+
+    stats = FakeStats()
+    guard = UrlGuardMiddleware(allow_private=False, stats=stats)
+    request = Request("https://rebind.example/")
+    public = HtmlResponse(
+        request.url, body=b"<p>ok</p>", request=request, ip_address=ipaddress.ip_address("93.184.216.34")
+    )
+    assert guard.process_response(request, public) is public
+    internal = HtmlResponse(request.url, body=b"<p>x</p>", request=request, ip_address=ipaddress.ip_address("10.0.0.7"))
+    with pytest.raises(IgnoreRequest, match="answered from 10.0.0.7, a private address"):
+        guard.process_response(request, internal)
+    assert stats.values == {"kaiku/skipped/unsafe_url": 1}
+    assert UrlGuardMiddleware(allow_private=True, stats=stats).process_response(request, internal) is internal
+
+
+@pytest.mark.integration
+def test_dns_rebinding_the_connected_address_decides(kaiku_config, monkeypatch) -> None:
+    """The guard's lookup says public, the connection goes to loopback (as a rebinding DNS server would answer
+    the second time): the page is fetched but discarded, nothing indexed. `localhost` (resolved from /etc/hosts
+    at connection time) stands for the rebinding name; the name rule is lifted so that only addresses decide."""
+    from crawler import url_guard
+    from crawler.runner import run_crawl
+    from kaiku.demo.server import serve_site
+    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
+
+    monkeypatch.setattr(url_guard, "LOOPBACK_NAMES", frozenset())
+    monkeypatch.setattr(url_guard, "resolve_host", lambda host: ["93.184.216.34"])
+    monkeypatch.setattr("crawler.runner.check_urls", lambda urls, allow_private: None)  # as if it said public
+    writer = CollectingWriter()
+    with serve_site(port=0) as site:
+        start = f"http://localhost:{site.port}/"
+        source = kaiku_config.source("demo-reviews").model_copy(update={"start_urls": [start]})
+        summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer,
+                            extra_settings={"ROBOTSTXT_OBEY": False}, allow_private_urls=False)  # fmt: skip
+    assert summary.skipped.get("unsafe_url", 0) >= 1, summary.format()
+    assert summary.indexed == 0 and writer.mentions == []
