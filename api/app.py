@@ -51,6 +51,7 @@ def create_app(
             settings.team_rate_limit_burst,
             settings.auth_failures_per_minute,
             settings.auth_failure_burst,
+            settings.team_searches_in_flight,
         ),  # fmt: skip
     )
     state.classifier = classifier

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -126,6 +128,17 @@ def require_metrics_reader(
     if not presented or not any(hmac.compare_digest(presented, key) for key in allowed):
         state.rate_limits.auth_failed(address)
         raise _unauthorized("/metrics needs the metrics key or the admin key")
+
+
+@contextmanager
+def search_slot(state: AppState, caller: Caller) -> Iterator[None]:
+    """Run a search in one of the caller's team's slots (api/ratelimit.py); 429 when the team has none free."""
+    with state.rate_limits.search_slot(caller.team or caller.key_id) as granted:
+        if not granted:
+            raise _too_many(
+                f"this team already has {state.rate_limits.searches_in_flight} searches running; retry shortly", 1.0
+            )
+        yield
 
 
 def charge(state: AppState, caller: Caller, cost: float) -> None:

@@ -6,6 +6,10 @@ bucket can pay, so a team cannot multiply its budget by making more keys. A requ
 gets 429 with Retry-After (seconds until the tokens are back). Failed authentications spend tokens of the
 client address's bucket, so a client guessing keys is refused (429) before its guesses are even checked.
 Limits are per API process.
+
+Tokens bound how many requests a team sends, not how long the store works on them: a team may also have at
+most `searches_in_flight` full-text searches running at once (429 beyond), so that however it spends its
+budget it holds only a bounded share of the store, and other teams' searches do not queue behind it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 MAX_BUCKETS = 100_000  # beyond this many keys/addresses, full (idle) buckets are forgotten: memory stays bounded
 
@@ -80,8 +86,11 @@ class RateLimits:
         team_burst: int,
         auth_failures_per_minute: int,
         auth_failure_burst: int,
+        searches_in_flight: int = 2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.searches_in_flight = searches_in_flight
+        self._searching: Counter[str] = Counter()
         self.keys = TokenBuckets(key_per_minute, key_burst, clock)
         self.teams = TokenBuckets(team_per_minute, team_burst, clock)
         self.auth_failures = TokenBuckets(auth_failures_per_minute, auth_failure_burst, clock)
@@ -92,6 +101,22 @@ class RateLimits:
         pairs = [(self.keys, key_id)] + ([(self.teams, team)] if team is not None else [])
         with self._lock:
             return take_together(pairs, cost)
+
+    @contextmanager
+    def search_slot(self, owner: str) -> Iterator[bool]:
+        """Hold one of the owner's (a team's, or the admin key's) search slots; yields False when all are taken."""
+        with self._lock:
+            granted = self._searching[owner] < self.searches_in_flight
+            if granted:
+                self._searching[owner] += 1
+        try:
+            yield granted
+        finally:
+            if granted:
+                with self._lock:
+                    self._searching[owner] -= 1
+                    if not self._searching[owner]:
+                        del self._searching[owner]
 
     def auth_blocked(self, address: str) -> float:
         """Seconds this address must wait before its next key is even checked (0.0: go ahead)."""

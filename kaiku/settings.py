@@ -105,6 +105,9 @@ class Settings(BaseSettings):
         default=1200, ge=1, description="Sustained requests per minute per team, all its keys together"
     )
     team_rate_limit_burst: int = Field(default=120, ge=1, description="Requests one team may send at once")
+    team_searches_in_flight: int = Field(
+        default=2, ge=1, description="Full-text searches one team may have running at once (429 beyond)"
+    )
     auth_failures_per_minute: int = Field(
         default=10, ge=1, description="Failed authentications per minute one client address may make"
     )

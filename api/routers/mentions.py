@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep, charge
+from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep, charge, search_slot
 from api.params import FromParam, ToParam
 from api.problems import COMMON_RESPONSES
 from api.state import AppState
@@ -99,9 +99,10 @@ def list_mentions(
     cursor: Annotated[str | None, Query(description="`next` from the previous page", max_length=2000)] = None,
 ) -> MentionList:
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
-    page = search_mentions(
-        client, alias, filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q)
-    )
+    with search_slot(state, caller):
+        page = search_mentions(
+            client, alias, filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q)
+        )
     return MentionList(data=page.data, count=page.count, next=page.next)
 
 
@@ -161,7 +162,8 @@ def export(
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
     mentions = export_mentions(client, alias, filters)
     # Fetch the first page before answering, so an engine failure is still a problem+json and not a cut stream.
-    first = next(mentions, None)
+    with search_slot(state, caller):
+        first = next(mentions, None)
     rest: Iterator[dict[str, Any]] = iter(()) if first is None else _chain(first, mentions)
     if format == "csv":
         headers = {"Content-Disposition": 'attachment; filename="mentions.csv"'}

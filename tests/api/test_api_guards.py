@@ -182,3 +182,13 @@ def test_serve_sends_no_server_banner(monkeypatch: pytest.MonkeyPatch, tmp_path:
     finally:
         serve_module.get_settings.cache_clear()
     assert seen["server_header"] is False
+
+
+@pytest.mark.unit
+def test_a_team_holds_at_most_its_search_slots() -> None:
+    limits = RateLimits(60, 10, 60, 10, 60, 10, searches_in_flight=2)
+    with limits.search_slot("t") as first, limits.search_slot("t") as second:
+        with limits.search_slot("t") as third, limits.search_slot("other") as others:
+            assert (first, second, third, others) == (True, True, False, True)
+    with limits.search_slot("t") as again:  # released when the searches end
+        assert again
