@@ -52,6 +52,7 @@ def create_app(
             settings.auth_failures_per_minute,
             settings.auth_failure_burst,
             settings.team_searches_in_flight,
+            settings.expanding_searches_in_flight,
         ),  # fmt: skip
     )
     state.classifier = classifier

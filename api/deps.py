@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from api.ratelimit import retry_after_header
 from api.state import AppState
+from indexer.search_text import search_text_cost
 from kaiku.config import Brand
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kaiku_<id>_<secret>`")
@@ -131,13 +132,12 @@ def require_metrics_reader(
 
 
 @contextmanager
-def search_slot(state: AppState, caller: Caller) -> Iterator[None]:
-    """Run a search in one of the caller's team's slots (api/ratelimit.py); 429 when the team has none free."""
-    with state.rate_limits.search_slot(caller.team or caller.key_id) as granted:
-        if not granted:
-            raise _too_many(
-                f"this team already has {state.rate_limits.searches_in_flight} searches running; retry shortly", 1.0
-            )
+def search_slot(state: AppState, caller: Caller, q: str | None) -> Iterator[None]:
+    """Run a search in one of the caller's team's slots (api/ratelimit.py); 429 when none is free."""
+    expanding = bool(q) and search_text_cost(q or "").expanding_terms > 0
+    with state.rate_limits.search_slot(caller.team or caller.key_id, expanding) as refused:
+        if refused is not None:
+            raise _too_many(f"{refused}; retry shortly", 1.0)
         yield
 
 

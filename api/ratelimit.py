@@ -8,8 +8,10 @@ client address's bucket, so a client guessing keys is refused (429) before its g
 Limits are per API process.
 
 Tokens bound how many requests a team sends, not how long the store works on them: a team may also have at
-most `searches_in_flight` full-text searches running at once (429 beyond), so that however it spends its
-budget it holds only a bounded share of the store, and other teams' searches do not queue behind it.
+most `searches_in_flight` searches running at once, and all teams together at most
+`expanding_searches_in_flight` searches with prefix or fuzzy terms (the ones a store expands into many terms):
+429 beyond, so that however a team spends its budget it holds only a bounded share of the store, and other
+teams' ordinary searches do not queue behind it.
 """
 
 from __future__ import annotations
@@ -87,10 +89,13 @@ class RateLimits:
         auth_failures_per_minute: int,
         auth_failure_burst: int,
         searches_in_flight: int = 2,
+        expanding_searches_in_flight: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.searches_in_flight = searches_in_flight
+        self.expanding_searches_in_flight = expanding_searches_in_flight
         self._searching: Counter[str] = Counter()
+        self._expanding = 0
         self.keys = TokenBuckets(key_per_minute, key_burst, clock)
         self.teams = TokenBuckets(team_per_minute, team_burst, clock)
         self.auth_failures = TokenBuckets(auth_failures_per_minute, auth_failure_burst, clock)
@@ -103,17 +108,24 @@ class RateLimits:
             return take_together(pairs, cost)
 
     @contextmanager
-    def search_slot(self, owner: str) -> Iterator[bool]:
-        """Hold one of the owner's (a team's, or the admin key's) search slots; yields False when all are taken."""
+    def search_slot(self, owner: str, expanding: bool = False) -> Iterator[str | None]:
+        """Hold one of the owner's (a team's, or the admin key's) search slots, and for a search with prefix or
+        fuzzy terms one of the slots all such searches share. Yields None, or why no slot was free."""
         with self._lock:
-            granted = self._searching[owner] < self.searches_in_flight
-            if granted:
+            refused = None
+            if self._searching[owner] >= self.searches_in_flight:
+                refused = f"this team already has {self.searches_in_flight} searches running"
+            elif expanding and self._expanding >= self.expanding_searches_in_flight:
+                refused = f"{self.expanding_searches_in_flight} searches with prefix or fuzzy terms are running"
+            else:
                 self._searching[owner] += 1
+                self._expanding += expanding
         try:
-            yield granted
+            yield refused
         finally:
-            if granted:
+            if refused is None:
                 with self._lock:
+                    self._expanding -= expanding
                     self._searching[owner] -= 1
                     if not self._searching[owner]:
                         del self._searching[owner]

@@ -49,8 +49,10 @@ from kaiku.teams import TeamStore
 from sentiment import Polarity
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
-WORDS = {"fi": ["huone", "aamiainen", "henkilökunta", "sauna", "sänky", "kylmä", "ihana", "likainen", "hinta"],
-         "en": ["room", "breakfast", "staff", "sauna", "bed", "cold", "lovely", "dirty", "price", "location"]}  # fmt: skip
+WORDS = {
+    "fi": ["huone", "aamiainen", "henkilökunta", "sauna", "sänky", "kylmä", "ihana", "likainen", "hinta"],
+    "en": ["room", "breakfast", "staff", "sauna", "bed", "cold", "lovely", "dirty", "price", "location"],
+}
 ORDINARY_SEARCH = {"brand": "revontuli", "q": "huone kylmä", "lang": "fi"}
 HEAVY_ALLOWED = {"q": "kyl* huo* lik*"}  # the costliest text the bounds let through
 ATTACK = {"q": "|".join(f"{a}{b}*" for a in "abcdefghijklmnopqrstuvwxyz" for b in "aeiouy")[:500]}  # refused
@@ -73,14 +75,18 @@ def synthetic(n: int, seed: int = 7) -> list[Mention]:
         pos = rng.random() * (1 if experience == "delight" else 0.3)
         mentions.append(
             Mention(
-                id=mention_id("bench", str(i)), brand=rng.choice(["revontuli", "revontuli", "tunturi"]),
-                source=rng.choice(["reviews", "rss", "mastodon"]), url=f"https://bench.example/{i}",
-                text=" ".join(rng.choices(WORDS[lang], k=8)), lang=lang,
-                published_at=END - timedelta(seconds=rng.randint(0, 365 * 86400)), crawled_at=END,
+                id=mention_id("bench", str(i)),
+                brand=rng.choice(["revontuli", "revontuli", "tunturi"]),
+                source=rng.choice(["reviews", "rss", "mastodon"]),
+                url=f"https://bench.example/{i}",
+                text=" ".join(rng.choices(WORDS[lang], k=8)),
+                lang=lang,
+                published_at=END - timedelta(seconds=rng.randint(0, 365 * 86400)),
+                crawled_at=END,
                 polarity={"negative": neg, "neutral": max(0.0, 1 - neg - pos), "positive": pos},
                 experience=experience,
             )
-        )  # fmt: skip
+        )
     return mentions
 
 
@@ -103,8 +109,13 @@ def open_store(store: str, work: Path) -> Iterator[str]:
 @contextmanager
 def serve(settings: Settings) -> Iterator[str]:
     port = free_port()
-    config = uvicorn.Config(create_app(settings, classifier=StandIn()), host="127.0.0.1", port=port,
-                            log_level="warning", server_header=False)  # fmt: skip
+    config = uvicorn.Config(
+        create_app(settings, classifier=StandIn()),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        server_header=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -150,8 +161,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def hammer(base: str, key: str, until: float, pick: Callable[[random.Random], tuple[str, dict]], out: Recorder,
-           seed: int) -> None:  # fmt: skip
+def hammer(
+    base: str, key: str, until: float, pick: Callable[[random.Random], tuple[str, dict]], out: Recorder, seed: int
+) -> None:
     rng = random.Random(seed)
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
         while time.monotonic() < until:
@@ -163,13 +175,18 @@ def hammer(base: str, key: str, until: float, pick: Callable[[random.Random], tu
 
 def mixed(rng: random.Random) -> tuple[str, dict]:
     brand = rng.choice(["revontuli", "tunturi"])
-    return rng.choice([
-        ("/v1/mentions", {"brand": brand, "q": rng.choice(WORDS["fi"]), "lang": "fi"}),
-        ("/v1/mentions", {"brand": brand, "experience": "anger", "sort": "angriest"}),
-        (f"/v1/brands/{brand}/metrics", {"interval": "week", "tz": "Europe/Helsinki", "from": "2026-08-01T00:00:00Z"}),
-        (f"/v1/brands/{brand}/breakdown", {"by": "source"}),
-        ("/v1/brands", {}),
-    ])  # fmt: skip
+    return rng.choice(
+        [
+            ("/v1/mentions", {"brand": brand, "q": rng.choice(WORDS["fi"]), "lang": "fi"}),
+            ("/v1/mentions", {"brand": brand, "experience": "anger", "sort": "angriest"}),
+            (
+                f"/v1/brands/{brand}/metrics",
+                {"interval": "week", "tz": "Europe/Helsinki", "from": "2026-08-01T00:00:00Z"},
+            ),
+            (f"/v1/brands/{brand}/breakdown", {"by": "source"}),
+            ("/v1/brands", {}),
+        ]
+    )
 
 
 def run_clients(base: str, keys: list[str], seconds: float, pick: Callable, out: Recorder) -> None:
@@ -185,9 +202,11 @@ def summary(name: str, out: Recorder, seconds: float) -> str:
     total = sum(out.statuses.values())
     errors = sum(count for status, count in out.statuses.items() if status >= 500)
     lat = [v * 1000 for v in out.latencies]
-    return (f"{name:<28} {total / seconds:7.1f} req/s  p50 {percentile(lat, 0.5):7.1f} ms  p95 {percentile(lat, 0.95):7.1f}"
-            f" ms  p99 {percentile(lat, 0.99):7.1f} ms  429s {out.statuses[429]:5d}  5xx {errors}  "
-            f"statuses {dict(sorted(out.statuses.items()))}")  # fmt: skip
+    return (
+        f"{name:<28} {total / seconds:7.1f} req/s  p50 {percentile(lat, 0.5):7.1f} ms  p95 {percentile(lat, 0.95):7.1f}"
+        f" ms  p99 {percentile(lat, 0.99):7.1f} ms  429s {out.statuses[429]:5d}  5xx {errors}  "
+        f"statuses {dict(sorted(out.statuses.items()))}"
+    )
 
 
 def main() -> None:
@@ -204,8 +223,14 @@ def main() -> None:
             alias = f"bench-{uuid.uuid4().hex[:8]}"
             config_dir = work / "configs"
             shutil.copytree(REPO_CONFIGS, config_dir)
-            settings = Settings(elasticsearch_url=url, index_alias=alias, data_dir=work, config_dir=config_dir,
-                                api_db=work / "api.sqlite3", allow_private_urls=True)  # fmt: skip
+            settings = Settings(
+                elasticsearch_url=url,
+                index_alias=alias,
+                data_dir=work,
+                config_dir=config_dir,
+                api_db=work / "api.sqlite3",
+                allow_private_urls=True,
+            )
             client = make_client(url)
             ensure_index(client, alias, now=END)
             started = time.perf_counter()
@@ -213,10 +238,14 @@ def main() -> None:
             for start in range(0, len(mentions), 500):
                 BulkWriter(client, alias).write(mentions[start : start + 500])
             client.indices.refresh(index=alias)
-            print(f"store {args.store}: {args.n} mentions over 365 days indexed in {time.perf_counter() - started:.1f}s")
+            print(
+                f"store {args.store}: {args.n} mentions over 365 days indexed in {time.perf_counter() - started:.1f}s"
+            )
             teams = TeamStore(settings.resolved_api_db)
-            keys = [teams.create_key(teams.create_team(f"team{n}", brands=["revontuli", "tunturi"]).id).secret
-                    for n in range(args.clients + 1)]  # fmt: skip
+            keys = [
+                teams.create_key(teams.create_team(f"team{n}", brands=["revontuli", "tunturi"]).id).secret
+                for n in range(args.clients + 1)
+            ]
             # The attack comes from one customer: one team, four keys.
             attacker_team = teams.create_team("attacker", brands=["revontuli", "tunturi"]).id
             attacker_keys = [teams.create_key(attacker_team).secret for _ in range(4)]
@@ -240,8 +269,9 @@ def main() -> None:
                 run_clients(base, keys[-1:], args.attack_seconds, ordinary, alone)
                 print(summary("ordinary search alone", alone, args.attack_seconds))
                 beside, attack = Recorder(), Recorder()
-                attackers = threading.Thread(target=run_clients,
-                                             args=(base, attacker_keys, args.attack_seconds, attacker, attack))  # fmt: skip
+                attackers = threading.Thread(
+                    target=run_clients, args=(base, attacker_keys, args.attack_seconds, attacker, attack)
+                )
                 attackers.start()
                 run_clients(base, keys[-1:], args.attack_seconds, ordinary, beside)
                 attackers.join()

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     team_searches_in_flight: int = Field(
         default=2, ge=1, description="Full-text searches one team may have running at once (429 beyond)"
     )
+    expanding_searches_in_flight: int = Field(
+        default=1, ge=1, description="Searches with prefix or fuzzy terms running at once, all teams together"
+    )
     auth_failures_per_minute: int = Field(
         default=10, ge=1, description="Failed authentications per minute one client address may make"
     )

@@ -99,7 +99,7 @@ def list_mentions(
     cursor: Annotated[str | None, Query(description="`next` from the previous page", max_length=2000)] = None,
 ) -> MentionList:
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
-    with search_slot(state, caller):
+    with search_slot(state, caller, q):
         page = search_mentions(
             client, alias, filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q)
         )
@@ -162,7 +162,7 @@ def export(
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
     mentions = export_mentions(client, alias, filters)
     # Fetch the first page before answering, so an engine failure is still a problem+json and not a cut stream.
-    with search_slot(state, caller):
+    with search_slot(state, caller, q):
         first = next(mentions, None)
     rest: Iterator[dict[str, Any]] = iter(()) if first is None else _chain(first, mentions)
     if format == "csv":

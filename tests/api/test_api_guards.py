@@ -186,9 +186,20 @@ def test_serve_sends_no_server_banner(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 @pytest.mark.unit
 def test_a_team_holds_at_most_its_search_slots() -> None:
-    limits = RateLimits(60, 10, 60, 10, 60, 10, searches_in_flight=2)
-    with limits.search_slot("t") as first, limits.search_slot("t") as second:
-        with limits.search_slot("t") as third, limits.search_slot("other") as others:
-            assert (first, second, third, others) == (True, True, False, True)
+    limits = RateLimits(60, 10, 60, 10, 60, 10, searches_in_flight=2, expanding_searches_in_flight=1)
+    with (
+        limits.search_slot("t") as first,
+        limits.search_slot("t") as second,
+        limits.search_slot("t") as third,
+        limits.search_slot("other") as others,
+    ):
+        assert (first, second, others) == (None, None, None)
+        assert third == "this team already has 2 searches running"
     with limits.search_slot("t") as again:  # released when the searches end
-        assert again
+        assert again is None
+    with limits.search_slot("a", expanding=True) as heavy, limits.search_slot("b", expanding=True) as other_heavy:
+        assert heavy is None and other_heavy == "1 searches with prefix or fuzzy terms are running"
+        with limits.search_slot("b") as ordinary:
+            assert ordinary is None
+    with limits.search_slot("b", expanding=True) as later:
+        assert later is None
