@@ -8,21 +8,27 @@ the crawl makes (links, pagination, redirects) is checked again by `UrlGuardMidd
 host name. Names that are loopback by convention are refused without asking DNS (they may not resolve here
 and still do elsewhere), and IPv6 forms that carry an IPv4 address (mapped, 6to4, Teredo) are judged by it.
 A name can resolve to a public address when checked and to a private one when connected (DNS rebinding), so
-each response is checked again against the address the download actually connected to (`ip_address`), and
-discarded, never parsed nor indexed, when that one is internal. `KAIKU_ALLOW_PRIVATE_URLS=true` lifts the
+the reactor's name resolver (`GuardedNameResolver`, installed by crawler/reactor.py) drops internal answers
+for every host a guarded crawl asked for, at connection time: nothing is sent there. And each response is
+checked again against the address the download actually connected to (`ip_address`), and discarded, never
+parsed nor indexed, when that one is internal. `KAIKU_ALLOW_PRIVATE_URLS=true` lifts the
 address rule for development and tests, which crawl sites on loopback; the scheme rule always holds.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
+from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
+from zope.interface import implementer, provider
 
 from crawler import stats as keys
 
@@ -32,6 +38,22 @@ ALLOWED_SCHEMES = frozenset({"http", "https"})
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6",
                             "ip6-localhost", "ip6-loopback"})  # fmt: skip
 Resolver = Callable[[str], list[str]]
+logger = logging.getLogger(__name__)
+# Hosts that a crawl refusing internal addresses has asked for: the reactor's resolver drops internal answers
+# for them. The reactor is shared by every crawl of the process, and a crawl that allows private addresses
+# (development, tests) does not add its hosts; one host asked for by both kinds gets the stricter rule.
+_guarded_hosts: set[str] = set()
+_guarded_lock = threading.Lock()
+
+
+def guard_host(host: str) -> None:
+    with _guarded_lock:
+        _guarded_hosts.add(host.lower().rstrip("."))
+
+
+def _is_guarded(host: str) -> bool:
+    with _guarded_lock:
+        return host.lower().rstrip(".") in _guarded_hosts
 
 
 class UnsafeURL(ValueError):
@@ -122,6 +144,8 @@ class UrlGuardMiddleware:
     def process_request(self, request: Any, spider: Any = None) -> None:
         try:
             check_url(request.url, self.allow_private, self._resolve)
+            if not self.allow_private:
+                guard_host(urlsplit(request.url).hostname or "")
         except UnsafeURL as exc:
             self.stats.inc_value(f"{keys.SKIPPED}unsafe_url")
             spider_logger = getattr(spider, "logger", None)
@@ -145,3 +169,53 @@ class UrlGuardMiddleware:
         if spider_logger is not None:
             spider_logger.warning("not used: %s", message)
         raise IgnoreRequest(message)
+
+
+@provider(IResolutionReceiver)
+class _PublicAnswersOnly:
+    """Passes on the addresses a name resolved to, except internal ones."""
+
+    # Any, not the interfaces: zope interfaces are not types to mypy (their methods lack `self`).
+    def __init__(self, receiver: Any, host: str) -> None:
+        self._receiver = receiver
+        self._host = host
+
+    def resolutionBegan(self, resolution: IHostResolution) -> None:  # noqa: N802 - Twisted's interface
+        self._receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address: IAddress) -> None:  # noqa: N802
+        host = getattr(address, "host", None)
+        reason = internal_reason(host) if host else None
+        if reason is None:
+            self._receiver.addressResolved(address)
+        else:
+            logger.warning("not connecting to %s: it resolved to %s, a %s address (DNS rebinding?)",
+                           self._host, host, reason)  # fmt: skip
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        self._receiver.resolutionComplete()
+
+
+@implementer(IHostnameResolver)
+class GuardedNameResolver:
+    """The reactor's name resolver with internal answers dropped for guarded hosts: a connection can only go
+    where the URL guard would have let it, whatever the name resolves to by then."""
+
+    def __init__(self, resolver: Any) -> None:
+        self._resolver = resolver
+
+    def resolveHostName(  # noqa: N802 - Twisted's interface
+        self,
+        resolutionReceiver: Any,  # noqa: N803
+        hostName: str,  # noqa: N803
+        portNumber: int = 0,  # noqa: N803
+        addressTypes: Any = None,  # noqa: N803
+        transportSemantics: str = "TCP",  # noqa: N803
+    ) -> Any:
+        receiver = _PublicAnswersOnly(resolutionReceiver, hostName) if _is_guarded(hostName) else resolutionReceiver
+        return self._resolver.resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
+
+
+def install_guarded_resolver(reactor: Any) -> None:
+    if not isinstance(reactor.nameResolver, GuardedNameResolver):
+        reactor.installNameResolver(GuardedNameResolver(reactor.nameResolver))
