@@ -79,6 +79,13 @@ def _too_many(detail: str, wait: float) -> HTTPException:
     return HTTPException(429, detail, headers={"Retry-After": retry_after_header(wait)})
 
 
+def _refuse_if_blocked(state: AppState, address: str) -> None:
+    # An address that failed too often is refused before its key is checked: guessing keys gets nowhere.
+    blocked = state.rate_limits.auth_blocked(address)
+    if blocked > 0:
+        raise _too_many("too many failed authentications from this address", blocked)
+
+
 def _authenticate(state: AppState, presented: str) -> Caller | None:
     admin_key = state.settings.admin_key
     if admin_key is not None and hmac.compare_digest(presented.encode(), admin_key.get_secret_value().encode()):
@@ -96,10 +103,7 @@ def get_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     address = client_address(request)
-    # An address that failed too often is refused before its key is checked: guessing keys gets nowhere.
-    blocked = state.rate_limits.auth_blocked(address)
-    if blocked > 0:
-        raise _too_many("too many failed authentications from this address", blocked)
+    _refuse_if_blocked(state, address)
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         state.rate_limits.auth_failed(address)
         raise _unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
@@ -120,9 +124,7 @@ def require_metrics_reader(
 ) -> None:
     """/metrics lists sources, crawl totals and routes: only the metrics key or the admin key may read it."""
     address = client_address(request)
-    blocked = state.rate_limits.auth_blocked(address)
-    if blocked > 0:
-        raise _too_many("too many failed authentications from this address", blocked)
+    _refuse_if_blocked(state, address)
     presented = credentials.credentials.encode() if credentials is not None else b""
     allowed = [key.get_secret_value().encode() for key in (state.settings.metrics_key, state.settings.admin_key)
                if key is not None]  # fmt: skip
