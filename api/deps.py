@@ -126,8 +126,8 @@ def require_metrics_reader(
     address = client_address(request)
     _refuse_if_blocked(state, address)
     presented = credentials.credentials.encode() if credentials is not None else b""
-    allowed = [key.get_secret_value().encode() for key in (state.settings.metrics_key, state.settings.admin_key)
-               if key is not None]  # fmt: skip
+    keys = (state.settings.metrics_key, state.settings.admin_key)
+    allowed = [key.get_secret_value().encode() for key in keys if key is not None and key.get_secret_value()]
     if not presented or not any(hmac.compare_digest(presented, key) for key in allowed):
         state.rate_limits.auth_failed(address)
         raise _unauthorized("/metrics needs the metrics key or the admin key")
