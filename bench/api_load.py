@@ -256,7 +256,8 @@ def main() -> None:
                 load = Recorder()
                 run_clients(base, keys[: args.clients], args.duration, mixed, load)
                 stop.set()
-                print(summary(f"load, {args.clients} clients", load, args.duration) + f"  crawls finished {crawls[0]} (one runs throughout)")
+                crawled = f"  crawls finished {crawls[0]} (one runs throughout)"
+                print(summary(f"load, {args.clients} clients", load, args.duration) + crawled)
                 crawler.join(120)
 
                 def ordinary(rng: random.Random) -> tuple[str, dict]:
