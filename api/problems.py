@@ -59,7 +59,9 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _problem_response("Missing or invalid API key (with `WWW-Authenticate: Bearer`)"),
     404: _problem_response("Unknown resource, or a brand of another team"),
     422: _problem_response("Invalid parameters; `errors[].parameter` names each"),
-    429: _problem_response("Rate limit of the key exceeded; see `Retry-After`"),
+    429: _problem_response(
+        "Rate limit of the key or team, searches in flight, or failed logins exceeded; see `Retry-After`"
+    ),
     503: _problem_response("Search engine unreachable or nothing indexed yet"),
 }
 
