@@ -93,4 +93,9 @@ def run_demo(serve_api: bool = True) -> None:
 
         from api.app import create_app
 
-        uvicorn.run(create_app(settings, classifier=classifier), host=settings.api_host, port=settings.api_port)
+        uvicorn.run(
+            create_app(settings, classifier=classifier),
+            host=settings.api_host,
+            port=settings.api_port,
+            server_header=False,
+        )
