@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.dashboard import install_dashboard
 from api.docs import install_docs
 from api.problems import install_problem_handlers
-from api.ratelimit import TokenBuckets
-from api.routers import admin, brands, cases, health, jobs, manage, mentions
+from api.ratelimit import RateLimits
+from api.routers import admin, brands, cases, health, incidents, jobs, manage, mentions
+from api.security import install_security_headers
 from api.state import AppState
 from api.telemetry import install_metrics
 from kaiku import __version__
@@ -44,7 +46,16 @@ def create_app(
         config=config_store.load(),
         config_store=config_store,
         teams=TeamStore(settings.resolved_api_db),
-        rate_limits=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        rate_limits=RateLimits(
+            settings.rate_limit_per_minute,
+            settings.rate_limit_burst,
+            settings.team_rate_limit_per_minute,
+            settings.team_rate_limit_burst,
+            settings.auth_failures_per_minute,
+            settings.auth_failure_burst,
+            settings.team_searches_in_flight,
+            settings.expanding_searches_in_flight,
+        ),  # fmt: skip
     )
     state.classifier = classifier
 
@@ -70,11 +81,14 @@ def create_app(
     app.state.kaiku = state
     install_problem_handlers(app)
     install_metrics(app)
+    install_security_headers(app, settings)
     app.include_router(health.router)
     app.include_router(brands.router)
     app.include_router(mentions.router)
     app.include_router(cases.router)
+    app.include_router(incidents.router)
     app.include_router(jobs.router)
     app.include_router(manage.router)
     app.include_router(admin.router)
+    install_dashboard(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,12 +14,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from indexer import EngineUnavailable, IndexerError
 from indexer.buckets import InvalidBuckets
 from indexer.queries import IndexMissing, InvalidCursor
+from indexer.search_text import QueryTooCostly
 from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier, UnknownIncident
 from kaiku.config import ConfigError
 from kaiku.db import DatabaseError
 from kaiku.teams import TeamError, TeamExists, TeamNotFound
 
 PROBLEM_TYPE = "application/problem+json"
+logger = logging.getLogger(__name__)
 
 
 class ProblemParameter(BaseModel):
@@ -56,7 +59,9 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _problem_response("Missing or invalid API key (with `WWW-Authenticate: Bearer`)"),
     404: _problem_response("Unknown resource, or a brand of another team"),
     422: _problem_response("Invalid parameters; `errors[].parameter` names each"),
-    429: _problem_response("Rate limit of the key exceeded; see `Retry-After`"),
+    429: _problem_response(
+        "Rate limit of the key or team, searches in flight, or failed logins exceeded; see `Retry-After`"
+    ),
     503: _problem_response("Search engine unreachable or nothing indexed yet"),
 }
 
@@ -93,6 +98,12 @@ def _invalid_buckets(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Invalid request parameters", str(exc), errors=[{"parameter": exc.parameter, "in": "query"}])
 
 
+def _query_too_costly(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QueryTooCostly)
+    errors = [{"parameter": "q", "in": "query", "msg": str(exc)}]
+    return problem(422, "Search text too costly", str(exc), errors=errors, limit=exc.limit)
+
+
 def _team_not_found(request: Request, exc: Exception) -> JSONResponse:
     return problem(404, "Not found", str(exc))
 
@@ -105,16 +116,21 @@ def _invalid_cursor(request: Request, exc: Exception) -> JSONResponse:
     return problem(400, "Invalid cursor", str(exc), errors=[{"parameter": "cursor", "in": "query"}])
 
 
+# Store and database failures carry addresses and the client library's error chain: those go to the log, and
+# the caller learns only which part is unavailable.
 def _engine_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    return problem(503, "Search engine unavailable", str(exc))
+    logger.warning("%s %s: search store unavailable: %s", request.method, request.url.path, exc)
+    return problem(503, "Search store unavailable", "search store unavailable")
 
 
 def _index_missing(request: Request, exc: Exception) -> JSONResponse:
-    return problem(503, "No mentions indexed yet", str(exc))
+    logger.warning("%s %s: %s", request.method, request.url.path, exc)
+    return problem(503, "No mentions indexed yet", "no mentions indexed yet: run `kaiku index init` or a crawl first")
 
 
 def _indexer_error(request: Request, exc: Exception) -> JSONResponse:
-    return problem(502, "Search engine error", str(exc))
+    logger.error("%s %s: search store error: %s", request.method, request.url.path, exc)
+    return problem(502, "Search store error", "the search store could not answer this request")
 
 
 def _case_not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -139,7 +155,8 @@ def _unknown_incident(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    return problem(503, "Database unavailable", str(exc))
+    logger.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
+    return problem(503, "Database unavailable", "database unavailable")
 
 
 def _config_error(request: Request, exc: Exception) -> JSONResponse:
@@ -162,6 +179,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownIncident, _unknown_incident)
     app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(InvalidBuckets, _invalid_buckets)
+    app.add_exception_handler(QueryTooCostly, _query_too_costly)
     app.add_exception_handler(TeamNotFound, _team_not_found)
     app.add_exception_handler(TeamError, _team_error)
     app.add_exception_handler(ConfigError, _config_error)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
-from api.ratelimit import TokenBuckets
+from api.ratelimit import RateLimits
 from kaiku.config import KaikuConfig
 from kaiku.config_store import ConfigStore
 from kaiku.settings import Settings
@@ -22,7 +22,7 @@ class AppState:
     config: KaikuConfig  # replaced as a whole when the management API changes configs/
     config_store: ConfigStore
     teams: TeamStore
-    rate_limits: TokenBuckets
+    rate_limits: RateLimits
     classifier: SentimentClassifier | None = None
     model_error: str | None = None
     db: Engine | None = None  # Kaiku's own database, opened on first use (cases)

@@ -10,12 +10,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.deps import require_metrics_reader
 from api.state import AppState
 from kaiku.crawl_counters import RUNS, totals
 from kaiku.db import DatabaseError
@@ -88,7 +89,8 @@ def install_metrics(app: FastAPI) -> None:
         requests.labels(request.method, route, str(response.status_code)).inc()
         return response
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=Response,
-             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})  # fmt: skip
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics (metrics key or admin key)",
+             response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+             dependencies=[Depends(require_metrics_reader)])  # fmt: skip
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -243,6 +243,9 @@ class ScoreAndIndexPipeline:
 
     def close_spider(self) -> None:
         self.flush()
+        settle = getattr(self.writer, "settle", None)
+        if settle is not None and not settle():  # a store that acknowledges before its writes are durable
+            logger.warning("some written mentions are not confirmed durable yet; they stay spooled for the next run")
 
     def flush(self) -> None:
         batch, self.buffer = self.buffer, []

@@ -121,9 +121,31 @@ class Settings(BaseSettings):
         default=None, ge=1, description="A run later than this is skipped; unset: run once however late"
     )
     admin_key: SecretStr | None = Field(default=None, description="Key for /v1/admin (teams and keys); unset: no admin")
+    metrics_key: SecretStr | None = Field(
+        default=None, description="Key that may read /metrics only (for Prometheus); the admin key may too"
+    )
     api_db: Path | None = Field(default=None, description="SQLite file of teams and hashed API keys")
     rate_limit_per_minute: int = Field(default=600, ge=1, description="Sustained requests per minute per API key")
     rate_limit_burst: int = Field(default=60, ge=1, description="Requests one key may send at once")
+    team_rate_limit_per_minute: int = Field(
+        default=1200, ge=1, description="Sustained requests per minute per team, all its keys together"
+    )
+    team_rate_limit_burst: int = Field(default=120, ge=1, description="Requests one team may send at once")
+    team_searches_in_flight: int = Field(
+        default=2, ge=1, description="Full-text searches one team may have running at once (429 beyond)"
+    )
+    expanding_searches_in_flight: int = Field(
+        default=1, ge=1, description="Searches with prefix or fuzzy terms running at once, all teams together"
+    )
+    auth_failures_per_minute: int = Field(
+        default=10, ge=1, description="Failed authentications per minute one client address may make"
+    )
+    auth_failure_burst: int = Field(
+        default=20, ge=1, description="Failed authentications in a row before an address gets 429"
+    )
+    cors_allowed_origins: str = Field(
+        default="", description="Comma-separated origins a browser may call the API from; empty: none (no CORS)"
+    )
     torch_threads: int | None = Field(
         default=None, description="CPU threads for scoring; unset: the cores this process may run on"
     )

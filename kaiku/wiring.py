@@ -41,7 +41,14 @@ def ready_index(settings: Settings) -> Elasticsearch:
 
 def mention_writer(settings: Settings, client: Elasticsearch) -> SpoolingWriter:
     """The writer every crawl uses: bulk writes that spool to disk while the engine is unreachable."""
-    return SpoolingWriter(BulkWriter(client, settings.index_alias), Spool(settings.resolved_spool_dir))
+    from indexer.spool import LocalEngineDurability
+
+    # The local engine acknowledges before its state is on disk; Elasticsearch (translog durability
+    # `request`, set by the index template) does not: see indexer/spool.py.
+    durability = LocalEngineDurability(settings.engine_data_dir) if settings.elasticsearch_url is None else None
+    return SpoolingWriter(
+        BulkWriter(client, settings.index_alias), Spool(settings.resolved_spool_dir), durability=durability
+    )
 
 
 def database(settings: Settings) -> Engine:

@@ -12,11 +12,12 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep
+from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep, charge, search_slot
 from api.params import FromParam, ToParam
 from api.problems import COMMON_RESPONSES
 from api.state import AppState
 from indexer.queries import MentionFilters, SortName, export_mentions, get_mention, search_mentions
+from indexer.search_text import MAX_QUERY_LENGTH, search_text_cost
 
 router = APIRouter(prefix="/v1/mentions", tags=["mentions"], responses=COMMON_RESPONSES)
 
@@ -50,8 +51,10 @@ BrandParam = Annotated[str | None, Query(description="Brand id (one of your team
 QParam = Annotated[
     str | None,
     Query(
-        description='Full text in simple query syntax: words (all must match), "phrases", -excluded, prefix*, a|b',
-        max_length=500,
+        description='Full text in simple query syntax: words (all must match), "phrases", -excluded, prefix*, a|b. '
+        "Bounded (docs/api.md, Query cost): 20 words, 3 prefix/fuzzy terms, 3 letters before '*', phrase ~5, "
+        "parentheses 3 deep; each prefix or fuzzy term costs 4 more requests of the rate budget",
+        max_length=MAX_QUERY_LENGTH,
         examples=["huone likainen"],
     ),
 ]
@@ -68,6 +71,9 @@ def _filters(caller: Caller, state: AppState, brand: str | None, **fields: Any) 
             raise HTTPException(404, f"no brand {brand!r}")
     if fields.get("start") and fields.get("end") and fields["start"] >= fields["end"]:
         raise HTTPException(422, "parameter 'from' must be earlier than 'to'")
+    if fields.get("q"):
+        # A costly text is refused (422 naming the limit); what it may still expand is charged to the budget.
+        charge(state, caller, search_text_cost(fields["q"]).request_cost - 1)
     brands = None if caller.is_admin else tuple(sorted(caller.brands))
     return MentionFilters(brand=brand, brands=brands, **fields)
 
@@ -93,9 +99,10 @@ def list_mentions(
     cursor: Annotated[str | None, Query(description="`next` from the previous page", max_length=2000)] = None,
 ) -> MentionList:
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
-    page = search_mentions(
-        client, alias, filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q)
-    )
+    with search_slot(state, caller, q):
+        page = search_mentions(
+            client, alias, filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q)
+        )
     return MentionList(data=page.data, count=page.count, next=page.next)
 
 
@@ -155,7 +162,8 @@ def export(
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
     mentions = export_mentions(client, alias, filters)
     # Fetch the first page before answering, so an engine failure is still a problem+json and not a cut stream.
-    first = next(mentions, None)
+    with search_slot(state, caller, q):
+        first = next(mentions, None)
     rest: Iterator[dict[str, Any]] = iter(()) if first is None else _chain(first, mentions)
     if format == "csv":
         headers = {"Content-Disposition": 'attachment; filename="mentions.csv"'}

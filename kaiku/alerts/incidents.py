@@ -9,6 +9,7 @@ closed. Incidents that ended before the check are never created: a first run ove
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,8 +107,19 @@ def reconcile(
     return Reconciled(new, updated, closed)
 
 
-def list_incidents(conn: Connection, rule_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def list_incidents(
+    conn: Connection,
+    rule_id: str | None = None,
+    limit: int = 50,
+    status: str | None = None,
+    brands: Collection[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Newest first; `brands` (a team's) limits them to those brands' incidents."""
     query = select(incidents).order_by(incidents.c.id.desc()).limit(limit)
     if rule_id:
         query = query.where(incidents.c.rule_id == rule_id)
+    if status:
+        query = query.where(incidents.c.status == status)
+    if brands is not None:
+        query = query.where(incidents.c.brand.in_(list(brands)))
     return [dict(row._mapping) for row in conn.execute(query)]

@@ -107,10 +107,16 @@ def run_demo(serve_api: bool = True) -> None:
     ):
         print(f"  curl -H 'Authorization: Bearer {key}' '{base}{example}'")
     print(f"  curl '{base}/healthz'")
-    print(f"  OpenAPI: {base}/docs\n")
+    print(f"  OpenAPI: {base}/docs")
+    print(f"  Dashboard: {base}/dashboard/ (sign in with the key above)\n")
     if serve_api:
         import uvicorn
 
         from api.app import create_app
 
-        uvicorn.run(create_app(settings, classifier=classifier), host=settings.api_host, port=settings.api_port)
+        uvicorn.run(
+            create_app(settings, classifier=classifier),
+            host=settings.api_host,
+            port=settings.api_port,
+            server_header=False,
+        )

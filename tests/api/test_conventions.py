@@ -24,7 +24,7 @@ def test_prometheus_metrics_count_requests_per_route(api: TestClient, es: Elasti
     for _ in range(3):
         api.get("/v1/brands/revontuli/metrics", params=WINDOW)
     api.get("/v1/brands/nosuch/metrics")
-    response = api.get("/metrics")
+    response = api.get("/metrics", headers=bearer(ADMIN_KEY))
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     route = 'route="/v1/brands/{brand}/metrics"'
@@ -116,7 +116,7 @@ def test_metrics_show_the_crawl_and_scoring_totals_that_crawls_recorded(api_sett
         record_crawl(db, summary)
     first = summaries[0]
     with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
-        text = client.get("/metrics").text
+        text = client.get("/metrics", headers=bearer(ADMIN_KEY)).text
     source_label = 'source="demo-reviews"'
     assert f"kaiku_crawl_runs_total{{{source_label}}} 2.0" in text
     assert f"kaiku_crawl_requests_total{{{source_label}}} {2.0 * first.requests}" in text
