@@ -37,10 +37,10 @@ def create_app(
 
     settings = settings or get_settings()
     config_store = ConfigStore(settings.config_dir)
+    config_store.load()  # an invalid configuration stops the start
     state = AppState(
         settings=settings,
         client=make_client(settings.engine_url, settings.elasticsearch_api_key),
-        config=config_store.load(),
         config_store=config_store,
         teams=TeamStore(settings.resolved_api_db),
         rate_limits=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst),

@@ -66,12 +66,20 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
+def _parameter(location: list[str]) -> str:
+    """The name of what is wrong: a query/path/header parameter's name, or a body field's dotted path
+    (`competitors.2`, `recipients`), as configuration errors name fields."""
+    if location[0] == "body":
+        return ".".join(location[1:]) or "body"
+    return location[1] if len(location) > 1 else location[0]
+
+
 def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
     for error in exc.errors():
-        location = [str(part) for part in error["loc"]]
-        errors.append({"parameter": location[-1] if location else "", "in": location[0], "msg": error["msg"]})
+        location = [str(part) for part in error["loc"]] or [""]
+        errors.append({"parameter": _parameter(location), "in": location[0], "msg": error["msg"]})
     names = ", ".join(e["parameter"] for e in errors)
     return problem(422, "Invalid request parameters", f"invalid value for: {names}", errors=errors)
 

@@ -128,6 +128,17 @@ class TeamStore:
                 db.executemany("INSERT INTO team_brands VALUES (?, ?)", [(team_id, b) for b in dict.fromkeys(brands)])
         return self.team(team_id)
 
+    def grant_brand(self, team_id: str, brand: str) -> None:
+        """Add one brand to a team's (a single statement: concurrent grants to one team all stay)."""
+        self.team(team_id)
+        with self._db() as db:
+            db.execute("INSERT OR IGNORE INTO team_brands VALUES (?, ?)", (team_id, brand))
+
+    def forget_brand(self, brand: str) -> None:
+        """Take a deleted brand from every team."""
+        with self._db() as db:
+            db.execute("DELETE FROM team_brands WHERE brand = ?", (brand,))
+
     def delete_team(self, team_id: str) -> None:
         with self._db() as db:
             if db.execute("DELETE FROM teams WHERE id = ?", (team_id,)).rowcount == 0:

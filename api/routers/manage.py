@@ -3,13 +3,19 @@
 Changes go through `kaiku.config_store` (validated exactly like the YAML files, then written to them). A team
 manages its own brands and their alert rules; a brand it creates becomes its own. Sources serve every brand,
 so only the admin changes them.
+
+Every change is a function of the configuration as it is on disk when the change is made (`ConfigStore.update`
+runs it under the folder's lock), never of what this process read earlier: checks such as "the id is free" and
+the new list are decided inside the lock, so concurrent requests, here or in another process, lose nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Response
+from fastapi.exceptions import RequestValidationError
 
 from api.deps import AdminDep, BrandDep, Caller, CallerDep, StateDep
 from api.problems import COMMON_RESPONSES
@@ -26,10 +32,36 @@ ALERT_EXAMPLE = {"id": "revontuli-delight", "brand": "revontuli", "experience": 
                  "min_count": 3, "recipients": ["marketing@revontuli.example"]}  # fmt: skip
 
 
-def _save(state: AppState, **changes: Any) -> KaikuConfig:
-    new = state.config.model_copy(update=changes)
-    state.config = state.config_store.save(new)
-    return state.config
+def _update(state: AppState, change: Callable[[KaikuConfig], dict[str, Any]]) -> KaikuConfig:
+    """Apply `change` (current configuration -> the lists it replaces) under the configuration's lock."""
+    return state.config_store.update(lambda current: current.model_copy(update=change(current)))
+
+
+def _replaced(items: list[Any], item_id: str, new: Any | None, kind: str) -> list[Any]:
+    """`items` with the one of `item_id` replaced by `new` (removed when None); 404 if another change removed it."""
+    if not any(item.id == item_id for item in items):
+        raise HTTPException(404, f"no {kind} {item_id!r}")
+    return [new if item.id == item_id else item for item in items if new is not None or item.id != item_id]
+
+
+def _in_use(kind: str, item_id: str) -> HTTPException:
+    # Ids are one namespace for all teams, so a taken id cannot be hidden; the answer says no more than that
+    # (not whose it is, nor whether the caller could see it), the same for every caller.
+    return HTTPException(409, f"{kind} id {item_id!r} is in use; choose another id")
+
+
+def _check_competitors(caller: Caller, brand: Brand, allowed: Iterable[str] = ()) -> None:
+    """A team may name as competitors only brands it may see (docs/api.md, "Competitors"); `allowed` are the ones
+    the brand named already (set by the admin). Otherwise 422 naming the item, whether or not the brand exists."""
+    permitted = {brand.id, *allowed}
+    errors = [
+        {"loc": ("body", "competitors", index), "type": "value_error",
+         "msg": f"no brand {competitor!r} among your team's brands: a competitor must be a brand your team may see"}
+        for index, competitor in enumerate(brand.competitors)
+        if not caller.can_see(competitor) and competitor not in permitted
+    ]  # fmt: skip
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def _dump(items: list[Any]) -> dict[str, Any]:
@@ -45,30 +77,53 @@ def read_brand(brand: BrandDep) -> dict[str, Any]:
 
 @router.post("/v1/brands", status_code=201, summary="Create a brand (the caller's team owns it)")
 def create_brand(body: Annotated[Brand, Body(examples=[BRAND_EXAMPLE])], caller: CallerDep, state: StateDep) -> dict:
-    if any(b.id == body.id for b in state.config.brands):
-        raise HTTPException(409, f"brand {body.id!r} exists already")
-    _save(state, brands=[*state.config.brands, body])
-    if not caller.is_admin and caller.team:
-        team = state.teams.team(caller.team)
-        state.teams.change_team(team.id, brands=[*team.brands, body.id])
+    _check_competitors(caller, body)
+
+    def add(current: KaikuConfig) -> dict[str, Any]:
+        if any(b.id == body.id for b in current.brands):
+            raise _in_use("brand", body.id)
+        return {"brands": [*current.brands, body]}
+
+    _update(state, add)
+    if caller.team:
+        state.teams.grant_brand(caller.team, body.id)
     return body.model_dump(mode="json")
 
 
 @router.put("/v1/brands/{brand}", summary="Replace a brand's configuration (query terms, competitive set, ...)")
-def change_brand(brand: BrandDep, body: Annotated[Brand, Body(examples=[BRAND_EXAMPLE])], state: StateDep) -> dict:
+def change_brand(
+    brand: BrandDep, body: Annotated[Brand, Body(examples=[BRAND_EXAMPLE])], caller: CallerDep, state: StateDep
+) -> dict:
     if body.id != brand.id:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the path's {brand.id!r}")
-    _save(state, brands=[body if b.id == brand.id else b for b in state.config.brands])
+    _check_competitors(caller, body, allowed=brand.competitors)
+    _update(state, lambda current: {"brands": _replaced(current.brands, brand.id, body, "brand")})
     return body.model_dump(mode="json")
 
 
 @router.delete("/v1/brands/{brand}", status_code=204, summary="Delete a brand (refused while referenced)")
-def delete_brand(brand: BrandDep, state: StateDep) -> Response:
-    _save(state, brands=[b for b in state.config.brands if b.id != brand.id])
-    for team in state.teams.teams():
-        if brand.id in team.brands:
-            state.teams.change_team(team.id, brands=[b for b in team.brands if b != brand.id])
+def delete_brand(brand: BrandDep, caller: CallerDep, state: StateDep) -> Response:
+    def remove(current: KaikuConfig) -> dict[str, Any]:
+        _check_unreferenced(caller, current, brand.id)
+        return {"brands": _replaced(current.brands, brand.id, None, "brand")}
+
+    _update(state, remove)
+    state.teams.forget_brand(brand.id)
     return Response(status_code=204)
+
+
+def _check_unreferenced(caller: Caller, config: KaikuConfig, brand_id: str) -> None:
+    """422 while other configuration names the brand; only what the caller may see is named."""
+    brands = [b.id for b in config.brands if brand_id in b.competitors and b.id != brand_id]
+    rules = [a.id for a in config.alerts if a.brand == brand_id]
+    sources = [s.id for s in config.sources if brand_id in s.brands]
+    shown = [f"the competitors of brand {b!r}" for b in brands if caller.can_see(b)]
+    shown += [f"alert rule {r!r}" for r in rules]
+    shown += [f"source {s!r}" for s in sources if caller.is_admin]
+    if len(shown) < len(brands) + len(rules) + len(sources):
+        shown.append("configuration of other teams or of the admin")
+    if shown:
+        raise HTTPException(422, f"brand {brand_id!r} is still named by {'; '.join(shown)}: change those first")
 
 
 # Sources: the admin's
@@ -79,9 +134,12 @@ def list_sources(_: AdminDep, state: StateDep) -> dict[str, Any]:
 
 @router.post("/v1/sources", status_code=201, summary="Create a source")
 def create_source(body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], _: AdminDep, state: StateDep) -> dict:
-    if any(s.id == body.id for s in state.config.sources):
-        raise HTTPException(409, f"source {body.id!r} exists already")
-    _save(state, sources=[*state.config.sources, body])
+    def add(current: KaikuConfig) -> dict[str, Any]:
+        if any(s.id == body.id for s in current.sources):
+            raise _in_use("source", body.id)
+        return {"sources": [*current.sources, body]}
+
+    _update(state, add)
     return body.model_dump(mode="json")
 
 
@@ -104,13 +162,13 @@ def read_source(source: SourceDep) -> dict[str, Any]:
 def change_source(source: SourceDep, body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], state: StateDep) -> dict:
     if body.id != source.id:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the path's {source.id!r}")
-    _save(state, sources=[body if s.id == source.id else s for s in state.config.sources])
+    _update(state, lambda current: {"sources": _replaced(current.sources, source.id, body, "source")})
     return body.model_dump(mode="json")
 
 
 @router.delete("/v1/sources/{source_id}", status_code=204, summary="Delete a source")
 def delete_source(source: SourceDep, state: StateDep) -> Response:
-    _save(state, sources=[s for s in state.config.sources if s.id != source.id])
+    _update(state, lambda current: {"sources": _replaced(current.sources, source.id, None, "source")})
     return Response(status_code=204)
 
 
@@ -141,9 +199,13 @@ def create_alert(
     body: Annotated[AlertRule, Body(examples=[ALERT_EXAMPLE])], caller: CallerDep, state: StateDep
 ) -> dict:
     _check_brand(caller, body.brand)
-    if any(a.id == body.id for a in state.config.alerts):
-        raise HTTPException(409, f"alert rule {body.id!r} exists already")
-    _save(state, alerts=[*state.config.alerts, body])
+
+    def add(current: KaikuConfig) -> dict[str, Any]:
+        if any(a.id == body.id for a in current.alerts):
+            raise _in_use("alert rule", body.id)
+        return {"alerts": [*current.alerts, body]}
+
+    _update(state, add)
     return body.model_dump(mode="json")
 
 
@@ -159,13 +221,13 @@ def change_alert(
     if body.id != rule.id:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the path's {rule.id!r}")
     _check_brand(caller, body.brand)
-    _save(state, alerts=[body if a.id == rule.id else a for a in state.config.alerts])
+    _update(state, lambda current: {"alerts": _replaced(current.alerts, rule.id, body, "alert rule")})
     return body.model_dump(mode="json")
 
 
 @router.delete("/v1/alerts/{alert_id}", status_code=204, summary="Delete an alert rule")
 def delete_alert(rule: AlertDep, state: StateDep) -> Response:
-    _save(state, alerts=[a for a in state.config.alerts if a.id != rule.id])
+    _update(state, lambda current: {"alerts": _replaced(current.alerts, rule.id, None, "alert rule")})
     return Response(status_code=204)
 
 
@@ -180,5 +242,5 @@ IMPORT_EXAMPLE = {"brands.yaml": "brands:\n  - id: revontuli\n    name: Revontul
 def import_config(
     files: Annotated[dict[str, str], Body(examples=[IMPORT_EXAMPLE])], _: AdminDep, state: StateDep
 ) -> dict[str, Any]:
-    state.config = state.config_store.replace(files)
-    return {key: len(getattr(state.config, key)) for key in ("brands", "sources", "alerts")}
+    config = state.config_store.replace(files)
+    return {key: len(getattr(config, key)) for key in ("brands", "sources", "alerts")}
