@@ -11,7 +11,7 @@ the new list are decided inside the lock, so concurrent requests, here or in ano
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Response
@@ -50,18 +50,27 @@ def _in_use(kind: str, item_id: str) -> HTTPException:
     return HTTPException(409, f"{kind} id {item_id!r} is in use; choose another id")
 
 
-def _check_competitors(caller: Caller, brand: Brand, allowed: Iterable[str] = ()) -> None:
-    """A team may name as competitors only brands it may see (docs/api.md, "Competitors"); `allowed` are the ones
-    the brand named already (set by the admin). Otherwise 422 naming the item, whether or not the brand exists."""
-    permitted = {brand.id, *allowed}
+def _check_competitors(caller: Caller, brand: Brand) -> None:
+    """A team may name as competitors only brands it may see (docs/api.md, "Competitors"); otherwise 422 naming
+    the item, the same whether or not such a brand exists."""
     errors = [
         {"loc": ("body", "competitors", index), "type": "value_error",
          "msg": f"no brand {competitor!r} among your team's brands: a competitor must be a brand your team may see"}
         for index, competitor in enumerate(brand.competitors)
-        if not caller.can_see(competitor) and competitor not in permitted
+        if not caller.can_see(competitor) and competitor != brand.id
     ]  # fmt: skip
     if errors:
         raise RequestValidationError(errors)
+
+
+def _hidden_competitors(caller: Caller, brand: Brand) -> list[str]:
+    """The brand's competitors the caller may not see (named by the admin or by a team that sees them)."""
+    return [c for c in brand.competitors if not caller.can_see(c) and c != brand.id]
+
+
+def _as_seen_by(caller: Caller, brand: Brand) -> dict[str, Any]:
+    hidden = _hidden_competitors(caller, brand)
+    return {**brand.model_dump(mode="json"), "competitors": [c for c in brand.competitors if c not in hidden]}
 
 
 def _dump(items: list[Any]) -> dict[str, Any]:
@@ -71,8 +80,8 @@ def _dump(items: list[Any]) -> dict[str, Any]:
 
 # Brands (GET /v1/brands lives in routers/brands.py with the analytics)
 @router.get("/v1/brands/{brand}", summary="One brand's configuration")
-def read_brand(brand: BrandDep) -> dict[str, Any]:
-    return brand.model_dump(mode="json")
+def read_brand(brand: BrandDep, caller: CallerDep) -> dict[str, Any]:
+    return _as_seen_by(caller, brand)
 
 
 @router.post("/v1/brands", status_code=201, summary="Create a brand (the caller's team owns it)")
@@ -96,8 +105,16 @@ def change_brand(
 ) -> dict:
     if body.id != brand.id:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the path's {brand.id!r}")
-    _check_competitors(caller, body, allowed=brand.competitors)
-    _update(state, lambda current: {"brands": _replaced(current.brands, brand.id, body, "brand")})
+    _check_competitors(caller, body)
+
+    def change(current: KaikuConfig) -> dict[str, Any]:
+        # Competitors the caller cannot see were not shown to it (GET) and stay as they are.
+        stored = next((b for b in current.brands if b.id == brand.id), brand)
+        kept = [c for c in _hidden_competitors(caller, stored) if c not in body.competitors]
+        new = body.model_copy(update={"competitors": [*body.competitors, *kept]})
+        return {"brands": _replaced(current.brands, brand.id, new, "brand")}
+
+    _update(state, change)
     return body.model_dump(mode="json")
 
 
