@@ -150,7 +150,13 @@ def _config_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Invalid configuration", str(exc))
 
 
+def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # Logged with its traceback by the server; the caller learns nothing of the failure's details.
+    return problem(500, "Internal server error", "the request failed on the server; it has been logged")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unhandled)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     # Order matters only for documentation: Starlette picks the most specific class.

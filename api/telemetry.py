@@ -82,11 +82,15 @@ def install_metrics(app: FastAPI) -> None:
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        latency.labels(request.method, route).observe(time.perf_counter() - started)
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        return response
+        status = 500  # an exception escaping the app is answered 500 by the server-error handler outside
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = _route_template(request)
+            latency.labels(request.method, route).observe(time.perf_counter() - started)
+            requests.labels(request.method, route, str(status)).inc()
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=Response,
              responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})  # fmt: skip

@@ -147,6 +147,14 @@ def test_top_outliers_by_intensity_and_engagement(api: TestClient, es: Elasticse
     [
         ("metrics", {"interval": "fortnight"}, "interval"),
         ("metrics", {"tz": "Mars/Olympus"}, "tz"),
+        # Issue 18.11 and 15.1: a folder of the zone database, names too long for a file name, other files there.
+        ("metrics", {"tz": "Europe"}, "tz"),
+        ("metrics", {"tz": "Europe/" + "x" * 300}, "tz"),
+        ("metrics", {"tz": "x" * 300}, "tz"),
+        ("metrics", {"tz": "zone.tab"}, "tz"),
+        ("metrics", {"tz": "../../etc/passwd"}, "tz"),
+        ("metrics", {"tz": "Europe/Helsinki\x00"}, "tz"),
+        ("metrics", {"tz": ""}, "tz"),
         ("metrics", {"from": "2026-04-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "from"),
         ("metrics", {"interval": "hour", "from": "2025-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "interval"),
         ("metrics", {"from": "2026-03-01T00:00:00"}, "from"),

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import schemathesis
 from elasticsearch import Elasticsearch
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
@@ -31,6 +32,22 @@ def test_prometheus_metrics_count_requests_per_route(api: TestClient, es: Elasti
     assert f'kaiku_http_requests_total{{method="GET",{route},status="404"}} 1.0' in text
     assert f'kaiku_http_request_duration_seconds_count{{method="GET",{route}}} 4.0' in text
     assert "nosuch" not in text  # labels are route templates, never raw paths
+
+
+def test_unhandled_errors_are_500_problems_and_counted(app: FastAPI) -> None:
+    """Issue 15.1: a request that fails unexpectedly is still counted, as a 500 of its route, and says nothing."""
+
+    @app.get("/v1/boom", summary="fails")
+    def boom() -> None:
+        raise RuntimeError("secret detail of the failure")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/v1/boom")
+        text = client.get("/metrics").text
+    assert response.status_code == 500 and response.headers["content-type"].startswith("application/problem+json")
+    assert "secret" not in response.text
+    assert 'kaiku_http_requests_total{method="GET",route="/v1/boom",status="500"} 1.0' in text
+    assert 'kaiku_http_request_duration_seconds_count{method="GET",route="/v1/boom"} 1.0' in text
 
 
 def test_openapi_is_complete(api: TestClient) -> None:
