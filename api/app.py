@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from api.params import reject_unknown_query_parameters
 from api.problems import install_problem_handlers
 from api.ratelimit import TokenBuckets
 from api.routers import admin, brands, cases, health, jobs, manage, mentions
@@ -61,6 +62,7 @@ def create_app(
         version=__version__,
         description="Earned-media monitoring: the angered and the delighted behind a brand's mentions.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.kaiku = state
     install_problem_handlers(app)

@@ -78,6 +78,40 @@ def test_openapi_is_complete(api: TestClient) -> None:
 KNOWN_IDS = {"brand": "revontuli", "team": "both", "source_id": "demo-reviews", "alert_id": "revontuli-anger"}
 
 
+def every_operation(spec: dict) -> list[tuple[str, str, dict]]:
+    """(method, path with known ids filled in, operation) for every operation of the OpenAPI document."""
+    found = []
+    for template, operations in spec["paths"].items():
+        path = template.format(**{**KNOWN_IDS, "mention_id": "x", "case_id": 1, "job_id": "x", "key_id": "x"})
+        found += [(method.upper(), path, operation) for method, operation in operations.items()]
+    return found
+
+
+def test_unknown_and_repeated_query_parameters_are_refused_on_every_route(api_settings: Settings, keys: dict) -> None:
+    """Issue 15.3: a misspelt parameter is a 422 naming it, never silently ignored; so is a repeated single one."""
+    relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000})
+    with TestClient(create_app(relaxed, classifier=StandInClassifier()), headers=bearer(ADMIN_KEY)) as admin:
+        operations = every_operation(admin.get("/openapi.json").json())
+        assert len(operations) >= 25
+        for method, path, operation in operations:
+            response = admin.request(method, path, params={"brnad": "revontuli"})
+            assert response.status_code == 422, (method, path, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert [(e["parameter"], e["in"]) for e in response.json()["errors"]] == [("brnad", "query")]
+            scalar = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+            if scalar:
+                repeated = admin.request(method, f"{path}?{scalar[0]}=a&{scalar[0]}=b")
+                assert repeated.status_code == 422, (method, path, repeated.text)
+                assert [e["parameter"] for e in repeated.json()["errors"]] == [scalar[0]]
+        # The reported cases: a misspelt filter and interval, two brands.
+        brnad = admin.get("/v1/mentions", params={"brnad": "revontuli"}).json()
+        assert "unknown parameter" in brnad["errors"][0]["msg"] and "brand" in brnad["errors"][0]["msg"]
+        intervall = admin.get("/v1/brands/revontuli/metrics", params={"intervall": "day"})
+        assert intervall.json()["errors"][0]["parameter"] == "intervall"
+        two = admin.get("/v1/mentions?brand=revontuli&brand=tunturi")
+        assert two.status_code == 422 and two.json()["errors"][0]["msg"] == "given more than once; give it once"
+
+
 def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elasticsearch, alias: str) -> None:
     """Schemathesis-generated requests on every operation, with the admin key so that every route is reached:
     any 4xx is fine, a 5xx never. Bounded by max_examples so that it takes seconds."""
