@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from api.body_limit import BodySizeLimit
 from api.params import reject_unknown_query_parameters
 from api.problems import install_problem_handlers
 from api.ratelimit import TokenBuckets
@@ -66,6 +67,7 @@ def create_app(
     )
     app.state.kaiku = state
     install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)  # inside the metrics: 413s are counted
     install_metrics(app)
     app.include_router(health.router)
     app.include_router(brands.router)

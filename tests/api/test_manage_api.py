@@ -172,3 +172,57 @@ def test_parallel_creates_of_distinct_ids_all_persist(app: FastAPI, keys: dict, 
         assert set(_parallel(calls)) == {200, 204}
         left = {a.id: a.min_count for a in load_config(api_settings.config_dir).alerts if a.id.startswith("rule-")}
         assert left == {r["id"]: 9 for r in rules[N_PARALLEL // 2 :]}
+
+
+def test_bodies_over_the_size_limit_are_413_and_write_nothing(app: FastAPI, keys: dict, api_settings: Settings) -> None:
+    """Issue 18.4: a 20 MB brand was accepted. The body's size is checked before it is read whole."""
+    before = snapshot(api_settings.config_dir)
+    huge = {**MERITUULI, "aliases": [f"alias number {i}" for i in range(200_000)]}
+    with TestClient(app, headers=bearer(keys["north"])) as north:
+        declared = north.post("/v1/brands", json=huge)
+        assert declared.status_code == 413, declared.text[:200]
+        assert declared.headers["content-type"].startswith("application/problem+json")
+        assert str(api_settings.max_request_bytes) in declared.json()["detail"]
+        # Sent in chunks without a Content-Length: counted as it arrives.
+        chunks = (b"x" * 65_536 for _ in range(40))
+        streamed = north.post("/v1/brands", content=chunks, headers={"Content-Type": "application/json"})
+        assert streamed.status_code == 413, streamed.text[:200]
+        assert (
+            'kaiku_http_requests_total{method="POST",route="/v1/brands",status="413"} 2.0' in north.get("/metrics").text
+        )
+    assert snapshot(api_settings.config_dir) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "parameter"),
+    [
+        ("/v1/brands", {**MERITUULI, "aliases": ["a"] * 101}, "aliases"),
+        ("/v1/brands", {**MERITUULI, "aliases": ["a" * 201]}, "aliases.0"),
+        ("/v1/brands", {**MERITUULI, "terms": ["ok", "t" * 201]}, "terms.1"),
+        ("/v1/brands", {**MERITUULI, "exclude": ["e"] * 101}, "exclude"),
+        ("/v1/brands", {**MERITUULI, "competitors": ["revontuli"] * 101}, "competitors"),
+        ("/v1/brands", {**MERITUULI, "name": "n" * 201}, "name"),
+        ("/v1/brands", {**MERITUULI, "id": "i" * 65}, "id"),
+        ("/v1/brands", {**MERITUULI, "industry": "i" * 201}, "industry"),
+        ("/v1/brands", {**MERITUULI, "queries": {f"q{i}": "hotel" for i in range(101)}}, "queries"),
+        ("/v1/brands", {**MERITUULI, "queries": {"long": "hotel OR " * 200}}, "queries"),
+        ("/v1/alerts", {"id": "r", "brand": "revontuli", "recipients": [f"a{i}@b.example" for i in range(101)]},
+         "recipients"),
+        ("/v1/alerts", {"id": "r", "brand": "revontuli", "recipients": ["a" * 250 + "@b.example"]}, "recipients.0"),
+        ("/v1/sources", {**SOURCE, "start_urls": ["https://reviews.example/" + "p" * 2100]}, "start_urls.0"),
+        ("/v1/sources", {**SOURCE, "start_urls": [f"https://r.example/{i}" for i in range(101)]}, "start_urls"),
+        ("/v1/sources", {**SOURCE, "follow": ["x" * 501]}, "follow.0"),
+        ("/v1/sources", {"id": "m", "spider": "mastodon", "hashtags": ["h" * 201]}, "hashtags.0"),
+    ],
+)  # fmt: skip
+def test_lists_and_strings_over_their_limits_are_422_naming_the_field(
+    app: FastAPI, keys: dict, api_settings: Settings, path: str, body: dict, parameter: str
+) -> None:
+    before = snapshot(api_settings.config_dir)
+    key = ADMIN_KEY if path == "/v1/sources" else keys["north"]
+    with TestClient(app, headers=bearer(key)) as client:
+        response = client.post(path, json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+    assert snapshot(api_settings.config_dir) == before
