@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from fastapi import Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
 from indexer.buckets import InvalidBuckets
 
@@ -32,7 +33,25 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-AwareDatetime = Annotated[datetime | None, AfterValidator(_aware)]
+# A time whose offset's `+` was sent unencoded: a query string reads `+` as a space (issue 15.9).
+_SPACED_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$")
+PLUS_HINT = "a '+' in a query string is read as a space: send the offset's + as %2B, or give the time in UTC with Z"
+
+
+def _plus_restored(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A space where the offset's sign stands is taken as the `+` it was (no other sign becomes a space);
+    any other time that does not parse and holds a space gets the hint in its error."""
+    if isinstance(value, str) and (spaced := _SPACED_OFFSET.match(value)):
+        value = f"{spaced[1]}+{spaced[2]}"
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        if isinstance(value, str) and " " in value:
+            raise ValueError(f"{exc.errors()[0]['msg']}; {PLUS_HINT}") from None
+        raise
+
+
+AwareDatetime = Annotated[datetime | None, WrapValidator(_plus_restored), AfterValidator(_aware)]
 FromParam = Annotated[AwareDatetime, Query(alias="from", description="Published at or after (ISO 8601 with offset)")]
 ToParam = Annotated[AwareDatetime, Query(description="Published before (ISO 8601 with offset); default now")]
 

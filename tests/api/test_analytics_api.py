@@ -195,3 +195,20 @@ def test_times_the_engine_cannot_take_are_422(api: TestClient, es: Elasticsearch
         assert response.status_code == 422, (path, response.text)
         assert response.json()["errors"][0]["parameter"] == "from"
     assert api.get("/v1/mentions", params={"to": moment}).status_code == 422
+
+
+def test_an_unencoded_plus_in_a_time_is_taken_as_the_offset(api: TestClient, es: Elasticsearch, alias: str) -> None:
+    """Issue 15.9: `+02:00` typed into a URL arrives as ` 02:00`; where that is unambiguous it is read as +02:00."""
+    seed(es, alias)
+    encoded = api.get("/v1/brands/revontuli/metrics", params={"interval": "week", "tz": "Europe/Helsinki", **WINDOW})
+    typed = api.get(
+        "/v1/brands/revontuli/metrics?interval=week&tz=Europe/Helsinki"
+        "&from=2026-03-23T00:00:00+02:00&to=2026-04-13T00:00:00+03:00"
+    )
+    assert typed.status_code == 200, typed.text
+    assert typed.json() == encoded.json()
+    assert api.get("/v1/mentions?from=2026-03-23T00:00:00.5+0200").status_code == 200
+    # What is still not a time says how to send one.
+    wrong = api.get("/v1/mentions?from=2026-03-23T00:00:00+2 hours")
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["parameter"] == "from"
+    assert "%2B" in wrong.json()["errors"][0]["msg"]
