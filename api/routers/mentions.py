@@ -6,9 +6,10 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -30,6 +31,8 @@ CSV_COLUMNS = [
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+T = TypeVar("T")
+UTF8_BOM = "\ufeff"  # Excel opens a CSV file in the local code page unless it starts with this
 
 
 class MentionList(BaseModel):
@@ -144,6 +147,10 @@ def export(
     caller: CallerDep,
     state: StateDep,
     format: Annotated[Literal["csv", "ndjson"], Query(description="csv (flat columns) or ndjson (whole documents)")],
+    bom: Annotated[
+        bool,
+        Query(description="csv: begin with a UTF-8 byte-order mark, so that Excel reads the file as UTF-8"),
+    ] = False,
     brand: BrandParam = None,
     q: QParam = None,
     experience: ExperienceParam = None,
@@ -152,6 +159,8 @@ def export(
     from_: FromParam = None,
     to: ToParam = None,
 ) -> StreamingResponse:
+    if bom and format != "csv":
+        raise RequestValidationError([{"loc": ("query", "bom"), "type": "value_error", "msg": "only for format=csv"}])
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
     mentions = export_mentions(client, alias, filters)
     # Fetch the first page before answering, so an engine failure is still a problem+json and not a cut stream.
@@ -159,11 +168,13 @@ def export(
     rest: Iterator[dict[str, Any]] = iter(()) if first is None else _chain(first, mentions)
     if format == "csv":
         headers = {"Content-Disposition": 'attachment; filename="mentions.csv"'}
-        return StreamingResponse(_csv_lines(rest), media_type="text/csv; charset=utf-8", headers=headers)
+        lines = _csv_lines(rest)
+        return StreamingResponse(_chain(UTF8_BOM, lines) if bom else lines, media_type="text/csv; charset=utf-8",
+                                 headers=headers)  # fmt: skip
     return StreamingResponse(_ndjson_lines(rest), media_type="application/x-ndjson")
 
 
-def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:
     yield first
     yield from rest
 
