@@ -51,14 +51,29 @@ def _problem_response(description: str) -> dict[str, Any]:
     return {"model": Problem, "description": description, "content": {PROBLEM_TYPE: {}}}
 
 
-# Documented on every /v1 router: what any route can answer besides its success.
-COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _problem_response("Missing or invalid API key (with `WWW-Authenticate: Bearer`)"),
-    404: _problem_response("Unknown resource, or a brand of another team"),
-    422: _problem_response("Invalid parameters; `errors[].parameter` names each"),
-    429: _problem_response("Rate limit of the key exceeded; see `Retry-After`"),
-    503: _problem_response("Search engine unreachable or nothing indexed yet"),
+_DESCRIPTIONS = {
+    400: "Invalid cursor (`errors[].parameter` is `cursor`)",
+    401: "Missing or invalid API key (with `WWW-Authenticate: Bearer`)",
+    404: "Unknown resource, or a brand of another team",
+    409: "Conflict: the id is in use (ids are shared by all teams), or the change is not allowed in this state",
+    413: "Request body larger than `KAIKU_MAX_REQUEST_BYTES`",
+    422: "Invalid, unknown or repeated parameters; `errors[].parameter` names each",
+    429: "Rate limit of the key exceeded; see `Retry-After`",
+    502: "The search engine answered with an error",
+    503: "Search engine or database unreachable, or nothing indexed yet",
 }
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, as problem+json (tests/api/test_conventions.py checks them
+    against what the routes answer)."""
+    return {status: _problem_response(_DESCRIPTIONS[status]) for status in statuses}
+
+
+# Documented on every /v1 router: what any route can answer besides its success. Routes add their own.
+COMMON_RESPONSES = responses(401, 404, 422, 429, 503)
+ENGINE_RESPONSES = responses(502)  # routes that query the search engine
+BODY_RESPONSES = responses(413)  # routes that read a body
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:

@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.problems import responses
 from api.state import AppState
 from kaiku.crawl_counters import RUNS, totals
 from kaiku.db import DatabaseError
@@ -93,6 +94,6 @@ def install_metrics(app: FastAPI) -> None:
             requests.labels(request.method, route, str(status)).inc()
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=Response,
-             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})  # fmt: skip
+             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **responses(422)})  # fmt: skip
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminDep, StateDep
-from api.problems import COMMON_RESPONSES
+from api.problems import BODY_RESPONSES, COMMON_RESPONSES, responses
 from api.state import AppState
 from kaiku.teams import TEAM_ID, Team
 
@@ -53,7 +53,7 @@ def list_teams(_: AdminDep, state: StateDep) -> dict[str, Any]:
     return {"data": data, "count": len(data), "next": None}
 
 
-@router.post("/teams", status_code=201, summary="Create a team owning some brands")
+@router.post("/teams", status_code=201, summary="Create a team owning some brands", responses=responses(409, 413))
 def create_team(body: TeamCreate, _: AdminDep, state: StateDep) -> dict[str, Any]:
     _check_brands(state, body.brands)
     return _team(state.teams.create_team(body.id, body.name, body.brands))
@@ -64,7 +64,7 @@ def read_team(team: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
     return _team(state.teams.team(team))
 
 
-@router.patch("/teams/{team}", summary="Rename a team or replace its brands")
+@router.patch("/teams/{team}", summary="Rename a team or replace its brands", responses=BODY_RESPONSES)
 def change_team(team: str, body: TeamChange, _: AdminDep, state: StateDep) -> dict[str, Any]:
     _check_brands(state, body.brands)
     return _team(state.teams.change_team(team, body.name, body.brands))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import AliasDep, BrandDep, Caller, CallerDep, ClientDep, StateDep
 from api.params import FromParam, ToParam, period
-from api.problems import COMMON_RESPONSES
+from api.problems import COMMON_RESPONSES, ENGINE_RESPONSES
 from indexer.analytics import (
     Counts,
     brand_counts_per_bucket,
@@ -93,6 +93,7 @@ def list_brands(caller: CallerDep, state: StateDep) -> Listing:
 
 @router.get(
     "/{brand}/metrics",
+    responses=ENGINE_RESPONSES,
     response_model=MetricsResponse,
     response_model_by_alias=True,
     summary="Earned-media metrics per calendar bucket, against the competitive set",
@@ -148,6 +149,7 @@ def brand_metrics(
 
 @router.get(
     "/{brand}/breakdown",
+    responses=ENGINE_RESPONSES,
     summary="Volume, earned media and net delight by source, language or experience class",
     description="Mentions without a value (e.g. no detected language) are counted under the key `unknown`.",
 )
@@ -172,6 +174,7 @@ def brand_breakdown(
 
 @router.get(
     "/{brand}/outliers",
+    responses=ENGINE_RESPONSES,
     response_model=Listing,
     summary="Top outliers of a period: most intense or most engaged",
     description=(

@@ -6,13 +6,14 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import StateDep
+from api.problems import responses
 from indexer import IndexerError
 from indexer.client import engine_info
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Engine reachable and model loaded")
+@router.get("/healthz", summary="Engine reachable and model loaded", responses=responses(422, 503))
 def healthz(state: StateDep) -> JSONResponse:
     try:
         info = engine_info(state.client)

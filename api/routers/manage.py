@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Response
 from fastapi.exceptions import RequestValidationError
 
 from api.deps import AdminDep, BrandDep, Caller, CallerDep, StateDep
-from api.problems import COMMON_RESPONSES
+from api.problems import BODY_RESPONSES, COMMON_RESPONSES, responses
 from api.state import AppState
 from kaiku.config import AlertRule, Brand, KaikuConfig, Source
 
@@ -84,7 +84,9 @@ def read_brand(brand: BrandDep, caller: CallerDep) -> dict[str, Any]:
     return _as_seen_by(caller, brand)
 
 
-@router.post("/v1/brands", status_code=201, summary="Create a brand (the caller's team owns it)")
+@router.post(
+    "/v1/brands", status_code=201, summary="Create a brand (the caller's team owns it)", responses=responses(409, 413)
+)
 def create_brand(body: Annotated[Brand, Body(examples=[BRAND_EXAMPLE])], caller: CallerDep, state: StateDep) -> dict:
     _check_competitors(caller, body)
 
@@ -99,7 +101,11 @@ def create_brand(body: Annotated[Brand, Body(examples=[BRAND_EXAMPLE])], caller:
     return body.model_dump(mode="json")
 
 
-@router.put("/v1/brands/{brand}", summary="Replace a brand's configuration (query terms, competitive set, ...)")
+@router.put(
+    "/v1/brands/{brand}",
+    summary="Replace a brand's configuration (query terms, competitive set, ...)",
+    responses=BODY_RESPONSES,
+)
 def change_brand(
     brand: BrandDep, body: Annotated[Brand, Body(examples=[BRAND_EXAMPLE])], caller: CallerDep, state: StateDep
 ) -> dict:
@@ -149,7 +155,7 @@ def list_sources(_: AdminDep, state: StateDep) -> dict[str, Any]:
     return _dump(state.config.sources)
 
 
-@router.post("/v1/sources", status_code=201, summary="Create a source")
+@router.post("/v1/sources", status_code=201, summary="Create a source", responses=responses(409, 413))
 def create_source(body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], _: AdminDep, state: StateDep) -> dict:
     def add(current: KaikuConfig) -> dict[str, Any]:
         if any(s.id == body.id for s in current.sources):
@@ -175,7 +181,7 @@ def read_source(source: SourceDep) -> dict[str, Any]:
     return source.model_dump(mode="json")
 
 
-@router.put("/v1/sources/{source_id}", summary="Replace a source")
+@router.put("/v1/sources/{source_id}", summary="Replace a source", responses=BODY_RESPONSES)
 def change_source(source: SourceDep, body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], state: StateDep) -> dict:
     if body.id != source.id:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the path's {source.id!r}")
@@ -211,7 +217,12 @@ def _check_brand(caller: Caller, brand: str) -> None:
         raise HTTPException(404, f"no brand {brand!r}")
 
 
-@router.post("/v1/alerts", status_code=201, summary="Create an alert rule for one of the caller's brands")
+@router.post(
+    "/v1/alerts",
+    status_code=201,
+    summary="Create an alert rule for one of the caller's brands",
+    responses=responses(409, 413),
+)
 def create_alert(
     body: Annotated[AlertRule, Body(examples=[ALERT_EXAMPLE])], caller: CallerDep, state: StateDep
 ) -> dict:
@@ -231,7 +242,7 @@ def read_alert(rule: AlertDep) -> dict[str, Any]:
     return rule.model_dump(mode="json")
 
 
-@router.put("/v1/alerts/{alert_id}", summary="Replace an alert rule")
+@router.put("/v1/alerts/{alert_id}", summary="Replace an alert rule", responses=BODY_RESPONSES)
 def change_alert(
     rule: AlertDep, body: Annotated[AlertRule, Body(examples=[ALERT_EXAMPLE])], caller: CallerDep, state: StateDep
 ) -> dict:
@@ -253,6 +264,7 @@ IMPORT_EXAMPLE = {"brands.yaml": "brands:\n  - id: revontuli\n    name: Revontul
 
 @router.post(
     "/v1/admin/config/import",
+    responses=BODY_RESPONSES,
     summary="Import configs/ YAML files (brands.yaml, sources.yaml, alerts.yaml), validated as a whole",
     description="Body: file name -> YAML text. Files not given are kept. Nothing is written unless all pass.",
 )

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep
 from api.params import FromParam, ToParam
-from api.problems import COMMON_RESPONSES
+from api.problems import COMMON_RESPONSES, ENGINE_RESPONSES, responses
 from api.state import AppState
 from indexer.queries import MentionFilters, SortName, export_mentions, get_mention, search_mentions
 
@@ -75,7 +75,7 @@ def _filters(caller: Caller, state: AppState, brand: str | None, **fields: Any) 
     return MentionFilters(brand=brand, brands=brands, **fields)
 
 
-@router.get("", response_model=MentionList, summary="Search mentions")
+@router.get("", response_model=MentionList, summary="Search mentions", responses=responses(400, 502))
 def list_mentions(
     client: ClientDep,
     alias: AliasDep,
@@ -139,7 +139,7 @@ def _ndjson_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
     "/export",
     summary="Every matching mention as CSV or NDJSON, streamed (newest first)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}, **ENGINE_RESPONSES},
 )
 def export(
     client: ClientDep,
@@ -179,7 +179,7 @@ def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:
     yield from rest
 
 
-@router.get("/{mention_id}", summary="One mention by id")
+@router.get("/{mention_id}", summary="One mention by id", responses=ENGINE_RESPONSES)
 def read_mention(mention_id: str, client: ClientDep, alias: AliasDep, caller: CallerDep) -> dict[str, Any]:
     mention = get_mention(client, alias, mention_id)
     if mention is None or not caller.can_see(mention["brand"]):

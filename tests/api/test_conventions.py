@@ -87,6 +87,49 @@ def every_operation(spec: dict) -> list[tuple[str, str, dict]]:
     return found
 
 
+def test_openapi_lists_the_statuses_the_routes_answer(api_settings: Settings, keys: dict) -> None:
+    """Issue 15.11: each status provoked here is listed in the route's `responses` (the schemathesis test below
+    checks every status it meets as well)."""
+    relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000, "max_request_bytes": 2048})
+    app = create_app(relaxed, classifier=StandInClassifier())
+    spec = app.openapi()
+    seen: list[tuple[str, str, int]] = []
+
+    def answer(client: TestClient, method: str, template: str, **kwargs: Any) -> int:
+        path = template.format(**{**KNOWN_IDS, "mention_id": "x", "case_id": 1, "job_id": "x", "key_id": "x"})
+        response = client.request(method, path, **kwargs)
+        seen.append((method, template, response.status_code))
+        return response.status_code
+
+    with TestClient(app, headers=bearer(ADMIN_KEY)) as admin, TestClient(app) as anonymous:
+        for method, template, operation in [
+            (m.upper(), path, op) for path, ops in spec["paths"].items() for m, op in ops.items()
+        ]:
+            answer(admin, method, template, params={"nosuch": "1"})  # 422
+            if template.startswith("/v1/"):
+                answer(anonymous, method, template)  # 401
+            if "requestBody" in operation:
+                answer(admin, method, template, content=b"{}" + b" " * 4096)  # 413
+        for template, body in [
+            ("/v1/brands", {"id": "revontuli", "name": "R"}),
+            ("/v1/alerts", {"id": "revontuli-anger", "brand": "revontuli", "recipients": ["a@b.example"]}),
+            ("/v1/sources", {"id": "demo-reviews", "spider": "rss", "start_urls": ["https://x.example/"]}),
+            ("/v1/admin/teams", {"id": "both"}),
+        ]:
+            assert answer(admin, "POST", template, json=body) == 409
+        assert answer(admin, "GET", "/v1/cases/{case_id}") == 404
+        assert answer(admin, "PATCH", "/v1/cases/{case_id}", json={"status": "closed"}) == 404
+        assert answer(admin, "POST", "/v1/jobs/{job_id}/run") == 404
+        assert answer(admin, "GET", "/v1/mentions", params={"cursor": "bm9wZQ"}) in (400, 503)
+    undocumented = [
+        (method, template, status)
+        for method, template, status in seen
+        if str(status) not in spec["paths"][template][method.lower()]["responses"]
+    ]
+    assert not undocumented
+    assert {status for _, _, status in seen} >= {401, 404, 409, 413, 422}
+
+
 def test_unknown_and_repeated_query_parameters_are_refused_on_every_route(api_settings: Settings, keys: dict) -> None:
     """Issue 15.3: a misspelt parameter is a 422 naming it, never silently ignored; so is a repeated single one."""
     relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000})
@@ -124,6 +167,11 @@ def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elast
         statuses: set[int] = set()
         operations = [result.ok() for result in schema.get_all_operations()]
         assert len(operations) >= 15
+        documented = {
+            (method.upper(), path): set(operation["responses"])
+            for path, operations_of_path in app.openapi()["paths"].items()
+            for method, operation in operations_of_path.items()
+        }
         for operation in operations:
 
             @given(case=operation.as_strategy())
@@ -141,6 +189,8 @@ def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elast
                     statuses.add(response.status_code)
                     if response.status_code >= 500:
                         failures.append(f"{case.method} {case.formatted_path} {case.query}: {response.status_code}")
+                    elif str(response.status_code) not in documented[(case.method, case.operation.path)]:
+                        failures.append(f"{case.method} {case.operation.path}: {response.status_code} undocumented")
 
             check()
     assert not failures, failures
