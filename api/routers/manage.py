@@ -11,6 +11,7 @@ the new list are decided inside the lock, so concurrent requests, here or in ano
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -20,7 +21,9 @@ from fastapi.exceptions import RequestValidationError
 from api.deps import AdminDep, BrandDep, Caller, CallerDep, StateDep
 from api.problems import BODY_RESPONSES, COMMON_RESPONSES, responses
 from api.state import AppState
-from kaiku.config import AlertRule, Brand, KaikuConfig, Source
+from kaiku.config import AlertRule, Brand, ConfigError, KaikuConfig, Source
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["management"], responses=COMMON_RESPONSES)
 
@@ -32,9 +35,17 @@ ALERT_EXAMPLE = {"id": "revontuli-delight", "brand": "revontuli", "experience": 
                  "min_count": 3, "recipients": ["marketing@revontuli.example"]}  # fmt: skip
 
 
-def _update(state: AppState, change: Callable[[KaikuConfig], dict[str, Any]]) -> KaikuConfig:
+def _update(state: AppState, caller: Caller, change: Callable[[KaikuConfig], dict[str, Any]]) -> KaikuConfig:
     """Apply `change` (current configuration -> the lists it replaces) under the configuration's lock."""
-    return state.config_store.update(lambda current: current.model_copy(update=change(current)))
+    try:
+        return state.config_store.update(lambda current: current.model_copy(update=change(current)))
+    except ConfigError as exc:
+        if caller.is_admin:
+            raise
+        # The configuration is checked as a whole, other teams' entries included; what a team's own entry lacks
+        # was refused before (422 naming the field), so what is left here is not the team's to see.
+        logger.warning("a change by team %s was refused: %s", caller.team, exc)
+        raise HTTPException(422, "the server's configuration refused this change; the admin can see why") from exc
 
 
 def _replaced(items: list[Any], item_id: str, new: Any | None, kind: str) -> list[Any]:
@@ -95,7 +106,7 @@ def create_brand(body: Annotated[Brand, Body(examples=[BRAND_EXAMPLE])], caller:
             raise _in_use("brand", body.id)
         return {"brands": [*current.brands, body]}
 
-    _update(state, add)
+    _update(state, caller, add)
     if caller.team:
         state.teams.grant_brand(caller.team, body.id)
     return body.model_dump(mode="json")
@@ -120,7 +131,7 @@ def change_brand(
         new = body.model_copy(update={"competitors": [*body.competitors, *kept]})
         return {"brands": _replaced(current.brands, brand.id, new, "brand")}
 
-    _update(state, change)
+    _update(state, caller, change)
     return body.model_dump(mode="json")
 
 
@@ -130,7 +141,7 @@ def delete_brand(brand: BrandDep, caller: CallerDep, state: StateDep) -> Respons
         _check_unreferenced(caller, current, brand.id)
         return {"brands": _replaced(current.brands, brand.id, None, "brand")}
 
-    _update(state, remove)
+    _update(state, caller, remove)
     state.teams.forget_brand(brand.id)
     return Response(status_code=204)
 
@@ -156,13 +167,13 @@ def list_sources(_: AdminDep, state: StateDep) -> dict[str, Any]:
 
 
 @router.post("/v1/sources", status_code=201, summary="Create a source", responses=responses(409, 413))
-def create_source(body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], _: AdminDep, state: StateDep) -> dict:
+def create_source(body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], caller: AdminDep, state: StateDep) -> dict:
     def add(current: KaikuConfig) -> dict[str, Any]:
         if any(s.id == body.id for s in current.sources):
             raise _in_use("source", body.id)
         return {"sources": [*current.sources, body]}
 
-    _update(state, add)
+    _update(state, caller, add)
     return body.model_dump(mode="json")
 
 
@@ -182,16 +193,18 @@ def read_source(source: SourceDep) -> dict[str, Any]:
 
 
 @router.put("/v1/sources/{source_id}", summary="Replace a source", responses=BODY_RESPONSES)
-def change_source(source: SourceDep, body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], state: StateDep) -> dict:
+def change_source(
+    source: SourceDep, body: Annotated[Source, Body(examples=[SOURCE_EXAMPLE])], caller: AdminDep, state: StateDep
+) -> dict:
     if body.id != source.id:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the path's {source.id!r}")
-    _update(state, lambda current: {"sources": _replaced(current.sources, source.id, body, "source")})
+    _update(state, caller, lambda current: {"sources": _replaced(current.sources, source.id, body, "source")})
     return body.model_dump(mode="json")
 
 
 @router.delete("/v1/sources/{source_id}", status_code=204, summary="Delete a source")
-def delete_source(source: SourceDep, state: StateDep) -> Response:
-    _update(state, lambda current: {"sources": _replaced(current.sources, source.id, None, "source")})
+def delete_source(source: SourceDep, caller: AdminDep, state: StateDep) -> Response:
+    _update(state, caller, lambda current: {"sources": _replaced(current.sources, source.id, None, "source")})
     return Response(status_code=204)
 
 
@@ -233,7 +246,7 @@ def create_alert(
             raise _in_use("alert rule", body.id)
         return {"alerts": [*current.alerts, body]}
 
-    _update(state, add)
+    _update(state, caller, add)
     return body.model_dump(mode="json")
 
 
@@ -249,13 +262,13 @@ def change_alert(
     if body.id != rule.id:
         raise HTTPException(422, f"the body's id {body.id!r} differs from the path's {rule.id!r}")
     _check_brand(caller, body.brand)
-    _update(state, lambda current: {"alerts": _replaced(current.alerts, rule.id, body, "alert rule")})
+    _update(state, caller, lambda current: {"alerts": _replaced(current.alerts, rule.id, body, "alert rule")})
     return body.model_dump(mode="json")
 
 
 @router.delete("/v1/alerts/{alert_id}", status_code=204, summary="Delete an alert rule")
-def delete_alert(rule: AlertDep, state: StateDep) -> Response:
-    _update(state, lambda current: {"alerts": _replaced(current.alerts, rule.id, None, "alert rule")})
+def delete_alert(rule: AlertDep, caller: CallerDep, state: StateDep) -> Response:
+    _update(state, caller, lambda current: {"alerts": _replaced(current.alerts, rule.id, None, "alert rule")})
     return Response(status_code=204)
 
 

@@ -226,3 +226,40 @@ def test_lists_and_strings_over_their_limits_are_422_naming_the_field(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
     assert snapshot(api_settings.config_dir) == before
+
+
+def test_two_api_processes_on_one_folder_lose_nothing_and_see_each_others_changes(
+    app: FastAPI, keys: dict, api_settings: Settings
+) -> None:
+    """Two apps on one configuration folder (two API processes; their locks are as separate as two processes')."""
+    other = create_app(api_settings, classifier=StandInClassifier())
+    with TestClient(app, headers=bearer(keys["north"])) as one, TestClient(other, headers=bearer(keys["north"])) as two:
+        rules = [{"id": f"rule-{i}", "brand": "revontuli", "recipients": ["m@r.example"]} for i in range(N_PARALLEL)]
+        calls = [lambda r=r, c=(one, two)[i % 2]: c.post("/v1/alerts", json=r) for i, r in enumerate(rules)]
+        assert _parallel(calls) == [201] * N_PARALLEL
+        for client in (one, two):  # each sees what the other wrote, without a restart
+            assert len(client.get("/v1/alerts").json()["data"]) == N_PARALLEL + 1
+        assert two.get("/v1/alerts/rule-0").status_code == 200
+        assert one.delete("/v1/alerts/rule-0").status_code == 204
+        assert two.get("/v1/alerts/rule-0").status_code == 404
+        assert two.put("/v1/alerts/rule-0", json=rules[0]).status_code == 404
+
+
+def test_a_configuration_error_a_team_did_not_cause_is_not_shown_to_it(
+    app: FastAPI, keys: dict, api_settings: Settings
+) -> None:
+    """Issue 18.8: the whole configuration is checked on every change; a team is not told of other entries."""
+    alerts = api_settings.config_dir / "alerts.yaml"
+    alerts.write_text(
+        alerts.read_text(encoding="utf-8")
+        + "  - id: hand-edit\n    brand: secret-brand\n    recipients: [a@b.example]\n",
+        encoding="utf-8",
+    )
+    rule = {"id": "mine", "brand": "revontuli", "recipients": ["m@r.example"]}
+    with TestClient(app, headers=bearer(keys["north"])) as north:
+        refused = north.post("/v1/alerts", json=rule)
+        assert refused.status_code == 422
+        assert "secret-brand" not in refused.text and "alerts.yaml" not in refused.text
+        assert [a["id"] for a in north.get("/v1/alerts").json()["data"]] == ["revontuli-anger"]  # last valid one
+        as_admin = north.post("/v1/alerts", json=rule, headers=bearer(ADMIN_KEY))
+        assert as_admin.status_code == 422 and "alerts.2.brand: unknown brand 'secret-brand'" in as_admin.text
