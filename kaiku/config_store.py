@@ -180,7 +180,8 @@ class ConfigStore:
     def update(self, change: Callable[[KaikuConfig], KaikuConfig]) -> KaikuConfig:
         """Apply `change` to the configuration as on disk now, validate the result, write it; all under the lock.
 
-        `change` may raise to refuse (e.g. an id that exists already): nothing is written then.
+        `change` may raise to refuse (e.g. an id that exists already): nothing is written then. It gets the
+        configuration to change and must not read it otherwise (`load_config`, `current`): the folder is locked.
         """
         with self._lock, config_lock(self.config_dir, exclusive=True):
             texts = self._read()  # from disk, inside the lock: what other processes wrote is built upon
