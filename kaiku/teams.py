@@ -1,8 +1,8 @@
 """Teams and their API keys, in a small SQLite database (stdlib sqlite3).
 
 A key is shown once, when created: `kaiku_<key id>_<secret>`. Only a salted SHA-256 of the secret is
-stored, so a copy of the database gives no usable key. A team owns brands; it sees only those (and,
-through their metrics, their competitors' public figures).
+stored, so a copy of the database gives no usable key. A team owns brands; it sees only those, and a
+competitor's figures only where it owns that brand too (docs/api.md, "Competitors").
 """
 
 from __future__ import annotations
