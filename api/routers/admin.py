@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AdminDep, StateDep
 from api.problems import BODY_RESPONSES, COMMON_RESPONSES, responses
 from api.state import AppState
+from kaiku.config import MAX_ENTRIES, Id
 from kaiku.teams import TEAM_ID, Team
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=COMMON_RESPONSES)
@@ -24,14 +25,14 @@ class TeamCreate(BaseModel):
 
     id: str = Field(pattern=TEAM_ID.pattern)
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    brands: list[str] = Field(default_factory=list, description="Brand ids from configs/brands.yaml")
+    brands: list[Id] = Field(default_factory=list, max_length=MAX_ENTRIES, description="Brand ids (brands.yaml)")
 
 
 class TeamChange(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"brands": ["revontuli", "tunturi"]}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    brands: list[str] | None = None
+    brands: list[Id] | None = Field(default=None, max_length=MAX_ENTRIES)
 
 
 def _check_brands(state: AppState, brands: list[str] | None) -> None:
