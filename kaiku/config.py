@@ -225,14 +225,29 @@ class AlertRule(_Strict):
     id: Id
     brand: str = Field(max_length=MAX_ID)
     experience: Literal["anger", "delight"] = "anger"
-    window: str = Field(default="1h", pattern=r"^\d+[mhd]$")
+    window: str = Field(default="1h", description="Slot of the count series: 5m .. 90d")
     min_count: int = Field(default=5, ge=1)
-    cooldown: str = Field(default="6h", pattern=r"^\d+[mhd]$")
+    cooldown: str = Field(default="6h", description="A new spike within this of the last one's end reopens it")
+    max_per_week: int | None = Field(
+        default=None, ge=1, le=1000, description="Alert budget: the most incidents this rule may open in 7 days"
+    )
     recipients: list[Annotated[str, Field(max_length=MAX_EMAIL)]] = Field(min_length=1, max_length=MAX_ITEMS)
     language: Literal["en", "fi"] = Field(default="en", description="Language of the alert emails")
     recipient_languages: dict[str, Literal["en", "fi"]] = Field(
         default_factory=dict, max_length=MAX_ITEMS, description="Per-recipient language, overriding `language`"
     )
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        bounded_interval(value, ALERT_WINDOW_MIN, ALERT_WINDOW_MAX, "window")
+        return value
+
+    @field_validator("cooldown")
+    @classmethod
+    def _cooldown(cls, value: str) -> str:
+        bounded_interval(value, timedelta(minutes=1), ALERT_WINDOW_MAX, "cooldown")
+        return value
 
     @field_validator("recipients")
     @classmethod
@@ -385,6 +400,33 @@ def _load_folder(config_dir: Path) -> KaikuConfig:
 
 
 _INTERVAL_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+# An alert window below 5 minutes is noise the detector cannot score; above 90 days there is no history to
+# compare with (the check reads 28 days by default). Both bounds are far from any sensible rule.
+ALERT_WINDOW_MIN = timedelta(minutes=5)
+ALERT_WINDOW_MAX = timedelta(days=90)
+
+
+def bounded_interval(text: str, low: timedelta, high: timedelta, name: str) -> timedelta:
+    """Parse an interval and check `low <= it <= high`, with an error naming the field and the bounds."""
+    bounds = f"between {_format_interval(low)} and {_format_interval(high)}"
+    # The digit count is bounded first: '99999999999999999999d' must be an error, not an OverflowError.
+    match = re.fullmatch(r"(\d{1,9})([mhd])", text)
+    if not match:
+        raise ValueError(f"{name} must look like '30m', '6h' or '1d' ({bounds}), got {text!r}")
+    value = timedelta(seconds=int(match.group(1)) * _INTERVAL_UNITS[match.group(2)])
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be {bounds}, got {text!r}")
+    return value
+
+
+def _format_interval(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds % _INTERVAL_UNITS[unit] == 0:
+            return f"{seconds // _INTERVAL_UNITS[unit]}{unit}"
+    return f"{seconds}s"
 
 
 def config_interval(text: str) -> timedelta:

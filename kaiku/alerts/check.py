@@ -6,6 +6,7 @@ so that tests and backfills control the clock.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,16 +14,19 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
-from indexer.queries import MentionFilters, search_mentions
-from kaiku.alerts.counts import count_series
-from kaiku.alerts.detector import DEFAULT, DetectorParams, detect_incidents
+from indexer.queries import MentionFilters, SortName, search_mentions
+from kaiku.alerts.counts import CountSeries, count_series
+from kaiku.alerts.detector import DEFAULT, DetectorParams, Incident, detect_incidents, usual_band
 from kaiku.alerts.incidents import reconcile
-from kaiku.alerts.messages import AlertFacts, build_message, mentions_query_url, render_alert
+from kaiku.alerts.messages import AlertFacts, build_message, duration_text, mentions_query_url, render_alert
 from kaiku.alerts.outbox import enqueue
 from kaiku.config import AlertRule, KaikuConfig, config_interval
 from kaiku.settings import Settings
 
 TOP_MENTIONS = 5
+INTENSE_MENTIONS = 3
+CHART_DAYS = 3  # the email's chart shows this much history before now
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,11 @@ class RuleCheck:
     updated: list[int] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
     emails: int = 0
+    error: str | None = None  # the rule could not be checked: logged and skipped, the other rules still run
 
     def summary(self) -> str:
+        if self.error is not None:
+            return f"{self.rule_id}: NOT CHECKED: {self.error}"
         return (
             f"{self.rule_id}: {self.current:g} in the current window; incidents new {self.new or '-'}, "
             f"ongoing {self.updated or '-'}, closed {self.closed or '-'}; emails queued {self.emails}"
@@ -58,7 +65,25 @@ class RuleCheck:
 
 
 def rule_params(rule: AlertRule, base: DetectorParams = DEFAULT) -> DetectorParams:
-    return replace(base, min_count=float(rule.min_count), cooldown=config_interval(rule.cooldown))
+    return replace(
+        base, min_count=float(rule.min_count), cooldown=config_interval(rule.cooldown), max_per_week=rule.max_per_week
+    )
+
+
+def _chart(series: CountSeries, params: DetectorParams, incident: Incident, label: str) -> bytes:
+    from kaiku.alerts.chart import spike_chart  # matplotlib loads in seconds: only when there is a spike to draw
+
+    usual, threshold = usual_band(series.timestamps, series.values, params)
+    first = max(0, len(series.timestamps) - int(timedelta(days=CHART_DAYS) / series.step))
+    return spike_chart(
+        series.timestamps[first:],
+        series.values[first:],
+        usual[first:],
+        threshold[first:],
+        incident.start,
+        max(incident.end, series.current_slot + series.step),
+        label,
+    )
 
 
 def check_rule(
@@ -77,9 +102,12 @@ def check_rule(
     ongoing = [d for d in detected if d.end >= series.current_slot]
     # Read the example mentions before the database transaction: no network call while holding its lock.
     mentions: list[dict[str, Any]] = []
+    intense: list[dict[str, Any]] = []
     if ongoing:
         filters = MentionFilters(brand=rule.brand, experience=rule.experience, start=ongoing[-1].start, end=now)
         mentions = search_mentions(client, alias, filters, size=TOP_MENTIONS).data
+        by_intensity: SortName = "angriest" if rule.experience == "anger" else "most_delighted"
+        intense = search_mentions(client, alias, filters, size=INTENSE_MENTIONS, sort=by_intensity).data
     result = RuleCheck(rule.id, series.values[-1])
     with db.begin() as conn:
         outcome = reconcile(
@@ -101,6 +129,11 @@ def check_rule(
                 severity=found.severity,
                 mentions=mentions,
                 query_url=mentions_query_url(options.api_base, rule.brand, rule.experience, found.start),
+                intense=intense,
+                cases_url=f"{options.api_base.rstrip('/')}/v1/cases",
+                chart=_chart(series, params, found, f"{rule.experience} mentions per {duration_text(step)}"),
+                held_back=found.held_back,
+                max_per_week=rule.max_per_week,
             )
             by_language = {lang: render_alert(facts, lang) for lang in {rule.language_of(r) for r in rule.recipients}}
             for recipient in rule.recipients:
@@ -121,6 +154,15 @@ def check_alerts(
     options: CheckOptions,
     rule_ids: list[str] | None = None,
 ) -> list[RuleCheck]:
-    """Check every configured rule (or the named ones) at `now`."""
-    rules = [rule for rule in config.alerts if rule_ids is None or rule.id in rule_ids]
-    return [check_rule(client, alias, db, config, rule, now, options) for rule in rules]
+    """Check every configured rule (or the named ones) at `now`. A rule that fails is logged and reported in its
+    result (`error`); the other rules are still checked."""
+    results = []
+    for rule in config.alerts:
+        if rule_ids is not None and rule.id not in rule_ids:
+            continue
+        try:
+            results.append(check_rule(client, alias, db, config, rule, now, options))
+        except Exception as exc:  # noqa: BLE001 -- one bad rule must not stop the others
+            log.exception("alert rule %s could not be checked; skipped", rule.id)
+            results.append(RuleCheck(rule.id, 0.0, error=f"{type(exc).__name__}: {exc}"))
+    return results

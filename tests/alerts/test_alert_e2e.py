@@ -66,6 +66,10 @@ def test_burst_sends_exactly_one_email_and_cooldown_sends_none(
     assert link in text and link.replace("&", "&amp;") in page
     assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert HOSTILE in text  # the text part carries it verbatim: plain text cannot execute
+    # The chart travels inside the email (multipart/related, by Content-ID): nothing is fetched when it is opened.
+    [image] = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n" and f"cid:{image['Content-ID'].strip('<>')}" in page
+    assert "Most intense angry mentions" in page and "POST https://kaiku.example/api/v1/cases" in page
 
     # Twenty minutes later the spike goes on: the same incident is updated, no second email.
     index_mentions(es, alias, "revontuli", every(NOW, NOW + timedelta(minutes=20), timedelta(minutes=4)))
