@@ -104,6 +104,9 @@ def create_brand(body: Annotated[Brand, Body(examples=[BRAND_EXAMPLE])], caller:
     def add(current: KaikuConfig) -> dict[str, Any]:
         if any(b.id == body.id for b in current.brands):
             raise _in_use("brand", body.id)
+        # A team still listed for a brand of this id (one deleted by a process that died before it updated the
+        # teams) must not see the new brand.
+        state.teams.forget_brand(body.id)
         return {"brands": [*current.brands, body]}
 
     _update(state, caller, add)

@@ -201,3 +201,15 @@ def test_a_taken_id_answers_the_same_whoever_has_it(app: FastAPI, keys: dict) ->
         assert taken_rule.status_code == 409 and taken_rule.json()["detail"] == (
             "alert rule id 'tunturi-anger' is in use; choose another id"
         )
+
+
+def test_a_new_brand_is_not_seen_by_a_team_left_listed_for_an_old_one_of_its_id(
+    app: FastAPI, keys: dict, api_settings: Settings
+) -> None:
+    """A brand deleted by a process that died before updating the teams leaves a row behind; reusing the id must
+    not hand the new brand to that team."""
+    TeamStore(api_settings.resolved_api_db).grant_brand("fell", "merituuli")
+    with TestClient(app, headers=bearer(keys["north"])) as north, TestClient(app, headers=bearer(keys["fell"])) as fell:
+        assert north.post("/v1/brands", json={"id": "merituuli", "name": "Merituuli"}).status_code == 201
+        assert north.get("/v1/brands/merituuli").status_code == 200
+        assert fell.get("/v1/brands/merituuli").status_code == 404
