@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from api.body_limit import BodySizeLimit
 from api.dashboard import install_dashboard
+from api.params import reject_unknown_query_parameters
 from api.problems import install_problem_handlers
 from api.ratelimit import RateLimits
 from api.routers import admin, brands, cases, health, incidents, jobs, manage, mentions
@@ -39,10 +41,10 @@ def create_app(
 
     settings = settings or get_settings()
     config_store = ConfigStore(settings.config_dir)
+    config_store.load()  # an invalid configuration stops the start
     state = AppState(
         settings=settings,
         client=make_client(settings.engine_url, settings.elasticsearch_api_key),
-        config=config_store.load(),
         config_store=config_store,
         teams=TeamStore(settings.resolved_api_db),
         rate_limits=RateLimits(
@@ -72,9 +74,11 @@ def create_app(
         version=__version__,
         description="Earned-media monitoring: the angered and the delighted behind a brand's mentions.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.kaiku = state
     install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)  # inside the metrics: 413s are counted
     install_metrics(app)
     install_security_headers(app, settings)
     app.include_router(health.router)
