@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from api.body_limit import BodySizeLimit
 from api.dashboard import install_dashboard
 from api.docs import install_docs
+from api.params import reject_unknown_query_parameters
 from api.problems import install_problem_handlers
 from api.ratelimit import RateLimits
 from api.routers import admin, brands, cases, health, incidents, jobs, manage, mentions
@@ -40,10 +42,10 @@ def create_app(
 
     settings = settings or get_settings()
     config_store = ConfigStore(settings.config_dir)
+    config_store.load()  # an invalid configuration stops the start
     state = AppState(
         settings=settings,
         client=make_client(settings.engine_url, settings.elasticsearch_api_key),
-        config=config_store.load(),
         config_store=config_store,
         teams=TeamStore(settings.resolved_api_db),
         rate_limits=RateLimits(
@@ -76,10 +78,12 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by install_docs from the installed package, not a CDN
         redoc_url=None,  # ReDoc has no packaged build: /docs is the browsable document
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     install_docs(app)
     app.state.kaiku = state
     install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)  # inside the metrics: 413s are counted
     install_metrics(app)
     install_security_headers(app, settings)
     app.include_router(health.router)

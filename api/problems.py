@@ -54,21 +54,32 @@ def _problem_response(description: str) -> dict[str, Any]:
     return {"model": Problem, "description": description, "content": {PROBLEM_TYPE: {}}}
 
 
-# Documented on every /v1 router: what any route can answer besides its success.
-COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _problem_response("Missing or invalid API key (with `WWW-Authenticate: Bearer`)"),
-    404: _problem_response("Unknown resource, or a brand of another team"),
-    422: _problem_response("Invalid parameters; `errors[].parameter` names each"),
-    429: _problem_response(
-        "Rate limit of the key or team, searches in flight, or failed logins exceeded; see `Retry-After`"
-    ),
-    503: _problem_response("Search engine unreachable or nothing indexed yet"),
+_DESCRIPTIONS = {
+    400: "Invalid cursor (`errors[].parameter` is `cursor`)",
+    401: "Missing or invalid API key (with `WWW-Authenticate: Bearer`)",
+    403: "Admin route: a team's key is refused, only the admin key (`KAIKU_ADMIN_KEY`) may use it",
+    404: "Unknown resource, or a brand of another team",
+    409: "Conflict: the id is in use (ids are shared by all teams), or the change is not allowed in this state",
+    413: "Request body larger than `KAIKU_MAX_REQUEST_BYTES`",
+    422: "Invalid, unknown or repeated parameters; `errors[].parameter` names each",
+    429: "Rate limit of the key or team, searches in flight, or failed logins exceeded; see `Retry-After`",
+    502: "The search engine answered with an error",
+    503: "Search engine or database unreachable, or nothing indexed yet",
 }
 
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, as problem+json (tests/api/test_conventions.py checks them
+    against what the routes answer)."""
+    return {status: _problem_response(_DESCRIPTIONS[status]) for status in statuses}
+
+
+# Documented on every /v1 router: what any route can answer besides its success. Routes add their own.
+COMMON_RESPONSES = responses(401, 404, 422, 429, 503)
+ENGINE_RESPONSES = responses(502)  # routes that query the search engine
+BODY_RESPONSES = responses(413)  # routes that read a body
 # On the routes only the admin key (KAIKU_ADMIN_KEY) may use: teams, keys, sources, config import, jobs.
-ADMIN_ONLY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: _problem_response("Admin route: a team's key is refused, only the admin key (`KAIKU_ADMIN_KEY`) may use it"),
-}
+ADMIN_ONLY_RESPONSES = responses(403)
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
@@ -76,12 +87,20 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
+def _parameter(location: list[str]) -> str:
+    """The name of what is wrong: a query/path/header parameter's name, or a body field's dotted path
+    (`competitors.2`, `recipients`), as configuration errors name fields."""
+    if location[0] == "body":
+        return ".".join(location[1:]) or "body"
+    return location[1] if len(location) > 1 else location[0]
+
+
 def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
     for error in exc.errors():
-        location = [str(part) for part in error["loc"]]
-        errors.append({"parameter": location[-1] if location else "", "in": location[0], "msg": error["msg"]})
+        location = [str(part) for part in error["loc"]] or [""]
+        errors.append({"parameter": _parameter(location), "in": location[0], "msg": error["msg"]})
     names = ", ".join(e["parameter"] for e in errors)
     return problem(422, "Invalid request parameters", f"invalid value for: {names}", errors=errors)
 
@@ -164,7 +183,13 @@ def _config_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Invalid configuration", str(exc))
 
 
+def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # Logged with its traceback by the server; the caller learns nothing of the failure's details.
+    return problem(500, "Internal server error", "the request failed on the server; it has been logged")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unhandled)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     # Order matters only for documentation: Starlette picks the most specific class.

@@ -19,10 +19,14 @@ from sentiment import SentimentClassifier
 class AppState:
     settings: Settings
     client: Elasticsearch
-    config: KaikuConfig  # replaced as a whole when the management API changes configs/
     config_store: ConfigStore
     teams: TeamStore
     rate_limits: RateLimits
     classifier: SentimentClassifier | None = None
     model_error: str | None = None
     db: Engine | None = None  # Kaiku's own database, opened on first use (cases)
+
+    @property
+    def config(self) -> KaikuConfig:
+        """configs/ as on disk now: changes by other API processes and hand edits are seen (read when changed)."""
+        return self.config_store.current()

@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import require_metrics_reader
+from api.problems import responses
 from api.state import AppState
 from kaiku.crawl_counters import RUNS, totals
 from kaiku.db import DatabaseError
@@ -83,14 +84,18 @@ def install_metrics(app: FastAPI) -> None:
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        latency.labels(request.method, route).observe(time.perf_counter() - started)
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        return response
+        status = 500  # an exception escaping the app is answered 500 by the server-error handler outside
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = _route_template(request)
+            latency.labels(request.method, route).observe(time.perf_counter() - started)
+            requests.labels(request.method, route, str(status)).inc()
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (metrics key or admin key)",
-             response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+             response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **responses(401, 422)},
              dependencies=[Depends(require_metrics_reader)])  # fmt: skip
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

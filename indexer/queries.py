@@ -28,8 +28,18 @@ _BY_ID = {"id": {"order": "asc"}}
 SORTS: dict[str, list[dict[str, Any]]] = {
     "newest": [{"published_at": {"order": "desc", "missing": "_last"}}, _BY_ID],
     "oldest": [{"published_at": {"order": "asc", "missing": "_last"}}, _BY_ID],
-    "angriest": [{"polarity.negative": {"order": "desc", "missing": "_last"}}, _BY_ID],
-    "most_delighted": [{"polarity.positive": {"order": "desc", "missing": "_last"}}, _BY_ID],
+    # The experience class first, then the intensity within it: a confident comfort text is not delight.
+    # The class names sort as anger < comfort < delight, so ascending puts anger first and descending delight.
+    "angriest": [
+        {"experience": {"order": "asc", "missing": "_last"}},
+        {"polarity.negative": {"order": "desc", "missing": "_last"}},
+        _BY_ID,
+    ],
+    "most_delighted": [
+        {"experience": {"order": "desc", "missing": "_last"}},
+        {"polarity.positive": {"order": "desc", "missing": "_last"}},
+        _BY_ID,
+    ],
     "relevance": [{"_score": {"order": "desc"}}, _BY_ID],
 }
 SortName = Literal["newest", "oldest", "angriest", "most_delighted", "relevance"]

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     batch_size: int = 32
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body the API reads")
     demo_site_port: int = 8765
     baseline_min_history: int = Field(default=50, ge=1, description="Mentions a brand needs before its own norm counts")
     baseline_days: int = Field(default=90, ge=7, description="How far back a brand's norm looks")

@@ -6,15 +6,16 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import AliasDep, Caller, CallerDep, ClientDep, StateDep, charge, search_slot
 from api.params import FromParam, ToParam
-from api.problems import COMMON_RESPONSES
+from api.problems import COMMON_RESPONSES, ENGINE_RESPONSES, responses
 from api.state import AppState
 from indexer.queries import MentionFilters, SortName, export_mentions, get_mention, search_mentions
 from indexer.search_text import MAX_QUERY_LENGTH, search_text_cost
@@ -31,6 +32,8 @@ CSV_COLUMNS = [
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+T = TypeVar("T")
+UTF8_BOM = "\ufeff"  # Excel opens a CSV file in the local code page unless it starts with this
 
 
 class MentionList(BaseModel):
@@ -78,7 +81,7 @@ def _filters(caller: Caller, state: AppState, brand: str | None, **fields: Any) 
     return MentionFilters(brand=brand, brands=brands, **fields)
 
 
-@router.get("", response_model=MentionList, summary="Search mentions")
+@router.get("", response_model=MentionList, summary="Search mentions", responses=responses(400, 502))
 def list_mentions(
     client: ClientDep,
     alias: AliasDep,
@@ -143,7 +146,7 @@ def _ndjson_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
     "/export",
     summary="Every matching mention as CSV or NDJSON, streamed (newest first)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}, **ENGINE_RESPONSES},
 )
 def export(
     client: ClientDep,
@@ -151,6 +154,10 @@ def export(
     caller: CallerDep,
     state: StateDep,
     format: Annotated[Literal["csv", "ndjson"], Query(description="csv (flat columns) or ndjson (whole documents)")],
+    bom: Annotated[
+        bool,
+        Query(description="csv: begin with a UTF-8 byte-order mark, so that Excel reads the file as UTF-8"),
+    ] = False,
     brand: BrandParam = None,
     q: QParam = None,
     experience: ExperienceParam = None,
@@ -159,6 +166,8 @@ def export(
     from_: FromParam = None,
     to: ToParam = None,
 ) -> StreamingResponse:
+    if bom and format != "csv":
+        raise RequestValidationError([{"loc": ("query", "bom"), "type": "value_error", "msg": "only for format=csv"}])
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
     mentions = export_mentions(client, alias, filters)
     # Fetch the first page before answering, so an engine failure is still a problem+json and not a cut stream.
@@ -167,16 +176,18 @@ def export(
     rest: Iterator[dict[str, Any]] = iter(()) if first is None else _chain(first, mentions)
     if format == "csv":
         headers = {"Content-Disposition": 'attachment; filename="mentions.csv"'}
-        return StreamingResponse(_csv_lines(rest), media_type="text/csv; charset=utf-8", headers=headers)
+        lines = _csv_lines(rest)
+        return StreamingResponse(_chain(UTF8_BOM, lines) if bom else lines, media_type="text/csv; charset=utf-8",
+                                 headers=headers)  # fmt: skip
     return StreamingResponse(_ndjson_lines(rest), media_type="application/x-ndjson")
 
 
-def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:
     yield first
     yield from rest
 
 
-@router.get("/{mention_id}", summary="One mention by id")
+@router.get("/{mention_id}", summary="One mention by id", responses=ENGINE_RESPONSES)
 def read_mention(mention_id: str, client: ClientDep, alias: AliasDep, caller: CallerDep) -> dict[str, Any]:
     mention = get_mention(client, alias, mention_id)
     if mention is None or not caller.can_see(mention["brand"]):

@@ -172,6 +172,32 @@ def test_sorting_and_cursor_bound_to_its_sort(api: TestClient, es: Elasticsearch
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["parameter"] == "cursor"
 
 
+def test_most_delighted_ranks_delight_before_comfort_and_angriest_anger_first(
+    api: TestClient, es: Elasticsearch, alias: str
+) -> None:
+    """Issue 15.11: a confident comfort text (a 5-star review where that is the norm) is not delight; the class
+    decides first, the intensity within it."""
+    mentions = dataset.seed(es, alias)
+    calm = {
+        name: Mention(
+            id=mention_id("reviews", f"https://demo/{name}"), brand="revontuli", source="reviews",
+            url=f"https://demo/{name}", text=name, experience="comfort",
+            polarity={"negative": negative, "neutral": 0.02, "positive": round(0.98 - negative, 2)},
+            published_at=datetime(2026, 3, 25, tzinfo=UTC), crawled_at=dataset.CRAWLED,
+        )
+        for name, negative in (("glad", 0.01), ("sour", 0.96))
+    }  # fmt: skip
+    BulkWriter(es, alias, refresh=True).write(list(calm.values()))
+    delighted = api.get("/v1/mentions", params={"brand": "revontuli", "sort": "most_delighted", "limit": 4}).json()
+    assert [m["id"] for m in delighted["data"]] == [
+        mentions["R5"].id, mentions["A1"].id, mentions["R2"].id, calm["glad"].id,
+    ]  # fmt: skip
+    angriest = api.get("/v1/mentions", params={"brand": "revontuli", "sort": "angriest", "limit": 4}).json()
+    assert [m["id"] for m in angriest["data"]] == [
+        mentions["R1"].id, mentions["B1"].id, mentions["R4"].id, calm["sour"].id,
+    ]  # fmt: skip
+
+
 def test_relevance_and_highlights(api: TestClient, es: Elasticsearch, alias: str) -> None:
     mentions = dataset.seed(es, alias)
     body = api.get("/v1/mentions", params={"q": "kylmä", "sort": "relevance", "highlight": "true"}).json()
@@ -221,6 +247,13 @@ def test_export_streams_every_match_as_csv_and_ndjson(api: TestClient, es: Elast
     assert (r1["polarity.negative"], r1["engagement.likes"], r1["author_followers"]) == ("0.9", "3", "100")
     empty = api.get("/v1/mentions/export", params={"format": "csv", "q": "nothingmatchesthis"})
     assert empty.status_code == 200 and empty.text.strip() == ",".join(CSV_COLUMNS)
+    assert not response.content.startswith(b"\xef\xbb\xbf")
+    # For spreadsheet programs that take CSV without a byte-order mark for their local code page (issue 15.11).
+    excel = api.get("/v1/mentions/export", params={"format": "csv", "bom": "true", "experience": "anger", "lang": "fi"})
+    assert excel.content.startswith(b"\xef\xbb\xbf" + ",".join(CSV_COLUMNS).encode())
+    assert excel.content.removeprefix(b"\xef\xbb\xbf") == response.content
+    ignored = api.get("/v1/mentions/export", params={"format": "ndjson", "bom": "true"})
+    assert ignored.status_code == 422 and ignored.json()["errors"][0]["parameter"] == "bom"
 
 
 @pytest.mark.unit
