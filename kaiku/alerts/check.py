@@ -7,6 +7,7 @@ so that tests and backfills control the clock.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,7 +109,7 @@ def check_rule(
         mentions = search_mentions(client, alias, filters, size=TOP_MENTIONS).data
         by_intensity: SortName = "angriest" if rule.experience == "anger" else "most_delighted"
         intense = search_mentions(client, alias, filters, size=INTENSE_MENTIONS, sort=by_intensity).data
-    result = RuleCheck(rule.id, series.values[-1])
+    result = RuleCheck(rule.id, 0.0 if math.isnan(series.values[-1]) else series.values[-1])
     with db.begin() as conn:
         outcome = reconcile(
             conn, rule.id, rule.brand, rule.experience, detected, series.current_slot, step, params.cooldown, now
