@@ -69,7 +69,6 @@ def count_series(
             size=1,
             query={"bool": {"filter": [{"term": {"brand": brand}}, {"exists": {"field": "published_at"}}]}},
             sort=[{"published_at": {"order": "asc", "missing": "_last"}}],
-            source=["published_at"],
         )["hits"]["hits"]
     except TransportError as exc:
         raise EngineUnavailable(f"counting {experience} mentions of {brand} failed, engine unreachable: {exc}") from exc
