@@ -14,8 +14,8 @@ at least 1.5x.
   probability 0.08, an episode goes on to the next day with probability 0.5; a news day has 1.3-1.8x the volume
   all day long) and short **news bursts** (one a day on average, three on a news day; 15 min-3 h, peak 1.5-4x).
   Measured like the real ones, the synthetic ordinary days peak at a 2 h lift of median 1.5 (90th percentile
-  2.8-3.0; the real ordinary days, outside the labelled windows: 1.8 and 3.8). An incident that overlaps no planted spike
-  is a false positive; those that start on a news day are counted apart.
+  2.8-3.0; the real ordinary days, outside the labelled windows: 1.8 and 3.8). An incident that overlaps no
+  planted spike is a false positive; those that start on a news day are counted apart.
 * Decoys that must not alert either: a daily 09:00 newsletter hour (x2.5) and a Monday 10:00 digest (x3).
 * **Planted spikes are drawn like the real labelled ones**: 8 per series, after the first week, on different days;
   peak 2 h lift log-uniform 2.4-31x over the usual rate (the 10th-90th percentile of the real labelled spikes,
