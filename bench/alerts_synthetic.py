@@ -178,7 +178,7 @@ def run(seeds: int, params: DetectorParams = DEFAULT, show_params: bool = True) 
         for seed in range(seeds):
             series = make_series(seed, step)
             t0 = time.perf_counter()
-            incidents = detect_incidents(series.timestamps, series.values, params)
+            incidents = detect_incidents(series.timestamps, series.values.tolist(), params)
             elapsed += time.perf_counter() - t0
             points += len(series.values)
             found, wrong = match(incidents, series.spikes)
