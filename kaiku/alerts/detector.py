@@ -242,12 +242,9 @@ def detect(timestamps: Sequence[datetime], values: Sequence[float], params: Dete
         raise ValueError("timestamps and values differ in length")
     if len(values) < 2:
         return Detection([], 0)
-    _interval(timestamps)
+    step = _interval(timestamps)
     first = _known_from(np.asarray(values, dtype=float))
     timestamps, values = timestamps[first:], values[first:]  # missing history: the warm-up starts after it
-    if len(values) < 2:
-        return Detection([], 0)
-    step = _interval(timestamps)
     v = np.asarray(values, dtype=float)
     short_width = _slots(params.short_window, step)
     short = window_scores(v, step, short_width, params)
