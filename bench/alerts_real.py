@@ -1,6 +1,6 @@
 """The spike detector on real mention-volume series with labelled windows, beside the synthetic benchmark.
 
-    python bench/alerts_real.py DATA_DIR [--seeds 5] [--no-loso]
+    python bench/alerts_real.py DATA_DIR [--seeds 20] [--no-loso] [--k K]
 
 DATA_DIR (default: $KAIKU_ALERTS_DATA) holds `timestamp,value` CSVs of 5-minute counts and a
 `labelled_windows.json` mapping each file name to its labelled `[start, end]` windows, e.g. the NAB Twitter-volume
@@ -86,12 +86,16 @@ def main() -> None:
     parser.add_argument("data", nargs="?", default=os.environ.get("KAIKU_ALERTS_DATA"), type=Path)
     parser.add_argument("--seeds", type=int, default=SEEDS, help="synthetic series per interval")
     parser.add_argument("--no-loso", action="store_true", help="skip the leave-one-series-out check")
+    parser.add_argument(
+        "--k", type=float, default=DEFAULT.k, help="score that opens an incident (default: the default)"
+    )
     args = parser.parse_args()
     if args.data is None or not (args.data / "labelled_windows.json").is_file():
         parser.error("give the data folder (with labelled_windows.json) or set KAIKU_ALERTS_DATA")
 
-    print(f"real series in {args.data}, default parameters, interval {INTERVAL}:")
-    scores = score_all(args.data, DEFAULT)
+    params = replace(DEFAULT, k=args.k)
+    print(f"real series in {args.data}, default parameters with k = {params.k:g}, interval {INTERVAL}:")
+    scores = score_all(args.data, params)
     for name, s in scores.items():
         print(line(name, s))
     print(line("all", total(list(scores.values()))))
@@ -112,8 +116,8 @@ def main() -> None:
             print(line(f"{name} (k={best:g})", by_k[best][name]))
         print(line("all held out", total(held_out)))
 
-    print(f"\nsynthetic benchmark ({args.seeds} seeds per interval), default parameters:")
-    run_synthetic(args.seeds, DEFAULT, show_params=False)
+    print(f"\nsynthetic benchmark ({args.seeds} seeds per interval), default parameters with k = {params.k:g}:")
+    run_synthetic(args.seeds, params, show_params=False)
 
 
 if __name__ == "__main__":
