@@ -1,12 +1,16 @@
 """The spike detector on real mention-volume series with labelled windows, beside the synthetic benchmark.
 
-    python bench/alerts_real.py DATA_DIR [--seeds 5] [--no-loso]
+    python bench/alerts_real.py DATA_DIR [--seeds 20] [--no-loso] [--k K]
 
 DATA_DIR (default: $KAIKU_ALERTS_DATA) holds `timestamp,value` CSVs of 5-minute counts and a
 `labelled_windows.json` mapping each file name to its labelled `[start, end]` windows, e.g. the NAB Twitter-volume
 series (https://github.com/numenta/NAB, data/realTweets and labels/combined_windows.json; MIT licence). Each series
 is run as `kaiku alerts backtest FILE --interval 5min` runs it, with the default parameters. An incident whose
 start falls inside a labelled window is a hit (see kaiku/alerts/evaluation.py).
+
+Spike sizes: the peak lift of the detector's two windows over their baselines inside each labelled window, and on
+every whole day outside them (ordinary days, news included: what must not fire), and how long the 2 h window
+stays >= 1.5x. bench/alerts_synthetic.py draws its planted spikes and news days from these figures.
 
 Leave-one-series-out: for each series, k (the one parameter that trades precision for recall) is chosen among a
 few values by F1 on the other series only, then scored on the held-out one; a default that generalises keeps its
@@ -24,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from alerts_lifts import Lifts, describe, lifts_in, ordinary_days, two_windows  # noqa: E402
+from alerts_synthetic import SEEDS  # noqa: E402
 from alerts_synthetic import run as run_synthetic  # noqa: E402
 
 from kaiku.alerts.backtest import read_series  # noqa: E402
@@ -45,6 +51,22 @@ def score_all(data: Path, params: DetectorParams) -> dict[str, Score]:
     return scores
 
 
+def measure(data: Path) -> tuple[list[Lifts], list[Lifts]]:
+    """Peak lifts inside the labelled windows, and on the whole days outside them."""
+    labels = read_labels(data / "labelled_windows.json")
+    labelled: list[Lifts] = []
+    ordinary: list[Lifts] = []
+    for name in sorted(labels):
+        series = read_series(data / name, INTERVAL)
+        windows = two_windows(series.timestamps, series.values)
+        for start, end in labels[name]:
+            lifts = lifts_in(series.timestamps, windows, start, end)
+            if lifts is not None:
+                labelled.append(lifts)
+        ordinary += ordinary_days(series.timestamps, windows, labels[name])
+    return labelled, ordinary
+
+
 def line(label: str, s: Score) -> str:
     return (
         f"{label:<28} incidents {s.incidents:>3} ({s.per_week:.2f}/week)  windows {s.found}/{s.windows}  "
@@ -62,18 +84,27 @@ def total(scores: list[Score]) -> Score:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=os.environ.get("KAIKU_ALERTS_DATA"), type=Path)
-    parser.add_argument("--seeds", type=int, default=5, help="synthetic series per interval")
+    parser.add_argument("--seeds", type=int, default=SEEDS, help="synthetic series per interval")
     parser.add_argument("--no-loso", action="store_true", help="skip the leave-one-series-out check")
+    parser.add_argument(
+        "--k", type=float, default=DEFAULT.k, help="score that opens an incident (default: the default)"
+    )
     args = parser.parse_args()
     if args.data is None or not (args.data / "labelled_windows.json").is_file():
         parser.error("give the data folder (with labelled_windows.json) or set KAIKU_ALERTS_DATA")
 
-    print(f"real series in {args.data}, default parameters, interval {INTERVAL}:")
-    scores = score_all(args.data, DEFAULT)
+    params = replace(DEFAULT, k=args.k)
+    print(f"real series in {args.data}, default parameters with k = {params.k:g}, interval {INTERVAL}:")
+    scores = score_all(args.data, params)
     for name, s in scores.items():
         print(line(name, s))
     print(line("all", total(list(scores.values()))))
     print(f"most incidents per week in one series: {max(s.per_week for s in scores.values()):.2f}")
+
+    labelled, ordinary = measure(args.data)
+    print("\nspike sizes in the real series, as the detector sees them:")
+    print(describe("labelled windows", labelled))
+    print(describe("ordinary days (outside the windows)", ordinary))
 
     if not args.no_loso:
         print(f"\nleave-one-series-out (k chosen among {K_CHOICES} by F1 on the other series):")
@@ -85,8 +116,8 @@ def main() -> None:
             print(line(f"{name} (k={best:g})", by_k[best][name]))
         print(line("all held out", total(held_out)))
 
-    print(f"\nsynthetic benchmark ({args.seeds} seeds per interval), default parameters:")
-    run_synthetic(args.seeds, DEFAULT, show_params=False)
+    print(f"\nsynthetic benchmark ({args.seeds} seeds per interval), default parameters with k = {params.k:g}:")
+    run_synthetic(args.seeds, params, show_params=False)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ so that tests and backfills control the clock.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 from indexer.queries import MentionFilters, SortName, search_mentions
 from kaiku.alerts.counts import CountSeries, count_series
 from kaiku.alerts.detector import DEFAULT, DetectorParams, Incident, detect_incidents, usual_band
-from kaiku.alerts.incidents import reconcile
+from kaiku.alerts.incidents import continues, latest_incident, reconcile
 from kaiku.alerts.messages import AlertFacts, build_message, duration_text, mentions_query_url, render_alert
 from kaiku.alerts.outbox import enqueue
 from kaiku.config import AlertRule, KaikuConfig, config_interval
@@ -108,13 +109,19 @@ def check_rule(
         mentions = search_mentions(client, alias, filters, size=TOP_MENTIONS).data
         by_intensity: SortName = "angriest" if rule.experience == "anger" else "most_delighted"
         intense = search_mentions(client, alias, filters, size=INTENSE_MENTIONS, sort=by_intensity).data
-    result = RuleCheck(rule.id, series.values[-1])
+    # Draw the chart of each incident that will be new before the transaction: rendering takes most of a second
+    # and must not hold the database's write lock. Once per incident: every recipient and retry reuses the email.
+    with db.connect() as conn:
+        latest = latest_incident(conn, rule.id)
+    label = f"{rule.experience} mentions per {duration_text(step)}"
+    charts = {f.start: _chart(series, params, f, label) for f in ongoing if not continues(latest, f, params.cooldown)}
+    result = RuleCheck(rule.id, 0.0 if math.isnan(series.values[-1]) else series.values[-1])
     with db.begin() as conn:
         outcome = reconcile(
             conn, rule.id, rule.brand, rule.experience, detected, series.current_slot, step, params.cooldown, now
         )
         result.new, result.updated, result.closed = outcome.new, outcome.updated, outcome.closed
-        for incident_id, found in zip(outcome.new, ongoing, strict=False):
+        for incident_id, found in zip(outcome.new, outcome.opened, strict=True):
             facts = AlertFacts(
                 rule_id=rule.id,
                 brand_name=config.brand(rule.brand).name,
@@ -131,7 +138,7 @@ def check_rule(
                 query_url=mentions_query_url(options.api_base, rule.brand, rule.experience, found.start),
                 intense=intense,
                 cases_url=f"{options.api_base.rstrip('/')}/v1/cases",
-                chart=_chart(series, params, found, f"{rule.experience} mentions per {duration_text(step)}"),
+                chart=charts.get(found.start),  # None only if the stored incidents changed between the two reads
                 held_back=found.held_back,
                 max_per_week=rule.max_per_week,
             )

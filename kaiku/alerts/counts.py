@@ -2,11 +2,14 @@
 
 The engine's `date_histogram` gives only the non-empty buckets (the local engine has no `extended_bounds`
 guarantee), so the grid -- every slot from the start of the history to the current, still filling, slot -- is
-completed with zeros here, in Python.
+completed with zeros here, in Python -- but only from the slot of the brand's first mention on: the slots before it
+are history that does not exist (a brand added today), NaN, so that the detector's warm-up applies to a new brand
+instead of 28 days of zeros making its first ordinary day look like a spike.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +24,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 @dataclass(frozen=True)
 class CountSeries:
     timestamps: list[datetime]  # slot starts, aligned on the UTC epoch; the last one is the current slot
-    values: list[float]
+    values: list[float]  # NaN before the brand's first mention (no history), counts from there on
     step: timedelta
 
     @property
@@ -60,6 +63,13 @@ def count_series(
     aggs = {"per_slot": {"date_histogram": {"field": "published_at", "fixed_interval": f"{seconds}s"}}}
     try:
         response = client.search(index=alias, size=0, query=query, aggs=aggs)
+        # The brand's first mention of any experience: from then on, a slot without mentions is a real zero.
+        oldest = client.search(
+            index=alias,
+            size=1,
+            query={"bool": {"filter": [{"term": {"brand": brand}}, {"exists": {"field": "published_at"}}]}},
+            sort=[{"published_at": {"order": "asc", "missing": "_last"}}],
+        )["hits"]["hits"]
     except TransportError as exc:
         raise EngineUnavailable(f"counting {experience} mentions of {brand} failed, engine unreachable: {exc}") from exc
     except ApiError as exc:
@@ -70,4 +80,11 @@ def count_series(
         counts[slot_start(key, step)] = counts.get(slot_start(key, step), 0.0) + float(bucket["doc_count"])
     slots = (current - first) // step + 1
     timestamps = [first + i * step for i in range(slots)]
-    return CountSeries(timestamps, [counts.get(ts, 0.0) for ts in timestamps], step)
+    watched_from = slot_start(_time(oldest[0]["_source"]["published_at"]), step) if oldest else current + step
+    values = [counts.get(ts, 0.0) if ts >= watched_from else math.nan for ts in timestamps]
+    return CountSeries(timestamps, values, step)
+
+
+def _time(text: str) -> datetime:
+    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

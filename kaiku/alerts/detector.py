@@ -9,7 +9,8 @@ and weekends) and bursty (one post quoted fifty times in five minutes). The dete
 * builds each window's **baseline** from the past only: the median of the same window at the same time of day on
   the previous ``lookback_days`` days (neighbours within ``smoothing`` included), raised to the same time of week
   once ``min_weeks`` weeks of history exist (so a weekly digest is not an incident), and nothing at all during the
-  warm-up (fewer than ``min_days`` days of history);
+  warm-up (fewer than ``min_days`` days of history). Leading NaN values are *missing* history (a brand not watched
+  yet), not zeros: the series is scored from its first known value, so the warm-up counts from there;
 * scores on a **variance-stabilised scale**: z = (sqrt(x) - sqrt(baseline)) / (sigma / 2), where sigma is the
   robust spread (1.4826 x MAD) of 2 sqrt(comparable past windows), floored at 1 (the Poisson value). sigma^2 is the
   quasi-Poisson dispersion (variance = phi x mean) estimated from the series' own history at that time of day;
@@ -37,7 +38,7 @@ WEEK = timedelta(days=7)
 
 @dataclass(frozen=True)
 class DetectorParams:
-    k: float = 5.0  # score (both windows) that opens an incident
+    k: float = 4.0  # score (both windows) that opens an incident
     exit_k: float = 2.0  # short-window score below which an open incident closes (hysteresis)
     min_lift: float = 2.0  # the short window must be at least this many times its baseline ...
     min_lift_long: float = 1.5  # ... and the long window this many times its own
@@ -116,6 +117,15 @@ def _rolling_sum(v: np.ndarray, width: int) -> np.ndarray:
     cumulative = np.concatenate([[0.0], np.cumsum(v)])
     lo = np.maximum(np.arange(1, len(v) + 1) - width, 0)
     return cumulative[1:] - cumulative[lo]
+
+
+def _known_from(values: np.ndarray) -> int:
+    """Index of the first known value: leading NaNs are history that does not exist. NaN after it is an error."""
+    known = ~np.isnan(values)
+    first = int(np.argmax(known)) if known.any() else len(values)
+    if not known[first:].all():
+        raise ValueError("values may be NaN (missing history) only before the first known value")
+    return first
 
 
 @dataclass(frozen=True)
@@ -204,8 +214,13 @@ def usual_band(
     params = params or DEFAULT
     step = _interval(timestamps)
     width = _slots(params.short_window, step)
-    short = window_scores(np.asarray(values, dtype=float), step, width, params)
-    return short.baseline / width, short.threshold / width
+    v = np.asarray(values, dtype=float)
+    first = _known_from(v)
+    usual, threshold = np.full(len(v), np.nan), np.full(len(v), np.nan)
+    if first < len(v):
+        short = window_scores(v[first:], step, width, params)
+        usual[first:], threshold[first:] = short.baseline / width, short.threshold / width
+    return usual, threshold
 
 
 @dataclass(frozen=True)
@@ -228,6 +243,8 @@ def detect(timestamps: Sequence[datetime], values: Sequence[float], params: Dete
     if len(values) < 2:
         return Detection([], 0)
     step = _interval(timestamps)
+    first = _known_from(np.asarray(values, dtype=float))
+    timestamps, values = timestamps[first:], values[first:]  # missing history: the warm-up starts after it
     v = np.asarray(values, dtype=float)
     short_width = _slots(params.short_window, step)
     short = window_scores(v, step, short_width, params)

@@ -4,6 +4,8 @@ the plain-text part is the same as without it, and hostile mention text is still
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
 from email import message_from_string, policy
@@ -88,3 +90,13 @@ def test_finnish_alt_text_and_no_image_without_a_chart() -> None:
     page = render_alert(replace(facts([]), chart=chart()), "fi").html
     assert 'alt="Kaavio: brändin Revontuli &lt;Hotels&gt;' in page
     assert "<img" not in render_alert(facts([]), "en").html
+
+
+def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
+    # It takes seconds to load: the CLI, the scheduler, the API and a quiet check must not pay for it.
+    code = (
+        "import sys, api.app, kaiku.alerts.check, kaiku.cli, kaiku.cli.alerts, kaiku.scheduler.jobs; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported eagerly'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

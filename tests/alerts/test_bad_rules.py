@@ -57,6 +57,8 @@ def test_a_rule_failing_at_check_time_is_logged_and_skipped(
     # A rule that slipped past validation (an older file, a hand-built config): it breaks in the check itself.
     broken = AlertRule.model_construct(**{**config.alerts[0].model_dump(), "id": "broken", "window": "0m"})
     config = config.model_copy(update={"alerts": [broken, *config.alerts]})
+    # Three quiet days of history (a brand without any gets the warm-up), then a burst.
+    index_mentions(es, alias, "revontuli", every(NOW - timedelta(days=3), NOW - timedelta(hours=2), timedelta(hours=5)))
     index_mentions(es, alias, "revontuli", every(NOW - timedelta(minutes=40), NOW, timedelta(minutes=3)))
     with caplog.at_level(logging.ERROR, logger="kaiku.alerts.check"):
         results = check_alerts(es, alias, db, config, NOW, CheckOptions(history=timedelta(days=7)))

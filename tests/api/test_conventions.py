@@ -44,7 +44,7 @@ def test_unhandled_errors_are_500_problems_and_counted(app: FastAPI) -> None:
 
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/v1/boom")
-        text = client.get("/metrics").text
+        text = client.get("/metrics", headers=bearer(ADMIN_KEY)).text
     assert response.status_code == 500 and response.headers["content-type"].startswith("application/problem+json")
     assert "secret" not in response.text
     assert 'kaiku_http_requests_total{method="GET",route="/v1/boom",status="500"} 1.0' in text

@@ -188,7 +188,8 @@ def test_bodies_over_the_size_limit_are_413_and_write_nothing(app: FastAPI, keys
         streamed = north.post("/v1/brands", content=chunks, headers={"Content-Type": "application/json"})
         assert streamed.status_code == 413, streamed.text[:200]
         assert (
-            'kaiku_http_requests_total{method="POST",route="/v1/brands",status="413"} 2.0' in north.get("/metrics").text
+            'kaiku_http_requests_total{method="POST",route="/v1/brands",status="413"} 2.0'
+            in north.get("/metrics", headers=bearer(ADMIN_KEY)).text
         )
     assert snapshot(api_settings.config_dir) == before
 

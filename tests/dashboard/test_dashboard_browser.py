@@ -43,8 +43,8 @@ HASH = "overview?brand=revontuli&from={from}&to={to}&interval={interval}&tz={tz}
 
 @pytest.fixture(scope="module")
 def site(engine: LocalEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A demo-like server: the real API over a quarter of mentions, keys of two teams (`north` owns revontuli,
-    `fell` owns tunturi), an open incident and cases."""
+    """A demo-like server: the real API over a quarter of mentions, keys of two teams (`north` owns revontuli
+    and its competitor tunturi, `fell` owns tunturi), an open incident and cases."""
     folder = tmp_path_factory.mktemp("dashboard")
     shutil.copytree(REPO_CONFIGS, folder / "configs")
     settings = Settings(
@@ -60,8 +60,9 @@ def site(engine: LocalEngine, tmp_path_factory: pytest.TempPathFactory) -> Itera
     data.seed_alerts(db, rows)
     db.dispose()
     store = TeamStore(settings.resolved_api_db)
-    keys = {team: store.create_key(store.create_team(team, brands=[brand]).id).secret
-            for team, brand in (("north", "revontuli"), ("fell", "tunturi"))}  # fmt: skip
+    # north follows its competitor too: a competitor's figures are shown only for brands the team may see.
+    keys = {team: store.create_key(store.create_team(team, brands=brands).id).secret
+            for team, brands in (("north", ["revontuli", "tunturi"]), ("fell", ["tunturi"]))}  # fmt: skip
     with serve(with_strict_csp(create_app(settings, classifier=StandInClassifier()))) as url:
         yield {"url": url, "keys": keys, "rows": rows}
 
