@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,6 +14,7 @@ from sqlalchemy import Engine
 
 from api.ratelimit import retry_after_header
 from api.state import AppState
+from indexer.search_text import search_text_cost
 from indexer.store import MentionStore
 from kaiku.config import Brand
 
@@ -62,27 +65,86 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def get_caller(
-    state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Caller:
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise _unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
-    presented = credentials.credentials
+def client_address(request: Request) -> str:
+    """The address failed logins are counted against (uvicorn puts a trusted proxy's X-Forwarded-For here)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _too_many(detail: str, wait: float) -> HTTPException:
+    return HTTPException(429, detail, headers={"Retry-After": retry_after_header(wait)})
+
+
+def _refuse_if_blocked(state: AppState, address: str) -> None:
+    # An address that failed too often is refused before its key is checked: guessing keys gets nowhere.
+    blocked = state.rate_limits.auth_blocked(address)
+    if blocked > 0:
+        raise _too_many("too many failed authentications from this address", blocked)
+
+
+def _authenticate(state: AppState, presented: str) -> Caller | None:
     admin_key = state.settings.admin_key
     if admin_key is not None and hmac.compare_digest(presented.encode(), admin_key.get_secret_value().encode()):
-        caller = Caller(key_id="admin", team=None, brands=frozenset())
-    else:
-        key = state.teams.authenticate(presented)
-        if key is None:
-            raise _unauthorized("the API key is not valid")
-        team = state.teams.team(key.team)
-        caller = Caller(key_id=key.id, team=team.id, brands=frozenset(team.brands))
-    wait = state.rate_limits.take(caller.key_id)
+        return Caller(key_id="admin", team=None, brands=frozenset())
+    key = state.teams.authenticate(presented)
+    if key is None:
+        return None
+    team = state.teams.team(key.team)
+    return Caller(key_id=key.id, team=team.id, brands=frozenset(team.brands))
+
+
+def get_caller(
+    request: Request,
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    address = client_address(request)
+    _refuse_if_blocked(state, address)
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        state.rate_limits.auth_failed(address)
+        raise _unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
+    caller = _authenticate(state, credentials.credentials)
+    if caller is None:
+        state.rate_limits.auth_failed(address)
+        raise _unauthorized("the API key is not valid")
+    wait = state.rate_limits.take(caller.key_id, caller.team)
     if wait > 0:
-        raise HTTPException(
-            429, "rate limit exceeded for this API key", headers={"Retry-After": retry_after_header(wait)}
-        )
+        raise _too_many("rate limit exceeded for this API key or its team", wait)
     return caller
+
+
+def require_metrics_reader(
+    request: Request,
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """/metrics lists sources, crawl totals and routes: only the metrics key or the admin key may read it."""
+    address = client_address(request)
+    _refuse_if_blocked(state, address)
+    presented = credentials.credentials.encode() if credentials is not None else b""
+    keys = (state.settings.metrics_key, state.settings.admin_key)
+    allowed = [key.get_secret_value().encode() for key in keys if key is not None and key.get_secret_value()]
+    if not presented or not any(hmac.compare_digest(presented, key) for key in allowed):
+        state.rate_limits.auth_failed(address)
+        raise _unauthorized("/metrics needs the metrics key or the admin key")
+
+
+@contextmanager
+def search_slot(state: AppState, caller: Caller, q: str | None) -> Iterator[None]:
+    """Run a search in one of the caller's team's slots (api/ratelimit.py); 429 when none is free."""
+    expanding = bool(q) and search_text_cost(q or "").expanding_terms > 0
+    with state.rate_limits.search_slot(caller.team or caller.key_id, expanding) as refused:
+        if refused is not None:
+            raise _too_many(f"{refused}; retry shortly", 1.0)
+        yield
+
+
+def charge(state: AppState, caller: Caller, cost: float) -> None:
+    """Charge a heavy request's extra cost to the caller's key and team (one token was spent on arrival)."""
+    if cost <= 0:
+        return
+    wait = state.rate_limits.take(caller.key_id, caller.team, cost)
+    if wait > 0:
+        raise _too_many(f"rate limit exceeded: this request costs {cost + 1:g} requests of the budget", wait)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -90,8 +152,8 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 
 def require_admin(caller: CallerDep) -> Caller:
     if not caller.is_admin:
-        # Admin routes do not exist for team keys, as another team's brand does not.
-        raise HTTPException(404, "not found")
+        # The admin routes are documented, so a 404 would hide nothing; 403 says what the key lacks.
+        raise HTTPException(403, "admin key required: this route is for KAIKU_ADMIN_KEY, not a team's key")
     return caller
 
 

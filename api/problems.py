@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,12 +14,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from indexer import EngineUnavailable, IndexerError
 from indexer.buckets import InvalidBuckets
 from indexer.queries import IndexMissing, InvalidCursor
+from indexer.search_text import QueryTooCostly
 from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier, UnknownIncident
 from kaiku.config import ConfigError
 from kaiku.db import DatabaseError
 from kaiku.teams import TeamError, TeamExists, TeamNotFound
 
 PROBLEM_TYPE = "application/problem+json"
+logger = logging.getLogger(__name__)
 
 
 class ProblemParameter(BaseModel):
@@ -51,14 +54,32 @@ def _problem_response(description: str) -> dict[str, Any]:
     return {"model": Problem, "description": description, "content": {PROBLEM_TYPE: {}}}
 
 
-# Documented on every /v1 router: what any route can answer besides its success.
-COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _problem_response("Missing or invalid API key (with `WWW-Authenticate: Bearer`)"),
-    404: _problem_response("Unknown resource, or a brand of another team"),
-    422: _problem_response("Invalid parameters; `errors[].parameter` names each"),
-    429: _problem_response("Rate limit of the key exceeded; see `Retry-After`"),
-    503: _problem_response("Search engine unreachable or nothing indexed yet"),
+_DESCRIPTIONS = {
+    400: "Invalid cursor (`errors[].parameter` is `cursor`)",
+    401: "Missing or invalid API key (with `WWW-Authenticate: Bearer`)",
+    403: "Admin route: a team's key is refused, only the admin key (`KAIKU_ADMIN_KEY`) may use it",
+    404: "Unknown resource, or a brand of another team",
+    409: "Conflict: the id is in use (ids are shared by all teams), or the change is not allowed in this state",
+    413: "Request body larger than `KAIKU_MAX_REQUEST_BYTES`",
+    422: "Invalid, unknown or repeated parameters; `errors[].parameter` names each",
+    429: "Rate limit of the key or team, searches in flight, or failed logins exceeded; see `Retry-After`",
+    502: "The search engine answered with an error",
+    503: "Search engine or database unreachable, or nothing indexed yet",
 }
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, as problem+json (tests/api/test_conventions.py checks them
+    against what the routes answer)."""
+    return {status: _problem_response(_DESCRIPTIONS[status]) for status in statuses}
+
+
+# Documented on every /v1 router: what any route can answer besides its success. Routes add their own.
+COMMON_RESPONSES = responses(401, 404, 422, 429, 503)
+ENGINE_RESPONSES = responses(502)  # routes that query the search engine
+BODY_RESPONSES = responses(413)  # routes that read a body
+# On the routes only the admin key (KAIKU_ADMIN_KEY) may use: teams, keys, sources, config import, jobs.
+ADMIN_ONLY_RESPONSES = responses(403)
 
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
@@ -66,12 +87,20 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
+def _parameter(location: list[str]) -> str:
+    """The name of what is wrong: a query/path/header parameter's name, or a body field's dotted path
+    (`competitors.2`, `recipients`), as configuration errors name fields."""
+    if location[0] == "body":
+        return ".".join(location[1:]) or "body"
+    return location[1] if len(location) > 1 else location[0]
+
+
 def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
     for error in exc.errors():
-        location = [str(part) for part in error["loc"]]
-        errors.append({"parameter": location[-1] if location else "", "in": location[0], "msg": error["msg"]})
+        location = [str(part) for part in error["loc"]] or [""]
+        errors.append({"parameter": _parameter(location), "in": location[0], "msg": error["msg"]})
     names = ", ".join(e["parameter"] for e in errors)
     return problem(422, "Invalid request parameters", f"invalid value for: {names}", errors=errors)
 
@@ -88,6 +117,12 @@ def _invalid_buckets(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Invalid request parameters", str(exc), errors=[{"parameter": exc.parameter, "in": "query"}])
 
 
+def _query_too_costly(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QueryTooCostly)
+    errors = [{"parameter": "q", "in": "query", "msg": str(exc)}]
+    return problem(422, "Search text too costly", str(exc), errors=errors, limit=exc.limit)
+
+
 def _team_not_found(request: Request, exc: Exception) -> JSONResponse:
     return problem(404, "Not found", str(exc))
 
@@ -100,16 +135,21 @@ def _invalid_cursor(request: Request, exc: Exception) -> JSONResponse:
     return problem(400, "Invalid cursor", str(exc), errors=[{"parameter": "cursor", "in": "query"}])
 
 
+# Store and database failures carry addresses and the client library's error chain: those go to the log, and
+# the caller learns only which part is unavailable.
 def _engine_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    return problem(503, "Search engine unavailable", str(exc))
+    logger.warning("%s %s: search store unavailable: %s", request.method, request.url.path, exc)
+    return problem(503, "Search store unavailable", "search store unavailable")
 
 
 def _index_missing(request: Request, exc: Exception) -> JSONResponse:
-    return problem(503, "No mentions indexed yet", str(exc))
+    logger.warning("%s %s: %s", request.method, request.url.path, exc)
+    return problem(503, "No mentions indexed yet", "no mentions indexed yet: run `kaiku index init` or a crawl first")
 
 
 def _indexer_error(request: Request, exc: Exception) -> JSONResponse:
-    return problem(502, "Search engine error", str(exc))
+    logger.error("%s %s: search store error: %s", request.method, request.url.path, exc)
+    return problem(502, "Search store error", "the search store could not answer this request")
 
 
 def _case_not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -134,7 +174,8 @@ def _unknown_incident(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    return problem(503, "Database unavailable", str(exc))
+    logger.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
+    return problem(503, "Database unavailable", "database unavailable")
 
 
 def _config_error(request: Request, exc: Exception) -> JSONResponse:
@@ -142,7 +183,13 @@ def _config_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Invalid configuration", str(exc))
 
 
+def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # Logged with its traceback by the server; the caller learns nothing of the failure's details.
+    return problem(500, "Internal server error", "the request failed on the server; it has been logged")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unhandled)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     # Order matters only for documentation: Starlette picks the most specific class.
@@ -157,6 +204,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownIncident, _unknown_incident)
     app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(InvalidBuckets, _invalid_buckets)
+    app.add_exception_handler(QueryTooCostly, _query_too_costly)
     app.add_exception_handler(TeamNotFound, _team_not_found)
     app.add_exception_handler(TeamError, _team_error)
     app.add_exception_handler(ConfigError, _config_error)

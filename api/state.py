@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from api.ratelimit import TokenBuckets
+from api.ratelimit import RateLimits
 from indexer.store import MentionStore
 from kaiku.config import KaikuConfig
 from kaiku.config_store import ConfigStore
@@ -19,10 +19,14 @@ from sentiment import SentimentClassifier
 class AppState:
     settings: Settings
     store: MentionStore
-    config: KaikuConfig  # replaced as a whole when the management API changes configs/
     config_store: ConfigStore
     teams: TeamStore
-    rate_limits: TokenBuckets
+    rate_limits: RateLimits
     classifier: SentimentClassifier | None = None
     model_error: str | None = None
     db: Engine | None = None  # Kaiku's own database, opened on first use (cases)
+
+    @property
+    def config(self) -> KaikuConfig:
+        """configs/ as on disk now: changes by other API processes and hand edits are seen (read when changed)."""
+        return self.config_store.current()

@@ -10,12 +10,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.deps import require_metrics_reader
+from api.problems import responses
 from api.state import AppState
 from kaiku.crawl_counters import RUNS, totals
 from kaiku.db import DatabaseError
@@ -82,13 +84,18 @@ def install_metrics(app: FastAPI) -> None:
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        latency.labels(request.method, route).observe(time.perf_counter() - started)
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        return response
+        status = 500  # an exception escaping the app is answered 500 by the server-error handler outside
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = _route_template(request)
+            latency.labels(request.method, route).observe(time.perf_counter() - started)
+            requests.labels(request.method, route, str(status)).inc()
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", response_class=Response,
-             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})  # fmt: skip
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics (metrics key or admin key)",
+             response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **responses(401, 422)},
+             dependencies=[Depends(require_metrics_reader)])  # fmt: skip
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

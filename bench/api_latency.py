@@ -9,7 +9,7 @@ KAIKU_ELASTICSEARCH_API_KEY, under a new alias), then times, in process:
   search          GET /v1/mentions?brand=revontuli&q=...&lang=fi&sort=angriest
 Every engine query the API sends is recorded (and counted per request); the "direct" figures replay exactly
 those request bodies with the Elasticsearch client. The ratio is API p50 / direct p50. The local engine is a
-correctness stand-in, not a speed one (DESIGN.md §7): absolute latency is a real Elasticsearch's business.
+correctness stand-in, not a speed one (docs/design.md §7): absolute latency is a real Elasticsearch's business.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from api.app import create_app
 from indexer import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.client import make_client
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.engine import LocalEngine, free_port
 from kaiku.settings import Settings
@@ -126,15 +127,16 @@ def main() -> None:
                             rate_limit_burst=1_000_000)  # fmt: skip
         app = create_app(settings, classifier=StandIn())
         state = app.state.kaiku
-        state.client = make_client(url, api_key, timeout=600)
+        engine_store = ElasticsearchMentionStore(make_client(url, api_key, timeout=600), alias)
+        state.store = engine_store
         sent: list[dict[str, Any]] = []
-        original = state.client.search
+        original = engine_store.client.search
 
         def recording_search(**body: Any) -> Any:
             sent.append(body)
             return original(**body)
 
-        state.client.search = recording_search  # type: ignore[method-assign]
+        engine_store.client.search = recording_search  # type: ignore[method-assign]
         requests = {
             "weekly metrics": ("/v1/brands/revontuli/metrics",
                                {"interval": "week", "tz": "Europe/Helsinki", "to": END.isoformat()}),

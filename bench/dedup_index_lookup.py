@@ -6,7 +6,7 @@ Starts a local noida-db engine in a temporary folder, writes `--docs` synthetic 
 through BulkWriter, then times `IndexedTexts.find` (one `terms` query on `dedup_bands` plus recomputing the
 candidates' signatures) for `--lookups` new texts: half edited copies of indexed ones (must be found), half
 unrelated (must not). Prints latency percentiles, hit rates and the core count. The local engine is a
-correctness stand-in (DESIGN.md §7); a real Elasticsearch answers a keyword `terms` query far faster.
+correctness stand-in (docs/design.md §7); a real Elasticsearch answers a keyword `terms` query far faster.
 """
 
 from __future__ import annotations

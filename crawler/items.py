@@ -9,7 +9,7 @@ from crawler.extract import ReviewRecord
 from crawler.extract.posts import PostRecord
 from indexer.document import Engagement, ItemRating, Mention, ModelInfo, mention_id
 
-REVIEWS_SOURCE = "reviews"  # the `source` field of the mention document (DESIGN §4), not the config's source id
+REVIEWS_SOURCE = "reviews"  # the `source` field of the mention document (docs/design.md §4), not the config's source id
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Item pipelines: brand match -> language -> duplicates -> near-duplicates -> sentiment + index (DESIGN §3).
+"""Item pipelines: brand match -> language -> duplicates -> near-duplicates -> sentiment + index (docs/design.md §3).
 
 Each component is built in `from_crawler` from objects the runner put into the crawler settings
 (`KAIKU_BRANDS`, `KAIKU_CLASSIFIER`, `KAIKU_WRITER`) and raises `NotConfigured` when its dependency
@@ -243,6 +243,9 @@ class ScoreAndIndexPipeline:
 
     def close_spider(self) -> None:
         self.flush()
+        settle = getattr(self.writer, "settle", None)
+        if settle is not None and not settle():  # a store that acknowledges before its writes are durable
+            logger.warning("some written mentions are not confirmed durable yet; they stay spooled for the next run")
 
     def flush(self) -> None:
         batch, self.buffer = self.buffer, []

@@ -201,6 +201,11 @@ class Token:
 _NEAR = re.compile(r"NEAR/(\d+)")
 _TERM_CHARS = re.compile(r'[^\s()"]+')
 MAX_NEAR_DISTANCE = 1000
+# Every crawled text is matched against every brand query: their size is bounded so that one brand's query
+# cannot slow every crawl (NEAR compares each match of one side with each of the other).
+MAX_QUERY_LENGTH = 1000  # characters
+MAX_QUERY_TERMS = 50  # terms and phrases
+MAX_NESTING_DEPTH = 5  # parentheses inside parentheses
 
 
 def tokenize(query: str) -> list[Token]:
@@ -245,9 +250,16 @@ def tokenize(query: str) -> list[Token]:
 
 class _Parser:
     def __init__(self, query: str) -> None:
+        if len(query) > MAX_QUERY_LENGTH:
+            raise QueryError(f"a query may have at most {MAX_QUERY_LENGTH} characters", MAX_QUERY_LENGTH, query)
         self.query = query
         self.tokens = tokenize(query)
+        terms = [t for t in self.tokens if t.kind in ("PHRASE", "TERM")]
+        if len(terms) > MAX_QUERY_TERMS:
+            raise QueryError(f"a query may have at most {MAX_QUERY_TERMS} terms and phrases",
+                             terms[MAX_QUERY_TERMS].position, query)  # fmt: skip
         self.index = 0
+        self.depth = 0
 
     @property
     def current(self) -> Token:
@@ -309,6 +321,9 @@ class _Parser:
     def primary(self) -> Node:
         token = self.current
         if token.kind == "(":
+            self.depth += 1
+            if self.depth > MAX_NESTING_DEPTH:
+                raise self.error(f"parentheses may nest at most {MAX_NESTING_DEPTH} deep")
             self.advance()
             if self.current.kind == ")":
                 raise self.error("empty parentheses")
@@ -317,6 +332,7 @@ class _Parser:
                 got = "the end of the query" if self.current.kind == "END" else repr(self.current.text)
                 raise self.error(f"missing ')' to close the '(' at position {token.position}, got {got}")
             self.advance()
+            self.depth -= 1
             return node
         if token.kind in ("PHRASE", "TERM"):
             self.advance()

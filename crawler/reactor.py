@@ -75,6 +75,9 @@ def _run_reactor(started: threading.Event, failure: list[BaseException]) -> None
 
         # Twisted's own errors (unhandled Deferred failures) would otherwise sit in a memory buffer.
         log.PythonLoggingObserver(loggerName="twisted").start()
+        from crawler.url_guard import install_guarded_resolver
+
+        install_guarded_resolver(reactor)  # connections to internal addresses refused at resolution time
         reactor.callWhenRunning(started.set)
     except BaseException as exc:  # noqa: BLE001 - reported to the caller waiting on `started`
         failure.append(exc)

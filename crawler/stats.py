@@ -39,7 +39,7 @@ RETRY_WAITED = "kaiku/retry/waited_ms"  # milliseconds spent waiting before retr
 ERRORS = "kaiku/errors/"  # + http_<status> | <exception name> | score_failed
 
 # Extraction problem codes that mean "this part was skipped"; any other code is a warning.
-SKIP_PROBLEMS = frozenset({"malformed_jsonld", "no_text", "empty_document"})
+SKIP_PROBLEMS = frozenset({"malformed_jsonld", "no_text", "empty_document", "parse_limit"})
 
 
 def problem_key(code: str) -> str:

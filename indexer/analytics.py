@@ -1,4 +1,4 @@
-"""Earned-media metrics (DESIGN.md §2): engine aggregations plus the Python the local engine forces.
+"""Earned-media metrics (docs/design.md §2): engine aggregations plus the Python the local engine forces.
 
 Together with `indexer.queries` this is the one place that builds engine requests. What the engine
 computes: document counts per (bucket, brand, experience class), reach sums, top hits. What Python
@@ -65,7 +65,7 @@ def total(counts: Iterable[Counts]) -> Counts:
 
 def metrics(counts: Counts, set_earned: int | None = None, set_earned_reach: float | None = None,
             with_reach: bool = False) -> dict[str, Any]:  # fmt: skip
-    """The DESIGN.md §2 metrics of one brand in one bucket, each ratio beside its counts."""
+    """The docs/design.md §2 metrics of one brand in one bucket, each ratio beside its counts."""
     anger, delight = counts.by_class["anger"], counts.by_class["delight"]
     result: dict[str, Any] = {
         "volume": counts.volume,

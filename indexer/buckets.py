@@ -1,6 +1,6 @@
 """Calendar buckets in a time zone: hour, day, ISO week (Monday) and month, DST-correct.
 
-The local engine ignores `time_zone` in `date_histogram` (it buckets on UTC midnights; DESIGN.md §7), so
+The local engine ignores `time_zone` in `date_histogram` (it buckets on UTC midnights; docs/design.md §7), so
 bucket boundaries are computed here, in Python, and sent to the engine as explicit ranges. A real
 Elasticsearch gives the same buckets for `calendar_interval` + `time_zone`.
 """
@@ -34,11 +34,23 @@ class Bucket:
         return self.start.isoformat()
 
 
+MAX_ZONE_NAME = 64  # the longest IANA name has 32 characters
+
+
 def zone(name: str) -> ZoneInfo:
+    """The IANA zone `name`; InvalidBuckets naming `tz` for anything else.
+
+    ZoneInfo opens a file of that name under the zone database: besides ZoneInfoNotFoundError it raises
+    ValueError (a path that leaves the database, a NUL, a file that is no zone) and OSError (a folder such as
+    `Europe`, a name longer than a file name may be), all of which are the caller's mistake, not a server error.
+    """
+    unknown = InvalidBuckets("tz", f"unknown time zone {name[:MAX_ZONE_NAME]!r}; use an IANA name like Europe/Helsinki")
+    if not name or len(name) > MAX_ZONE_NAME:
+        raise unknown
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidBuckets("tz", f"unknown time zone {name!r}; use an IANA name like Europe/Helsinki") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise unknown from exc
 
 
 def _local(wall: datetime, tz: ZoneInfo) -> datetime:

@@ -1,4 +1,4 @@
-"""The mention document (DESIGN.md §4): what every source produces and the engine stores."""
+"""The mention document (docs/design.md §4): what every source produces and the engine stores."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from indexer.buckets import Bucket
 from indexer.client import engine_info, make_client
 from indexer.document import Mention
 from indexer.errors import EngineUnavailable, IndexerError
-from indexer.queries import SORTS, MentionFilters, MentionPage, SortName, build_query, run_search
+from indexer.queries import SORTS, IndexMissing, MentionFilters, MentionPage, SortName, build_query, run_search
 from indexer.retention import RetentionReport
 from indexer.store import DuplicateCandidate, Selection
 from indexer.writer import BulkReport, BulkWriter
@@ -157,6 +157,22 @@ class ElasticsearchMentionStore:
             if bucket["doc_count"]:
                 counts[slot] = counts.get(slot, 0) + int(bucket["doc_count"])
         return counts
+
+    def first_published(self, brand: str) -> datetime | None:
+        body: dict[str, Any] = {
+            "query": {"bool": {"filter": [{"term": {"brand": brand}}, {"exists": {"field": "published_at"}}]}},
+            "_source": ["published_at"],
+            "size": 1,
+            "sort": [{"published_at": {"order": "asc", "missing": "_last"}}],
+        }
+        try:
+            hits = run_search(self.client, self.alias, body)["hits"]["hits"]
+        except IndexMissing:
+            return None
+        if not hits:
+            return None
+        when = datetime.fromisoformat(hits[0]["_source"]["published_at"].replace("Z", "+00:00"))
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
     def polarity_nets(self, brands: Sequence[str], start: datetime, end: datetime, limit: int) -> list[float]:
         body: dict[str, Any] = {

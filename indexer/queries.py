@@ -6,6 +6,7 @@ import base64
 import binascii
 import html
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +30,18 @@ _BY_ID = {"id": {"order": "asc"}}
 SORTS: dict[str, list[dict[str, Any]]] = {
     "newest": [{"published_at": {"order": "desc", "missing": "_last"}}, _BY_ID],
     "oldest": [{"published_at": {"order": "asc", "missing": "_last"}}, _BY_ID],
-    "angriest": [{"polarity.negative": {"order": "desc", "missing": "_last"}}, _BY_ID],
-    "most_delighted": [{"polarity.positive": {"order": "desc", "missing": "_last"}}, _BY_ID],
+    # The experience class first, then the intensity within it: a confident comfort text is not delight.
+    # The class names sort as anger < comfort < delight, so ascending puts anger first and descending delight.
+    "angriest": [
+        {"experience": {"order": "asc", "missing": "_last"}},
+        {"polarity.negative": {"order": "desc", "missing": "_last"}},
+        _BY_ID,
+    ],
+    "most_delighted": [
+        {"experience": {"order": "desc", "missing": "_last"}},
+        {"polarity.positive": {"order": "desc", "missing": "_last"}},
+        _BY_ID,
+    ],
     "relevance": [{"_score": {"order": "desc"}}, _BY_ID],
 }
 SortName = Literal["newest", "oldest", "angriest", "most_delighted", "relevance"]
@@ -90,7 +101,8 @@ def build_query(filters: MentionFilters) -> dict[str, Any]:
 
 
 def parse_text_query(q: str) -> Node | None:
-    """The API's `q` as a brand query (AND/OR/NOT, "phrases", NEAR/n, prefix*, -exclusions; crawler/query_language.py).
+    """The API's `q` as a brand query (AND/OR/NOT, "phrases", NEAR/n, prefix*, -exclusions; crawler/query_language.py),
+    the earlier simple syntax's `a | b` and `"a b"~N` included.
 
     Text that is not a valid query, or uses a shape not every store can run (NOT as an alternative of OR, NEAR
     around anything but terms, phrases and ORs of them), is searched as its plain words, all required: hostile or
@@ -98,7 +110,7 @@ def parse_text_query(q: str) -> Node | None:
     (the query matches nothing).
     """
     try:
-        node = parse_query(q)
+        node = parse_query(_from_simple_syntax(q))
         if _portable(node):
             return node
     except QueryError:
@@ -107,6 +119,20 @@ def parse_text_query(q: str) -> Node | None:
     if not terms:
         return None
     return terms[0] if len(terms) == 1 else And(terms)
+
+
+_SLOPPY_PAIR = re.compile(r'"\s*([^\W_]+)\s+([^\W_]+)\s*"~(\d+)')
+_FUZZY = re.compile(r"(?<=[^\W_])~\d*")
+
+
+def _from_simple_syntax(q: str) -> str:
+    """What the API took before (Elasticsearch's simple query syntax) in brand-query terms: `a | b` is `a OR b`,
+    a two-word `"a b"~N` is `a NEAR/N b`, `+` joins like a space, and a fuzzy `word~N` is the word."""
+    q = _SLOPPY_PAIR.sub(lambda m: f"({m.group(1)} NEAR/{m.group(3)} {m.group(2)})", q)
+    parts = q.split('"')
+    for i in range(0, len(parts), 2):  # outside quotes only
+        parts[i] = _FUZZY.sub("", parts[i]).replace("|", " OR ").replace("+", " ")
+    return '"'.join(parts)
 
 
 def _portable(node: Node) -> bool:

@@ -1,6 +1,6 @@
 """Retention: delete mentions older than a cutoff.
 
-Whole monthly indices that lie entirely before the cutoff are dropped (cheap, and what DESIGN.md §7 asks for);
+Whole monthly indices that lie entirely before the cutoff are dropped (cheap, and what docs/design.md §7 asks for);
 the month the cutoff falls in is trimmed with a delete-by-query. A mention is filed by `published_at`, else
 `crawled_at` (indexer/writer.py), and it is aged by the same field here.
 """

@@ -84,7 +84,9 @@ def index_template(alias: str) -> dict:
         "index_patterns": [f"{index_prefix(alias)}*"],
         "priority": 100,
         "template": {
-            "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+            # `request` (Elasticsearch's default, stated so no cluster default can change it): the translog is
+            # fsynced before a write is acknowledged, which the spool relies on (indexer/spool.py).
+            "settings": {"number_of_shards": 1, "number_of_replicas": 0, "index.translog.durability": "request"},
             "mappings": MAPPINGS,
             "aliases": {alias: {}},
         },

@@ -171,13 +171,14 @@ ON CONFLICT (id) DO UPDATE SET
     near_duplicate_of = excluded.near_duplicate_of, bands = excluded.bands, doc = excluded.doc
 """
 
-# Sort orders: (column, descending). The id breaks ties; a missing value sorts last, as in Elasticsearch.
-_SORTS: dict[str, tuple[str, bool]] = {
-    "newest": ("m.published_ms", True),
-    "oldest": ("m.published_ms", False),
-    "angriest": ("m.negative", True),
-    "most_delighted": ("m.positive", True),
-    "relevance": ("t.score", False),  # bm25(): smaller is better
+# Sort orders as (column, descending) keys, as indexer.queries.SORTS has them; the id breaks ties; a missing value
+# sorts last, as in Elasticsearch. The class names sort anger < comfort < delight.
+_SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "newest": (("m.published_ms", True),),
+    "oldest": (("m.published_ms", False),),
+    "angriest": (("m.experience", False), ("m.negative", True)),
+    "most_delighted": (("m.experience", True), ("m.positive", True)),
+    "relevance": (("t.score", False),),  # bm25(): smaller is better
 }
 
 
@@ -410,15 +411,15 @@ class SQLiteMentionStore:
         highlight: bool = False,
     ) -> MentionPage:
         clauses, params, match = self._where(filters)
-        column, descending = _SORTS[sort]
+        keys = _SORTS[sort]
         if sort == "relevance" and match is None:
-            column = "0"  # every mention scores alike without a query: the id decides, as in Elasticsearch
+            keys = (("0", False),)  # every mention scores alike without a query: the id decides, as in Elasticsearch
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         total = self._fetch(f"SELECT count(*) FROM mentions AS m{where}", params)[0][0]
         page_clauses, page_params = list(clauses), list(params)
         if cursor:
-            value, after_id = decode_cursor(cursor, sort)
-            condition, values = _after(column, descending, value, after_id)
+            *after, after_id = decode_cursor(cursor, sort)
+            condition, values = _after_keys(keys, after, after_id)
             page_clauses.append(condition)
             page_params.extend(values)
         source = "mentions AS m"
@@ -429,17 +430,18 @@ class SQLiteMentionStore:
             )
             page_params.insert(0, match)
         where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
-        order = _order(column, descending)
+        order = ", ".join(f"{column} {'DESC' if descending else 'ASC'} NULLS LAST" for column, descending in keys)
+        columns = ", ".join(column for column, _ in keys)
         rows = self._fetch(
-            f"SELECT m.doc, m.id, {column} FROM {source}{where} ORDER BY {order} LIMIT ?", [*page_params, size]
+            f"SELECT m.doc, m.id, {columns} FROM {source}{where} ORDER BY {order}, m.id LIMIT ?", [*page_params, size]
         )
         data = []
-        for doc, _, _ in rows:
+        for doc, *_ in rows:
             item = json.loads(doc)
             if highlight and filters.q:
                 item["highlight"] = _highlight(item, filters.q, self.languages())
             data.append(item)
-        next_cursor = encode_cursor(sort, [rows[-1][2], rows[-1][1]]) if len(rows) == size else None
+        next_cursor = encode_cursor(sort, [*rows[-1][2:], rows[-1][1]]) if len(rows) == size else None
         return MentionPage(data=data, count=int(total), next=next_cursor)
 
     def export(self, filters: MentionFilters, page_size: int = 1000) -> Iterator[dict[str, Any]]:
@@ -606,6 +608,10 @@ class SQLiteMentionStore:
         )
         return {datetime.fromtimestamp(slot / 1000, UTC): int(n) for slot, n in rows}
 
+    def first_published(self, brand: str) -> datetime | None:
+        (first,) = self._fetch("SELECT min(published_ms) FROM mentions WHERE brand = ?", [brand])[0]
+        return None if first is None else datetime.fromtimestamp(first / 1000, UTC)
+
     def polarity_nets(self, brands: Sequence[str], start: datetime, end: datetime, limit: int) -> list[float]:
         rows = self._fetch(
             f"SELECT positive - negative FROM mentions WHERE brand IN ({','.join('?' * len(brands))}) "
@@ -698,6 +704,26 @@ def _after(column: str, descending: bool, value: Any, after_id: str) -> tuple[st
         return f"({column} IS NULL AND m.id > ?)", [after_id]
     beyond = "<" if descending else ">"
     return f"({column} {beyond} ? OR ({column} = ? AND m.id > ?) OR {column} IS NULL)", [value, value, after_id]
+
+
+def _after_keys(keys: Sequence[tuple[str, bool]], values: Sequence[Any], after_id: str) -> tuple[str, list[Any]]:
+    """Keyset condition: rows after (values..., id) in the order of `keys`, a missing value last in each key."""
+    parts: list[str] = []
+    params: list[Any] = []
+    equal: list[str] = []
+    equal_params: list[Any] = []
+    for (column, descending), value in zip(keys, values, strict=True):
+        if value is None:  # nothing sorts after a missing value but rows missing it too
+            equal.append(f"{column} IS NULL")
+            continue
+        beyond = "<" if descending else ">"
+        parts.append("(" + " AND ".join([*equal, f"({column} {beyond} ? OR {column} IS NULL)"]) + ")")
+        params.extend([*equal_params, value])
+        equal.append(f"{column} = ?")
+        equal_params.append(value)
+    parts.append("(" + " AND ".join([*equal, "m.id > ?"]) + ")")
+    params.extend([*equal_params, after_id])
+    return "(" + " OR ".join(parts) + ")", params
 
 
 def _with_experience(filters: MentionFilters, experience: str) -> MentionFilters:

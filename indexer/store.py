@@ -110,6 +110,9 @@ class MentionStore(Protocol):
         """Mentions of a brand with this class published in [start, end), per slot of `step` aligned on the
         UTC epoch (keys are slot starts; empty slots are left out). The alerts' count series."""
 
+    def first_published(self, brand: str) -> datetime | None:
+        """When the brand's earliest stored mention was published (None: no dated mention): where its history begins."""
+
     def polarity_nets(self, brands: Sequence[str], start: datetime, end: datetime, limit: int) -> list[float]:
         """positive - negative of the newest `limit` scored, non-near-duplicate mentions of these brands published
         in [start, end): the sample of a brand's norm (crawler/baselines.py)."""

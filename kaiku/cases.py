@@ -1,4 +1,4 @@
-"""Follow-up cases: an angry outlier is a case to handle, not only a data point (DESIGN.md §1).
+"""Follow-up cases: an angry outlier is a case to handle, not only a data point (docs/design.md §1).
 
 open -> responded -> followed_up -> closed; a case may also be closed early from open or responded. When a case
 is marked responded its follow-up date is set (settings.followup_days, 10 by default: "follow up 1-2 weeks

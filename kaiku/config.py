@@ -6,10 +6,14 @@ references are errors that name the file, the field and what is wrong.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,6 +21,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from crawler.query_language import QueryError, parse_query
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+# Limits on what one configuration may hold (issue 18.4), the same for a file and for the management API: every
+# configured list and string is bounded, so neither a request nor a hand edit can make loading slow or large.
+MAX_ID = 64  # characters of an id
+MAX_TEXT = 200  # characters of a name, an alias, a term, a search word, a hashtag, ...
+MAX_QUERY = 1000  # characters of a brand query (crawler/query_language.py)
+MAX_URL = 2000  # characters of a URL
+MAX_PATTERN = 500  # characters of a `follow` regular expression
+MAX_EMAIL = 254  # characters of an email address (RFC 5321)
+MAX_ITEMS = 100  # entries of any list or mapping inside one brand, source or alert rule
+MAX_ENTRIES = 10_000  # brands, sources or alert rules in one file
+MAX_FILE_BYTES = 4 * 1024 * 1024  # size of one configuration file
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=MAX_ID)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Url = Annotated[str, Field(max_length=MAX_URL)]
 SPIDERS = ("reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube")
 SpiderName = Literal["reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube"]
 # The fields each spider reads beside id, spider, schedule and brands; any other one set is a config error,
@@ -43,6 +63,10 @@ SPIDER_NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# libyaml's safe loader where installed (about 10x faster: configuration is read again after every change).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class ConfigError(Exception):
     """A configuration file is missing, unreadable or invalid."""
 
@@ -52,16 +76,20 @@ class _Strict(BaseModel):
 
 
 class Brand(_Strict):
-    id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=1)
-    aliases: list[str] = Field(default_factory=list)
-    terms: list[str] = Field(default_factory=list, description="Extra query terms (phrases) beside name/aliases")
+    id: Id
+    name: str = Field(min_length=1, max_length=MAX_TEXT)
+    aliases: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
+    terms: list[Text] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="Extra query terms (phrases) beside name/aliases"
+    )
     # A brand named in free text only where one of these phrases also stands is not counted (docs/crawler.md).
-    exclude: list[str] = Field(default_factory=list, description="Phrases that make a text hit a false one")
-    competitors: list[str] = Field(default_factory=list, description="Ids of competing brands")
-    industry: str | None = None
+    exclude: list[Text] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="Phrases that make a text hit a false one"
+    )
+    competitors: list[Id] = Field(default_factory=list, max_length=MAX_ITEMS, description="Ids of competing brands")
+    industry: str | None = Field(default=None, max_length=MAX_TEXT)
     # Named boolean queries (crawler/query_language.py) matched beside name/aliases/terms; docs/crawler.md.
-    queries: dict[str, str] = Field(default_factory=dict, description="Query name -> brand query")
+    queries: dict[str, str] = Field(default_factory=dict, max_length=MAX_ITEMS, description="Query name -> brand query")
 
     @property
     def match_terms(self) -> list[str]:
@@ -71,8 +99,10 @@ class Brand(_Strict):
     @classmethod
     def _valid_queries(cls, queries: dict[str, str]) -> dict[str, str]:
         for name, text in queries.items():
-            if not re.fullmatch(ID_PATTERN, name):
-                raise ValueError(f"query name {name!r} must match {ID_PATTERN}")
+            if not re.fullmatch(ID_PATTERN, name) or len(name) > MAX_ID:
+                raise ValueError(f"query name {name[:MAX_ID]!r} must match {ID_PATTERN}, at most {MAX_ID} characters")
+            if len(text) > MAX_QUERY:
+                raise ValueError(f"query {name!r} has {len(text)} characters; at most {MAX_QUERY}")
             try:
                 parse_query(text)
             except QueryError as exc:
@@ -83,18 +113,19 @@ class Brand(_Strict):
 
 
 class Source(_Strict):
-    id: str = Field(pattern=ID_PATTERN)
+    id: Id
     spider: SpiderName
-    start_urls: list[str] = Field(default_factory=list)
-    allowed_domains: list[str] = Field(default_factory=list)
+    start_urls: list[Url] = Field(default_factory=list, max_length=MAX_ITEMS)
+    allowed_domains: list[Annotated[str, Field(max_length=253)]] = Field(default_factory=list, max_length=MAX_ITEMS)
     max_pages: int = Field(default=100, ge=1)
-    follow: list[str] = Field(
+    follow: list[Annotated[str, Field(max_length=MAX_PATTERN)]] = Field(
         default_factory=list,
+        max_length=MAX_ITEMS,
         description="reviews: regular expressions; links on any page whose URL matches one are followed "
         "(pagination a site does not mark with rel=next, e.g. '[?&]page=\\d+')",
     )
-    schedule: str | None = Field(default=None, description="Interval like '30m', '6h', '1d'")
-    brands: list[str] = Field(default_factory=list, description="Brand ids to match; empty means all")
+    schedule: str | None = Field(default=None, max_length=20, description="Interval like '30m', '6h', '1d'")
+    brands: list[Id] = Field(default_factory=list, max_length=MAX_ENTRIES, description="Brand ids; empty means all")
     # Request budget; unset = the spider's default within the platform's documented limit (crawler/politeness.py).
     requests_per_minute: float | None = Field(default=None, gt=0, description="Most requests a minute")
     max_requests: int | None = Field(default=None, ge=1, description="Most requests per crawl")
@@ -108,16 +139,20 @@ class Source(_Strict):
         return urls
 
     # Platform sources (docs/crawler.md has a section per spider); SPIDER_FIELDS says which spider reads which.
-    base_url: str | None = Field(default=None, description="API root; unset means the platform's public one")
-    token_url: str | None = Field(default=None, description="Reddit OAuth token endpoint")
-    queries: list[str] = Field(default_factory=list, description="Search terms")
-    hashtags: list[str] = Field(default_factory=list, description="Mastodon hashtags, without '#'")
-    subreddits: list[str] = Field(default_factory=list, description="Reddit: search these subreddits only")
-    tags: list[Literal["story", "comment"]] = Field(default_factory=list, description="Hacker News item types")
-    app_ids: list[str] = Field(default_factory=list, description="App Store numeric app ids")
-    countries: list[str] = Field(default_factory=list, description="App Store storefronts, e.g. 'fi'")
-    video_ids: list[str] = Field(default_factory=list, description="YouTube videos whose comments to search")
-    channel_ids: list[str] = Field(default_factory=list, description="YouTube channels: comments on all their videos")
+    base_url: Url | None = Field(default=None, description="API root; unset means the platform's public one")
+    token_url: Url | None = Field(default=None, description="Reddit OAuth token endpoint")
+    queries: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="Search terms")
+    hashtags: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="Mastodon hashtags, no '#'")
+    subreddits: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="Reddit: only these")
+    tags: list[Literal["story", "comment"]] = Field(
+        default_factory=list, max_length=2, description="Hacker News item types"
+    )
+    app_ids: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="App Store numeric app ids")
+    countries: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="App Store storefronts")
+    video_ids: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="YouTube videos to search")
+    channel_ids: list[Text] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="YouTube channels: comments on all their videos"
+    )
 
     @field_validator("follow")
     @classmethod
@@ -187,17 +222,32 @@ _SPIDER_SPECIFIC = frozenset(name for fields in SPIDER_FIELDS.values() for name 
 
 
 class AlertRule(_Strict):
-    id: str = Field(pattern=ID_PATTERN)
-    brand: str
+    id: Id
+    brand: str = Field(max_length=MAX_ID)
     experience: Literal["anger", "delight"] = "anger"
-    window: str = Field(default="1h", pattern=r"^\d+[mhd]$")
+    window: str = Field(default="1h", description="Slot of the count series: 5m .. 90d")
     min_count: int = Field(default=5, ge=1)
-    cooldown: str = Field(default="6h", pattern=r"^\d+[mhd]$")
-    recipients: list[str] = Field(min_length=1)
+    cooldown: str = Field(default="6h", description="A new spike within this of the last one's end reopens it")
+    max_per_week: int | None = Field(
+        default=None, ge=1, le=1000, description="Alert budget: the most incidents this rule may open in 7 days"
+    )
+    recipients: list[Annotated[str, Field(max_length=MAX_EMAIL)]] = Field(min_length=1, max_length=MAX_ITEMS)
     language: Literal["en", "fi"] = Field(default="en", description="Language of the alert emails")
     recipient_languages: dict[str, Literal["en", "fi"]] = Field(
-        default_factory=dict, description="Per-recipient language, overriding `language`"
+        default_factory=dict, max_length=MAX_ITEMS, description="Per-recipient language, overriding `language`"
     )
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        bounded_interval(value, ALERT_WINDOW_MIN, ALERT_WINDOW_MAX, "window")
+        return value
+
+    @field_validator("cooldown")
+    @classmethod
+    def _cooldown(cls, value: str) -> str:
+        bounded_interval(value, timedelta(minutes=1), ALERT_WINDOW_MAX, "cooldown")
+        return value
 
     @field_validator("recipients")
     @classmethod
@@ -219,15 +269,15 @@ class AlertRule(_Strict):
 
 
 class _BrandsFile(_Strict):
-    brands: list[Brand] = Field(min_length=1)
+    brands: list[Brand] = Field(min_length=1, max_length=MAX_ENTRIES)
 
 
 class _SourcesFile(_Strict):
-    sources: list[Source] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
 
 class _AlertsFile(_Strict):
-    alerts: list[AlertRule] = Field(default_factory=list)
+    alerts: list[AlertRule] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
 
 class KaikuConfig(_Strict):
@@ -267,8 +317,11 @@ def _load_file(path: Path, model: type[_Strict], required: bool) -> _Strict:
         if required:
             raise ConfigError(f"{path}: file not found")
         return model()
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:  # checked before parsing: a huge file would take seconds and hundreds of MB
+        raise ConfigError(f"{path}: the file has {size} bytes; a configuration file may have at most {MAX_FILE_BYTES}")
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if raw is None:
@@ -291,13 +344,39 @@ def _check_unique(path: Path, kind: str, ids: list[str]) -> None:
 
 def _check_reference(path: Path, field: str, ref: str, known: set[str]) -> None:
     if ref not in known:
-        raise ConfigError(f"{path}: {field}: unknown brand {ref!r} (known: {', '.join(sorted(known))})")
+        # The known ids are not listed: through the management API this message reaches teams, and brand ids
+        # are other teams' business (a reader of the file has the list at hand).
+        raise ConfigError(f"{path}: {field}: unknown brand {ref!r} (no brand of that id in brands.yaml)")
+
+
+@contextmanager
+def config_lock(config_dir: Path, exclusive: bool) -> Iterator[None]:
+    """A lock on the configuration folder shared by every process: readers share it, a writer holds it alone.
+
+    The folder itself is locked (flock on its descriptor), so no lock file is left beside people's files and a
+    read-only folder can still be read. The lock is released when the descriptor closes, also on a crash.
+    A process must not take it twice at once: two descriptors of one process exclude each other too.
+    """
+    fd = os.open(config_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
 
 
 def load_config(config_dir: Path) -> KaikuConfig:
-    """Load brands.yaml (required), sources.yaml and alerts.yaml (optional) from one folder."""
+    """Load brands.yaml (required), sources.yaml and alerts.yaml (optional) from one folder.
+
+    Read under the folder's shared lock, so a change of several files (an import) is seen whole or not at all.
+    """
     if not config_dir.is_dir():
         raise ConfigError(f"{config_dir}: configuration folder not found")
+    with config_lock(config_dir, exclusive=False):
+        return _load_folder(config_dir)
+
+
+def _load_folder(config_dir: Path) -> KaikuConfig:
     brands_path = config_dir / "brands.yaml"
     sources_path = config_dir / "sources.yaml"
     alerts_path = config_dir / "alerts.yaml"
@@ -321,6 +400,33 @@ def load_config(config_dir: Path) -> KaikuConfig:
 
 
 _INTERVAL_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+# An alert window below 5 minutes is noise the detector cannot score; above 90 days there is no history to
+# compare with (the check reads 28 days by default). Both bounds are far from any sensible rule.
+ALERT_WINDOW_MIN = timedelta(minutes=5)
+ALERT_WINDOW_MAX = timedelta(days=90)
+
+
+def bounded_interval(text: str, low: timedelta, high: timedelta, name: str) -> timedelta:
+    """Parse an interval and check `low <= it <= high`, with an error naming the field and the bounds."""
+    bounds = f"between {_format_interval(low)} and {_format_interval(high)}"
+    # The digit count is bounded first: '99999999999999999999d' must be an error, not an OverflowError.
+    match = re.fullmatch(r"(\d{1,9})([mhd])", text)
+    if not match:
+        raise ValueError(f"{name} must look like '30m', '6h' or '1d' ({bounds}), got {text!r}")
+    value = timedelta(seconds=int(match.group(1)) * _INTERVAL_UNITS[match.group(2)])
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be {bounds}, got {text!r}")
+    return value
+
+
+def _format_interval(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds % _INTERVAL_UNITS[unit] == 0:
+            return f"{seconds // _INTERVAL_UNITS[unit]}{unit}"
+    return f"{seconds}s"
 
 
 def config_interval(text: str) -> timedelta:

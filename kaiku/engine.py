@@ -1,4 +1,4 @@
-"""The local development engine: noida-db speaking the Elasticsearch REST API (DESIGN.md §7).
+"""The local development engine: noida-db speaking the Elasticsearch REST API (docs/design.md §7).
 
 One class serves both `kaiku engine start|stop|status` and the test fixture:
 the engine runs as a child process in its own session, with a pid file in its

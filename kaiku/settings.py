@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -15,17 +17,41 @@ from kaiku.config import ConfigError
 if TYPE_CHECKING:
     from sentiment.experience import ExperienceThresholds
 
+# The sample configuration in the checkout: read-only seed of a user's editable configuration, never written.
 REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_FILES = ("brands.yaml", "sources.yaml", "alerts.yaml")
 
 
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("kaiku"))
 
 
+def seed_config_dir(target: Path, samples: Path = REPO_CONFIGS) -> None:
+    """Copy the sample configuration into `target` if it holds none yet; a configured folder is left alone.
+
+    A folder with a brands.yaml is configured (sources.yaml and alerts.yaml are optional, and a user may have
+    removed them on purpose), so nothing is ever copied over a user's files.
+    """
+    if (target / "brands.yaml").exists() or not samples.is_dir():
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    for name in CONFIG_FILES:
+        sample, copy = samples / name, target / name
+        if sample.exists() and not copy.exists():
+            # Written under a temporary name and renamed: a process starting beside this one never reads half a file.
+            partial = target / f".{name}.seeding-{os.getpid()}"
+            shutil.copyfile(sample, partial)
+            os.replace(partial, copy)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KAIKU_", extra="forbid")
 
-    config_dir: Path = Field(default=REPO_CONFIGS, description="Folder holding brands/sources/alerts YAML")
+    config_dir: Path = Field(
+        default=Path(),  # replaced in _editable_config_dir unless KAIKU_CONFIG_DIR is set
+        description="Folder holding brands/sources/alerts YAML; default: <data_dir>/config when KAIKU_DATA_DIR is set, "
+        "else the user's config dir, seeded from the sample configs/ on first use",
+    )
     data_dir: Path = Field(default_factory=_default_data_dir, description="Kaiku's own state")
     elasticsearch_url: str | None = Field(
         default=None,
@@ -49,6 +75,7 @@ class Settings(BaseSettings):
     batch_size: int = 32
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body the API reads")
     demo_site_port: int = 8765
     baseline_min_history: int = Field(default=50, ge=1, description="Mentions a brand needs before its own norm counts")
     baseline_days: int = Field(default=90, ge=7, description="How far back a brand's norm looks")
@@ -99,9 +126,31 @@ class Settings(BaseSettings):
         default=None, ge=1, description="A run later than this is skipped; unset: run once however late"
     )
     admin_key: SecretStr | None = Field(default=None, description="Key for /v1/admin (teams and keys); unset: no admin")
+    metrics_key: SecretStr | None = Field(
+        default=None, description="Key that may read /metrics only (for Prometheus); the admin key may too"
+    )
     api_db: Path | None = Field(default=None, description="SQLite file of teams and hashed API keys")
     rate_limit_per_minute: int = Field(default=600, ge=1, description="Sustained requests per minute per API key")
     rate_limit_burst: int = Field(default=60, ge=1, description="Requests one key may send at once")
+    team_rate_limit_per_minute: int = Field(
+        default=1200, ge=1, description="Sustained requests per minute per team, all its keys together"
+    )
+    team_rate_limit_burst: int = Field(default=120, ge=1, description="Requests one team may send at once")
+    team_searches_in_flight: int = Field(
+        default=2, ge=1, description="Full-text searches one team may have running at once (429 beyond)"
+    )
+    expanding_searches_in_flight: int = Field(
+        default=1, ge=1, description="Searches with prefix or fuzzy terms running at once, all teams together"
+    )
+    auth_failures_per_minute: int = Field(
+        default=10, ge=1, description="Failed authentications per minute one client address may make"
+    )
+    auth_failure_burst: int = Field(
+        default=20, ge=1, description="Failed authentications in a row before an address gets 429"
+    )
+    cors_allowed_origins: str = Field(
+        default="", description="Comma-separated origins a browser may call the API from; empty: none (no CORS)"
+    )
     torch_threads: int | None = Field(
         default=None, description="CPU threads for scoring; unset: the cores this process may run on"
     )
@@ -135,6 +184,17 @@ class Settings(BaseSettings):
             for name in ExperienceThresholds.__dataclass_fields__:  # the variables the user set, by their names
                 message = message.replace(name, f"KAIKU_EXPERIENCE_{name.upper()}")
             raise ValueError(message) from exc
+        return self
+
+    @model_validator(mode="after")
+    def _editable_config_dir(self) -> Settings:
+        # The management API writes the configuration, so it lives with the user's files, never in the checkout.
+        if "config_dir" not in self.model_fields_set:
+            explicit_data_dir = "data_dir" in self.model_fields_set
+            self.config_dir = (
+                self.data_dir / "config" if explicit_data_dir else Path(platformdirs.user_config_dir("kaiku"))
+            )
+            seed_config_dir(self.config_dir)
         return self
 
     @model_validator(mode="after")

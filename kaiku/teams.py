@@ -1,8 +1,8 @@
 """Teams and their API keys, in a small SQLite database (stdlib sqlite3).
 
 A key is shown once, when created: `kaiku_<key id>_<secret>`. Only a salted SHA-256 of the secret is
-stored, so a copy of the database gives no usable key. A team owns brands; it sees only those (and,
-through their metrics, their competitors' public figures).
+stored, so a copy of the database gives no usable key. A team owns brands; it sees only those, and a
+competitor's figures only where it owns that brand too (docs/api.md, "Competitors").
 """
 
 from __future__ import annotations
@@ -127,6 +127,17 @@ class TeamStore:
                 db.execute("DELETE FROM team_brands WHERE team = ?", (team_id,))
                 db.executemany("INSERT INTO team_brands VALUES (?, ?)", [(team_id, b) for b in dict.fromkeys(brands)])
         return self.team(team_id)
+
+    def grant_brand(self, team_id: str, brand: str) -> None:
+        """Add one brand to a team's (a single statement: concurrent grants to one team all stay)."""
+        self.team(team_id)
+        with self._db() as db:
+            db.execute("INSERT OR IGNORE INTO team_brands VALUES (?, ?)", (team_id, brand))
+
+    def forget_brand(self, brand: str) -> None:
+        """Take a deleted brand from every team."""
+        with self._db() as db:
+            db.execute("DELETE FROM team_brands WHERE brand = ?", (brand,))
 
     def delete_team(self, team_id: str) -> None:
         with self._db() as db:

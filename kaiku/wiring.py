@@ -50,7 +50,14 @@ def ready_store(settings: Settings, refresh: bool = False) -> MentionStore:
 
 def mention_writer(settings: Settings, store: MentionStore) -> SpoolingWriter:
     """The writer every crawl uses: batches that spool to disk while the store is unreachable."""
-    return SpoolingWriter(store, Spool(settings.resolved_spool_dir))
+    from indexer.spool import LocalEngineDurability
+
+    # The local engine acknowledges before its state is on disk; Elasticsearch (translog durability `request`, set
+    # by the index template) and the embedded store (a committed transaction) do not: see indexer/spool.py.
+    local_engine = f"http://{settings.engine_host}:{settings.engine_port}"
+    on_local_engine = (settings.elasticsearch_url or "").rstrip("/") == local_engine
+    durability = LocalEngineDurability(settings.engine_data_dir) if on_local_engine else None
+    return SpoolingWriter(store, Spool(settings.resolved_spool_dir), durability=durability)
 
 
 def database(settings: Settings) -> Engine:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +18,11 @@ from kaiku.engine import LocalEngine, free_port
 # Every test site, API fake and SMTP server runs on loopback, which crawls refuse by default (crawler/url_guard.py).
 # Tests of the refusal pass allow_private_urls=False explicitly.
 os.environ.setdefault("KAIKU_ALLOW_PRIVATE_URLS", "true")
+# Kaiku's own state and the editable configuration (seeded from configs/) go to a folder of this test run,
+# never to the user's data and config dirs; tests that need their own set KAIKU_DATA_DIR or pass data_dir.
+_TEST_DATA_DIR = tempfile.mkdtemp(prefix="kaiku-tests-")
+atexit.register(shutil.rmtree, _TEST_DATA_DIR, ignore_errors=True)
+os.environ.setdefault("KAIKU_DATA_DIR", _TEST_DATA_DIR)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.robotparser import RobotFileParser
 
@@ -12,7 +13,7 @@ import pytest
 from crawler.brands import BrandMatcher
 from crawler.extract import ReviewRecord, extract_reviews
 from kaiku.config import load_config
-from kaiku.demo.server import SITE_DIR, serve_site
+from kaiku.demo.server import SITE_DIR, serve_site, shift_dates
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 BASE = "http://demo.test"
@@ -101,3 +102,32 @@ def test_server_serves_the_site_on_a_free_port_and_robots_allow_everything() -> 
         assert robots.can_fetch("Kaiku/0.1.0", site.url + "/revontuli-levi.html")
     with pytest.raises(OSError):
         urllib.request.urlopen(site.url + "/", timeout=2)
+
+
+@pytest.mark.unit
+def test_shift_dates_moves_every_date_format_of_the_site_and_nothing_else() -> None:
+    text = "2026-11-14 · 2026-10-15T09:12:00+03:00 · 14.11.2026 · 28 December 2026 · © 2026 · 3.5/5 · v1.2.2026x"
+    assert shift_dates(text, 2) == (
+        "2026-11-28 · 2026-10-29T09:12:00+03:00 · 28.11.2026 · 11 January 2027 · © 2026 · 3.5/5 · v1.2.2026x"
+    )
+    assert shift_dates(text, 0) == text
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("today", [date(2026, 11, 16), date(2026, 11, 30), date(2027, 3, 28), date(2031, 6, 5)])
+def test_served_relative_to_today_the_reviews_end_last_week(today: date) -> None:
+    """`kaiku demo` serves the site dated relative to today: "last week" always has reviews, none is in the future."""
+    this_monday = today - timedelta(days=today.weekday())
+    with serve_site(port=0, today=today) as site:
+        reviews = []
+        for name in PAGES:
+            with urllib.request.urlopen(f"{site.url}/{name}") as response:
+                reviews += extract_reviews(response.read(), f"{BASE}/{name}").reviews
+    assert len(reviews) == len(REVIEWS)
+    served = sorted(r.published_at.date() for r in reviews if r.published_at)
+    written = sorted(r.published_at.date() for r in REVIEWS if r.published_at)
+    assert this_monday - timedelta(days=7) <= served[-1] < this_monday  # the newest review is from last week
+    shifts = {(s - w).days for s, w in zip(served, written, strict=True)}
+    assert len(shifts) == 1 and shifts.pop() % 7 == 0  # whole weeks: weekdays and spacing as written
+    last_week = [r for r in reviews if r.published_at and this_monday - timedelta(days=7) <= r.published_at.date()]
+    assert any(r.rating == 1 and r.lang == "fi" and "Kamala kokemus" in r.text for r in last_week)

@@ -9,11 +9,12 @@ from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminDep, StateDep
-from api.problems import COMMON_RESPONSES
+from api.problems import ADMIN_ONLY_RESPONSES, BODY_RESPONSES, COMMON_RESPONSES, responses
 from api.state import AppState
+from kaiku.config import MAX_ENTRIES, Id
 from kaiku.teams import TEAM_ID, Team
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=COMMON_RESPONSES)
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={**COMMON_RESPONSES, **ADMIN_ONLY_RESPONSES})
 
 
 class TeamCreate(BaseModel):
@@ -24,14 +25,14 @@ class TeamCreate(BaseModel):
 
     id: str = Field(pattern=TEAM_ID.pattern)
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    brands: list[str] = Field(default_factory=list, description="Brand ids from configs/brands.yaml")
+    brands: list[Id] = Field(default_factory=list, max_length=MAX_ENTRIES, description="Brand ids (brands.yaml)")
 
 
 class TeamChange(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"brands": ["revontuli", "tunturi"]}]})
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    brands: list[str] | None = None
+    brands: list[Id] | None = Field(default=None, max_length=MAX_ENTRIES)
 
 
 def _check_brands(state: AppState, brands: list[str] | None) -> None:
@@ -53,7 +54,7 @@ def list_teams(_: AdminDep, state: StateDep) -> dict[str, Any]:
     return {"data": data, "count": len(data), "next": None}
 
 
-@router.post("/teams", status_code=201, summary="Create a team owning some brands")
+@router.post("/teams", status_code=201, summary="Create a team owning some brands", responses=responses(409, 413))
 def create_team(body: TeamCreate, _: AdminDep, state: StateDep) -> dict[str, Any]:
     _check_brands(state, body.brands)
     return _team(state.teams.create_team(body.id, body.name, body.brands))
@@ -64,7 +65,7 @@ def read_team(team: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
     return _team(state.teams.team(team))
 
 
-@router.patch("/teams/{team}", summary="Rename a team or replace its brands")
+@router.patch("/teams/{team}", summary="Rename a team or replace its brands", responses=BODY_RESPONSES)
 def change_team(team: str, body: TeamChange, _: AdminDep, state: StateDep) -> dict[str, Any]:
     _check_brands(state, body.brands)
     return _team(state.teams.change_team(team, body.name, body.brands))

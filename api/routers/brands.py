@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import BrandDep, CallerDep, StateDep, StoreDep
+from api.deps import BrandDep, Caller, CallerDep, StateDep, StoreDep
 from api.params import FromParam, ToParam, period
-from api.problems import COMMON_RESPONSES
+from api.problems import COMMON_RESPONSES, ENGINE_RESPONSES
 from indexer.analytics import Counts, engagement, intensity, metrics, total
 from indexer.buckets import Interval, buckets, zone
 from indexer.queries import MentionFilters
+from kaiku.config import Brand
 
 router = APIRouter(prefix="/v1/brands", tags=["brands"], responses=COMMON_RESPONSES)
 
@@ -64,10 +65,16 @@ class MetricsResponse(BaseModel):
     }  # fmt: skip
 
 
+def competitive_set(brand: Brand, caller: Caller) -> list[str]:
+    """The brand and those of its competitors the caller may see (docs/api.md, "Competitors"): another team's
+    brand is left out of every figure, the set's totals and share of voice included."""
+    return [brand.id, *[c for c in brand.competitors if c != brand.id and caller.can_see(c)]]
+
+
 @router.get("", response_model=Listing, summary="The brands this key's team owns, with their competitive sets")
 def list_brands(caller: CallerDep, state: StateDep) -> Listing:
     data = [
-        {"id": b.id, "name": b.name, "competitors": b.competitors, "industry": b.industry}
+        {"id": b.id, "name": b.name, "competitors": competitive_set(b, caller)[1:], "industry": b.industry}
         for b in state.config.brands
         if caller.can_see(b.id)
     ]
@@ -76,19 +83,22 @@ def list_brands(caller: CallerDep, state: StateDep) -> Listing:
 
 @router.get(
     "/{brand}/metrics",
+    responses=ENGINE_RESPONSES,
     response_model=MetricsResponse,
     response_model_by_alias=True,
     summary="Earned-media metrics per calendar bucket, against the competitive set",
     description=(
         "Per bucket: volume, anger/comfort/delight counts, earned (outliers), earned_share = earned / volume, "
         "net_delight = (delight − anger) / (delight + anger), earned_sov = earned / outliers of the whole "
-        "competitive set (the brand and its configured competitors). A ratio is null where its denominator is 0. "
+        "competitive set (the brand and those of its configured competitors the caller's team may see). "
+        "A ratio is null where its denominator is 0. "
         "Buckets are whole calendar hours/days/ISO weeks/months in `tz`; `from` rounds down and `to` up to bucket "
         "boundaries. `reach=true` adds the same figures weighted by the authors' followers."
     ),
 )
 def brand_metrics(
     brand: BrandDep,
+    caller: CallerDep,
     store: StoreDep,
     interval: Annotated[Literal["hour", "day", "week", "month"], Query()] = "week",
     tz: Annotated[str, Query(description="IANA time zone of the buckets", examples=["Europe/Helsinki"])] = "UTC",
@@ -101,7 +111,7 @@ def brand_metrics(
     start, end = period(from_, to, DEFAULT_SPAN[interval])
     interval_: Interval = interval
     calendar = buckets(start, end, interval_, zone_info)
-    brand_set = [brand.id, *[c for c in brand.competitors if c != brand.id]]
+    brand_set = competitive_set(brand, caller)
     per_bucket = store.brand_counts_per_bucket(brand_set, calendar)
 
     def row(counts: dict[str, Counts]) -> dict[str, Any]:
@@ -128,6 +138,7 @@ def brand_metrics(
 
 @router.get(
     "/{brand}/breakdown",
+    responses=ENGINE_RESPONSES,
     summary="Volume, earned media and net delight by source, language or experience class",
     description="Mentions without a value (e.g. no detected language) are counted under the key `unknown`.",
 )
@@ -151,6 +162,7 @@ def brand_breakdown(
 
 @router.get(
     "/{brand}/outliers",
+    responses=ENGINE_RESPONSES,
     response_model=Listing,
     summary="Top outliers of a period: most intense or most engaged",
     description=(

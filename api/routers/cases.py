@@ -9,9 +9,10 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, CallerDep, DbDep, StateDep, StoreDep
+from api.problems import COMMON_RESPONSES, responses
 from kaiku.cases import CaseNotFound, change_status, get_case, list_cases, open_case
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=COMMON_RESPONSES)
 
 
 def visible_case(db: DbDep, case_id: int, caller: Caller) -> dict[str, Any]:
@@ -70,7 +71,9 @@ class StatusChange(BaseModel):
     note: str | None = Field(default=None, max_length=5000)
 
 
-@router.post("", status_code=201, response_model=Case, summary="Make an angry outlier a case")
+@router.post(
+    "", status_code=201, response_model=Case, summary="Make an angry outlier a case", responses=responses(409, 413, 502)
+)
 def create_case(body: NewCase, store: StoreDep, db: DbDep, caller: CallerDep) -> dict[str, Any]:
     mention = store.get(body.mention_id)
     if mention is None or not caller.can_see(mention.get("brand", "")):  # another team's mention does not exist
@@ -102,7 +105,12 @@ def read_case(case_id: CaseId, db: DbDep, caller: CallerDep) -> dict[str, Any]:
     return visible_case(db, case_id, caller)
 
 
-@router.patch("/{case_id}", response_model=Case, summary="Move a case along: responded, followed_up, closed")
+@router.patch(
+    "/{case_id}",
+    response_model=Case,
+    summary="Move a case along: responded, followed_up, closed",
+    responses=responses(409, 413),
+)
 def update_case(case_id: CaseId, body: StatusChange, db: DbDep, state: StateDep, caller: CallerDep) -> dict[str, Any]:
     visible_case(db, case_id, caller)
     followup = timedelta(days=state.settings.followup_days)

@@ -1,27 +1,47 @@
-"""/healthz: is the engine reachable and the model loaded."""
+"""Health for probes: /livez (the process answers), /readyz and /healthz (engine reachable and model loaded).
+
+The answers say ok or not and nothing else: these routes need no key, so the engine's address, the client
+library's errors and the model's files go to the log, never into the body.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import StateDep
+from api.problems import responses
 from indexer import IndexerError
 
 router = APIRouter(tags=["health"])
+logger = logging.getLogger(__name__)
 
 
-@router.get("/healthz", summary="Engine reachable and model loaded")
-def healthz(state: StateDep) -> JSONResponse:
+@router.get("/livez", summary="The API process answers (liveness)", responses=responses(422))
+def livez() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def _ready(state: StateDep) -> JSONResponse:
+    healthy = True
     try:
-        about = state.store.describe()
-        engine = {"ok": True, "kind": about["kind"], "version": about.get("version")}
+        state.store.describe()
     except IndexerError as exc:
-        engine = {"ok": False, "error": str(exc)}
-    if state.classifier is not None:
-        model = {"ok": True, "id": state.classifier.model_id, "version": state.classifier.model_version}
-    else:
-        model = {"ok": False, "error": state.model_error or "not loaded"}
-    healthy = engine["ok"] and model["ok"]
-    body = {"status": "ok" if healthy else "unavailable", "engine": engine, "model": model}
-    return JSONResponse(body, status_code=200 if healthy else 503)
+        logger.warning("not ready: search store unreachable: %s", exc)
+        healthy = False
+    if state.classifier is None:
+        logger.warning("not ready: sentiment model not loaded: %s", state.model_error or "not loaded")
+        healthy = False
+    return JSONResponse({"status": "ok" if healthy else "unavailable"}, status_code=200 if healthy else 503)
+
+
+@router.get("/readyz", summary="Search store reachable and model loaded (readiness)", responses=responses(422, 503))
+def readyz(state: StateDep) -> JSONResponse:
+    return _ready(state)
+
+
+@router.get("/healthz", summary="Same as /readyz (kept for existing probes)", responses=responses(422, 503))
+def healthz(state: StateDep) -> JSONResponse:
+    return _ready(state)

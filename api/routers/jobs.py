@@ -11,9 +11,10 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
 from api.deps import AdminDep, DbDep, StateDep
+from api.problems import ADMIN_ONLY_RESPONSES, COMMON_RESPONSES
 from kaiku.scheduler.service import JobStoreView, job_table
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses={**COMMON_RESPONSES, **ADMIN_ONLY_RESPONSES})
 
 
 class Job(BaseModel):

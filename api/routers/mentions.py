@@ -6,17 +6,19 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.deps import Caller, CallerDep, StateDep, StoreDep
+from api.deps import Caller, CallerDep, StateDep, StoreDep, charge, search_slot
 from api.params import FromParam, ToParam
-from api.problems import COMMON_RESPONSES
+from api.problems import COMMON_RESPONSES, ENGINE_RESPONSES, responses
 from api.state import AppState
 from indexer.queries import MentionFilters, SortName
+from indexer.search_text import MAX_QUERY_LENGTH, search_text_cost
 
 router = APIRouter(prefix="/v1/mentions", tags=["mentions"], responses=COMMON_RESPONSES)
 
@@ -30,6 +32,8 @@ CSV_COLUMNS = [
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+T = TypeVar("T")
+UTF8_BOM = "\ufeff"  # Excel opens a CSV file in the local code page unless it starts with this
 
 
 class MentionList(BaseModel):
@@ -52,9 +56,11 @@ QParam = Annotated[
     Query(
         description=(
             'Full text in the brand-query syntax: words (all must match), "phrases", AND/OR/NOT, -excluded, prefix*, '
-            "a NEAR/3 b; text that is not a valid query is searched as its plain words"
+            "a NEAR/3 b; text that is not a valid query is searched as its plain words. Bounded (docs/api.md, Query "
+            "cost): 20 words, 3 prefix terms, 3 letters before '*', parentheses 3 deep; each prefix term costs 4 "
+            "more requests of the rate budget"
         ),
-        max_length=500,
+        max_length=MAX_QUERY_LENGTH,
         examples=["huone likainen"],
     ),
 ]
@@ -71,11 +77,14 @@ def _filters(caller: Caller, state: AppState, brand: str | None, **fields: Any) 
             raise HTTPException(404, f"no brand {brand!r}")
     if fields.get("start") and fields.get("end") and fields["start"] >= fields["end"]:
         raise HTTPException(422, "parameter 'from' must be earlier than 'to'")
+    if fields.get("q"):
+        # A costly text is refused (422 naming the limit); what it may still expand is charged to the budget.
+        charge(state, caller, search_text_cost(fields["q"]).request_cost - 1)
     brands = None if caller.is_admin else tuple(sorted(caller.brands))
     return MentionFilters(brand=brand, brands=brands, **fields)
 
 
-@router.get("", response_model=MentionList, summary="Search mentions")
+@router.get("", response_model=MentionList, summary="Search mentions", responses=responses(400, 502))
 def list_mentions(
     store: StoreDep,
     caller: CallerDep,
@@ -95,7 +104,8 @@ def list_mentions(
     cursor: Annotated[str | None, Query(description="`next` from the previous page", max_length=2000)] = None,
 ) -> MentionList:
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
-    page = store.search(filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q))
+    with search_slot(state, caller, q):
+        page = store.search(filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q))
     return MentionList(data=page.data, count=page.count, next=page.next)
 
 
@@ -136,13 +146,17 @@ def _ndjson_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
     "/export",
     summary="Every matching mention as CSV or NDJSON, streamed (newest first)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}, **ENGINE_RESPONSES},
 )
 def export(
     store: StoreDep,
     caller: CallerDep,
     state: StateDep,
     format: Annotated[Literal["csv", "ndjson"], Query(description="csv (flat columns) or ndjson (whole documents)")],
+    bom: Annotated[
+        bool,
+        Query(description="csv: begin with a UTF-8 byte-order mark, so that Excel reads the file as UTF-8"),
+    ] = False,
     brand: BrandParam = None,
     q: QParam = None,
     experience: ExperienceParam = None,
@@ -151,23 +165,28 @@ def export(
     from_: FromParam = None,
     to: ToParam = None,
 ) -> StreamingResponse:
+    if bom and format != "csv":
+        raise RequestValidationError([{"loc": ("query", "bom"), "type": "value_error", "msg": "only for format=csv"}])
     filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
     mentions = store.export(filters)
     # Fetch the first page before answering, so an engine failure is still a problem+json and not a cut stream.
-    first = next(mentions, None)
+    with search_slot(state, caller, q):
+        first = next(mentions, None)
     rest: Iterator[dict[str, Any]] = iter(()) if first is None else _chain(first, mentions)
     if format == "csv":
         headers = {"Content-Disposition": 'attachment; filename="mentions.csv"'}
-        return StreamingResponse(_csv_lines(rest), media_type="text/csv; charset=utf-8", headers=headers)
+        lines = _csv_lines(rest)
+        return StreamingResponse(_chain(UTF8_BOM, lines) if bom else lines, media_type="text/csv; charset=utf-8",
+                                 headers=headers)  # fmt: skip
     return StreamingResponse(_ndjson_lines(rest), media_type="application/x-ndjson")
 
 
-def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:
     yield first
     yield from rest
 
 
-@router.get("/{mention_id}", summary="One mention by id")
+@router.get("/{mention_id}", summary="One mention by id", responses=ENGINE_RESPONSES)
 def read_mention(mention_id: str, store: StoreDep, caller: CallerDep) -> dict[str, Any]:
     mention = store.get(mention_id)
     if mention is None or not caller.can_see(mention["brand"]):

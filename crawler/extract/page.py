@@ -14,17 +14,24 @@ class EmptyDocument(ValueError):
     """The input holds no HTML at all."""
 
 
-def parse_document(html: str) -> etree._Element:
+def parse_document(html: str) -> tuple[etree._Element, str | None]:
+    """The parsed page, and why the parser stopped early when it did (the rest of the page is missing then).
+
+    `huge_tree` lifts libxml2's default nesting limit of 256 elements to 2048: past the limit it silently
+    drops the rest of the page, and deep pages are common (page builders, threaded comment lists, or one
+    unclosed `<div>` per review in a long listing nests every later review one level deeper).
+    """
     if not html.strip():
         raise EmptyDocument("empty document")
+    # lxml refuses str input that carries an XML encoding declaration; encoding to UTF-8 bytes
+    # with an explicit parser encoding sidesteps that without re-guessing the charset.
+    parser = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
     try:
-        # lxml refuses str input that carries an XML encoding declaration; encoding to UTF-8 bytes
-        # with an explicit parser encoding sidesteps that without re-guessing the charset.
-        parser = lxml.html.HTMLParser(encoding="utf-8")
         root = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise EmptyDocument(str(exc) or "empty document") from exc
-    return root
+    fatal = next((entry for entry in parser.error_log if entry.level == etree.ErrorLevels.FATAL), None)
+    return root, (f"{fatal.message.strip()} (line {fatal.line})" if fatal is not None else None)
 
 
 def page_language(root: etree._Element) -> str | None:

@@ -1,4 +1,9 @@
-"""RSS 2.0 and Atom feeds, Google Alerts included, as `PostRecord`s.
+"""RSS 2.0, RSS 1.0 (RDF Site Summary, and its 0.90 ancestor) and Atom feeds, Google Alerts included, as
+`PostRecord`s.
+
+RSS 1.0 is RDF: the root is `<rdf:RDF>`, the elements are in the RSS 1.0 namespace, the items are siblings of
+the `<channel>` (not inside it), each item names itself in `rdf:about`, and dates, authors and languages
+come from Dublin Core (`dc:date`, `dc:creator`, `dc:language`), which RSS 2.0 feeds use too.
 
 Google Alerts (an Atom feed) links every entry through a redirect,
 `https://www.google.com/url?rct=j&sa=t&url=<the article>&ct=ga&…`, and wraps the matched words of the
@@ -20,7 +25,10 @@ from crawler.extract.values import primary_language
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
-DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+DC = "{http://purl.org/dc/elements/1.1/}"
+DC_CREATOR = f"{DC}creator"
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+RSS_1 = ("{http://purl.org/rss/1.0/}", "{http://my.netscape.com/rdf/simple/0.9/}")  # RSS 1.0, RSS 0.90
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 REDIRECT_HOSTS = ("google.com", "www.google.com")
 
@@ -75,6 +83,8 @@ def parse_feed(body: bytes | str, url: str) -> PostPage:
         _atom(root, url, page)
     elif root.tag == "rss" or root.find("channel") is not None:
         _rss(root, url, page)
+    elif root.tag == f"{RDF}RDF":
+        _rdf(root, url, page)
     else:
         page.problem(MALFORMED_PAYLOAD, f"neither RSS nor Atom: root element <{root.tag}>")
     return page
@@ -85,17 +95,36 @@ def _rss(root: etree._Element, url: str, page: PostPage) -> None:
     if channel is None:
         page.problem(MALFORMED_PAYLOAD, "RSS without a <channel>")
         return
-    feed_lang = primary_language((channel.findtext("language") or "").strip())
-    items = channel.findall("item")
+    _items(channel.findall("item"), "", _channel_language(channel, ""), url, page)
+
+
+def _rdf(root: etree._Element, url: str, page: PostPage) -> None:
+    """RSS 1.0 or 0.90: the namespace of the root's <channel> says which; the items follow the channel."""
+    ns = next((ns for ns in RSS_1 if root.find(f"{ns}channel") is not None), None)
+    if ns is None:
+        page.problem(MALFORMED_PAYLOAD, "RDF document without an RSS 1.0 <channel>: not a feed")
+        return
+    channel = root.find(f"{ns}channel")
+    assert channel is not None
+    _items(root.findall(f"{ns}item"), ns, _channel_language(channel, ns), url, page)
+
+
+def _channel_language(channel: etree._Element, ns: str) -> str | None:
+    return primary_language((channel.findtext(f"{ns}language") or channel.findtext(f"{DC}language") or "").strip())
+
+
+def _items(items: list[etree._Element], ns: str, feed_lang: str | None, url: str, page: PostPage) -> None:
+    """RSS 2.0 items (`ns` empty) or RSS 1.0 items (`ns` its namespace; `rdf:about` in place of `guid`)."""
     page.size = len(items)
     for number, item in enumerate(items, start=1):
         where = f"item {number}"
-        link = (item.findtext("link") or "").strip()
-        guid = (item.findtext("guid") or "").strip()
+        link = (item.findtext(f"{ns}link") or "").strip()
+        guid = (item.findtext("guid") or item.get(f"{RDF}about") or "").strip()
         if not link and guid.startswith(("http://", "https://")):
             link = guid
-        title = _text(item.find("title"))
-        text = _text(_child(item, CONTENT, "description")) or title
+        title = _text(item.find(f"{ns}title"))
+        text = _text(_child(item, CONTENT, f"{ns}description")) or title
+        published = item.findtext("pubDate") or item.findtext(f"{DC}date") or ""
         _add(
             page,
             where,
@@ -105,8 +134,8 @@ def _rss(root: etree._Element, url: str, page: PostPage) -> None:
             text=text,
             title=title,
             author=_text(_child(item, DC_CREATOR, "author")),
-            published_at=date_value((item.findtext("pubDate") or "").strip() or None, page, where),
-            lang=feed_lang,
+            published_at=date_value(published.strip() or None, page, where),
+            lang=primary_language((item.findtext(f"{DC}language") or "").strip()) or feed_lang,
         )
 
 
@@ -146,8 +175,8 @@ def _add(page: PostPage, where: str, feed_url: str, key: str, link: str, text: s
         page.problem(NO_TEXT, f"{where}: no title or text; skipped")
         return
     target = unwrap_redirect(urljoin(feed_url, link)) if link else feed_url
-    if key == link or not key:
-        key = target  # a Google Alerts link differs on every fetch (usg=…); the article URL does not
+    # A Google Alerts link differs on every fetch (usg=…); the article URL does not.
+    key = target if key == link or not key else unwrap_redirect(key)
     if len(key) > 512:
         key = hashlib.sha256(key.encode()).hexdigest()
     page.posts.append(PostRecord(key=key, url=target, text=text, **fields))

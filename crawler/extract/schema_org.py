@@ -9,18 +9,27 @@ The rules are written down in docs/crawler.md.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from datetime import datetime
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from crawler.extract.jsonld import jsonld_blocks
-from crawler.extract.microdata import microdata_items, rdfa_items
+from crawler.extract.microdata import UNOWNED, microdata_items, rdfa_items
 from crawler.extract.page import EmptyDocument, canonical_url, page_language, parse_document
 from crawler.extract.text import decode_html, html_to_text
 from crawler.extract.values import ValueProblem, parse_datetime, parse_number, primary_language, scale_rating
 
-REVIEW_TYPES = frozenset({"Review", "UserReview", "CriticReview", "EmployerReview"})
+TEXT_PROPERTIES = ("reviewBody", "description", "text")
+# The publication date, else the closest stand-in: creation (comment-style reviews), upload (a video
+# review), last change (better than no date at all for the time series).
+DATE_PROPERTIES = ("datePublished", "dateCreated", "uploadDate", "dateModified")
+REVIEW_LISTS = ("review", "reviews")  # the properties whose values are reviews of the item holding them
+# What a review widget outside any item reviews, when the page has exactly one of these (compared casefolded).
+MAIN_ITEM_TYPES = frozenset({"product", "productgroup", "recipe", "book", "course", "softwareapplication"})
+REVIEW_TYPES = frozenset({"review", "userreview", "criticreview", "employerreview"})  # compared casefolded
 JSON_LD, MICRODATA, RDFA = "json-ld", "microdata", "rdfa"
 
 # Problem codes (also the suffixes of the crawler's stats keys).
@@ -29,6 +38,8 @@ NO_TEXT = "no_text"
 BAD_RATING = "bad_rating"
 BAD_DATE = "bad_date"
 EMPTY_DOCUMENT = "empty_document"
+PARSE_LIMIT = "parse_limit"  # the HTML parser stopped early: reviews after that point are missing
+REPAIRED_JSONLD = "repaired_jsonld"  # a JSON-LD block read after removing trailing commas or stray characters
 
 
 @dataclass(frozen=True)
@@ -94,45 +105,51 @@ def extract_reviews(html: str | bytes, url: str, content_type: str | None = None
     result = ExtractResult()
     text = decode_html(html, content_type) if isinstance(html, bytes) else html
     try:
-        root = parse_document(text)
+        root, stopped = parse_document(text)
     except EmptyDocument as exc:
         result.problems.append(Problem(EMPTY_DOCUMENT, f"page has no HTML: {exc}"))
         return result
+    if stopped:
+        message = f"the HTML parser stopped early, the rest of the page is unread: {stopped}"
+        result.problems.append(Problem(PARSE_LIMIT, message))
     page = _Page(
         url=urldefrag(url)[0],
         lang=page_language(root),
         canonical=canonical_url(root, url),
     )
 
-    sources: list[tuple[str, str, Any]] = []  # (markup, where, data)
+    # (markup, copy, where, data): a "copy" is one JSON-LD block, or all of the page's microdata, or its RDFa.
+    sources: list[tuple[str, str, str, Any]] = []
     for block in jsonld_blocks(root):
         if block.error == "empty block":
             continue
         if block.error is not None:
             result.problems.append(Problem(MALFORMED_JSONLD, f"JSON-LD block {block.index}: {block.error}; skipped"))
             continue
-        sources.append((JSON_LD, f"JSON-LD block {block.index}", _short_keys(block.data)))
+        if block.repaired:
+            message = f"JSON-LD block {block.index}: read after removing {block.repaired}"
+            result.problems.append(Problem(REPAIRED_JSONLD, message))
+        where = f"JSON-LD block {block.index}"
+        sources.append((JSON_LD, where, where, _short_keys(block.data)))
     for number, item in enumerate(microdata_items(root), start=1):
-        sources.append((MICRODATA, f"microdata item {number}", _short_keys(item)))
+        sources.append((MICRODATA, MICRODATA, f"microdata item {number}", _short_keys(item)))
     for number, item in enumerate(rdfa_items(root), start=1):
-        sources.append((RDFA, f"RDFa item {number}", _short_keys(item)))  # property="schema:author"
+        sources.append((RDFA, RDFA, f"RDFa item {number}", _short_keys(item)))  # property="schema:author"
 
     graph = _Graph()
-    for _, _, data in sources:
+    for *_, data in sources:
         graph.index(data)
-    seen: set[tuple[Any, ...]] = set()
-    for markup, where, data in sources:
-        for position, found in enumerate(_find_reviews(data, None), start=1):
+    main_item = _main_item([data for *_, data in sources])
+    copies = _Copies()
+    for markup, copy, where, data in sources:
+        # A review widget's `itemprop="review"` outside any item is a review of the page's one product.
+        unowned_review = isinstance(data, dict) and bool(set(data.get(UNOWNED, ())) & set(REVIEW_LISTS))
+        found_reviews = _find_reviews(data, main_item, listed=True) if unowned_review else _find_reviews(data, None)
+        for position, found in enumerate(found_reviews, start=1):
             record = _record(found, markup, f"{where}, review {position}", page, graph, result.problems)
-            if record is None:
-                continue
-            # Pages often carry the same reviews in two markups: keep the first copy.
-            day = record.published_at.date() if record.published_at else None
-            identity = ((record.author or "").casefold(), day, record.text.casefold())
-            if identity in seen:
-                continue
-            seen.add(identity)
-            result.reviews.append(record)
+            if record is not None and not copies.seen_in_another_copy(record, copy):
+                result.reviews.append(record)
+    result.reviews = _distinct_keys(result.reviews, page)
     return result
 
 
@@ -150,9 +167,11 @@ class _Found:
 
 
 def _short(name: str) -> str:
-    """'http://schema.org/Review', 'schema:Review' and 'Review' are one type (or property) here."""
+    """'http://schema.org/Review', 'https://schema.org/Review/', 'schema:Review' and 'Review' are one type
+    (or property) here."""
     if name.startswith("@"):
         return name
+    name = name.strip().rstrip("/#")
     for separator in ("/", "#", ":"):
         name = name.rsplit(separator, 1)[-1]
     return name
@@ -167,26 +186,61 @@ def _short_keys(data: Any) -> Any:
 
 
 def _types(node: dict[str, Any]) -> set[str]:
+    """The node's types, short and casefolded ('https://schema.org/review' is a Review too)."""
     declared = node.get("@type")
     names = declared if isinstance(declared, list) else [declared]
-    return {_short(name) for name in names if isinstance(name, str)}
+    return {_short(name).casefold() for name in names if isinstance(name, str) and _short(name)}
 
 
-def _find_reviews(data: Any, parent: dict[str, Any] | None) -> list[_Found]:
-    """Review nodes anywhere in the tree (@graph, arrays, a Hotel's `review` list, an ItemList...)."""
+def _is_review(node: dict[str, Any], listed: bool) -> bool:
+    """A Review by its type; or, without any type, by where it is (`listed`): a `review` property's values
+    are Reviews (schema.org's range), and widgets often leave out the `@type` there. An `{"@id": ...}` alone
+    is a reference, not a review."""
+    types = _types(node)
+    if types:
+        return bool(types & REVIEW_TYPES)
+    return listed and not set(node) <= {"@id", "@context"}
+
+
+def _find_reviews(data: Any, parent: dict[str, Any] | None, listed: bool = False) -> list[_Found]:
+    """Review nodes anywhere in the tree (@graph, arrays, a Hotel's `review` list, an ItemList...).
+
+    `parent` is the item whose `review` list holds `data` (`listed`). A review's own `review` property holds
+    replies nested in it (threaded comment lists in microdata): they are reviews of the same item.
+    """
     found: list[_Found] = []
     if isinstance(data, list):
         for item in data:
-            found.extend(_find_reviews(item, parent))
+            found.extend(_find_reviews(item, parent, listed))
     elif isinstance(data, dict):
-        if _types(data) & REVIEW_TYPES:
+        if _is_review(data, listed):
             found.append(_Found(data, parent))
-            return found  # a review's own children (author, itemReviewed) hold no further reviews
+            for key in REVIEW_LISTS:  # the review's other children (author, itemReviewed) hold no reviews
+                found.extend(_find_reviews(data.get(key), parent, listed=True))
+            return found
         for key, value in data.items():
-            if key == "@context":
-                continue
-            found.extend(_find_reviews(value, data if key in ("review", "reviews") else None))
+            if key != "@context":
+                holds_reviews = key in REVIEW_LISTS
+                found.extend(_find_reviews(value, data if holds_reviews else None, holds_reviews))
     return found
+
+
+def _main_item(tops: list[Any]) -> dict[str, Any] | None:
+    """The page's one top-level Product (or Recipe...) with a name, in any markup; None when there are
+    several (a listing, related products) or none."""
+    names: dict[str, dict[str, Any]] = {}
+    for data in tops:
+        nodes = data if isinstance(data, list) else [data]
+        nodes = [n for node in nodes if isinstance(node, dict) for n in [node, *_as_list(node.get("@graph"))]]
+        for node in nodes:
+            name = _name(node.get("name")) if isinstance(node, dict) and _types(node) & MAIN_ITEM_TYPES else None
+            if name:
+                names.setdefault(name.casefold(), node)
+    return next(iter(names.values())) if len(names) == 1 else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 class _Graph:
@@ -205,7 +259,7 @@ class _Graph:
             if isinstance(node_id, str) and len(data) > 1:
                 self.by_id.setdefault(node_id, data)
             for key, value in data.items():
-                if key in ("review", "reviews"):
+                if key in REVIEW_LISTS:
                     for ref in value if isinstance(value, list) else [value]:
                         if isinstance(ref, dict) and isinstance(ref.get("@id"), str):
                             self.reviewed_by_ref.setdefault(ref["@id"], data)
@@ -261,17 +315,19 @@ def _record(
     found: _Found, markup: str, where: str, page: _Page, graph: _Graph, problems: list[Problem]
 ) -> ReviewRecord | None:
     node = found.node
-    body = _string(node.get("reviewBody")) or _string(node.get("description")) or _string(node.get("text"))
+    body = next(filter(None, (_string(node.get(key)) for key in TEXT_PROPERTIES)), None)
     text = html_to_text(body) if body else ""
-    if not text:
-        problems.append(Problem(NO_TEXT, f"{where}: no reviewBody or description; skipped"))
-        return None
-
-    author = _name(graph.resolve(node.get("author")))
     title = _name(node.get("name")) or _name(node.get("headline"))
     if title and title == text:
         title = None  # some sites repeat the body as the name; it is not a headline
-    published_raw = _string(node.get("datePublished")) or _string(node.get("dateCreated"))
+    if not text and title:
+        text, title = title, None  # a review that is only a headline ("Never again!") still says something
+    if not text:
+        problems.append(Problem(NO_TEXT, f"{where}: no reviewBody or description (nor a headline); skipped"))
+        return None
+
+    author = _name(graph.resolve(node.get("author")))
+    published_raw = next(filter(None, (_string(node.get(key)) for key in DATE_PROPERTIES)), None)
     published_at = parse_datetime(published_raw)
     if published_raw and published_at is None:
         problems.append(Problem(BAD_DATE, f"{where}: unreadable date {published_raw!r}; kept without a date"))
@@ -287,11 +343,9 @@ def _record(
     item_rating = next((rating for rating in (_item_rating(i, graph, where, problems) for i in items) if rating), None)
 
     own_url = _own_url(node, page.url)
-    fingerprint = _fingerprint(item_reviewed or urlsplit(page.url).path, author, published_at, text)
-    url = own_url or f"{page.url}#review-{fingerprint}"
-    # The identity ignores the page URL: a review that moves from page 1 to page 2 stays one mention.
-    parts = urlsplit(page.url)
-    key = own_url or _global_id(node) or f"{parts.scheme}://{parts.netloc}/#review-{fingerprint}"
+    fingerprint_key, fingerprint_url = _fingerprint_address(item_reviewed, author, published_at, text, page)
+    url = own_url or fingerprint_url
+    key = own_url or _global_id(node) or fingerprint_key
     return ReviewRecord(
         url=url,
         key=key,
@@ -360,7 +414,7 @@ def _language(value: Any) -> str | None:
 
 
 def _own_url(node: dict[str, Any], page_url: str) -> str | None:
-    """The review's own address (`url`), made absolute."""
+    """The review's own address (`url`), made absolute (unless other reviews share it: `_distinct_keys`)."""
     url = _string(node.get("url"))
     if url and not url.startswith(("javascript:", "mailto:", "data:")):
         return urljoin(page_url, url)
@@ -376,7 +430,86 @@ def _global_id(node: dict[str, Any]) -> str | None:
     return node_id if node_id and node_id.startswith(("http://", "https://")) else None
 
 
-def _fingerprint(item: str, author: str | None, published_at: datetime | None, text: str) -> str:
+def _fingerprint_address(
+    item: str | None, author: str | None, published_at: datetime | None, text: str, page: _Page
+) -> tuple[str, str]:
+    """(key, url) of a review without an address of its own, from a hash of its item, author, day and text.
+
+    The key leaves the page URL out: a review that moves from page 1 to page 2 of a listing stays one mention.
+    """
+    parts = urlsplit(page.url)
     day = published_at.date().isoformat() if published_at else ""
-    material = "\x1f".join((item.casefold(), (author or "").casefold(), day, text))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:12]
+    material = "\x1f".join(((item or parts.path).casefold(), (author or "").casefold(), day, text))
+    fingerprint = hashlib.sha256(material.encode("utf-8")).hexdigest()[:12]
+    return f"{parts.scheme}://{parts.netloc}/#review-{fingerprint}", f"{page.url}#review-{fingerprint}"
+
+
+def _words(text: str | None) -> str:
+    """Text compared for sameness: casefolded words only (markups differ in spaces, entities, punctuation)."""
+    return " ".join(re.findall(r"\w+", (text or "").casefold()))
+
+
+@dataclass
+class _Kept:
+    record: ReviewRecord
+    copy: str
+    matched_in: set[str] = field(default_factory=set)  # the other copies where its duplicate was already found
+
+
+class _Copies:
+    """Reviews kept so far, to tell the same review in another markup (JSON-LD and microdata) from a new one.
+
+    Only copies are compared: two identical "Great!" reviews by "Anonymous" in one list are two reviews,
+    so a kept review stands for at most one duplicate in each other copy of the page. A duplicate has the
+    same words; its author and date agree where both state one, the dates within two days (a visible date
+    is the local day, midnight UTC here, while a timestamp with an offset may fall on the next UTC day).
+    """
+
+    def __init__(self) -> None:
+        self.by_words: dict[str, list[_Kept]] = {}
+
+    def seen_in_another_copy(self, record: ReviewRecord, copy: str) -> bool:
+        candidates = self.by_words.setdefault(_words(record.text), [])
+        for kept in candidates:
+            if kept.copy != copy and copy not in kept.matched_in and _compatible(kept.record, record):
+                kept.matched_in.add(copy)
+                return True
+        candidates.append(_Kept(record, copy))
+        return False
+
+
+def _compatible(first: ReviewRecord, second: ReviewRecord) -> bool:
+    if first.author and second.author and _words(first.author) != _words(second.author):
+        return False
+    if first.published_at and second.published_at:
+        return abs(first.published_at - second.published_at) < timedelta(days=2)
+    return True
+
+
+def _distinct_keys(reviews: list[ReviewRecord], page: _Page) -> list[ReviewRecord]:
+    """Every review of the page with its own key, or the pipeline would drop all but one as duplicates.
+
+    A `url` or `@id` shared by several reviews names the page or the product, not a review: those reviews
+    fall back to the fingerprint. Reviews identical in item, author, day and text (two "Great!" by
+    "Anonymous" on one day) get `-2`, `-3`... in page order, which stays stable across re-crawls.
+    """
+    shared = {key for key, count in Counter(review.key for review in reviews).items() if count > 1}
+    used: Counter[str] = Counter()
+    distinct: list[ReviewRecord] = []
+    for review in reviews:
+        if review.key in shared:
+            key, url = _fingerprint_address(review.item_reviewed, review.author, review.published_at, review.text, page)
+            if review.key != key:
+                came_from_url = review.url == review.key  # else from the @id, and the url is already the fallback
+                review = replace(
+                    review,
+                    key=key,
+                    url=url if came_from_url else review.url,
+                    canonical_url=page.canonical if came_from_url else review.canonical_url,
+                )
+        used[review.key] += 1
+        if used[review.key] > 1:
+            suffix = f"-{used[review.key]}"
+            review = replace(review, key=review.key + suffix, url=review.url + suffix)
+        distinct.append(review)
+    return distinct

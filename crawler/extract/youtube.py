@@ -1,13 +1,19 @@
 """YouTube Data API v3 `commentThreads.list` responses: `{"items": [commentThread…], "nextPageToken"}`.
 
 A thread's `snippet.topLevelComment.snippet` holds the comment: `textOriginal` (plain; `textDisplay` is
-HTML and is the fallback), `authorDisplayName`, `publishedAt`, `videoId`. An API error answers
+HTML and is the fallback), `authorDisplayName`, `publishedAt`, `videoId`. A comment on a channel rather than
+on a video (listed with `allThreadsRelatedToChannelId`, or a thread whose video is not stated) has no
+`videoId`: the comment's id is still its identity, and its link is the channel's page (YouTube has no
+public address for such a comment alone), from the thread's `channelId`, else the request's channel
+parameter. An API error answers
 `{"error": {"code", "message", "errors": [{"reason"}]}}` (a spent quota is 403 `quotaExceeded`); it is a
 `malformed_payload` problem naming the reason when it comes with a 200, which the API does not do, and
 the spider counts the HTTP status otherwise.
 """
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs, quote, urlsplit
 
 from crawler.extract.posts import (
     BAD_POST,
@@ -24,6 +30,7 @@ from crawler.extract.posts import (
 from crawler.extract.text import html_to_text, normalise_space
 
 WEB = "https://www.youtube.com/watch?v="
+CHANNEL = "https://www.youtube.com/channel/"
 
 
 def parse_comment_threads(body: bytes | str, url: str) -> PostPage:
@@ -41,14 +48,26 @@ def parse_comment_threads(body: bytes | str, url: str) -> PostPage:
         return page
     page.size = len(items)
     page.next_cursor = text_value(data.get("nextPageToken"))
+    query = parse_qs(urlsplit(url).query)
+    asked_channel = next(iter(query.get("allThreadsRelatedToChannelId") or query.get("channelId") or []), None)
     for number, thread in enumerate(items, start=1):
         where = f"item {number}"
         comment = dig(thread, "snippet", "topLevelComment")
         snippet = dig(comment, "snippet")
         comment_id = text_value(dig(comment, "id")) or text_value(dig(thread, "id"))
         video = text_value(dig(snippet, "videoId")) or text_value(dig(thread, "snippet", "videoId"))
-        if not comment_id or not video:
-            page.problem(BAD_POST, f"{where}: no comment id or video id; skipped")
+        channel = (
+            text_value(dig(thread, "snippet", "channelId")) or text_value(dig(snippet, "channelId")) or asked_channel
+        )
+        if not comment_id:
+            page.problem(BAD_POST, f"{where}: no comment id; skipped")
+            continue
+        if video:
+            link = f"{WEB}{video}&lc={comment_id}"
+        elif channel:
+            link = f"{CHANNEL}{quote(channel, safe='')}"
+        else:
+            page.problem(BAD_POST, f"{where}: neither a video nor a channel to link to; skipped")
             continue
         original = text_value(dig(snippet, "textOriginal"))
         display = text_value(dig(snippet, "textDisplay"))
@@ -59,7 +78,7 @@ def parse_comment_threads(body: bytes | str, url: str) -> PostPage:
         page.posts.append(
             PostRecord(
                 key=comment_id,
-                url=f"{WEB}{video}&lc={comment_id}",
+                url=link,
                 text=text,
                 author=text_value(dig(snippet, "authorDisplayName")),
                 published_at=date_value(dig(snippet, "publishedAt"), page, where),

@@ -1,4 +1,4 @@
-"""`rss`: RSS 2.0 and Atom feeds (Google Alerts included), one request per configured feed URL.
+"""`rss`: RSS 2.0, RSS 1.0 (RDF) and Atom feeds (Google Alerts included), one request per configured feed URL.
 
 A feed has no paging: each fetch returns its latest entries. State per feed is the newest publication
 time seen; entries not newer are skipped on the next run (entries without a date are always read; their

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kaiku.alerts.detector import DEFAULT, DetectorParams, Incident, detect_incidents
+from kaiku.alerts.detector import DEFAULT, Detection, DetectorParams, detect
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_SLOTS = 5_000_000  # a grid longer than this is almost surely a typo in a timestamp or the interval
@@ -96,6 +96,6 @@ def read_series(path: Path, interval: timedelta) -> Series:
     return Series([EPOCH + s * interval for s in slots], [sums.get(s, 0.0) for s in slots], bad)
 
 
-def backtest(path: Path, interval: timedelta, params: DetectorParams = DEFAULT) -> tuple[list[Incident], Series]:
+def backtest(path: Path, interval: timedelta, params: DetectorParams = DEFAULT) -> tuple[Detection, Series]:
     series = read_series(path, interval)
-    return detect_incidents(series.timestamps, series.values, params), series
+    return detect(series.timestamps, series.values, params), series

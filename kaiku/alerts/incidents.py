@@ -9,6 +9,7 @@ closed. Incidents that ended before the check are never created: a first run ove
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,19 @@ class Reconciled:
     new: list[int]
     updated: list[int]
     closed: list[int]
+    opened: list[Incident]  # the detected incident behind each of `new`, in the same order
+
+
+def latest_incident(conn: Connection, rule_id: str) -> Any:
+    """The rule's stored incident that ended last (a row), or None."""
+    return conn.execute(
+        select(incidents).where(incidents.c.rule_id == rule_id).order_by(incidents.c.end.desc()).limit(1)
+    ).first()
+
+
+def continues(latest: Any, found: Incident, cooldown: timedelta) -> bool:
+    """Does a detected incident belong to the stored `latest` one (overlapping it, or within its cooldown)?"""
+    return latest is not None and found.start < latest.end + cooldown
 
 
 def _row_values(found: Incident) -> dict[str, Any]:
@@ -50,14 +64,13 @@ def reconcile(
 ) -> Reconciled:
     """Apply one check's detections to the stored incidents of a rule (inside the caller's transaction)."""
     ongoing = [d for d in detected if d.end >= current_slot]
-    latest = conn.execute(
-        select(incidents).where(incidents.c.rule_id == rule_id).order_by(incidents.c.end.desc()).limit(1)
-    ).first()
+    latest = latest_incident(conn, rule_id)
     new: list[int] = []
+    opened: list[Incident] = []
     updated: list[int] = []
     kept_open: set[int] = set()
     for found in ongoing:
-        if latest is not None and found.start < latest.end + cooldown:
+        if continues(latest, found, cooldown):
             values = _row_values(found)
             if latest.score > found.score:  # keep the strongest peak seen over the incident's life
                 for key in ("peak", "peak_value", "baseline", "score", "severity"):
@@ -86,6 +99,7 @@ def reconcile(
             )
             assert result.inserted_primary_key is not None
             new.append(int(result.inserted_primary_key[0]))
+            opened.append(found)
             kept_open.add(new[-1])
     closed: list[int] = []
     still_open = conn.execute(
@@ -103,11 +117,22 @@ def reconcile(
             .where(incidents.c.id == incident_id)
             .values(status="closed", closed_at=now, updated_at=now, end=max([row.end, *ends]))
         )
-    return Reconciled(new, updated, closed)
+    return Reconciled(new, updated, closed, opened)
 
 
-def list_incidents(conn: Connection, rule_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def list_incidents(
+    conn: Connection,
+    rule_id: str | None = None,
+    limit: int = 50,
+    status: str | None = None,
+    brands: Collection[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Newest first; `brands` (a team's) limits them to those brands' incidents."""
     query = select(incidents).order_by(incidents.c.id.desc()).limit(limit)
     if rule_id:
         query = query.where(incidents.c.rule_id == rule_id)
+    if status:
+        query = query.where(incidents.c.status == status)
+    if brands is not None:
+        query = query.where(incidents.c.brand.in_(list(brands)))
     return [dict(row._mapping) for row in conn.execute(query)]

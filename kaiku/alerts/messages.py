@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import html
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlencode
 
 Language = Literal["en", "fi"]
 EXCERPT_CHARS = 280
+CHART_CID = "spike-chart@kaiku"
 
 _TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -36,6 +38,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         "footer": "Alert rule {rule}. You get one email per incident; a new one only after a quiet {cooldown}.",
         "times": "{ratio:.1f}x",
         "from_zero": "up from zero",
+        "chart_alt": "Chart of {brand} {experience} mentions per {window} over the last days, with the usual band; "
+        "the incident from {since} is shaded.",
+        "intense": "Most intense {experience} mentions",
+        "next": "What you can do next",
+        "next_case": "Open a follow-up case for a mention (POST {cases}, body {body}); the owner gets a reminder.",
+        "budget": "Alert budget",
+        "budget_line": "{held} more spike(s) were held back by the rule's budget of {budget} incidents per week",
         "reminder_subject": "[Kaiku] Follow up with a customer of {brand} today",
         "reminder_headline": "You responded to this {brand} customer on {responded}. Now is the time to follow up.",
         "reminder_case": "Case {case} (status: responded), owner {owner}",
@@ -61,6 +70,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         "jälkeen.",
         "times": "{ratio:.1f}-kertainen",
         "from_zero": "nollasta noussut",
+        "chart_alt": "Kaavio: brändin {brand} {experience} asiakkaiden maininnat jaksoittain ({window}) viime "
+        "päiviltä tavanomaisen vaihteluvälin kanssa; häiriö alkaen {since} on korostettu.",
+        "intense": "Voimakkaimmat maininnat",
+        "next": "Mitä voit tehdä seuraavaksi",
+        "next_case": "Avaa maininnasta seurantatapaus (POST {cases}, runko {body}); vastuuhenkilö saa muistutuksen.",
+        "budget": "Hälytysbudjetti",
+        "budget_line": "Säännön budjetti ({budget} häiriötä viikossa) pidätti {held} muuta piikkiä",
         "reminder_subject": "[Kaiku] Seuraa tänään asiakasta: {brand}",
         "reminder_headline": "Vastasit tälle brändin {brand} asiakkaalle {responded}. Nyt on aika kysyä, miten asia "
         "ratkesi.",
@@ -79,6 +95,7 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    chart: bytes | None = None  # PNG referenced by the HTML as cid:CHART_CID
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,11 @@ class AlertFacts:
     severity: str
     mentions: list[dict[str, Any]]
     query_url: str
+    intense: list[dict[str, Any]] = field(default_factory=list)  # the most intense mentions of the incident
+    cases_url: str | None = None  # POST here opens a follow-up case
+    chart: bytes | None = None  # PNG of the last days (kaiku.alerts.chart), inline in the HTML part
+    held_back: int = 0  # spikes the alert budget held back before this incident
+    max_per_week: int | None = None
 
 
 def duration_text(value: timedelta) -> str:
@@ -156,32 +178,56 @@ def render_alert(facts: AlertFacts, language: Language) -> RenderedEmail:
         (t["peak"], t["peak_line"].format(**values)),
         (t["change"], t["change_line"].format(**values)),
     ]
+    if facts.held_back:
+        rows.append((t["budget"], t["budget_line"].format(held=facts.held_back, budget=facts.max_per_week)))
     top = t["top"].format(**values)
     text_lines = [t["headline"].format(**values), ""]
     text_lines += [f"{label}: {value}" for label, value in rows]
     text_lines += ["", f"{top}:"]
-    html_items = []
     for mention in facts.mentions:
         excerpt = _excerpt(mention) or t["none"]
-        url = str(mention.get("url") or "")
-        published = mention.get("published_at") or ""
-        text_lines.append(f"- {excerpt}\n  {url} ({published})")
-        href = _safe_href(url)
-        link = f'<a href="{html.escape(href, quote=True)}">{html.escape(url)}</a>' if href else html.escape(url)
-        html_items.append(f"<li><p>{html.escape(excerpt)}</p><p>{link} ({html.escape(str(published))})</p></li>")
+        text_lines.append(f"- {excerpt}\n  {mention.get('url') or ''} ({mention.get('published_at') or ''})")
+    html_items = [_html_mention(mention, t["none"]) for mention in facts.mentions]
     if not facts.mentions:
         text_lines.append(t["none"])
     text_lines += ["", f"{t['query']}: {facts.query_url}", "", t["footer"].format(**values)]
     query_href = html.escape(facts.query_url, quote=True)
     html_rows = "".join(f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    chart = ""
+    if facts.chart:
+        alt = t["chart_alt"].format(**values, since=_when(facts.start))
+        chart = f'<p><img src="cid:{CHART_CID}" alt="{html.escape(alt, quote=True)}" width="600" height="220"></p>'
+    intense = ""
+    if facts.intense:
+        items = "".join(_html_mention(mention, t["none"]) for mention in facts.intense)
+        intense = f"<h3>{html.escape(t['intense'].format(**values))}</h3><ol>{items}</ol>"
     body = (
         f"<html><body><p><strong>{html.escape(t['headline'].format(**values))}</strong></p>"
-        f"<table>{html_rows}</table>"
+        f"<table>{html_rows}</table>{chart}{intense}"
         f"<h3>{html.escape(top)}</h3><ul>{''.join(html_items) or '<li>' + html.escape(t['none']) + '</li>'}</ul>"
-        f'<p><a href="{query_href}">{html.escape(t["query"])}</a></p>'
+        f"{_next_steps(facts, t, query_href)}"
         f"<p><small>{html.escape(t['footer'].format(**values))}</small></p></body></html>"
     )
-    return RenderedEmail(subject, "\n".join(text_lines) + "\n", body)
+    return RenderedEmail(subject, "\n".join(text_lines) + "\n", body, facts.chart)
+
+
+def _html_mention(mention: dict[str, Any], no_text: str) -> str:
+    excerpt = _excerpt(mention) or no_text
+    url = str(mention.get("url") or "")
+    href = _safe_href(url)
+    link = f'<a href="{html.escape(href, quote=True)}">{html.escape(url)}</a>' if href else html.escape(url)
+    published = html.escape(str(mention.get("published_at") or ""))
+    return f"<li><p>{html.escape(excerpt)}</p><p>{link} ({published})</p></li>"
+
+
+def _next_steps(facts: AlertFacts, t: dict[str, str], query_href: str) -> str:
+    """The API request behind the alert and, with a mention at hand, how to open a follow-up case for it."""
+    steps = [f'<li><a href="{query_href}">{html.escape(t["query"])}</a>: GET {html.escape(facts.query_url)}</li>']
+    first = (facts.intense or facts.mentions or [{}])[0]
+    if facts.cases_url and first.get("id"):
+        body = json.dumps({"mention_id": str(first["id"]), "owner": "you@example.com"})
+        steps.append(f"<li>{html.escape(t['next_case'].format(cases=facts.cases_url, body=body))}</li>")
+    return f"<h3>{html.escape(t['next'])}</h3><ul>{''.join(steps)}</ul>"
 
 
 @dataclass(frozen=True)
@@ -240,4 +286,10 @@ def build_message(rendered: RenderedEmail, sender: str, recipient: str, key: str
     message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@kaiku>"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    if rendered.chart:
+        # The HTML part becomes multipart/related: the page and the image it shows by Content-ID.
+        html_part = cast(EmailMessage, message.get_body(preferencelist=("html",)))
+        html_part.add_related(
+            rendered.chart, maintype="image", subtype="png", cid=f"<{CHART_CID}>", filename="spike.png"
+        )
     return message.as_string(policy=SMTP)

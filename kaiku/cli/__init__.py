@@ -6,7 +6,11 @@ import typer
 
 from kaiku.cli import alerts, crawl, demo, engine, index, keys, scheduler, sentiment, serve, store
 
-app = typer.Typer(help="Kaiku: earned-media monitoring.", no_args_is_help=True, add_completion=False)
+# Plain click help (rich_markup_mode=None): typer's rich help shows a `<bool>` type beside flags such as --json,
+# which reads as if `--json true` were accepted; click's shows `--json` and `--deliver / --no-deliver` as they are.
+app = typer.Typer(
+    help="Kaiku: earned-media monitoring.", no_args_is_help=True, add_completion=False, rich_markup_mode=None
+)
 app.add_typer(engine.app, name="engine")
 app.add_typer(index.app, name="index")
 app.add_typer(sentiment.app, name="sentiment")

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from kaiku.alerts.backtest import BacktestError, backtest, parse_duration
 from kaiku.alerts.detector import DEFAULT
+from kaiku.alerts.evaluation import LabelsError, read_labels, score_incidents
 from kaiku.cli._common import fail, parse_now, user_errors
 from kaiku.settings import Settings, get_settings
 
@@ -30,15 +31,31 @@ def backtest_command(
     min_count: Annotated[float, typer.Option(help="Minimum count in a slot to open an incident.")] = DEFAULT.min_count,
     cooldown: Annotated[
         str, typer.Option(help="After an incident, a new trigger within this reopens it (0 for none).")
-    ] = "1h",
+    ] = f"{int(DEFAULT.cooldown.total_seconds() // 3600)}h",
+    max_per_week: Annotated[
+        int | None, typer.Option(min=1, help="Alert budget: the most incidents opened in any 7 days.")
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="JSON of labelled windows per file name: prints precision, recall and F1 on stderr."),
+    ] = None,
 ) -> None:
-    """Print the incidents the detector finds as a JSON list of {start, end, peak, score}."""
+    """Print the incidents the detector finds as a JSON list of {start, end, peak, score}; a summary on stderr."""
     try:
         step = parse_duration(interval)
         wait = parse_duration(cooldown, allow_zero=True)
-        params = replace(DEFAULT, k=k, min_count=min_count, cooldown=wait, exit_k=min(DEFAULT.exit_k, k))
-        incidents, series = backtest(path, step, params)
-    except (BacktestError, ValueError) as exc:
+        params = replace(
+            DEFAULT, k=k, min_count=min_count, cooldown=wait, exit_k=min(DEFAULT.exit_k, k), max_per_week=max_per_week
+        )
+        windows = None
+        if labels is not None:
+            by_file = read_labels(labels)
+            if path.name not in by_file:
+                raise BacktestError(f"{labels} has no windows for {path.name} (it has: {', '.join(sorted(by_file))})")
+            windows = by_file[path.name]
+        detection, series = backtest(path, step, params)
+        incidents = detection.incidents
+    except (BacktestError, LabelsError, ValueError) as exc:
         fail(str(exc))
     for line_no, reason in series.bad_rows[:MAX_BAD_ROWS_SHOWN]:
         print(f"warning: {path}:{line_no}: {reason}", file=sys.stderr)
@@ -56,6 +73,17 @@ def backtest_command(
         for inc in incidents
     ]
     print(json.dumps(out, indent=2))
+    span = series.timestamps[-1] - series.timestamps[0] + step
+    result = score_incidents(incidents, windows or [], span)
+    summary = f"summary: {result.incidents} incidents in {result.weeks:.1f} weeks: {result.per_week:.2f} per week"
+    if max_per_week is not None:
+        summary += f"; budget {max_per_week} per week held back {detection.held_back} more"
+    if windows is not None:
+        summary += (
+            f"; labelled windows {result.windows}, found {result.found}; incidents in a window {result.hits}; "
+            f"precision {result.precision:.3f} recall {result.recall:.3f} F1 {result.f1:.3f}"
+        )
+    print(summary, file=sys.stderr)
 
 
 NowOption = Annotated[
@@ -89,6 +117,12 @@ def check_command(
             print(result.summary())
         if deliver:
             _deliver(db, settings, when)
+    failed = [r.rule_id for r in results if r.error is not None]
+    if failed:
+        fail(
+            f"{len(failed)} rule(s) not checked: {', '.join(failed)} (the others were; details above and in the log)",
+            code=1,
+        )
 
 
 def _deliver(db: Engine, settings: Settings, when: datetime) -> None:

@@ -44,10 +44,12 @@ def status() -> None:
     with user_errors():
         settings = get_settings()
         url = settings.engine_url
+        kind = "remote cluster" if settings.elasticsearch_url else "local engine"
         try:
             info = engine_info(make_client(url, settings.elasticsearch_api_key, timeout=5))
-        except IndexerError as exc:
-            print(f"not running: {exc}")
-            raise typer.Exit(1) from exc
-    kind = "remote cluster" if settings.elasticsearch_url else "local engine"
+        except IndexerError:
+            # One line, not the client's chain of connection errors: the URL is what there is to check.
+            hint = "check KAIKU_ELASTICSEARCH_URL" if settings.elasticsearch_url else "start it: kaiku engine start"
+            print(f"{kind} at {url}: not running ({hint})")
+            raise typer.Exit(1) from None
     print(f"{kind} at {url}: version {info['version']['number']}")

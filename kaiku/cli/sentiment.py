@@ -59,11 +59,14 @@ def _load(model: str | None, labels: str | None) -> SentimentClassifier:
 LINES_PER_CALL = 512
 
 
-def _nonblank_lines(stream: Iterable[str]) -> Iterator[str]:
+def _lines(stream: Iterable[str]) -> Iterator[str]:
     for line in stream:
-        text = line.rstrip("\r\n")
-        if text.strip():
-            yield text
+        yield line.rstrip("\r\n")
+
+
+def _blank_record(text: str) -> dict[str, object]:
+    # Output line N answers input line N, so a blank line gets a record too, with nothing scored.
+    return {"text": text, "label": None, "polarity": None, "experience": None, "reason": "blank line: nothing to score"}
 
 
 def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -79,7 +82,10 @@ def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
 
 @app.command()
 def score(model: ModelOption = None, labels: LabelsOption = None) -> None:
-    """Read UTF-8 texts, one per line, from stdin; write one JSON object per text to stdout."""
+    """Read UTF-8 texts, one per line, from stdin; write one JSON object per line to stdout, in the same order.
+
+    A blank input line gets a record with null label, polarity and experience, so output line N answers input line N.
+    """
     from kaiku.settings import get_settings
     from sentiment.scoring import score_batch
 
@@ -88,10 +94,16 @@ def score(model: ModelOption = None, labels: LabelsOption = None) -> None:
         classifier = _load(model, labels)
         stdin = typer.get_text_stream("stdin", encoding="utf-8", errors="strict")
         try:
-            for texts in _chunks(_nonblank_lines(stdin), LINES_PER_CALL):
-                for text, scored in zip(texts, score_batch(classifier, texts, thresholds=thresholds), strict=True):
+            for lines in _chunks(_lines(stdin), LINES_PER_CALL):
+                texts = [line for line in lines if line.strip()]
+                scores = iter(score_batch(classifier, texts, thresholds=thresholds) if texts else [])
+                for line in lines:
+                    if not line.strip():
+                        typer.echo(json.dumps(_blank_record(line), ensure_ascii=False))
+                        continue
+                    scored = next(scores)
                     record = {
-                        "text": text,
+                        "text": line,
                         "label": scored.label,
                         "polarity": {name: round(value, 4) for name, value in scored.polarity.as_dict().items()},
                         "experience": scored.experience,

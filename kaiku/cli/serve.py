@@ -19,4 +19,7 @@ def serve(
     from api.app import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port)
+    # No `server: uvicorn` banner: it tells a scanner which exploits to try and helps nobody else.
+    uvicorn.run(
+        create_app(settings), host=host or settings.api_host, port=port or settings.api_port, server_header=False
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
+
+from pydantic import SecretStr
 
 from indexer.store import MentionStore
 from kaiku.config import load_config
@@ -38,18 +41,35 @@ def _demo_key(settings: Settings, brands: list[str]) -> str:
     return store.create_key("demo").secret
 
 
+def with_admin_key(settings: Settings, serve_api: bool) -> tuple[Settings, str]:
+    """The settings the demo serves with, and a line about the admin key for the admin routes of docs/api.md.
+
+    Without KAIKU_ADMIN_KEY the demo makes one for the API it serves (valid until it stops); a configured key
+    is a secret and never printed.
+    """
+    if settings.admin_key is not None:
+        return settings, "Admin key: the value of KAIKU_ADMIN_KEY"
+    if not serve_api:
+        return settings, "Admin key: none (set KAIKU_ADMIN_KEY before `kaiku serve` for the admin routes)"
+    key = f"kaiku_admin_{secrets.token_urlsafe(24)}"
+    settings = settings.model_copy(update={"admin_key": SecretStr(key)})
+    return settings, f"Admin key of this demo's API (teams, keys, sources), valid until it stops: {key}"
+
+
 def run_demo(serve_api: bool = True) -> None:
     from crawler.runner import run_crawl
-    from kaiku.demo.server import serve_site
+    from kaiku.demo.server import serve_site, site_today
     from kaiku.wiring import configured_classifier, crawl_settings_from, mention_writer, ready_store
 
-    settings = get_settings()
+    settings, admin_key_line = with_admin_key(get_settings(), serve_api)
     config = load_config(settings.config_dir)
+    print(f"config: {settings.config_dir} (yours to edit; the management API writes here)")
     store = ready_store(settings)
     print(f"store: {_where(store)}")
     print(f"model: loading {settings.sentiment_model!r} (the first run converts the offline model once)")
     classifier = configured_classifier(settings)
-    site = serve_site(port=settings.demo_site_port)
+    # Dated relative to today, so that "last week" and "the last 7 days" of docs/api.md hold the demo's data.
+    site = serve_site(port=settings.demo_site_port, today=site_today())
     try:
         source = config.source(DEMO_SOURCE).model_copy(update={"start_urls": [site.url + "/"]})
         print(f"crawl: demo site at {site.url}")
@@ -76,6 +96,7 @@ def run_demo(serve_api: bool = True) -> None:
     key = _demo_key(settings, [b.id for b in config.brands])
     base = f"http://{settings.api_host}:{settings.api_port}"
     print(f"\nAPI key of team 'demo' (all brands), shown once: {key}")
+    print(admin_key_line)
     print("Try:")
     for example in (
         "/v1/mentions?brand=revontuli&experience=anger",
@@ -86,10 +107,16 @@ def run_demo(serve_api: bool = True) -> None:
     ):
         print(f"  curl -H 'Authorization: Bearer {key}' '{base}{example}'")
     print(f"  curl '{base}/healthz'")
-    print(f"  OpenAPI: {base}/docs\n")
+    print(f"  OpenAPI: {base}/docs")
+    print(f"  Dashboard: {base}/dashboard/ (sign in with the key above)\n")
     if serve_api:
         import uvicorn
 
         from api.app import create_app
 
-        uvicorn.run(create_app(settings, classifier=classifier), host=settings.api_host, port=settings.api_port)
+        uvicorn.run(
+            create_app(settings, classifier=classifier),
+            host=settings.api_host,
+            port=settings.api_port,
+            server_header=False,
+        )

@@ -92,7 +92,9 @@ def check_alerts(now: datetime | None = None) -> str:
     new = sum(len(r.new) for r in results)
     ongoing = sum(len(r.updated) for r in results)
     emails = sum(r.emails for r in results)
-    return f"{len(results)} rules: {new} new incidents, {ongoing} ongoing, {emails} emails queued"
+    failed = [r.rule_id for r in results if r.error is not None]
+    summary = f"{len(results)} rules: {new} new incidents, {ongoing} ongoing, {emails} emails queued"
+    return summary + (f"; not checked: {', '.join(failed)}" if failed else "")
 
 
 def deliver_outbox(now: datetime | None = None) -> str:

@@ -4,6 +4,7 @@ arrives at a real SMTP server; checks within the cooldown send none; an SMTP out
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -67,6 +68,10 @@ def test_burst_sends_exactly_one_email_and_cooldown_sends_none(
     assert link in text and link.replace("&", "&amp;") in page
     assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert HOSTILE in text  # the text part carries it verbatim: plain text cannot execute
+    # The chart travels inside the email (multipart/related, by Content-ID): nothing is fetched when it is opened.
+    [image] = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n" and f"cid:{image['Content-ID'].strip('<>')}" in page
+    assert "Most intense angry mentions" in page and "POST https://kaiku.example/api/v1/cases" in page
 
     # Twenty minutes later the spike goes on: the same incident is updated, no second email.
     index_mentions(es, alias, "revontuli", every(NOW, NOW + timedelta(minutes=20), timedelta(minutes=4)))
@@ -153,3 +158,41 @@ def test_each_recipient_gets_the_email_in_their_language(
     subjects = {to[0]: message["Subject"].strip() for to, message in smtp_server.inbox.received}
     assert subjects["cx@revontuli.example"].startswith("[Kaiku] Spike of angry mentions: Revontuli Hotels")
     assert subjects["johtaja@revontuli.example"].startswith("[Kaiku] Piikki vihaisten asiakkaiden maininnoissa")
+
+
+def test_the_chart_is_drawn_once_per_incident_outside_the_transaction(
+    es: Elasticsearch, alias: str, db: Engine, tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kaiku.alerts import chart
+
+    edited = tmp_path / "configs"
+    shutil.copytree(config_dir, edited)
+    (edited / "alerts.yaml").write_text(
+        "alerts:\n  - id: revontuli-anger\n    brand: revontuli\n"
+        "    recipients: [cx@revontuli.example, johtaja@revontuli.example, yo@revontuli.example]\n"
+        "    recipient_languages: {johtaja@revontuli.example: fi}\n"
+    )
+    drawn = []
+    draw = chart.spike_chart
+
+    def spike_chart_checking_the_lock(*args: object) -> bytes:
+        # Another writer gets the database at once: the check holds no write transaction while drawing.
+        other = sqlite3.connect(db.url.database or "", timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+        finally:
+            other.close()
+        drawn.append(args)
+        return draw(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chart, "spike_chart", spike_chart_checking_the_lock)
+    seed_background_and_burst(es, alias)
+    [first] = check_alerts(ElasticsearchMentionStore(es, alias), db, load_config(edited), NOW, OPTIONS)
+    assert first.new and first.emails == 3 and len(drawn) == 1  # three recipients, two languages, one chart
+    # The spike goes on: the next check updates the incident and draws nothing.
+    index_mentions(es, alias, "revontuli", every(NOW, NOW + timedelta(minutes=20), timedelta(minutes=4)))
+    [second] = check_alerts(
+        ElasticsearchMentionStore(es, alias), db, load_config(edited), NOW + timedelta(minutes=20), OPTIONS
+    )
+    assert second.updated == first.new and len(drawn) == 1

@@ -37,7 +37,8 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, engine: LocalEngine, al
 
 
 def test_check_then_outbox(run, es: Elasticsearch, alias: str, smtp_server: SmtpServer) -> None:
-    index_mentions(es, alias, "tunturi", every(NOW - timedelta(days=2), NOW - timedelta(hours=2), timedelta(hours=6)))
+    # Three days of history (two are the detector's warm-up), then a burst.
+    index_mentions(es, alias, "tunturi", every(NOW - timedelta(days=3), NOW - timedelta(hours=2), timedelta(hours=7)))
     index_mentions(es, alias, "tunturi", every(NOW - timedelta(minutes=30), NOW, timedelta(minutes=3)))
     smtp = {"KAIKU_SMTP_PORT": str(smtp_server.port), "KAIKU_SMTP_FROM": "kaiku@test.example"}
 

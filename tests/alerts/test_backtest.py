@@ -88,3 +88,48 @@ def test_cli_missing_or_empty_file_exits_2(tmp_path: Path) -> None:
     (tmp_path / "empty.csv").write_text("")
     result = CliRunner().invoke(app, ["alerts", "backtest", str(tmp_path / "empty.csv")])
     assert result.exit_code == 2 and "no valid" in result.stderr
+
+
+def _labels(path: Path, windows: list[list[str]]) -> Path:
+    labels = path.parent / "windows.json"
+    labels.write_text(json.dumps({path.name: windows, "other.csv": []}))
+    return labels
+
+
+def test_cli_backtest_summary_with_labels(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    _spiky_csv(path)  # 14 days, one spike on day 10
+    hit = _labels(path, [["2024-01-10 20:00:00.000000", "2024-01-11 06:00:00"], ["2024-01-05", "2024-01-06"]])
+    result = CliRunner().invoke(app, ["alerts", "backtest", str(path), "--interval", "1h", "--labels", str(hit)])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 1
+    summary = [line for line in result.stderr.splitlines() if line.startswith("summary:")]
+    assert summary == [
+        "summary: 1 incidents in 2.0 weeks: 0.50 per week; labelled windows 2, found 1; incidents in a window 1; "
+        "precision 1.000 recall 0.500 F1 0.667"
+    ]
+    without = CliRunner().invoke(app, ["alerts", "backtest", str(path), "--interval", "1h"])
+    assert "summary: 1 incidents in 2.0 weeks: 0.50 per week\n" in without.stderr
+
+
+def test_cli_backtest_labels_errors_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    _spiky_csv(path)
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    (tmp_path / "elsewhere.json").write_text(json.dumps({"x.csv": []}))
+    for labels, message in (("bad.json", "cannot read labels"), ("elsewhere.json", "has no windows for s.csv")):
+        result = CliRunner().invoke(app, ["alerts", "backtest", str(path), "--labels", str(tmp_path / labels)])
+        assert result.exit_code == 2 and message in result.stderr
+
+
+def test_cli_backtest_budget(tmp_path: Path) -> None:
+    values = np.random.default_rng(0).poisson(20, 24 * 21)
+    for day in (8, 9, 10, 11):
+        values[24 * day + 12 : 24 * day + 15] += 150
+    rows = [f"{(datetime(2024, 1, 1) + timedelta(hours=i)).isoformat()},{v}" for i, v in enumerate(values)]
+    path = tmp_path / "s.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(app, ["alerts", "backtest", str(path), "--interval", "1h", "--max-per-week", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 2
+    assert "budget 2 per week held back 2 more" in result.stderr

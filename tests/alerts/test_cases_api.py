@@ -153,6 +153,8 @@ def test_a_case_can_belong_to_an_incident(
     from kaiku.alerts.check import CheckOptions, check_alerts
     from tests.alerts.conftest import every
 
+    # Three quiet days of history (a brand without any gets the detector's warm-up), then a burst.
+    index_mentions(es, alias, "revontuli", every(NOW - timedelta(days=3), NOW - timedelta(hours=2), timedelta(hours=7)))
     burst = index_mentions(es, alias, "revontuli", every(NOW - timedelta(minutes=30), NOW, timedelta(minutes=3)))
     [tunturi] = index_mentions(es, alias, "tunturi", [NOW])
     db = open_database(settings.resolved_database_url)

@@ -38,6 +38,8 @@ def api_settings(engine: LocalEngine, alias: str, tmp_path: Path) -> Settings:
         api_db=tmp_path / "api.sqlite3",
         admin_key=ADMIN_KEY,
         config_dir=config_dir,
+        # The suites send hundreds of wrong keys from one address on purpose; test_api_guards.py tests the limit.
+        auth_failure_burst=100_000,
     )
 
 

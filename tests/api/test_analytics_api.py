@@ -1,4 +1,4 @@
-"""Metric definitions (DESIGN.md §2) against hand-computed values on tests/api/dataset.py, in the real local engine."""
+"""Metric definitions (docs/design.md §2) against hand-computed values on tests/api/dataset.py, in the local engine."""
 
 from __future__ import annotations
 
@@ -147,6 +147,14 @@ def test_top_outliers_by_intensity_and_engagement(api: TestClient, es: Elasticse
     [
         ("metrics", {"interval": "fortnight"}, "interval"),
         ("metrics", {"tz": "Mars/Olympus"}, "tz"),
+        # Issue 18.11 and 15.1: a folder of the zone database, names too long for a file name, other files there.
+        ("metrics", {"tz": "Europe"}, "tz"),
+        ("metrics", {"tz": "Europe/" + "x" * 300}, "tz"),
+        ("metrics", {"tz": "x" * 300}, "tz"),
+        ("metrics", {"tz": "zone.tab"}, "tz"),
+        ("metrics", {"tz": "../../etc/passwd"}, "tz"),
+        ("metrics", {"tz": "Europe/Helsinki\x00"}, "tz"),
+        ("metrics", {"tz": ""}, "tz"),
         ("metrics", {"from": "2026-04-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "from"),
         ("metrics", {"interval": "hour", "from": "2025-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "interval"),
         ("metrics", {"from": "2026-03-01T00:00:00"}, "from"),
@@ -187,3 +195,20 @@ def test_times_the_engine_cannot_take_are_422(api: TestClient, es: Elasticsearch
         assert response.status_code == 422, (path, response.text)
         assert response.json()["errors"][0]["parameter"] == "from"
     assert api.get("/v1/mentions", params={"to": moment}).status_code == 422
+
+
+def test_an_unencoded_plus_in_a_time_is_taken_as_the_offset(api: TestClient, es: Elasticsearch, alias: str) -> None:
+    """Issue 15.9: `+02:00` typed into a URL arrives as ` 02:00`; where that is unambiguous it is read as +02:00."""
+    seed(es, alias)
+    encoded = api.get("/v1/brands/revontuli/metrics", params={"interval": "week", "tz": "Europe/Helsinki", **WINDOW})
+    typed = api.get(
+        "/v1/brands/revontuli/metrics?interval=week&tz=Europe/Helsinki"
+        "&from=2026-03-23T00:00:00+02:00&to=2026-04-13T00:00:00+03:00"
+    )
+    assert typed.status_code == 200, typed.text
+    assert typed.json() == encoded.json()
+    assert api.get("/v1/mentions?from=2026-03-23T00:00:00.5+0200").status_code == 200
+    # What is still not a time says how to send one.
+    wrong = api.get("/v1/mentions?from=2026-03-23T00:00:00+2 hours")
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["parameter"] == "from"
+    assert "%2B" in wrong.json()["errors"][0]["msg"]

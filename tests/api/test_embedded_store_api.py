@@ -35,8 +35,7 @@ def test_search_metrics_and_health_on_the_embedded_store(tmp_path: Path) -> None
     teams = TeamStore(settings.resolved_api_db)
     key = teams.create_key(teams.create_team("north", brands=["revontuli"]).id).secret
     with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(key)) as api:
-        health = api.get("/healthz").json()
-        assert health["engine"] == {"ok": True, "kind": "sqlite", "version": health["engine"]["version"]}
+        assert api.get("/healthz").json() == {"status": "ok"}
         found = api.get("/v1/mentions", params={"q": "aamiainen", "lang": "fi", "highlight": "true"}).json()
         assert found["count"] == 2
         assert all("<em>" in m["highlight"]["text"][0] for m in found["data"])

@@ -103,27 +103,42 @@ def test_invalid_parameters_are_4xx_naming_the_parameter(
 
 def test_hostile_query_text_never_breaks_search(api: TestClient, es: Elasticsearch, alias: str) -> None:
     seed(es, alias)
-    for q in ['"unclosed', "((AND OR NOT", "staff~~~^^^", "*", "text:* OR _exists_:id", "\\"]:
-        response = api.get("/v1/mentions", params={"q": q})
+    # Syntax is never an error: text that is no valid brand query is searched as its words ("staff~~~^^^" is the
+    # word staff, in the two staff mentions).
+    for q, count in (('"unclosed', 0), ("((AND OR NOT", 0), ("staff~~~^^^", 2), ("\\", 0), ('"Staff went', 1)):
+        response = api.get("/v1/mentions", params={"q": q, "limit": 50})
         assert response.status_code == 200, (q, response.text)
+        assert response.json()["count"] == count, (q, response.json())
+    # Except where the text would expand every indexed word: refused by the query-cost bound, naming it.
+    for q in ("*", "text:* OR _exists_:id"):
+        response = api.get("/v1/mentions", params={"q": q})
+        assert (response.status_code, response.json()["limit"]) == (422, "MIN_PREFIX_LENGTH"), q
 
 
-def test_healthz_reports_engine_and_model(api: TestClient) -> None:
-    body = api.get("/healthz").json()
-    assert body["status"] == "ok"
-    assert body["engine"]["ok"] and body["model"]["id"] == "test/stand-in"
+def test_health_routes_say_ok_and_nothing_more(anonymous: TestClient) -> None:
+    for path in ("/healthz", "/readyz", "/livez"):
+        response = anonymous.get(path)
+        assert (response.status_code, response.json()) == (200, {"status": "ok"}), path
 
 
-def test_healthz_and_search_when_engine_is_down(alias: str, tmp_path: Path) -> None:
-    settings = Settings(
-        elasticsearch_url="http://127.0.0.1:9", index_alias=alias, api_db=tmp_path / "api.sqlite3", admin_key=ADMIN_KEY
-    )
+def test_health_and_search_when_engine_is_down_reveal_no_details(
+    alias: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine_url = "http://127.0.0.1:9"
+    settings = Settings(elasticsearch_url=engine_url, index_alias=alias, api_db=tmp_path / "api.sqlite3",
+                        admin_key=ADMIN_KEY)  # fmt: skip
     with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(ADMIN_KEY)) as client:
-        health = client.get("/healthz")
-        assert health.status_code == 503 and health.json()["engine"]["ok"] is False
+        for path in ("/healthz", "/readyz"):
+            health = client.get(path)
+            assert (health.status_code, health.json()) == (503, {"status": "unavailable"}), path
+        assert client.get("/livez").status_code == 200  # the process itself is fine: no restart
         search = client.get("/v1/mentions")
         assert search.status_code == 503
         assert search.headers["content-type"].startswith("application/problem+json")
+        assert search.json()["detail"] == "search store unavailable"
+        assert "127.0.0.1:9" not in search.text and "Connection" not in search.text
+    # The details are in the log, for the operator.
+    assert "127.0.0.1:9" in caplog.text
 
 
 def test_openapi_documents_the_routes(api: TestClient) -> None:
@@ -158,6 +173,32 @@ def test_sorting_and_cursor_bound_to_its_sort(api: TestClient, es: Elasticsearch
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["parameter"] == "cursor"
 
 
+def test_most_delighted_ranks_delight_before_comfort_and_angriest_anger_first(
+    api: TestClient, es: Elasticsearch, alias: str
+) -> None:
+    """Issue 15.11: a confident comfort text (a 5-star review where that is the norm) is not delight; the class
+    decides first, the intensity within it."""
+    mentions = dataset.seed(es, alias)
+    calm = {
+        name: Mention(
+            id=mention_id("reviews", f"https://demo/{name}"), brand="revontuli", source="reviews",
+            url=f"https://demo/{name}", text=name, experience="comfort",
+            polarity={"negative": negative, "neutral": 0.02, "positive": round(0.98 - negative, 2)},
+            published_at=datetime(2026, 3, 25, tzinfo=UTC), crawled_at=dataset.CRAWLED,
+        )
+        for name, negative in (("glad", 0.01), ("sour", 0.96))
+    }  # fmt: skip
+    BulkWriter(es, alias, refresh=True).write(list(calm.values()))
+    delighted = api.get("/v1/mentions", params={"brand": "revontuli", "sort": "most_delighted", "limit": 4}).json()
+    assert [m["id"] for m in delighted["data"]] == [
+        mentions["R5"].id, mentions["A1"].id, mentions["R2"].id, calm["glad"].id,
+    ]  # fmt: skip
+    angriest = api.get("/v1/mentions", params={"brand": "revontuli", "sort": "angriest", "limit": 4}).json()
+    assert [m["id"] for m in angriest["data"]] == [
+        mentions["R1"].id, mentions["B1"].id, mentions["R4"].id, calm["sour"].id,
+    ]  # fmt: skip
+
+
 def test_relevance_and_highlights(api: TestClient, es: Elasticsearch, alias: str) -> None:
     mentions = dataset.seed(es, alias)
     body = api.get("/v1/mentions", params={"q": "kylmä", "sort": "relevance", "highlight": "true"}).json()
@@ -170,8 +211,10 @@ def test_relevance_and_highlights(api: TestClient, es: Elasticsearch, alias: str
     assert "highlight" not in api.get("/v1/mentions", params={"q": "kylmä"}).json()["data"][0]
 
 
-HOSTILE = ['"unclosed', "((AND OR NOT", "staff~~~^^^", "*", "text:* OR _exists_:id", "\\", "a" * 500, "<script>",
-           "kylmä\x00", "|||", "-", "+-~*()\"", "🙂", "{\"query\": 1}", "/.*/", "[1 TO 2]"]  # fmt: skip
+HOSTILE = ['"unclosed', "((AND OR NOT", "staff~~~^^^", "\\", "a" * 500, "<script>",
+           "kylmä\x00", "|||", "-", "🙂", "{\"query\": 1}", "/.*/", "[1 TO 2]"]  # fmt: skip
+# A bare `*` would expand every indexed word: refused by the query-cost bound (indexer/search_text.py).
+TOO_COSTLY = ["*", "text:* OR _exists_:id", '+-~*()"']
 
 
 @pytest.mark.parametrize("sort", ["newest", "relevance"])
@@ -183,6 +226,10 @@ def test_hostile_text_with_sorting_highlight_and_export(
         response = api.get("/v1/mentions", params={"q": q, "sort": sort, "highlight": "true"})
         assert response.status_code == 200, (q, response.text)
         assert api.get("/v1/mentions/export", params={"q": q, "format": "ndjson"}).status_code == 200
+    for q in TOO_COSTLY:
+        response = api.get("/v1/mentions", params={"q": q, "sort": sort, "highlight": "true"})
+        assert (response.status_code, response.json()["limit"]) == (422, "MIN_PREFIX_LENGTH"), q
+        assert api.get("/v1/mentions/export", params={"q": q, "format": "ndjson"}).status_code == 422
 
 
 def test_export_streams_every_match_as_csv_and_ndjson(api: TestClient, es: Elasticsearch, alias: str) -> None:
@@ -201,6 +248,13 @@ def test_export_streams_every_match_as_csv_and_ndjson(api: TestClient, es: Elast
     assert (r1["polarity.negative"], r1["engagement.likes"], r1["author_followers"]) == ("0.9", "3", "100")
     empty = api.get("/v1/mentions/export", params={"format": "csv", "q": "nothingmatchesthis"})
     assert empty.status_code == 200 and empty.text.strip() == ",".join(CSV_COLUMNS)
+    assert not response.content.startswith(b"\xef\xbb\xbf")
+    # For spreadsheet programs that take CSV without a byte-order mark for their local code page (issue 15.11).
+    excel = api.get("/v1/mentions/export", params={"format": "csv", "bom": "true", "experience": "anger", "lang": "fi"})
+    assert excel.content.startswith(b"\xef\xbb\xbf" + ",".join(CSV_COLUMNS).encode())
+    assert excel.content.removeprefix(b"\xef\xbb\xbf") == response.content
+    ignored = api.get("/v1/mentions/export", params={"format": "ndjson", "bom": "true"})
+    assert ignored.status_code == 422 and ignored.json()["errors"][0]["parameter"] == "bom"
 
 
 @pytest.mark.unit

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.deps import require_admin
 from api.ratelimit import TokenBuckets
+from kaiku.config import load_config
 from kaiku.settings import Settings
 from kaiku.teams import TeamStore
 from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
@@ -35,16 +40,16 @@ ADMIN_ROUTES = [
 
 
 def brand_routes(brand: str, mention_id: str) -> list[tuple[str, str]]:
-    """Every route naming a brand (or one of its mentions), and the admin routes."""
+    """Every route naming a brand (or one of its mentions)."""
     routes = [("GET", r.format(b=brand)) for r in BRAND_ROUTES + MENTION_ROUTES]
     routes += [(method, r.format(b=brand)) for method, r in MANAGE_ROUTES]
-    return [*routes, ("GET", f"/v1/mentions/{mention_id}"), *ADMIN_ROUTES]
+    return [*routes, ("GET", f"/v1/mentions/{mention_id}")]
 
 
 def every_route(brand: str, mention_id: str) -> list[tuple[str, str]]:
     general = [("GET", "/v1/brands"), ("GET", "/v1/mentions"), ("GET", "/v1/mentions/export?format=csv"),
                ("POST", "/v1/brands"), ("GET", "/v1/alerts"), ("POST", "/v1/alerts")]  # fmt: skip
-    return [*brand_routes(brand, mention_id), *general]
+    return [*brand_routes(brand, mention_id), *ADMIN_ROUTES, *general]
 
 
 def test_missing_or_wrong_key_is_401_everywhere(
@@ -72,15 +77,49 @@ def test_another_teams_brand_is_404_on_every_route(app: FastAPI, keys: dict, es:
         for method, path in brand_routes("tunturi", mentions["T1"].id):
             response = north.request(method, path, json={} if method in {"POST", "PATCH", "PUT"} else None)
             assert response.status_code == 404, (method, path, response.text)
-        # Its own brand works, and shows the competitor's public metrics beside it.
+        # Its own brand works (competitors it may not see are left out: test_competitor_figures_...).
         own = north.get("/v1/brands/revontuli/metrics", params={"tz": "Europe/Helsinki", **WINDOW})
-        assert own.status_code == 200 and own.json()["data"][0]["competitors"]["tunturi"]["earned"] == 2
+        assert own.status_code == 200 and own.json()["data"][0]["earned"] == 2
         # Without a brand filter a search covers only the team's own brands.
         found = north.get("/v1/mentions", params={"limit": 200}).json()["data"]
         assert found and {m["brand"] for m in found} == {"revontuli"}
         export = north.get("/v1/mentions/export", params={"format": "ndjson"}).text.splitlines()
         assert len(export) == len(found)
         assert north.get("/v1/brands").json()["count"] == 1
+
+
+def admin_only_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path template) of every route that depends on the admin key."""
+
+    def needs_admin(dependant: Dependant) -> bool:
+        return any(d.call is require_admin or needs_admin(d) for d in dependant.dependencies)
+
+    # Included routers keep their routes (paths with the router's prefix) on `original_router`.
+    included = [getattr(route, "original_router", None) for route in app.routes]
+    routes = [*app.routes, *(route for router in included if router for route in router.routes)]
+    return sorted(
+        (method, route.path)
+        for route in routes
+        if isinstance(route, APIRoute) and needs_admin(route.dependant)
+        for method in route.methods
+    )
+
+
+def test_a_team_key_on_an_admin_route_is_403_and_the_route_is_documented_as_admin(app: FastAPI, keys: dict) -> None:
+    routes = admin_only_routes(app)
+    templates = [re.compile(re.sub(r"\{\w+\}", "[^/]+", t)) for _, t in routes]
+    assert all(any(t.fullmatch(path) for t in templates) for _, path in ADMIN_ROUTES)  # the list above is found
+    api_doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    openapi = app.openapi()["paths"]
+    with TestClient(app, headers=bearer(keys["both"])) as team:
+        for method, template in routes:
+            path = re.sub(r"\{\w+\}", "demo-reviews", template)
+            response = team.request(method, path, json={} if method in {"POST", "PATCH", "PUT"} else None)
+            assert response.status_code == 403, (method, path, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "admin key required" in response.json()["detail"]
+            assert "403" in openapi[template][method.lower()]["responses"], (method, template)
+            assert template in api_doc, f"docs/api.md does not list the admin route {template}"
 
 
 def test_admin_manages_teams_and_keys(app: FastAPI, api_settings: Settings) -> None:
@@ -143,3 +182,72 @@ def test_token_bucket_refills_at_the_configured_rate() -> None:
     now[0] = 1.0
     assert buckets.take("k") == 0.0
     assert buckets.take("other") == 0.0
+
+
+def test_competitor_figures_only_for_brands_the_team_may_see(
+    app: FastAPI, keys: dict, api_settings: Settings, es: Elasticsearch, alias: str
+) -> None:
+    """Issue 18.3: revontuli names tunturi as competitor; north owns only revontuli, `both` owns the two."""
+    seed(es, alias)
+    params = {"interval": "week", "tz": "Europe/Helsinki", **WINDOW}
+    with TestClient(app, headers=bearer(keys["north"])) as north, TestClient(app, headers=bearer(keys["both"])) as both:
+        # Metrics: tunturi is in neither the series, the totals, the set, nor the set's outliers behind share of voice.
+        seen = north.get("/v1/brands/revontuli/metrics", params=params).json()
+        assert seen["competitive_set"] == ["revontuli"]
+        week1 = seen["data"][0]
+        assert week1["competitors"] == {} and seen["totals"]["competitors"] == {}
+        assert week1["set_earned"] == week1["earned"] == 2 and week1["earned_sov"] == 1.0
+        assert "tunturi" not in north.get("/v1/brands/revontuli/metrics", params={**params, "reach": "true"}).text
+        # A team that may see tunturi gets its figures, and the whole set's.
+        full = both.get("/v1/brands/revontuli/metrics", params=params).json()
+        assert full["competitive_set"] == ["revontuli", "tunturi"] and full["data"][0]["set_earned"] == 4
+        assert full["data"][0]["competitors"]["tunturi"]["earned"] == 2
+        # The brand list and the brand's configuration name no brand the team may not see.
+        assert north.get("/v1/brands").json()["data"][0]["competitors"] == []
+        assert both.get("/v1/brands").json()["data"][0]["competitors"] == ["tunturi"]
+        configured = north.get("/v1/brands/revontuli").json()
+        assert configured["competitors"] == []
+        # Changing the brand keeps the competitor it was not shown (another team's choice, or the admin's).
+        assert north.put("/v1/brands/revontuli", json={**configured, "aliases": ["Revontuli"]}).status_code == 200
+        assert load_config(api_settings.config_dir).brand("revontuli").competitors == ["tunturi"]
+        # Naming a brand it may not see is refused, the same for one that exists and one that does not.
+        answers = []
+        for other in ("tunturi", "nosuch"):
+            refused = north.post("/v1/brands", json={"id": "spy", "name": "Spy", "competitors": [other]})
+            assert refused.status_code == 422, refused.text
+            assert [e["parameter"] for e in refused.json()["errors"]] == ["competitors.0"]
+            answers.append(refused.json()["errors"][0]["msg"].replace(other, "X"))
+        assert answers[0] == answers[1]
+        refused = north.put("/v1/brands/revontuli", json={**configured, "competitors": ["tunturi"]})
+        assert refused.status_code == 422 and refused.json()["errors"][0]["parameter"] == "competitors.0"
+        assert (
+            both.post("/v1/brands", json={"id": "rival", "name": "Rival", "competitors": ["tunturi"]}).status_code
+            == 201
+        )
+
+
+def test_a_taken_id_answers_the_same_whoever_has_it(app: FastAPI, keys: dict) -> None:
+    """Issue 18.8: ids are one namespace, so a taken id is a 409, but it says no more than that it is taken."""
+    rule = {"id": "tunturi-anger", "brand": "revontuli", "recipients": ["a@b.example"]}
+    with TestClient(app, headers=bearer(keys["north"])) as north:
+        others = north.post("/v1/brands", json={"id": "tunturi", "name": "Mine"})
+        own = north.post("/v1/brands", json={"id": "revontuli", "name": "Mine"})
+        assert others.status_code == own.status_code == 409
+        assert others.json()["detail"] == "brand id 'tunturi' is in use; choose another id"
+        assert own.json()["detail"] == "brand id 'revontuli' is in use; choose another id"
+        taken_rule = north.post("/v1/alerts", json=rule)
+        assert taken_rule.status_code == 409 and taken_rule.json()["detail"] == (
+            "alert rule id 'tunturi-anger' is in use; choose another id"
+        )
+
+
+def test_a_new_brand_is_not_seen_by_a_team_left_listed_for_an_old_one_of_its_id(
+    app: FastAPI, keys: dict, api_settings: Settings
+) -> None:
+    """A brand deleted by a process that died before updating the teams leaves a row behind; reusing the id must
+    not hand the new brand to that team."""
+    TeamStore(api_settings.resolved_api_db).grant_brand("fell", "merituuli")
+    with TestClient(app, headers=bearer(keys["north"])) as north, TestClient(app, headers=bearer(keys["fell"])) as fell:
+        assert north.post("/v1/brands", json={"id": "merituuli", "name": "Merituuli"}).status_code == 201
+        assert north.get("/v1/brands/merituuli").status_code == 200
+        assert fell.get("/v1/brands/merituuli").status_code == 404

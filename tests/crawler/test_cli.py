@@ -94,6 +94,63 @@ def test_microdata_shop_page_in_windows_1252() -> None:
     assert "not a number: 'lots'" in result.stderr
 
 
+def test_review_widget_pages_with_the_text_in_description() -> None:
+    """Bazaarvoice's server-rendered block and a WordPress recipe's comment ratings: 0 of 13 found before."""
+    result = parse(str(PAGES / "bazaarvoice_style.html"), "--url", "https://shop.revontuli.example/p/spa-weekend")
+    found = mentions(result.stdout)
+    assert [(m["author"], m["rating"], m["rating_max"]) for m in found] == [
+        ("KatieW", 5.0, 5.0),
+        ("Paul from Leeds", 2.0, 5.0),
+        ("Margaret", 4.0, 5.0),
+        ("Disappointed", 1.0, 5.0),
+        ("Ilona", 5.0, 5.0),
+        ("Tom", 4.0, 5.0),
+        ("Grandma J", 4.0, 5.0),
+    ]
+    assert found[0]["text"] == (
+        "We used the voucher in Levi for our tenth anniversary. "
+        "The sauna suite was spotless & the staff remembered our names. Magical weekend."
+    )
+    assert (found[0]["title"], found[0]["published_at"]) == ("Best anniversary present", "2025-02-16T00:00:00+00:00")
+    # Outside the product's scope: their own itemReviewed, else the page's one product.
+    assert {m["item_reviewed"] for m in found} == {"Revontuli Hotels Spa Weekend for Two"}
+
+    result = parse(str(PAGES / "wordpress_recipe_comments.html"), "--url", "https://keittio.example/lohikeitto/")
+    found = mentions(result.stdout)
+    assert [(m["author"], m["rating"], m["published_at"]) for m in found] == [
+        ("Sanna K.", 5.0, "2025-01-12T16:22:10+00:00"),
+        ("Pohjoisen keittiö", None, "2025-01-12T18:05:00+00:00"),  # a reply nested in Sanna's comment
+        ("Jarmo", 3.0, "2025-01-20T07:41:33+00:00"),
+        ("Eeva", 4.0, "2025-02-02T10:00:00+00:00"),
+        ("Mervi", 5.0, "2025-02-14T19:13:00+00:00"),
+        ("Tiina", None, "2025-02-20T05:30:00+00:00"),
+    ]
+    assert all(m["item_reviewed"] == "Lohikeitto Revontuli Hotelsin tapaan" for m in found)  # through itemref
+    assert found[0]["item_rating"] == {"value": 4.25, "max": 5.0, "count": 4}
+    assert found[0]["url"] == "https://keittio.example/lohikeitto/#comment-41"
+    assert found[0]["text"] == "Juuri kuten hotellissa Levillä! Lisäsin tilkan savulohta, ja perhe kehui."
+    assert result.stderr == ""
+
+
+def test_review_plugin_json_ld_with_date_created_and_no_ratings() -> None:
+    """Half of these were lost before: untyped and headline-only entries, and one shared address for all."""
+    result = parse(str(PAGES / "site_reviews_style.html"), "--url", "https://tunturi-inn.example/arviot/")
+    found = mentions(result.stdout)
+    assert [(m["author"], m["published_at"], m["rating"]) for m in found] == [
+        ("Riikka", "2025-01-08T14:02:11+00:00", 5.0),
+        ("Olli", "2025-01-11T09:45:00+00:00", None),
+        ("Hannele", "2025-01-19T20:10:42+00:00", 2.0),
+        ("Pertti", "2025-01-26T08:00:00+00:00", None),  # no @type in the hotel's review list
+        ("Vieras", "2025-02-02T08:15:00+00:00", None),  # dateModified only
+        ("Kaisa", "2025-02-09T14:40:00+00:00", 3.0),
+        ("Jussi", "2025-02-14T10:00:00+00:00", None),  # only a headline, and "review" in lower case
+        ("Leena", "2025-02-20T00:00:00+00:00", None),  # uploadDate
+    ]
+    assert len({m["url"] for m in found}) == 8  # the plugin's one url and @id on every review are not theirs
+    assert all(m["item_reviewed"] == "Tunturi Inn Ylläs" for m in found)
+    assert result.stderr == ""
+
+
 def test_a_page_without_reviews_is_a_note_and_exit_0(tmp_path: Path) -> None:
     empty = tmp_path / "plain.html"
     empty.write_text("<html><body><p>Hei</p></body></html>", encoding="utf-8")

@@ -15,7 +15,8 @@ from crawler.runner import CrawlSummary, run_crawl
 from indexer.errors import EngineUnavailable
 from kaiku.config import KaikuConfig, Source
 from kaiku.demo.server import DemoSite, serve_site
-from tests.crawler.conftest import CollectingWriter, KeywordClassifier
+from tests.crawler.conftest import PAGES, CollectingWriter, KeywordClassifier
+from tests.crawler.review_pages import LONG_PAGE_REVIEWS, long_review_page
 
 pytestmark = pytest.mark.integration
 
@@ -240,3 +241,44 @@ def test_follow_patterns_are_checked_and_belong_to_the_reviews_spider() -> None:
         Source(id="bad", spider="reviews", start_urls=["https://example.fi/"], follow=["(sivu"])
     with pytest.raises(ValidationError, match="follow"):
         Source(id="rss", spider="rss", start_urls=["https://example.fi/feed"], follow=["page"])
+
+
+WIDGET_PAGES = {  # page -> reviews on it
+    "bazaarvoice_style.html": 7,
+    "wordpress_recipe_comments.html": 6,
+    "site_reviews_style.html": 8,
+}
+
+
+@pytest.fixture
+def widget_site(tmp_path: Path) -> Iterator[DemoSite]:
+    """Review-widget markup (issue 15) and the long page built to lose reviews, served as one site."""
+    links = [*WIDGET_PAGES, "pitka-sivu.html"]
+    (tmp_path / "index.html").write_text(
+        "<html><body>" + "".join(f'<a href="/{name}">{name}</a> ' for name in links) + "</body></html>"
+    )
+    for name in WIDGET_PAGES:
+        (tmp_path / name).write_bytes((PAGES / name).read_bytes())
+    site = serve_site(port=0, directory=tmp_path)
+    (tmp_path / "pitka-sivu.html").write_text(long_review_page(f"{site.url}/pitka-sivu.html"), encoding="utf-8")
+    yield site
+    site.stop()
+
+
+def test_review_widgets_and_a_long_page_lose_no_mention(widget_site: DemoSite, kaiku_config: KaikuConfig) -> None:
+    source = Source(id="widgets", spider="reviews", start_urls=[widget_site.url + "/"])
+    writer = CollectingWriter()
+    summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer)
+    expected = sum(WIDGET_PAGES.values()) + LONG_PAGE_REVIEWS
+    assert summary.stats["kaiku/reviews"] == expected == 101
+    assert summary.indexed == len({m.id for m in writer.mentions}) == expected  # no id shared, nothing dropped
+    assert summary.dropped == {} and summary.errors == {} and summary.ok
+    assert summary.stats["kaiku/warnings/repaired_jsonld"] == 5
+    pages = {name: sum(m.url.split("#")[0].endswith(name) for m in writer.mentions) for name in WIDGET_PAGES}
+    assert pages == WIDGET_PAGES
+    assert summary.brands == {"revontuli": 13, "tunturi": 8 + LONG_PAGE_REVIEWS}
+    by_author = {m.author: m for m in writer.mentions}
+    assert (by_author["Disappointed"].rating, by_author["Disappointed"].experience) == (1.0, "anger")
+    assert by_author["Tiina"].rating is None
+    headline_only = [m for m in writer.mentions if m.author == "Jussi"]  # one on the plugin page, one on the long page
+    assert sorted(m.text for m in headline_only) == ["Ei enää koskaan, laskutusvirhe kahdesti.", "Ei enää koskaan."]

@@ -53,6 +53,47 @@ def test_google_alerts() -> None:
     assert found[1]["author"] is None  # Google Alerts leaves <name> empty
 
 
+def test_rss_1_0_rdf_site_summary() -> None:
+    found, stderr = parse("rss", "rss1_feed.rdf", "--url", "https://lehti.example/rss/matkailu.rdf")
+    assert [list(m) for m in found] == [FIELDS] * 3
+    assert summary(found) == [
+        ("Maria Lahti", "2025-03-04T06:15:00+00:00", "fi", None),  # dc:creator, dc:date, the channel's dc:language
+        (None, "2025-03-03T19:02:00+00:00", "fi", None),
+        ("Jari Salo", "2025-03-02T10:00:00+00:00", "sv", None),  # the item's own dc:language
+    ]
+    assert (
+        found[0]["text"]
+        == "Ketju ostaa kaksi hotellia Rovaniemeltä. Revontuli Hotels kertoo kauppahinnaksi 14 miljoonaa euroa."
+    )
+    assert [m["url"] for m in found] == [
+        "https://lehti.example/matkailu/2025/03/revontuli-rovaniemi",
+        "https://ilmoitukset.example/a/8812",  # a Google Alerts redirect, unwrapped
+        "https://lehti.example/matkailu/2025/03/tunturi-kesa",
+    ]
+    assert found[2]["text"] == found[2]["title"]  # no description: the title is the text
+    assert "no_text: item 4" in stderr
+
+
+def test_rss_keys_and_dates_from_dublin_core_and_redirects() -> None:
+    redirect = "https://www.google.com/url?rct=j&amp;sa=t&amp;url=https://a.example/x&amp;ct=ga&amp;usg=AOv{n}"
+    feeds = [
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><dc:language>sv</dc:language>'
+        f"<item><title>T</title><guid>{redirect}</guid><dc:date>2025-03-04T08:15:00+02:00</dc:date></item>"
+        "</channel></rss>",
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/">'
+        f'<channel><title>0.90</title></channel><item rdf:about="{redirect}"><title>T</title></item></rdf:RDF>',
+    ]
+    for feed in feeds:
+        first, second = (parse_feed(feed.replace("{n}", n).encode(), "https://a.example/feed") for n in "12")
+        assert [p.key for p in first.posts] == [p.key for p in second.posts] == ["https://a.example/x"]
+    assert parse_feed(feeds[0].replace("{n}", "1").encode(), "u").posts[0].published_at.isoformat() == (
+        "2025-03-04T06:15:00+00:00"
+    )
+    assert parse_feed(feeds[0].replace("{n}", "1").encode(), "u").posts[0].lang == "sv"
+    not_a_feed = '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description/></rdf:RDF>'
+    assert [p.code for p in parse_feed(not_a_feed.encode(), "u").problems] == ["malformed_payload"]
+
+
 @pytest.mark.parametrize("name", ["mastodon_tag_timeline.json", "mastodon_search.json"])
 def test_mastodon(name: str) -> None:
     found, _ = parse("mastodon", name)
@@ -118,6 +159,25 @@ def test_youtube() -> None:
     assert found[0]["text"].startswith("Stayed at Revontuli Hotels Levi in January & it was magical.")
     assert found[0]["url"] == "https://www.youtube.com/watch?v=dQw4w9WgXcQ&lc=UgzAbCdEfGhIjKlMnOp4AaABAg"
     assert "bad_post: item 3" in stderr
+
+
+def test_youtube_comments_on_a_channel_have_no_video() -> None:
+    found, stderr = parse("youtube", "youtube_channel_comment_threads.json")
+    assert [(m["author"], m["url"]) for m in found] == [
+        ("@snowfan", "https://www.youtube.com/watch?v=Lv1Aurora00&lc=UgyChanVideo00000000AaABAg"),
+        ("@mattiv", "https://www.youtube.com/channel/UCrevontuli0000000000000"),
+        ("@lappilainen", "https://www.youtube.com/channel/UCrevontuli0000000000000"),  # only the thread has an id
+    ]
+    assert found[1]["text"] == "Revontuli Hotels, when do you open in Rovaniemi? <3"
+    assert "bad_post: item 4: neither a video nor a channel" in stderr
+    body = (FIXTURES / "youtube_channel_comment_threads.json").read_bytes()
+    page = PARSERS["youtube"](body, "https://yt.example/youtube/v3/commentThreads?allThreadsRelatedToChannelId=UCq")
+    assert [p.key for p in page.posts][1:] == [
+        "UgzChannelOnly0000000AaABAg",
+        "UgxThreadIdOnly000000AaABAg",
+        "UgwNoChannelNoVideo00AaABAg",  # the channel asked for is the link
+    ]
+    assert page.posts[3].url == "https://www.youtube.com/channel/UCq" and page.problems == []
 
 
 @pytest.mark.parametrize("source", sorted(PARSERS))

@@ -56,11 +56,15 @@ def test_any_json(source: str, value: object) -> None:
     check(source, json.dumps(value).encode())
 
 
-@pytest.mark.parametrize("source", sorted(PARSERS))
+# Further recorded shapes: RSS 1.0 (RDF), comments on a YouTube channel.
+MORE_RECORDED = [("rss", "rss1_feed.rdf"), ("youtube", "youtube_channel_comment_threads.json")]
+
+
+@pytest.mark.parametrize(("source", "name"), sorted(RECORDED.items()) + MORE_RECORDED)
 @FUZZ
 @given(data=st.data())
-def test_recorded_responses_cut_or_corrupted(source: str, data: st.DataObject) -> None:
-    body = fixture(RECORDED[source])
+def test_recorded_responses_cut_or_corrupted(source: str, name: str, data: st.DataObject) -> None:
+    body = fixture(name)
     cut = data.draw(st.integers(0, len(body)))
     flip = data.draw(st.integers(0, len(body) - 1))
     corrupted = body[:flip] + bytes([body[flip] ^ data.draw(st.integers(1, 255))]) + body[flip + 1 :]

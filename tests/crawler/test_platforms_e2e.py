@@ -352,6 +352,25 @@ def test_google_alerts_links_are_unwrapped(serving, tmp_path: Path, kaiku_config
     assert all("<b>" not in m.text and m.brand == "revontuli" for m in writer.mentions)
 
 
+def test_an_rss_1_0_feed_is_read_end_to_end(serving, tmp_path: Path, kaiku_config) -> None:
+    class RdfFeed(Rss):
+        def handle(self, seen, base):
+            return 200, {"Content-Type": "application/rdf+xml; charset=utf-8"}, fixture("rss1_feed.rdf")
+
+    server = serving(RdfFeed())
+    source = Source(id="rdf", spider="rss", start_urls=[f"{server.url}/rss/matkailu.rdf"])
+    summary, writer = crawl(source, kaiku_config.brands, tmp_path)
+    assert sorted((m.url, m.brand) for m in writer.mentions) == [
+        ("https://ilmoitukset.example/a/8812", "tunturi"),  # Google Alerts redirect unwrapped
+        ("https://lehti.example/matkailu/2025/03/revontuli-rovaniemi", "revontuli"),
+        ("https://lehti.example/matkailu/2025/03/tunturi-kesa", "tunturi"),
+    ]
+    assert summary.skipped == {"no_text": 1} and summary.errors == {} and summary.ok
+    state = json.loads((tmp_path / "state.json").read_text())
+    newest = max(m.published_at for m in writer.mentions if m.published_at)
+    assert state[f"rdf\x1f{server.url}/rss/matkailu.rdf"]["newest"] == newest.timestamp()
+
+
 def test_bluesky_logs_in_with_an_app_password(serving, tmp_path: Path, kaiku_config) -> None:
     server = serving(Bluesky())
     source = Source(id="b", spider="bluesky", base_url=server.url, queries=["tunturi"])
@@ -406,5 +425,9 @@ def test_youtube_reads_a_whole_channel(serving, tmp_path: Path, kaiku_config) ->
     summary, writer = crawl(source, kaiku_config.brands, tmp_path, KAIKU_YOUTUBE_API_KEY=YouTube.key)
     assert {r.params["allThreadsRelatedToChannelId"] for r in server.api_requests()} == {"UCxyz0000000000000000000"}
     assert all("videoId" not in r.params for r in server.api_requests())
-    assert len(writer.mentions) == 3 and summary.errors == {}
+    # The thread without a video id (a comment on the channel itself) is read too, linked to the channel.
+    assert len(writer.mentions) == 4 and summary.errors == {} and "bad_post" not in summary.skipped
+    assert [m.url for m in writer.mentions if "watch?v=" not in m.url] == [
+        "https://www.youtube.com/channel/UCxyz0000000000000000000"
+    ]
     assert list(json.loads((tmp_path / "state.json").read_text())) == ["y\x1fchannel/UCxyz0000000000000000000:*"]

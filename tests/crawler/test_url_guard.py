@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
@@ -153,3 +155,96 @@ def test_links_and_redirects_to_internal_addresses_are_not_followed(kaiku_config
     assert sorted(urlsplit(path).path for path in fetched) == ["/", "/redirect"], fetched
     assert all(urlsplit(path).hostname == "site.example" for path in fetched)
     assert summary.skipped["unsafe_url"] == 3  # two links and the redirect target
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://localhost./", "localhost"),
+        ("http://localhost.localdomain/", "localhost"),
+        ("http://ip6-localhost/", "localhost"),
+        ("http://LOCALHOST6/", "localhost"),
+        ("http://admin.localhost./", "localhost"),
+        ("http://[2002:7f00:1::]/", "loopback"),  # 6to4 of 127.0.0.1
+        ("http://[2002:a9fe:a9fe::]/", "link-local"),  # 6to4 of the metadata service
+        ("http://[2002:c0a8:1::]/", "private"),  # 6to4 of 192.168.0.1
+        ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "loopback"),  # Teredo, client 127.0.0.1 (inverted)
+        ("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/", "private"),  # Teredo, client 10.0.0.1
+    ],
+)
+def test_loopback_names_and_ipv4_inside_ipv6_are_refused_without_dns(url: str, why: str) -> None:
+    with pytest.raises(UnsafeURL, match=why):
+        check_url(url, allow_private=False, resolve=lambda host: [])  # nothing resolves: names alone decide
+
+
+def test_6to4_and_teredo_of_public_addresses_pass() -> None:
+    assert internal_reason("2002:5db8:d822::1") is None  # 6to4 of 93.184.216.34
+    assert internal_reason("2001:0:4136:e378:8000:63bf:a247:27cb") is None  # Teredo, client 93.184.216.52
+
+
+def test_a_response_from_an_internal_address_is_discarded() -> None:
+    from scrapy.http import HtmlResponse
+
+    stats = FakeStats()
+    guard = UrlGuardMiddleware(allow_private=False, stats=stats)
+    request = Request("https://rebind.example/")
+    public = HtmlResponse(
+        request.url, body=b"<p>ok</p>", request=request, ip_address=ipaddress.ip_address("93.184.216.34")
+    )
+    assert guard.process_response(request, public) is public
+    internal = HtmlResponse(request.url, body=b"<p>x</p>", request=request, ip_address=ipaddress.ip_address("10.0.0.7"))
+    with pytest.raises(IgnoreRequest, match="answered from 10.0.0.7, a private address"):
+        guard.process_response(request, internal)
+    assert stats.values == {"kaiku/skipped/unsafe_url": 1}
+    assert UrlGuardMiddleware(allow_private=True, stats=stats).process_response(request, internal) is internal
+
+
+@pytest.mark.integration
+def test_dns_rebinding_nothing_is_sent_to_the_internal_address(kaiku_config, monkeypatch) -> None:
+    """The guard's lookup says public, the connection-time lookup says loopback (as a rebinding DNS server would
+    answer the second time): the reactor's resolver drops that answer, and the site on loopback receives no
+    request at all. `localhost` (resolved from /etc/hosts when connecting) stands for the rebinding name; the
+    name rule is lifted so that only addresses decide."""
+    import http.server
+    import threading
+
+    from crawler import url_guard
+    from crawler.runner import run_crawl
+    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
+
+    received: list[str] = []
+
+    class Recording(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the base class's name
+            received.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html><body>Hotelli Revontuli oli kamala</body></html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(url_guard, "LOOPBACK_NAMES", frozenset())
+    monkeypatch.setattr(url_guard, "resolve_host", lambda host: ["93.184.216.34"])
+    monkeypatch.setattr(url_guard, "_guarded_hosts", set())  # other tests crawl loopback names, allowed
+    monkeypatch.setattr("crawler.runner.check_urls", lambda urls, allow_private: None)  # as if it said public
+    writer = CollectingWriter()
+    try:
+        start = f"http://localhost:{server.server_address[1]}/"
+        source = kaiku_config.source("demo-reviews").model_copy(update={"start_urls": [start]})
+        summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer,
+                            extra_settings={"ROBOTSTXT_OBEY": False, "RETRY_ENABLED": False},
+                            allow_private_urls=False)  # fmt: skip
+        assert received == [], "a request reached the internal address"
+        assert summary.indexed == 0 and writer.mentions == []
+        # The same crawl allowed to reach private addresses does connect: the guard made the difference. (The
+        # host stays guarded in this process once a guarded crawl asked for it: forget it first.)
+        url_guard._guarded_hosts.clear()
+        run_crawl(source, kaiku_config.brands, KeywordClassifier(), CollectingWriter(),
+                  extra_settings={"ROBOTSTXT_OBEY": False}, allow_private_urls=True)  # fmt: skip
+        assert received == ["/"]
+    finally:
+        server.shutdown()

@@ -135,13 +135,16 @@ def test_paging_newest_first_sees_every_match_once_in_order(filled: MentionStore
 
 @pytest.mark.parametrize("sort", ["oldest", "angriest", "most_delighted"])
 def test_other_orders_put_missing_values_last(filled: MentionStore, sort: str) -> None:
+    classes = {"angriest": ("anger", "comfort", "delight"), "most_delighted": ("delight", "comfort", "anger")}
+
     def key(m: Mention) -> tuple:
         if sort == "oldest":
             value = m.published_at.timestamp() if m.published_at else None
-        else:
-            value = (m.polarity or {}).get("negative" if sort == "angriest" else "positive")
-            value = -value if value is not None else None
-        return (value is None, value or 0, m.id)
+            return (value is None, value or 0, m.id)
+        # The class first (missing last), then the intensity within it (missing last).
+        rank = classes[sort].index(m.experience) if m.experience else 3
+        value = (m.polarity or {}).get("negative" if sort == "angriest" else "positive")
+        return (rank, value is None, -(value or 0), m.id)
 
     expected = [m.id for m in sorted(MENTIONS, key=key)]
     seen, cursor = [], None
@@ -195,7 +198,7 @@ def test_highlights_are_escaped_html(filled: MentionStore) -> None:
     [("<script>alert(1)</script>", 0), ("'; DROP TABLE mentions; --", 0), ('"unclosed breakfast', 0),
      ("((AND OR NOT", 0), ("text:* OR _exists_:id", 0), ("*", 0), ("kiitos OR 1=1", 20), ("breakfast -dirty", 0),
      ("kiitos NOT (siisti OR hyvä)", 0), ("room NEAR/4 breakfast", 40), ("room NEAR/3 breakfast", 0),
-     ("bre* AND NOT kiitos", 40), ("NOT kiitos", 0)],
+     ("bre* AND NOT kiitos", 40), ("NOT kiitos", 0), ("breakfast | kiitos", 60), ('"room dirty"~1', 40)],
 )  # fmt: skip
 def test_query_syntax_and_hostile_text(filled: MentionStore, q: str, expected: int) -> None:
     """Boolean syntax is the brand queries'; text that is no valid query is searched as its words, never raw."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from indexer.admin import ensure_index
 from indexer.client import make_client
 from indexer.document import Mention
 from indexer.errors import EngineUnavailable
-from indexer.spool import Spool, SpoolingWriter
+from indexer.spool import LocalEngineDurability, Spool, SpoolingWriter
 from indexer.writer import BulkReport, BulkWriter
 from kaiku.engine import LocalEngine
 from tests.indexer.test_indexer import NOW, make_mention
@@ -142,3 +145,62 @@ def test_an_engine_that_never_answers_loses_nothing(tmp_path: Path) -> None:
         writer.write([make_mention(n)])
         clock.now += 100
     assert writer.spool.pending() == 6 and writer._backoff == 8
+
+
+def _wait_until_state_written(engine: LocalEngine, since_ns: int, timeout: float = 5.0) -> None:
+    """The local engine writes its state within about a second of a change (indexer/spool.py)."""
+    state = engine.data_dir / LocalEngineDurability.STATE_FILE
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if state.exists() and state.stat().st_mtime_ns > since_ns:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the engine never wrote its state")
+
+
+def _kill_and_restart(engine: LocalEngine) -> None:
+    pid = engine.running_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    engine.start()
+
+
+def test_an_acknowledged_batch_survives_a_kill_9_of_the_local_engine(own_engine: LocalEngine, tmp_path: Path) -> None:
+    """Issue 18.2: the engine acknowledged a bulk (200, errors: false) and lost it when killed within ~0.5 s.
+
+    The index is made durable first (the test is about the batch); then a batch is acknowledged and the
+    engine killed at once, before it wrote its state. The spool held the batch until the store confirmed it,
+    so after the restart it is replayed and nothing is lost.
+    """
+    client = make_client(own_engine.url)
+    alias = "durable"
+    before = time.time_ns()
+    ensure_index(client, alias, now=NOW)
+    _wait_until_state_written(own_engine, before)
+    spool = Spool(tmp_path / "spool")
+    writer = SpoolingWriter(BulkWriter(client, alias), spool, durability=LocalEngineDurability(own_engine.data_dir))
+    mentions = [make_mention(n) for n in range(40)]
+    report = writer.write(mentions)
+    assert (report.indexed, report.failed) == (40, [])
+    assert len(spool.unconfirmed()) == 1  # acknowledged, not yet known durable
+    _kill_and_restart(own_engine)
+    lost = count(client, alias)
+    assert writer.settle(timeout=15) is True
+    assert count(client, alias) == 40, f"{lost} survived the kill on their own"
+    assert spool.segments() == [] and spool.unconfirmed() == []
+
+
+def test_batches_not_confirmed_by_a_previous_process_are_replayed(own_engine: LocalEngine, tmp_path: Path) -> None:
+    client = make_client(own_engine.url)
+    ensure_index(client, "left", now=NOW)
+    spool = Spool(tmp_path / "spool")
+    held = spool.hold_unconfirmed(spool.append([make_mention(1), make_mention(2)]))
+    newer = spool.append([make_mention(3)])
+    # The writing process ended before confirmation: the next one replays the held batch first.
+    reopened = Spool(tmp_path / "spool")
+    assert reopened.unconfirmed() == [] and [s.name for s in reopened.segments()] == [held.name, newer.name]
+    writer = SpoolingWriter(BulkWriter(client, "left"), reopened, durability=LocalEngineDurability(own_engine.data_dir))
+    assert writer.replay().replayed == 3
+    assert writer.settle(timeout=15) is True
+    assert count(client, "left") == 3

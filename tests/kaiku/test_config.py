@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from kaiku.config import ConfigError, load_config
+from kaiku.config import MAX_FILE_BYTES, MAX_ITEMS, ConfigError, load_config
 
 pytestmark = pytest.mark.unit
 
@@ -97,3 +97,16 @@ def test_recipient_languages_must_name_recipients(tmp_path: Path) -> None:
         load_config(tmp_path)
     write(tmp_path, "alerts.yaml", rule.format(who="x@y.fi"))
     assert load_config(tmp_path).alerts[0].language_of("x@y.fi") == "fi"
+
+
+def test_limits_hold_for_hand_edited_files_too(tmp_path: Path) -> None:
+    """Issue 18.4: the API's limits are the configuration's, so a file cannot grow past them either."""
+    aliases = ", ".join(f"a{i}" for i in range(MAX_ITEMS + 1))
+    write(tmp_path, "brands.yaml", f"brands:\n  - id: alpha\n    name: Alpha\n    aliases: [{aliases}]\n")
+    with pytest.raises(ConfigError, match=rf"brands.0.aliases: List should have at most {MAX_ITEMS} items"):
+        load_config(tmp_path)
+    write(tmp_path, "brands.yaml", "brands:\n  - id: alpha\n    name: Alpha\n" + "# padding\n" * MAX_FILE_BYTES)
+    with pytest.raises(
+        ConfigError, match=r"brands.yaml: the file has \d+ bytes; a configuration file may have at most"
+    ):
+        load_config(tmp_path)

@@ -1,7 +1,9 @@
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
-from kaiku.settings import Settings
+from kaiku.settings import REPO_CONFIGS, Settings
 
 pytestmark = pytest.mark.unit
 
@@ -62,3 +64,38 @@ def test_experience_thresholds_are_settings_checked_together(monkeypatch: pytest
         get_settings.cache_clear()
     assert "KAIKU_EXPERIENCE_TEXT_DELIGHT must be at least 0.5" in str(error.value)
     assert "KAIKU_EXPERIENCE_USUAL_Z < KAIKU_EXPERIENCE_OUTLIER_Z, got 3.5 and 3.0" in str(error.value)
+
+
+def test_editable_config_is_seeded_under_the_data_dir_and_user_edits_are_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("KAIKU_CONFIG_DIR", raising=False)
+    monkeypatch.setenv("KAIKU_DATA_DIR", str(tmp_path / "data"))
+    config_dir = Settings().config_dir
+    assert config_dir == tmp_path / "data" / "config"
+    for name in ("brands.yaml", "sources.yaml", "alerts.yaml"):
+        assert (config_dir / name).read_bytes() == (REPO_CONFIGS / name).read_bytes()
+    (config_dir / "brands.yaml").write_text("brands:\n  - id: mine\n    name: Mine\n", encoding="utf-8")
+    (config_dir / "alerts.yaml").unlink()  # optional, and removed on purpose
+    assert Settings().config_dir == config_dir
+    assert (config_dir / "brands.yaml").read_text(encoding="utf-8").startswith("brands:\n  - id: mine")
+    assert not (config_dir / "alerts.yaml").exists()
+
+
+def test_without_a_data_dir_the_config_is_in_the_users_config_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("KAIKU_CONFIG_DIR", raising=False)
+    monkeypatch.delenv("KAIKU_DATA_DIR", raising=False)
+    monkeypatch.setattr("platformdirs.user_config_dir", lambda name: str(tmp_path / "xdg" / name))
+    settings = Settings()
+    assert settings.config_dir == tmp_path / "xdg" / "kaiku"
+    assert (settings.config_dir / "brands.yaml").is_file()
+    assert settings.config_dir != REPO_CONFIGS
+
+
+def test_kaiku_config_dir_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KAIKU_CONFIG_DIR", str(tmp_path / "etc-kaiku"))
+    assert Settings().config_dir == tmp_path / "etc-kaiku"
+    assert not (tmp_path / "etc-kaiku").exists()  # the operator's folder: never seeded
+    assert Settings(config_dir=REPO_CONFIGS).config_dir == REPO_CONFIGS

@@ -32,20 +32,22 @@ def score(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator:
 
 
 def records(output: str) -> list[dict]:
-    return [json.loads(line) for line in output.splitlines() if line.strip()]
+    """The scored records (blank input lines get a record with label null)."""
+    return [row for row in map(json.loads, output.splitlines()) if row["label"] is not None]
 
 
 @pytest.mark.unit
-def test_scores_each_nonblank_line_as_json(score, tiny_checkpoints: dict[str, Path]) -> None:
+def test_one_json_line_per_input_line_blank_lines_included(score, tiny_checkpoints: dict[str, Path]) -> None:
     result = score("--model", str(tiny_checkpoints["three"]))
     assert result.exit_code == 0, result.output
-    rows = records(result.stdout)
-    assert [row["text"] for row in rows] == [
-        "Kamala kokemus, en suosittele kenellekään.",
-        "Best hotel ever, the staff were wonderful!",
-    ]
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(INPUT.splitlines()) == 4  # output line N answers input line N
+    rows = [json.loads(line) for line in lines]
+    assert [row["text"] for row in rows] == INPUT.splitlines()
+    for blank in rows[1:3]:
+        assert blank["label"] is None and blank["polarity"] is None and blank["experience"] is None
     assert "kenellekään" in result.stdout  # ensure_ascii=False: Finnish stays readable
-    for row in rows:
+    for row in (rows[0], rows[3]):
         assert set(row) == {"text", "label", "polarity", "experience", "reason"}
         assert set(row["polarity"]) == {"negative", "neutral", "positive"}
         assert row["label"] in row["polarity"]
@@ -78,10 +80,15 @@ def test_unloadable_model_is_a_message_and_exit_2(score, tmp_path: Path) -> None
 
 
 @pytest.mark.unit
-def test_empty_input_writes_nothing(score, tiny_checkpoints: dict[str, Path]) -> None:
-    result = score("--model", str(tiny_checkpoints["two"]), stdin="\n \n")
+def test_empty_input_writes_nothing_and_blank_lines_a_null_record_each(
+    score, tiny_checkpoints: dict[str, Path]
+) -> None:
+    result = score("--model", str(tiny_checkpoints["two"]), stdin="")
     assert result.exit_code == 0
     assert result.stdout == ""
+    result = score("--model", str(tiny_checkpoints["two"]), stdin="\n \n")
+    assert result.exit_code == 0
+    assert [json.loads(line)["label"] for line in result.stdout.splitlines()] == [None, None]
 
 
 @pytest.mark.slow

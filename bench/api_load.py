@@ -1,0 +1,288 @@
+"""The API under load: many clients, a concurrent crawl, and a query-cost attack beside ordinary searches.
+
+    python bench/api_load.py [--store local] [--n 3000] [--clients 16] [--duration 60] [--attack-seconds 20]
+
+Indexes N synthetic mentions spread over a year into the store (`--store local`: a fresh local noida-db engine;
+`--store url` or KAIKU_BENCH_STORE=url: the engine at KAIKU_ELASTICSEARCH_URL under a new alias; another store
+plugs in by adding a branch to `open_store`), serves the real app with uvicorn on loopback, and then:
+
+1. load: `--clients` threads, each with its own team's key, send a mix of searches, brand metrics, breakdowns
+   and brand lists for `--duration` seconds while the demo site is crawled again and again into the same store;
+   prints requests/s, p50/p95/p99, 429s and 5xx.
+2. attack: one client's ordinary search p95 alone, then beside 4 clients of one other team (4 keys) sending
+   the costliest search text the bounds allow (3 prefix terms) and the original attack (500 characters of
+   wildcard alternatives, refused with 422).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+# The repository first: run as `python bench/api_load.py`, bench/ would be first, where sentiment.py is a script.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from api.app import create_app
+from indexer import Mention, mention_id
+from indexer.admin import ensure_index
+from indexer.client import make_client
+from indexer.writer import BulkWriter
+from kaiku.engine import LocalEngine, free_port
+from kaiku.settings import REPO_CONFIGS, Settings
+from kaiku.teams import TeamStore
+from sentiment import Polarity
+
+END = datetime(2026, 11, 23, tzinfo=UTC)
+WORDS = {
+    "fi": ["huone", "aamiainen", "henkilökunta", "sauna", "sänky", "kylmä", "ihana", "likainen", "hinta"],
+    "en": ["room", "breakfast", "staff", "sauna", "bed", "cold", "lovely", "dirty", "price", "location"],
+}
+ORDINARY_SEARCH = {"brand": "revontuli", "q": "huone kylmä", "lang": "fi"}
+HEAVY_ALLOWED = {"q": "kyl* huo* lik*"}  # the costliest text the bounds let through
+ATTACK = {"q": "|".join(f"{a}{b}*" for a in "abcdefghijklmnopqrstuvwxyz" for b in "aeiouy")[:500]}  # refused
+
+
+class StandIn:
+    model_id, model_version = "bench/stand-in", "0"
+
+    def predict(self, texts: Any) -> list[Polarity]:
+        return [Polarity(0.3, 0.4, 0.3) for _ in texts]
+
+
+def synthetic(n: int, seed: int = 7) -> list[Mention]:
+    rng = random.Random(seed)
+    mentions = []
+    for i in range(n):
+        lang = rng.choices(["fi", "en"], weights=[6, 4])[0]
+        experience = rng.choices(["anger", "comfort", "delight"], weights=[1, 8, 1])[0]
+        neg = rng.random() * (1 if experience == "anger" else 0.3)
+        pos = rng.random() * (1 if experience == "delight" else 0.3)
+        mentions.append(
+            Mention(
+                id=mention_id("bench", str(i)),
+                brand=rng.choice(["revontuli", "revontuli", "tunturi"]),
+                source=rng.choice(["reviews", "rss", "mastodon"]),
+                url=f"https://bench.example/{i}",
+                text=" ".join(rng.choices(WORDS[lang], k=8)),
+                lang=lang,
+                published_at=END - timedelta(seconds=rng.randint(0, 365 * 86400)),
+                crawled_at=END,
+                polarity={"negative": neg, "neutral": max(0.0, 1 - neg - pos), "positive": pos},
+                experience=experience,
+            )
+        )
+    return mentions
+
+
+@contextmanager
+def open_store(store: str, work: Path) -> Iterator[str]:
+    """The engine URL of the store to load; the embedded store of another branch plugs in here."""
+    if store == "local":
+        engine = LocalEngine(work / "engine", port=free_port())
+        engine.start()
+        try:
+            yield engine.url
+        finally:
+            engine.stop()
+    elif store == "url":
+        yield os.environ["KAIKU_ELASTICSEARCH_URL"]
+    else:
+        raise SystemExit(f"unknown --store {store!r}: local or url")
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, classifier=StandIn()),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def crawl_forever(settings: Settings, stop: threading.Event, crawls: list[int]) -> None:
+    from crawler.runner import run_crawl
+    from kaiku.config import load_config
+    from kaiku.demo.server import serve_site
+    from kaiku.wiring import mention_writer
+
+    config = load_config(settings.config_dir)
+    client = make_client(settings.engine_url)
+    with serve_site(port=0) as site:
+        source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
+        while not stop.is_set():
+            run_crawl(source, config.brands, StandIn(), mention_writer(settings, client), allow_private_urls=True)
+            crawls[0] += 1
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.statuses: Counter[int] = Counter()
+        self.lock = threading.Lock()
+
+    def record(self, seconds: float, status: int) -> None:
+        with self.lock:
+            self.statuses[status] += 1
+            if status == 200:
+                self.latencies.append(seconds)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def hammer(
+    base: str, key: str, until: float, pick: Callable[[random.Random], tuple[str, dict]], out: Recorder, seed: int
+) -> None:
+    rng = random.Random(seed)
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+        while time.monotonic() < until:
+            path, params = pick(rng)
+            started = time.perf_counter()
+            status = client.get(path, params=params).status_code
+            out.record(time.perf_counter() - started, status)
+
+
+def mixed(rng: random.Random) -> tuple[str, dict]:
+    brand = rng.choice(["revontuli", "tunturi"])
+    return rng.choice(
+        [
+            ("/v1/mentions", {"brand": brand, "q": rng.choice(WORDS["fi"]), "lang": "fi"}),
+            ("/v1/mentions", {"brand": brand, "experience": "anger", "sort": "angriest"}),
+            (
+                f"/v1/brands/{brand}/metrics",
+                {"interval": "week", "tz": "Europe/Helsinki", "from": "2026-08-01T00:00:00Z"},
+            ),
+            (f"/v1/brands/{brand}/breakdown", {"by": "source"}),
+            ("/v1/brands", {}),
+        ]
+    )
+
+
+def run_clients(base: str, keys: list[str], seconds: float, pick: Callable, out: Recorder) -> None:
+    until = time.monotonic() + seconds
+    threads = [threading.Thread(target=hammer, args=(base, key, until, pick, out, n)) for n, key in enumerate(keys)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def summary(name: str, out: Recorder, seconds: float) -> str:
+    total = sum(out.statuses.values())
+    errors = sum(count for status, count in out.statuses.items() if status >= 500)
+    lat = [v * 1000 for v in out.latencies]
+    return (
+        f"{name:<28} {total / seconds:7.1f} req/s  p50 {percentile(lat, 0.5):7.1f} ms  p95 {percentile(lat, 0.95):7.1f}"
+        f" ms  p99 {percentile(lat, 0.99):7.1f} ms  429s {out.statuses[429]:5d}  5xx {errors}  "
+        f"statuses {dict(sorted(out.statuses.items()))}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", default=os.environ.get("KAIKU_BENCH_STORE", "local"))
+    parser.add_argument("--n", type=int, default=3000, help="mentions over a year")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--attack-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kaiku-bench-load-"))
+    try:
+        with open_store(args.store, work) as url:
+            alias = f"bench-{uuid.uuid4().hex[:8]}"
+            config_dir = work / "configs"
+            shutil.copytree(REPO_CONFIGS, config_dir)
+            settings = Settings(
+                elasticsearch_url=url,
+                index_alias=alias,
+                data_dir=work,
+                config_dir=config_dir,
+                api_db=work / "api.sqlite3",
+                allow_private_urls=True,
+            )
+            client = make_client(url)
+            ensure_index(client, alias, now=END)
+            started = time.perf_counter()
+            mentions = synthetic(args.n)
+            for start in range(0, len(mentions), 500):
+                BulkWriter(client, alias).write(mentions[start : start + 500])
+            client.indices.refresh(index=alias)
+            print(
+                f"store {args.store}: {args.n} mentions over 365 days indexed in {time.perf_counter() - started:.1f}s"
+            )
+            teams = TeamStore(settings.resolved_api_db)
+            keys = [
+                teams.create_key(teams.create_team(f"team{n}", brands=["revontuli", "tunturi"]).id).secret
+                for n in range(args.clients + 1)
+            ]
+            # The attack comes from one customer: one team, four keys.
+            attacker_team = teams.create_team("attacker", brands=["revontuli", "tunturi"]).id
+            attacker_keys = [teams.create_key(attacker_team).secret for _ in range(4)]
+            with serve(settings) as base:
+                stop, crawls = threading.Event(), [0]
+                crawler = threading.Thread(target=crawl_forever, args=(settings, stop, crawls), daemon=True)
+                crawler.start()
+                load = Recorder()
+                run_clients(base, keys[: args.clients], args.duration, mixed, load)
+                stop.set()
+                crawled = f"  crawls finished {crawls[0]} (one runs throughout)"
+                print(summary(f"load, {args.clients} clients", load, args.duration) + crawled)
+                crawler.join(120)
+
+                def ordinary(rng: random.Random) -> tuple[str, dict]:
+                    return "/v1/mentions", ORDINARY_SEARCH
+
+                def attacker(rng: random.Random) -> tuple[str, dict]:
+                    return "/v1/mentions", rng.choice([HEAVY_ALLOWED, ATTACK])
+
+                alone = Recorder()
+                run_clients(base, keys[-1:], args.attack_seconds, ordinary, alone)
+                print(summary("ordinary search alone", alone, args.attack_seconds))
+                beside, attack = Recorder(), Recorder()
+                attackers = threading.Thread(
+                    target=run_clients, args=(base, attacker_keys, args.attack_seconds, attacker, attack)
+                )
+                attackers.start()
+                run_clients(base, keys[-1:], args.attack_seconds, ordinary, beside)
+                attackers.join()
+                print(summary("ordinary search, attacked", beside, args.attack_seconds))
+                print(summary("attackers (4 clients)", attack, args.attack_seconds))
+                ratio = percentile(beside.latencies, 0.95) / percentile(alone.latencies, 0.95)
+                print(f"ordinary search p95 attacked / alone: {ratio:.2f}x (goal: at most 2x)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
