@@ -188,7 +188,7 @@ def rescore(
             classifier,
             MentionFilters(brand=brand, q=query),
             batch_size=batch,
-            thresholds=settings.experience_thresholds,
+            thresholds=settings.experience_thresholds_for(model or settings.sentiment_model),
             progress=progress,
             norms=norms,
         )

@@ -70,12 +70,12 @@ def test_experience_thresholds_are_settings_checked_together(monkeypatch: pytest
     monkeypatch.setenv("KAIKU_SENTIMENT_MODEL", "/srv/models/some-transformers-model")  # no calibration of ours
     assert Settings().experience_thresholds == ExperienceThresholds(outlier_z=3.0, rating_anger=0.4)
     monkeypatch.setenv("KAIKU_EXPERIENCE_USUAL_Z", "3.5")  # a usual band wider than the outlier limit
-    monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_DELIGHT", "0.4")  # below 0.5: most texts would be delight
+    monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_DELIGHT", "0.3")  # 1/3 or less: most texts would be delight
     get_settings.cache_clear()
     try:
         with pytest.raises(ConfigError) as error:
             get_settings()
     finally:
         get_settings.cache_clear()
-    assert "KAIKU_EXPERIENCE_TEXT_DELIGHT must be at least 0.5" in str(error.value)
+    assert "KAIKU_EXPERIENCE_TEXT_DELIGHT must be above 1/3" in str(error.value)
     assert "KAIKU_EXPERIENCE_USUAL_Z < KAIKU_EXPERIENCE_OUTLIER_Z, got 3.5 and 3.0" in str(error.value)
