@@ -469,6 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--negation-configs", default=",".join(NEGATION_CONFIGS), help=f"which of {list(NEGATION_CONFIGS)} to try"
     )
+    parser.add_argument("--comfort-repeat", type=int, default=3, help="times each comfort template is trained on")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for training the head")
     parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT, help="where the held-out files are written")
     parser.add_argument("--embed-only", action="store_true", help="fill the embedding cache and stop")
@@ -544,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     for config in args.negation_configs.split(","):
         langs, repeat = NEGATION_CONFIGS[config]
-        templates = [e for e in negation_fit if e.lang in langs] * repeat + comfort_fit
+        templates = [e for e in negation_fit if e.lang in langs] * repeat + comfort_fit * args.comfort_repeat
         train_x, train_y = tensors(train + templates)
         for index in args.candidates.split(","):
             candidate = CANDIDATES[int(index)]
@@ -733,7 +734,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             "comfort": {
                 "module": "sentiment/comfort_data.py",
-                "rule": "review subject x middling verdict, and verdicts alone -> neutral; always trained on (x1)",
+                "rule": "review subject x middling verdict, and verdicts alone -> neutral; always trained on",
+                "repeat": args.comfort_repeat,
                 "train": len(comfort_fit),
                 "validation": len(comfort_validation),
                 "held_out": len(comfort_held),

@@ -2,8 +2,9 @@
 
 XED's neutral lines are conversational subtitles ("Let's go home."), not reviews; the head trained on
 them alone still reads a plain review verdict as praise. These templates pair review subjects with
-middling verdicts ("was average", "vastasi odotuksia"), plus some verdicts standing alone, all
-labelled **neutral**. A fixed, seeded fifth is held out (`split_comfort`) and never trained on.
+middling verdicts ("was average", "vastasi odotuksia", "oli ihan ok"), plus some verdicts standing
+alone, all labelled **neutral**. "ok" / "okay" and "nothing special" are among them on purpose: e5
+places them near praise, and they are what the comfort zone most often sounds like. A fixed, seeded fifth is held out (`split_comfort`) and never trained on.
 The behavioural table in tests/sentiment/test_behaviour.py was written apart from these templates
 and shares no sentence with them.
 """
@@ -28,6 +29,8 @@ VERDICTS = {
         "oli riittävä",
         "ei ollut mitenkään erityinen",
         "oli perustasoa",
+        "oli ihan ok",
+        "ei ollut mitään erikoista",
     ),
     "en": (
         "was average",
@@ -38,6 +41,8 @@ VERDICTS = {
         "was unremarkable",
         "was what we paid for",
         "was standard",
+        "was okay",
+        "was fine, nothing more",
     ),
 }
 ALONE = {
@@ -48,6 +53,8 @@ ALONE = {
         "Ihan perus.",
         "Tavallinen paikka.",
         "Keskitasoa kaikin puolin.",
+        "Ok, ei sen kummempaa.",
+        "Ihan jees, ei mitään ihmeellistä.",
     ),
     "en": (
         "Nothing to write home about.",
@@ -56,6 +63,8 @@ ALONE = {
         "Middle of the road.",
         "An ordinary place.",
         "Average in every way.",
+        "Okay, nothing more.",
+        "Nothing special about it.",
     ),
 }
 SOURCE = "comfort"
