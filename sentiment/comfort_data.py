@@ -4,7 +4,8 @@ XED's neutral lines are conversational subtitles ("Let's go home."), not reviews
 them alone still reads a plain review verdict as praise. These templates pair review subjects with
 middling verdicts ("was average", "vastasi odotuksia", "oli ihan ok"), plus some verdicts standing
 alone, all labelled **neutral**. "ok" / "okay" and "nothing special" are among them on purpose: e5
-places them near praise, and they are what the comfort zone most often sounds like. A fixed, seeded fifth is held out (`split_comfort`) and never trained on.
+places them near praise, and they are what the comfort zone most often sounds like.
+A fixed, seeded fifth is held out (`split_comfort`) and never trained on.
 The behavioural table in tests/sentiment/test_behaviour.py was written apart from these templates
 and shares no sentence with them.
 """
