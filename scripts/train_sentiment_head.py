@@ -57,7 +57,6 @@ HEAD_VERSION = "v3"
 # Projection languages whose held-out split is written for `kaiku sentiment eval` (more lines sampled for them).
 EVAL_PROJECTION_LANGS = ("de", "fr", "es", "it", "pt", "ar")
 DEFAULT_HELDOUT = REPO / "sentiment" / "heldout"
-TAIL_THRESHOLD = 0.80  # ExperienceThresholds.text_anger / text_delight
 CITATIONS = {
     "xed": "Öhman, Pàmies, Kajava and Tiedemann, 2020. XED: A Multilingual Dataset for Sentiment Analysis and "
     "Emotion Detection. COLING 2020. CC BY 4.0.",
