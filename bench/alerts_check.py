@@ -10,7 +10,7 @@ throw-away local engine, then times, per alert rule (1 h windows over 28 days of
 * check: `check_rule` end to end (count query, grid, detector, database reconcile, and -- on the burst rule --
   the example-mention query and the email rendering and outbox insert).
 
-The local engine is a correctness stand-in, not a speed one (DESIGN.md §7): read the difference between the two
+The local engine is a correctness stand-in, not a speed one (docs/storage.md): read the difference between the two
 as Kaiku's overhead; absolute query times belong to a real Elasticsearch.
 """
 

@@ -1,4 +1,4 @@
-"""The `MentionStore` interface: every question Kaiku asks of stored mentions (DESIGN.md §7).
+"""The `MentionStore` interface: every question Kaiku asks of stored mentions (docs/storage.md).
 
 Two implementations pass one contract-test suite (tests/indexer/contract_*.py):
 `indexer.sqlite_store.SQLiteMentionStore` (embedded, the default) and `indexer.es_store.ElasticsearchMentionStore`

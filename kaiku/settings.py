@@ -80,8 +80,13 @@ class Settings(BaseSettings):
     baseline_min_history: int = Field(default=50, ge=1, description="Mentions a brand needs before its own norm counts")
     baseline_days: int = Field(default=90, ge=7, description="How far back a brand's norm looks")
     # The experience rule's thresholds (docs/sentiment.md, "The experience class"); checked together below.
-    experience_text_anger: float = Field(default=0.80, description="Unrated: P(negative) from which a text is anger")
-    experience_text_delight: float = Field(default=0.80, description="Unrated: P(positive) from which it is delight")
+    # Unset: the sentiment model's own calibrated values (the default head's json), else 0.80.
+    experience_text_anger: float | None = Field(
+        default=None, description="Unrated: P(negative) from which a text is anger [default: the model's]"
+    )
+    experience_text_delight: float | None = Field(
+        default=None, description="Unrated: P(positive) from which it is delight [default: the model's]"
+    )
     experience_rating_anger: float = Field(default=0.25, description="Rating on [0, 1] at or below which it is anger")
     experience_rating_delight: float = Field(default=1.0, description="Rating on [0, 1] from which it is delight")
     experience_outlier_z: float = Field(default=2.5, description="|z| against the brand's norm that makes an outlier")
@@ -154,19 +159,24 @@ class Settings(BaseSettings):
     torch_threads: int | None = Field(
         default=None, description="CPU threads for scoring; unset: the cores this process may run on"
     )
-    precision: Literal["auto", "float32", "bfloat16", "int8"] = Field(
+    precision: Literal["auto", "float32", "bfloat16"] = Field(
         default="auto",
         description="Scoring number format; auto: bfloat16 where the device computes it natively, else float32",
     )
 
     @property
     def experience_thresholds(self) -> ExperienceThresholds:
-        # Imported here: `python bench/<script>.py` puts bench/ first on sys.path, where sentiment.py is a script.
-        from sentiment.experience import ExperienceThresholds
+        return self.experience_thresholds_for(self.sentiment_model)
 
+    def experience_thresholds_for(self, model: str) -> ExperienceThresholds:
+        """The thresholds for scoring with `model`: each text threshold the user set, else the model's default."""
+        # Imported here: `python bench/<script>.py` puts bench/ first on sys.path, where sentiment.py is a script.
+        from sentiment.experience import ExperienceThresholds, model_text_thresholds
+
+        default_anger, default_delight = model_text_thresholds(model)
         return ExperienceThresholds(
-            text_anger=self.experience_text_anger,
-            text_delight=self.experience_text_delight,
+            text_anger=default_anger if self.experience_text_anger is None else self.experience_text_anger,
+            text_delight=default_delight if self.experience_text_delight is None else self.experience_text_delight,
             rating_anger=self.experience_rating_anger,
             rating_delight=self.experience_rating_delight,
             outlier_z=self.experience_outlier_z,

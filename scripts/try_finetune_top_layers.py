@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from train_sentiment_head import (  # noqa: E402 - the training script's own split, scores and head training
     CANDIDATES,
-    DEFAULT_DATA,
     f1_scores,
     slices,
     stratified_split,
@@ -127,7 +126,7 @@ def probabilities(model: TopAndHead, states: list[torch.Tensor], indices: list[i
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, required=True, help="folder with xed/ and uci/ (docs/sentiment.md)")
     parser.add_argument("--layers", type=int, default=2, help="top encoder layers to fine-tune")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--limit", type=int, default=0, help="use only this many training texts (0: all)")

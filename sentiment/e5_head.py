@@ -12,7 +12,7 @@ from sentiment.base import SentimentError
 if TYPE_CHECKING:
     import torch
 
-HEAD_NAME = "e5-polarity-v2"
+HEAD_NAME = "e5-polarity-v3"
 
 
 def packaged_heads_dir() -> Path:

@@ -11,7 +11,7 @@ positive remark stays in the comfort zone.
   on mildly positive prose.
 - Without a rating, the text decides, and only when the model is confident.
 
-- Relative to the norm (DESIGN.md §1): once a brand has enough scored history, an unrated mention's
+- Relative to the norm (docs/design.md §1): once a brand has enough scored history, an unrated mention's
   net polarity (positive - negative) is compared with the brand's own recent mentions -- or, while the
   brand has too little history, its industry's -- as a robust z-score (median and MAD). A strongly
   negative text that is usual for this brand stays in the comfort zone; a text far below the brand's norm
@@ -41,10 +41,12 @@ class ExperienceThresholds:
 
     def __post_init__(self) -> None:
         # A threshold out of range would silently make a class impossible (or universal): refuse it.
+        # Above 1/3: a three-class probability can lead at 0.34, and the default head's calibrated thresholds
+        # sit below 0.5 (docs/sentiment.md); at 1/3 or less every text would reach one of them.
         problems = [
-            f"{name} must be at least 0.5 and at most 1, got {value}"
+            f"{name} must be above 1/3 and at most 1, got {value}"
             for name, value in (("text_anger", self.text_anger), ("text_delight", self.text_delight))
-            if not 0.5 <= value <= 1.0
+            if not 1 / 3 < value <= 1.0
         ]
         if not 0.0 <= self.rating_anger < self.rating_delight <= 1.0:
             problems.append(
@@ -86,6 +88,20 @@ def _median(values: list[float]) -> float:
 
 
 DEFAULT_THRESHOLDS = ExperienceThresholds()
+
+
+def model_text_thresholds(model: str) -> tuple[float, float]:
+    """(text_anger, text_delight) a model was calibrated for: the default head stores them in its json
+    (calibrated on its validation split); any other model gets the class defaults."""
+    if model != "default":
+        return DEFAULT_THRESHOLDS.text_anger, DEFAULT_THRESHOLDS.text_delight
+    from sentiment.e5_head import load_head_metadata
+
+    calibrated = load_head_metadata().get("experience", {})
+    return (
+        float(calibrated.get("text_anger", DEFAULT_THRESHOLDS.text_anger)),
+        float(calibrated.get("text_delight", DEFAULT_THRESHOLDS.text_delight)),
+    )
 
 
 def normalise_rating(rating: float | None, rating_max: float | None, rating_min: float = 1.0) -> float | None:
@@ -146,7 +162,8 @@ def _relative(
 
 def _classify_text(polarity: Polarity, thresholds: ExperienceThresholds) -> tuple[str, str]:
     neg, pos = polarity.negative, polarity.positive
-    if neg >= thresholds.text_anger:
+    # With thresholds below 0.5 both tails can be reached: the more probable one decides.
+    if neg >= thresholds.text_anger and not (pos >= thresholds.text_delight and pos > neg):
         return ANGER, f"no rating; text strongly negative (p={neg:.2f} >= {thresholds.text_anger:.2f})"
     if pos >= thresholds.text_delight:
         return DELIGHT, f"no rating; text strongly positive (p={pos:.2f} >= {thresholds.text_delight:.2f})"

@@ -24,7 +24,7 @@ def load_classifier(
 
     `threads` sets torch's thread count (default: the available cores); `precision` is one of
     `sentiment.runtime.PRECISIONS` ("auto": bfloat16 where the device computes it natively, else float32;
-    "int8": dynamic quantisation of the Linear layers, CPU only; docs/sentiment.md has their costs).
+    docs/sentiment.md has their costs).
     Loading is slow (seconds): load once per process and keep the classifier.
     """
     from sentiment.runtime import configure_threads

@@ -7,6 +7,9 @@ XED labels are Plutchik emotions, not polarity, so a rule decides (`xed_polarity
     (joy + surprise is exactly the "delight" Kaiku looks for);
   * a line with both positive and negative emotions is ambiguous and dropped.
 UCI sentences are binary (0 negative, 1 positive); they add no neutral examples.
+XED's neutral lines (`neu_fi.txt`, `neu_en.txt`: no emotion at all, per its annotators) are
+**neutral**: the "nothing special" of the comfort zone. XED's projections (Kajava et al. 2020)
+carry the same emotion numbers on aligned subtitles in 27 more languages; the same rule applies.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ class Example:
     text: str
     label: str  # one of LABELS
     lang: str  # "fi" | "en"
-    source: str  # "xed" | "uci"
+    source: str  # "xed" | "uci" | "xed-neutral" | "xed-projection"
 
 
 def xed_polarity(emotions: Iterable[str]) -> str | None:
@@ -95,8 +98,42 @@ def read_uci(folder: Path) -> list[Example]:
     return [Example(text, labels.pop(), "en", "uci") for text, labels in labels_by_text.items() if len(labels) == 1]
 
 
+def read_neutral(path: Path, lang: str) -> list[Example]:
+    """XED's neutral lines, one per row; repeated lines and lines without a letter are dropped."""
+    texts = dict.fromkeys(line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [Example(text, "neutral", lang, "xed-neutral") for text in texts if text and _has_letters(text)]
+
+
+def projection_languages(data_dir: Path) -> list[str]:
+    """Languages of `xed/projections/LANG-projections.tsv`, sorted."""
+    folder = data_dir / "xed" / "projections"
+    return sorted(path.name.removesuffix("-projections.tsv") for path in folder.glob("*-projections.tsv"))
+
+
+def read_projections(data_dir: Path, lang: str) -> list[Example]:
+    """One projection file; lines that are not exactly `text<TAB>emotion numbers` are skipped.
+
+    The projected files carry alignment debris (rows with corpus paths and several tabs, quoted
+    fields spanning lines): a few hundred in some languages, no usable label in any of them.
+    """
+    path = data_dir / "xed" / "projections" / f"{lang}-projections.tsv"
+    examples = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) != 2:
+            continue
+        text, codes = fields[0].strip(), fields[1].split(",")
+        if not all(code.strip().isdigit() and int(code) in XED_EMOTIONS for code in codes):
+            continue
+        label = xed_polarity(XED_EMOTIONS[int(code)] for code in codes)
+        if label is not None and _has_letters(text):
+            examples.append(Example(text, label, lang, "xed-projection"))
+    return examples
+
+
 def load_examples(data_dir: Path) -> list[Example]:
-    """Every usable example under ../shared/data/sentiment (see its README.md)."""
+    """Every usable example under a data folder laid out as docs/sentiment.md "Data and citations" describes (XED
+    annotated lines and UCI sentences)."""
     examples = read_xed(data_dir / "xed" / "fi-annotated.tsv", "fi")
     examples += read_xed(data_dir / "xed" / "en-annotated.tsv", "en")
     examples += read_uci(data_dir / "uci")

@@ -116,7 +116,10 @@ def score(model: ModelOption = None, labels: LabelsOption = None) -> None:
 
 @app.command("eval")
 def evaluate(
-    paths: Annotated[list[Path], typer.Argument(help="files of 'label<TAB>text' lines (negative/neutral/positive)")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="files of 'label<TAB>text' lines: negative/neutral/positive or anger/comfort/delight"),
+    ],
     lang: Annotated[
         str | None, typer.Option("--lang", help="language of every text; default: detected per text (lingua)")
     ] = None,
@@ -124,7 +127,12 @@ def evaluate(
     model: ModelOption = None,
     labels: LabelsOption = None,
 ) -> None:
-    """Per-language accuracy, macro-F1 and confusion matrix of the model on labelled files."""
+    """Per-language accuracy, macro-F1, per-class F1 and confusion matrix of the model on labelled files.
+
+    Polarity labels are scored against the model's polarity, experience labels against the
+    experience rule for an unrated mention (KAIKU_EXPERIENCE_TEXT_* or the model's defaults).
+    """
+    from kaiku.settings import get_settings
     from sentiment.evaluation import evaluate as run_evaluation
     from sentiment.evaluation import format_table, read_labelled_files
 
@@ -139,23 +147,29 @@ def evaluate(
     if not read.examples:
         fail(f"no labelled lines in {', '.join(map(str, paths))} ({len(read.errors)} malformed)")
     with user_errors():
+        settings = get_settings()
+        thresholds = settings.experience_thresholds_for(model or settings.sentiment_model)
         classifier = _load(model, labels)
-        metrics = run_evaluation(classifier, read.examples, lang=lang.strip().lower() if lang else None)
+        report = run_evaluation(
+            classifier, read.examples, lang=lang.strip().lower() if lang else None, thresholds=thresholds
+        )
     if as_json:
-        report = {
+        output = {
             "model": {"id": classifier.model_id, "version": classifier.model_version},
+            "experience_thresholds": {"text_anger": thresholds.text_anger, "text_delight": thresholds.text_delight},
             "files": [str(path) for path in paths],
             "lines": len(read.examples),
             "skipped": len(read.errors),
-            "languages": {name: slice_.as_dict() for name, slice_ in metrics.items()},
+            **{task: {name: slice_.as_dict() for name, slice_ in metrics.items()} for task, metrics in report.items()},
         }
-        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(output, ensure_ascii=False, indent=2))
     else:
         typer.echo(
             f"model {classifier.model_id} {classifier.model_version}; {len(read.examples)} lines, "
-            f"{len(read.errors)} malformed skipped"
+            f"{len(read.errors)} malformed skipped; experience text thresholds anger {thresholds.text_anger:.2f}, "
+            f"delight {thresholds.text_delight:.2f}"
         )
-        typer.echo(format_table(metrics))
+        typer.echo(format_table(report))
 
 
 @app.command()
@@ -185,7 +199,7 @@ def rescore(
             classifier,
             MentionFilters(brand=brand, q=query),
             batch_size=batch,
-            thresholds=settings.experience_thresholds,
+            thresholds=settings.experience_thresholds_for(model or settings.sentiment_model),
             progress=progress,
             norms=norms,
         )

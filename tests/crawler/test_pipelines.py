@@ -152,11 +152,10 @@ def test_an_unreachable_engine_is_counted_not_raised() -> None:
 def test_configured_thresholds_reach_the_scoring_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
     from kaiku.settings import Settings as KaikuSettings
     from kaiku.wiring import crawl_settings_from
-    from sentiment.experience import ExperienceThresholds
 
     monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_ANGER", "0.95")
     configured = crawl_settings_from(KaikuSettings())
-    assert configured["KAIKU_EXPERIENCE_THRESHOLDS"] == ExperienceThresholds(text_anger=0.95)
+    assert configured["KAIKU_EXPERIENCE_THRESHOLDS"].text_anger == 0.95
     writer = CollectingWriter()
     pipeline = ScoreAndIndexPipeline.from_crawler(
         crawler(KAIKU_CLASSIFIER=Shared(KeywordClassifier()), KAIKU_WRITER=Shared(writer), **configured)

@@ -12,16 +12,6 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTSIDE = re.compile(r"\.\./shared/|/work[/]shared|\bDESIGN\.md\b")  # written so as not to match itself
-# Still pointing to the training data outside the repository, owned by the sentiment and alerts work in progress;
-# remove each entry as its file is fixed (the test then keeps it fixed).
-KNOWN = {
-    "scripts/train_sentiment_head.py",
-    "sentiment/training_data.py",
-    "sentiment/experience.py",
-    "docs/sentiment.md",
-    "bench/sentiment.py",
-    "bench/alerts_check.py",
-}
 
 
 def test_no_file_refers_to_folders_outside_the_repository() -> None:
@@ -32,4 +22,4 @@ def test_no_file_refers_to_folders_outside_the_repository() -> None:
         if name.endswith((".py", ".md", ".sh", ".toml", ".yaml", ".yml")) and name != "CHANGELOG.md"
         if (ROOT / name).is_file() and OUTSIDE.search((ROOT / name).read_text(encoding="utf-8", errors="replace"))
     }
-    assert offenders - KNOWN == set(), "docs/design.md and docs/ hold what a reader needs: point there instead"
+    assert offenders == set(), "docs/design.md and docs/ hold what a reader needs: point there instead"

@@ -38,31 +38,48 @@ def test_get_settings_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_scoring_precision_is_one_of_the_known_formats(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().precision == "auto"
-    monkeypatch.setenv("KAIKU_PRECISION", "int8")
-    assert Settings().precision == "int8"
+    monkeypatch.setenv("KAIKU_PRECISION", "bfloat16")
+    assert Settings().precision == "bfloat16"
+    monkeypatch.setenv("KAIKU_PRECISION", "int8")  # dropped with the deprecated torch.ao.quantization
+    with pytest.raises(ValidationError, match="precision"):
+        Settings()
     monkeypatch.setenv("KAIKU_PRECISION", "half")
     with pytest.raises(ValidationError, match="precision"):
         Settings()
 
 
+def test_text_thresholds_come_from_the_default_head_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sentiment.e5_head import load_head_metadata
+
+    calibrated = load_head_metadata()["experience"]
+    thresholds = Settings().experience_thresholds
+    assert (thresholds.text_anger, thresholds.text_delight) == (calibrated["text_anger"], calibrated["text_delight"])
+    monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_DELIGHT", "0.97")
+    thresholds = Settings().experience_thresholds
+    assert (thresholds.text_anger, thresholds.text_delight) == (calibrated["text_anger"], 0.97)
+    assert Settings().experience_thresholds_for("some/hub-model").text_anger == 0.80
+
+
 def test_experience_thresholds_are_settings_checked_together(monkeypatch: pytest.MonkeyPatch) -> None:
     from kaiku.config import ConfigError
     from kaiku.settings import get_settings
-    from sentiment.experience import ExperienceThresholds
+    from sentiment.experience import ExperienceThresholds, model_text_thresholds
 
-    assert Settings().experience_thresholds == ExperienceThresholds()
+    anger, delight = model_text_thresholds("default")  # calibrated with the default head, stored in its json
+    assert Settings().experience_thresholds == ExperienceThresholds(text_anger=anger, text_delight=delight)
     monkeypatch.setenv("KAIKU_EXPERIENCE_OUTLIER_Z", "3")
     monkeypatch.setenv("KAIKU_EXPERIENCE_RATING_ANGER", "0.4")
+    monkeypatch.setenv("KAIKU_SENTIMENT_MODEL", "/srv/models/some-transformers-model")  # no calibration of ours
     assert Settings().experience_thresholds == ExperienceThresholds(outlier_z=3.0, rating_anger=0.4)
     monkeypatch.setenv("KAIKU_EXPERIENCE_USUAL_Z", "3.5")  # a usual band wider than the outlier limit
-    monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_DELIGHT", "0.4")  # below 0.5: most texts would be delight
+    monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_DELIGHT", "0.3")  # 1/3 or less: most texts would be delight
     get_settings.cache_clear()
     try:
         with pytest.raises(ConfigError) as error:
             get_settings()
     finally:
         get_settings.cache_clear()
-    assert "KAIKU_EXPERIENCE_TEXT_DELIGHT must be at least 0.5" in str(error.value)
+    assert "KAIKU_EXPERIENCE_TEXT_DELIGHT must be above 1/3" in str(error.value)
     assert "KAIKU_EXPERIENCE_USUAL_Z < KAIKU_EXPERIENCE_OUTLIER_Z, got 3.5 and 3.0" in str(error.value)
 
 

@@ -79,14 +79,18 @@ def test_evaluate_groups_by_detected_language_and_adds_all(tmp_path: Path) -> No
     )
     examples = read_labelled_files([path]).examples
     detect = {"Hyvä palvelu, kiitos": "fi", "Huono ruoka": "fi", "Good food": "en", "Not bad": "en"}.__getitem__
-    metrics = evaluate(KeywordClassifier(), examples, detect=detect)
+    report = evaluate(KeywordClassifier(), examples, detect=detect)
+    assert list(report) == ["polarity"]
+    metrics = report["polarity"]
     assert list(metrics) == ["en", "fi", "all"]
     assert metrics["fi"].accuracy == 1.0
     assert metrics["en"].accuracy == 0.5
     assert metrics["all"].n == 4
-    table = format_table(metrics)
-    assert "fi: confusion (rows gold, columns predicted)" in table
-    assert table.splitlines()[1].split() == ["en", "2", "0.500", "0.667"]
+    assert metrics["en"].f1 == {"positive": 2 / 3}  # no negative gold in en: its F1 does not count
+    assert metrics["all"].pos_neg_accuracy == 0.75  # the keyword fake reads "Not bad" as negative
+    table = format_table(report)
+    assert "fi polarity: confusion (rows gold, columns predicted)" in table
+    assert table.splitlines()[1].split() == ["en", "2", "0.500", "0.667", "-", "-", "0.667", "0.500"]
 
 
 @pytest.mark.unit
@@ -98,10 +102,41 @@ def test_given_language_is_one_slice(tmp_path: Path) -> None:
     def never(text: str) -> str:
         raise AssertionError("a given language must not be detected")
 
-    metrics = evaluate(KeywordClassifier(), examples, lang="fi", detect=never)
+    metrics = evaluate(KeywordClassifier(), examples, lang="fi", detect=never)["polarity"]
     assert list(metrics) == ["fi"]
     assert metrics["fi"].accuracy == 0.5
     assert evaluate(KeywordClassifier(), [], lang="fi") == {}
+
+
+@pytest.mark.unit
+def test_experience_labels_are_scored_through_the_experience_rule(tmp_path: Path) -> None:
+    from sentiment.experience import ExperienceThresholds
+
+    path = tmp_path / "mixed.tsv"
+    path.write_text(
+        "anger\tHuono ruoka\ncomfort\tTavallinen tuoli\ndelight\tHyvä palvelu\ndelight\tIhan ok\n"
+        "negative\tHuono\nangry\tHuono\n",
+        encoding="utf-8",
+    )
+    read = read_labelled_files([path])
+    assert [example.task for example in read.examples] == ["experience"] * 4 + ["polarity"]
+    assert read.errors == [
+        f"{path}:6: label 'angry' is not one of negative, neutral, positive, anger, comfort, delight"
+    ]
+    report = evaluate(KeywordClassifier(), read.examples, lang="fi")
+    experience = report["experience"]["fi"]
+    assert experience.confusion["delight"] == {"anger": 0, "comfort": 1, "delight": 1}
+    assert experience.f1 == {"anger": 1.0, "comfort": 2 / 3, "delight": 2 / 3}
+    assert experience.pos_neg_accuracy is None
+    assert report["polarity"]["fi"].n == 1
+    # The thresholds decide: at 0.85 the keyword model's 0.8 is no longer a tail, everything is comfort.
+    strict = ExperienceThresholds(text_anger=0.85, text_delight=0.85)
+    assert (
+        evaluate(KeywordClassifier(), read.examples, lang="fi", thresholds=strict)["experience"]["fi"].accuracy == 0.25
+    )
+    table = format_table(report)
+    assert "fi experience: confusion (rows gold, columns predicted)" in table
+    assert "F1 comfort" in table
 
 
 @pytest.fixture
@@ -126,8 +161,8 @@ def test_cli_eval_json_with_given_language(run_eval, tiny_checkpoints: dict[str,
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["lines"] == 2 and report["skipped"] == 1
-    assert list(report["languages"]) == ["fi"]
-    fi = report["languages"]["fi"]
+    assert list(report["polarity"]) == ["fi"] and "experience" not in report
+    fi = report["polarity"]["fi"]
     assert fi["n"] == 2
     assert sum(sum(row.values()) for row in fi["confusion"].values()) == 2
     assert f"skipped {path}:3: no tab between label and text" in result.stderr
@@ -140,7 +175,26 @@ def test_cli_eval_table(run_eval, tiny_checkpoints: dict[str, Path], tmp_path: P
     result = run_eval(str(path), "--lang", "en", "--model", str(tiny_checkpoints["three"]))
     assert result.exit_code == 0, result.output
     assert "2 lines, 0 malformed skipped" in result.stdout
-    assert "en: confusion (rows gold, columns predicted)" in result.stdout
+    assert "en polarity: confusion (rows gold, columns predicted)" in result.stdout
+
+
+@pytest.mark.unit
+def test_cli_eval_reports_experience_with_the_configured_thresholds(
+    run_eval, monkeypatch: pytest.MonkeyPatch, tiny_checkpoints: dict[str, Path], tmp_path: Path
+) -> None:
+    path = tmp_path / "experience.tsv"
+    path.write_text("anger\tHuono\ncomfort\tTuoli\ndelight\tHyvä\n", encoding="utf-8")
+    monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_ANGER", "0.7")
+    get_settings.cache_clear()
+    result = run_eval(str(path), "--lang", "fi", "--json", "--model", str(tiny_checkpoints["three"]))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    # Not the default head: the delight threshold is the class default, the anger one the user's.
+    assert report["experience_thresholds"] == {"text_anger": 0.7, "text_delight": 0.8}
+    fi = report["experience"]["fi"]
+    assert fi["n"] == 3 and set(fi["f1"]) <= {"anger", "comfort", "delight"}
+    assert sum(sum(row.values()) for row in fi["confusion"].values()) == 3
+    assert "polarity" not in report
 
 
 @pytest.mark.unit

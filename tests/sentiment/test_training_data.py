@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from sentiment.training_data import read_uci, read_xed, xed_polarity
+from sentiment.training_data import (
+    projection_languages,
+    read_neutral,
+    read_projections,
+    read_uci,
+    read_xed,
+    xed_polarity,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -71,3 +78,48 @@ def test_read_uci_drops_empty_records_and_conflicting_repeats(tmp_path: Path) ->
         ("Dull film.", "negative"),
         ("Great phone.", "positive"),
     ]
+
+
+def test_read_neutral_keeps_each_line_once(tmp_path: Path) -> None:
+    source = tmp_path / "neu_fi.txt"
+    source.write_text("Mennään kotiin.\n\nMennään kotiin.\n...\nKello on viisi.\n", encoding="utf-8")
+    examples = read_neutral(source, "fi")
+    assert [(example.text, example.label, example.source) for example in examples] == [
+        ("Mennään kotiin.", "neutral", "xed-neutral"),
+        ("Kello on viisi.", "neutral", "xed-neutral"),
+    ]
+
+
+def test_read_projections_skips_alignment_debris(tmp_path: Path) -> None:
+    folder = tmp_path / "xed" / "projections"
+    folder.mkdir(parents=True)
+    (folder / "de-projections.tsv").write_text(
+        "Das Geschäft läuft sehr schlecht.\t6\n"
+        "Was ist mit dir passiert?\t4, 7\n"
+        "en/1990/1.xml.gz\tde/1990/2.xml.gz\t288\t263\tThat guy.\tDer Typ.\t6, 7\n"  # several tabs
+        'Noel equals Leon."""\tNoel ist Leon.\n'  # a quoted field spilling over: no emotion numbers
+        "Großartig!\t5, 9\n",  # 9 is no XED emotion
+        encoding="utf-8",
+    )
+    (folder / "fr-projections.tsv").write_text("Merci beaucoup.\t8\n", encoding="utf-8")
+    assert projection_languages(tmp_path) == ["de", "fr"]
+    examples = read_projections(tmp_path, "de")
+    assert [(example.text, example.label, example.lang, example.source) for example in examples] == [
+        ("Das Geschäft läuft sehr schlecht.", "negative", "de", "xed-projection"),
+        ("Was ist mit dir passiert?", "negative", "de", "xed-projection"),
+    ]
+
+
+def test_comfort_templates_are_neutral_split_apart_and_not_the_behaviour_table() -> None:
+    from sentiment.comfort_data import comfort_examples, split_comfort
+    from tests.sentiment.test_behaviour import MUST, TABLE
+
+    examples = comfort_examples()
+    assert {example.label for example in examples} == {"neutral"}
+    assert {example.lang for example in examples} == {"fi", "en"}
+    train, held = split_comfort(seed=20201208)
+    assert len(train) + len(held) == len(examples)
+    assert not {example.text for example in train} & {example.text for example in held}
+    assert {example.lang for example in held} == {"fi", "en"}
+    # The behavioural check must test what the head generalises to, not what it was shown.
+    assert not {example.text.lower() for example in examples} & {text.lower() for text, _ in MUST + TABLE}
