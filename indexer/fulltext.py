@@ -57,18 +57,39 @@ def _stemmer(lang: str) -> Stemmer.Stemmer | None:
     return Stemmer.Stemmer(name) if name else None
 
 
+def _stem_new(words: Iterable[str], lang: str, stemmer: Stemmer.Stemmer) -> dict[str, str]:
+    """The stems of words not met before, with the Finnish -nen rule applied."""
+    words = list(words)
+    stems = stemmer.stemWords(words)
+    if lang == "fi":
+        stems = [
+            stem[:-1] + "s" if word.endswith(FINNISH_NEN) and stem.endswith("n") and len(stem) > 3 else stem
+            for word, stem in zip(words, stems, strict=True)
+        ]
+    return dict(zip(words, stems, strict=True))
+
+
+# Stems already computed, per language: texts repeat few distinct words, and a dict lookup mapped over the words
+# (in C) is far cheaper than stemming and fixing each word again. Started afresh when it grows past the bound.
+_KNOWN_STEMS: dict[str, dict[str, str]] = {}
+_KNOWN_STEMS_MAX = 50_000  # words per language: a few MiB
+
+
 def stem_words(folded: Sequence[str], lang: str | None) -> list[str]:
     """Stems of already folded words in a language; words of a language without a stemmer stay as they are."""
     stemmer = _stemmer(lang or "")
     if stemmer is None:
         return list(folded)
-    stems = stemmer.stemWords(folded)
-    if lang == "fi":
-        stems = [
-            stem[:-1] + "s" if word.endswith(FINNISH_NEN) and stem.endswith("n") and len(stem) > 3 else stem
-            for word, stem in zip(folded, stems, strict=True)
-        ]
-    return stems
+    assert lang is not None
+    known = _KNOWN_STEMS.setdefault(lang, {})
+    new = set(folded).difference(known)
+    if new:
+        if len(known) + len(new) > _KNOWN_STEMS_MAX:
+            # A fresh dict, not clear(): another thread may be mapping over the old one; keys are never removed.
+            known = _KNOWN_STEMS[lang] = {}
+            new = set(folded)
+        known.update(_stem_new(new, lang, stemmer))
+    return list(map(known.__getitem__, folded))
 
 
 def stemmed_text(text: str, lang: str | None) -> str:

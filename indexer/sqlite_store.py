@@ -49,6 +49,7 @@ from indexer.writer import BulkReport
 SLOT_MS = 15 * 60 * 1000
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
+BANDS_AUTOMERGE = 8
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -191,17 +192,19 @@ def _ms_or_none(moment: datetime | None) -> int | None:
 
 
 # A band "07:5f3a9c21e4b0" (crawler/dedup.py) is stored and indexed as the token "b075f3a9c21e4b0": letters and
-# digits only, one FTS5 token. Built and checked for a whole mention at once, in C (str.join/replace, one regex).
-_BAND_TOKENS = re.compile(r"b\d{2}[0-9a-f]{12}(?: b\d{2}[0-9a-f]{12})*")
+# digits only, one FTS5 token. Built and checked for a whole mention at once, in C (str.join/replace, one regex):
+# the bands joined by spaces must be that many '<band>:<12 hex digits>' words, and the length shows that no band
+# held a space of its own.
+_BANDS = re.compile(r"\d{2}:[0-9a-f]{12}(?: \d{2}:[0-9a-f]{12})*")
 
 
 def _band_tokens(bands: Sequence[str]) -> str | None:
     if not bands:
         return None
-    tokens = ("b" + " b".join(bands)).replace(":", "")
-    if not _BAND_TOKENS.fullmatch(tokens) or not all(len(band) == 15 and band[2] == ":" for band in bands):
+    joined = " ".join(bands)
+    if len(joined) != 16 * len(bands) - 1 or not _BANDS.fullmatch(joined):
         raise IndexerError(f"dedup bands {list(bands)[:2]}... are not '<band>:<12 hex digits>'")
-    return tokens
+    return "b" + joined.replace(" ", " b").replace(":", "")
 
 
 def _plain(mention: Mention) -> str:
@@ -258,6 +261,11 @@ class SQLiteMentionStore:
             for statement in _statements(SCHEMA + TRIGGERS):
                 connection.execute(statement)
             connection.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            # FTS5 merges a level's segments once it holds this many (default 4): fewer merges per write, a few more
+            # segments per lookup. For the band index only (32 new tokens per mention, looked up once per new
+            # mention); the text index keeps the default for the searches. Kept in the table's config: idempotent.
+            automerge = f"INSERT INTO mention_bands (mention_bands, rank) VALUES ('automerge', {BANDS_AUTOMERGE})"
+            connection.execute(automerge)
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if connection.in_transaction:

@@ -68,6 +68,25 @@ def test_finnish_search_finds_other_cases_of_the_word(tmp_path: Path) -> None:
     assert stemmed_text("Aamiainen aamiaisella", "fi").split() == ["aamiais", "aamiais"]
 
 
+def test_malformed_dedup_bands_fail_that_mention_only(tmp_path: Path) -> None:
+    store = SQLiteMentionStore(tmp_path / "m.sqlite3")
+    good = [f"{b:02d}:{b:012x}" for b in range(32)]
+    malformed = (
+        ["0:75f3a9c21e4b0"],  # the colon out of place
+        ["07:5f3a9c21e4b0 08:5f3a9c21e4b0", ""],  # two bands in one string
+        ["07:5f3a9c21e4b0", "08:5F3A9C21E4B0"],  # not lowercase hex
+        ["07:5f3a9c21e4b0\n"],
+    )
+    batch = [mention(0).model_copy(update={"dedup_bands": good})]
+    batch += [mention(n + 1).model_copy(update={"dedup_bands": bands}) for n, bands in enumerate(malformed)]
+    report = store.write(batch)
+    assert report.indexed == 1
+    assert [mention_id for mention_id, _ in report.failed] == [m.id for m in batch[1:]]
+    assert store.get(batch[0].id) is not None and store.get(batch[1].id) is None
+    found = store.near_duplicate_candidates({"new": good[:1]}, limit=5)["new"]
+    assert [candidate.id for candidate in found] == [batch[0].id]
+
+
 def _writer(path: str, worker: int, rounds: int) -> None:
     store = SQLiteMentionStore(path)
     for r in range(rounds):
