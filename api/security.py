@@ -3,7 +3,9 @@
 The API answers JSON to programs holding a key: nothing it sends may be sniffed as another type, framed,
 cached by a shared cache, or leak the URL (which may carry a brand id) as a referrer. The interactive
 documentation page (/docs) is HTML that loads Swagger UI from this server (api/docs.py) and starts it with an
-inline script, so its content security policy allows that and nothing else; every other response allows nothing.
+inline script, so its content security policy allows that and nothing else. The dashboard (/dashboard/, api/dashboard)
+loads only its own files, with no inline script or style, and calls the API on the same origin. Every other response
+allows nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ DOCS_CSP = (
     "img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+DASHBOARD_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+DASHBOARD_PREFIX = "/dashboard"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 SECURITY_HEADERS = {
@@ -37,7 +44,7 @@ def install_security_headers(app: FastAPI, settings: Settings) -> None:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if request.url.path in DOCS_PATHS else API_CSP)
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(request.url.path))
         # Answers depend on the key presented and change as mentions arrive: no cache may keep them.
         response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -52,6 +59,14 @@ def install_security_headers(app: FastAPI, settings: Settings) -> None:
             allow_credentials=False,  # keys travel in Authorization, never in cookies
             max_age=600,
         )
+
+
+def content_security_policy(path: str) -> str:
+    if path in DOCS_PATHS:
+        return DOCS_CSP
+    if path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/"):
+        return DASHBOARD_CSP
+    return API_CSP
 
 
 def allowed_origins(settings: Settings) -> list[str]:

@@ -8,9 +8,10 @@ that paints them); the figure is that mark's time since navigation start: HTML, 
 message catalogue, /v1/brands, the metrics request and drawing. The first load is cold (nothing cached); the
 following ones are reloads of the same page, as a user's next morning would be.
 
-`--url` measures a running `kaiku serve`/`kaiku demo` (any store behind it). `--synthetic N` starts a local
-noida-db engine in a temporary folder, indexes N synthetic mentions (bench/api_latency.py's generator: two brands,
-13 weeks ending 23 Nov 2026), serves the API on a free loopback port and measures that.
+`--url` measures a running `kaiku serve`/`kaiku demo` (any store behind it). `--synthetic N` writes N synthetic
+mentions (bench/api_latency.py's generator: two brands, 13 weeks ending 23 Nov 2026) into a fresh store in a
+temporary folder (`--store embedded`, the default, or `local`: a noida-db engine), serves the API on a free loopback
+port with a key of a team that follows both brands, and measures that.
 Needs /usr/bin/chromium and /usr/bin/chromedriver (apt: chromium chromium-driver) and selenium.
 """
 
@@ -37,41 +38,40 @@ PERIOD = {"from": "2026-08-24", "to": "2026-11-22", "interval": "week", "tz": "E
 
 
 @contextmanager
-def synthetic_server(n: int) -> Iterator[tuple[str, str]]:
-    """A local engine with N synthetic mentions and the API in front of it: (base URL, a team key)."""
+def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
+    """N synthetic mentions in a fresh store (the embedded default, or a local engine) and the API in front of it:
+    (base URL, a key of a team that follows both brands, so the overview carries the competitor's series)."""
     from api.app import create_app
     from bench.api_latency import StandIn, synthetic
-    from indexer.admin import ensure_index
-    from indexer.client import make_client
-    from indexer.writer import BulkWriter
     from kaiku.engine import LocalEngine, free_port
     from kaiku.settings import Settings
     from kaiku.teams import TeamStore
+    from kaiku.wiring import ready_store
 
     folder = Path(tempfile.mkdtemp(prefix="kaiku-bench-dashboard-"))
-    engine = LocalEngine(data_dir=folder / "engine", port=free_port())
-    engine.start()
+    engine = LocalEngine(data_dir=folder / "engine", port=free_port()) if store_kind == "local" else None
+    if engine is not None:
+        engine.start()
     try:
-        es = make_client(engine.url)
-        ensure_index(es, "bench-dashboard")
+        settings = Settings(
+            elasticsearch_url=engine.url if engine else None, index_alias="bench-dashboard",
+            api_db=folder / "api.sqlite3", data_dir=folder, rate_limit_burst=10_000,
+        )  # fmt: skip
+        store = ready_store(settings)
         started = time.perf_counter()
-        writer = BulkWriter(es, "bench-dashboard", refresh=False)
         mentions = synthetic(n)
         for i in range(0, n, 2000):
-            writer.write(mentions[i : i + 2000])
-        es.indices.refresh(index="bench-dashboard")
-        print(f"indexed {n} mentions in {time.perf_counter() - started:.1f} s")
-        es.close()
-        settings = Settings(
-            elasticsearch_url=engine.url, index_alias="bench-dashboard", api_db=folder / "api.sqlite3",
-            data_dir=folder, rate_limit_burst=10_000,
-        )  # fmt: skip
-        store = TeamStore(settings.resolved_api_db)
-        key = store.create_key(store.create_team("bench", brands=["revontuli"]).id).secret
+            store.write(mentions[i : i + 2000])
+        store.refresh()
+        store.close()
+        print(f"{store_kind} store: wrote {n} mentions in {time.perf_counter() - started:.1f} s")
+        teams = TeamStore(settings.resolved_api_db)
+        key = teams.create_key(teams.create_team("bench", brands=["revontuli", "tunturi"]).id).secret
         with serve(create_app(settings, classifier=StandIn())) as url:
             yield url, key
     finally:
-        engine.stop()
+        if engine is not None:
+            engine.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -115,7 +115,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="base URL of a running API (kaiku serve / kaiku demo)")
     parser.add_argument("--key", default=os.environ.get("KAIKU_KEY"), help="a team key (default $KAIKU_KEY)")
-    parser.add_argument("--synthetic", type=int, help="index N synthetic mentions into a fresh local engine")
+    parser.add_argument("--synthetic", type=int, help="write N synthetic mentions into a fresh store")
+    parser.add_argument("--store", choices=["embedded", "local"], default="embedded", help="the store of --synthetic")
     parser.add_argument("--brand", default="revontuli")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
@@ -124,7 +125,7 @@ def main() -> None:
     period = f"{PERIOD['from']}..{PERIOD['to']} by {PERIOD['interval']} in {PERIOD['tz']}"
     print(f"cores: {os.cpu_count()}, period: {period}")
     if args.synthetic:
-        with synthetic_server(args.synthetic) as (url, key):
+        with synthetic_server(args.synthetic, args.store) as (url, key):
             times = measure(url, key, args.brand, args.repeat)
     elif args.url and args.key:
         times = measure(args.url.rstrip("/"), args.key, args.brand, args.repeat)
