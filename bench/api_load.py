@@ -1,10 +1,11 @@
 """The API under load: many clients, a concurrent crawl, and a query-cost attack beside ordinary searches.
 
-    python bench/api_load.py [--store local] [--n 3000] [--clients 16] [--duration 60] [--attack-seconds 20]
+    python bench/api_load.py [--store embedded|local|url] [--n 3000] [--clients 16] [--duration 60]
+                              [--attack-seconds 20]
 
-Indexes N synthetic mentions spread over a year into the store (`--store local`: a fresh local noida-db engine;
-`--store url` or KAIKU_BENCH_STORE=url: the engine at KAIKU_ELASTICSEARCH_URL under a new alias; another store
-plugs in by adding a branch to `open_store`), serves the real app with uvicorn on loopback, and then:
+Indexes N synthetic mentions spread over a year into the store (`--store embedded`, the default: the embedded
+SQLite store in a temporary data dir; `local`: a fresh local noida-db engine; `url` or KAIKU_BENCH_STORE=url: the
+Elasticsearch at KAIKU_ELASTICSEARCH_URL under a new alias), serves the real app with uvicorn on loopback, and then:
 
 1. load: `--clients` threads, each with its own team's key, send a mix of searches, brand metrics, breakdowns
    and brand lists for `--duration` seconds while the demo site is crawled again and again into the same store;
@@ -40,12 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
 from indexer import Mention, mention_id
-from indexer.admin import ensure_index
-from indexer.client import make_client
-from indexer.writer import BulkWriter
 from kaiku.engine import LocalEngine, free_port
 from kaiku.settings import REPO_CONFIGS, Settings
 from kaiku.teams import TeamStore
+from kaiku.wiring import ready_store
 from sentiment import Polarity
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
@@ -91,9 +90,11 @@ def synthetic(n: int, seed: int = 7) -> list[Mention]:
 
 
 @contextmanager
-def open_store(store: str, work: Path) -> Iterator[str]:
-    """The engine URL of the store to load; the embedded store of another branch plugs in here."""
-    if store == "local":
+def open_store(store: str, work: Path) -> Iterator[str | None]:
+    """The Elasticsearch URL of the store to load, or None for the embedded store (the default)."""
+    if store == "embedded":
+        yield None
+    elif store == "local":
         engine = LocalEngine(work / "engine", port=free_port())
         engine.start()
         try:
@@ -103,7 +104,7 @@ def open_store(store: str, work: Path) -> Iterator[str]:
     elif store == "url":
         yield os.environ["KAIKU_ELASTICSEARCH_URL"]
     else:
-        raise SystemExit(f"unknown --store {store!r}: local or url")
+        raise SystemExit(f"unknown --store {store!r}: embedded, local or url")
 
 
 @contextmanager
@@ -132,14 +133,14 @@ def crawl_forever(settings: Settings, stop: threading.Event, crawls: list[int]) 
     from crawler.runner import run_crawl
     from kaiku.config import load_config
     from kaiku.demo.server import serve_site
-    from kaiku.wiring import mention_writer
+    from kaiku.wiring import mention_store, mention_writer
 
     config = load_config(settings.config_dir)
-    client = make_client(settings.engine_url)
+    store = mention_store(settings)
     with serve_site(port=0) as site:
         source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
         while not stop.is_set():
-            run_crawl(source, config.brands, StandIn(), mention_writer(settings, client), allow_private_urls=True)
+            run_crawl(source, config.brands, StandIn(), mention_writer(settings, store), allow_private_urls=True)
             crawls[0] += 1
 
 
@@ -211,7 +212,7 @@ def summary(name: str, out: Recorder, seconds: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--store", default=os.environ.get("KAIKU_BENCH_STORE", "local"))
+    parser.add_argument("--store", default=os.environ.get("KAIKU_BENCH_STORE", "embedded"))
     parser.add_argument("--n", type=int, default=3000, help="mentions over a year")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--duration", type=float, default=60.0)
@@ -231,13 +232,12 @@ def main() -> None:
                 api_db=work / "api.sqlite3",
                 allow_private_urls=True,
             )
-            client = make_client(url)
-            ensure_index(client, alias, now=END)
+            store = ready_store(settings)
             started = time.perf_counter()
             mentions = synthetic(args.n)
             for start in range(0, len(mentions), 500):
-                BulkWriter(client, alias).write(mentions[start : start + 500])
-            client.indices.refresh(index=alias)
+                store.write(mentions[start : start + 500])
+            store.refresh()
             print(
                 f"store {args.store}: {args.n} mentions over 365 days indexed in {time.perf_counter() - started:.1f}s"
             )
