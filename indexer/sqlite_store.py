@@ -453,7 +453,16 @@ class SQLiteMentionStore:
         return MentionPage(data=data, count=int(total), next=next_cursor)
 
     def export(self, filters: MentionFilters, page_size: int = 1000) -> Iterator[dict[str, Any]]:
-        clauses, params, match = self._where(filters)
+        clauses, params, _ = self._where(filters)
+        for rows in self._newest_first(clauses, params, "m.doc", page_size):
+            for doc, *_ in rows:
+                yield json.loads(doc)
+
+    def _newest_first(
+        self, clauses: list[str], params: list[Any], columns: str, page_size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Pages of `columns` (then id and published_ms) of the matching mentions, newest first, by keyset: a page
+        costs the same however deep it is, and rows changed between pages are neither skipped nor repeated."""
         after: tuple[Any, str] | None = None
         while True:
             page_clauses, page_params = list(clauses), list(params)
@@ -463,15 +472,15 @@ class SQLiteMentionStore:
                 page_params.extend(values)
             where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
             rows = self._fetch(
-                f"SELECT m.doc, m.id, m.published_ms FROM mentions AS m{where} "
+                f"SELECT {columns}, m.id, m.published_ms FROM mentions AS m{where} "
                 f"ORDER BY {_order('m.published_ms', True)} LIMIT ?",
                 [*page_params, page_size],
             )
-            for doc, _, _ in rows:
-                yield json.loads(doc)
+            if rows:
+                yield rows
             if len(rows) < page_size:
                 return
-            after = (rows[-1][2], rows[-1][1])
+            after = (rows[-1][-1], rows[-1][-2])
 
     def _selection(self, selection: Selection) -> tuple[list[str], list[Any], str | None]:
         clauses, params, match = self._where(selection.filters)
@@ -488,29 +497,14 @@ class SQLiteMentionStore:
         return int(self._fetch(f"SELECT count(*) FROM mentions AS m{where}", params)[0][0])
 
     def pages(self, selection: Selection, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        clauses, params, match = self._selection(selection)
-        after: tuple[Any, str] | None = None
-        while True:
-            page_clauses, page_params = list(clauses), list(params)
-            if after is not None:
-                condition, values = _after("m.published_ms", True, *after)
-                page_clauses.append(condition)
-                page_params.extend(values)
-            where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
-            rows = self._fetch(
-                f"SELECT m.doc, m.bands, m.id, m.published_ms FROM mentions AS m{where} "
-                f"ORDER BY {_order('m.published_ms', True)} LIMIT ?",
-                [*page_params, batch_size],
-            )
-            if not rows:
-                return
+        clauses, params, _ = self._selection(selection)
+        for rows in self._newest_first(clauses, params, "m.doc, m.bands", batch_size):
             documents = []
-            for doc, tokens, _, _ in rows:
+            for doc, tokens, *_ in rows:
                 document = json.loads(doc)
                 document["dedup_bands"] = _bands_of(tokens)
                 documents.append(document)
             yield documents
-            after = (rows[-1][3], rows[-1][2])
 
     # --- aggregates ---------------------------------------------------------------------------------------------
     def brand_counts_per_bucket(self, brands: Sequence[str], buckets: Sequence[Bucket]) -> list[dict[str, Counts]]:
