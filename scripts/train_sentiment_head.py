@@ -53,7 +53,7 @@ from sentiment.training_data import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-HEAD_VERSION = "v3"
+HEAD_VERSION = "v3.1"
 # Projection languages whose held-out split is written for `kaiku sentiment eval` (more lines sampled for them).
 EVAL_PROJECTION_LANGS = ("de", "fr", "es", "it", "pt", "ar")
 DEFAULT_HELDOUT = REPO / "sentiment" / "heldout"
