@@ -1,0 +1,1 @@
+"""Kaiku's shared vocabulary: the bottom layer that every other package may import and that imports none of them."""
