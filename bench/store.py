@@ -7,7 +7,7 @@ file, the Elasticsearch store on a fresh local noida-db engine (or KAIKU_ELASTIC
 The local engine takes minutes and GBs at 200,000 mentions; `--es-n` gives it fewer (say 20000) and the output
 says so. Per store:
 
-  bulk_per_s            mentions written per second, in batches of 1,000 (texts, stems, rollups, 32 MinHash bands);
+  bulk_per_s            mentions written per second, in batches of 1,000 (texts, stems, rollups, MinHash bands);
                         bulk_per_cpu_s: the same per second of the bench process's CPU time
   weekly_metrics_p50_ms a quarter of weekly buckets in Europe/Helsinki for a brand and its 4 competitors
   search_p50_ms         one brand, a one-word text query (Finnish or English), newest first, 20 per page, with count
@@ -42,6 +42,7 @@ from typing import Any
 # The repository first: run as `python bench/store.py`, bench/ would be first, where sentiment.py is a script.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from crawler.dedup import BANDS
 from indexer.buckets import buckets, zone
 from indexer.document import Mention, mention_id
 from indexer.queries import MentionFilters
@@ -79,7 +80,7 @@ def synthetic(n: int, seed: int = 7) -> Iterator[Mention]:
             polarity={"negative": neg, "neutral": max(0.0, 1 - neg - pos), "positive": pos} if experience else None,
             experience=experience,
             engagement={"likes": rng.randint(0, 50), "replies": rng.randint(0, 5)},
-            dedup_bands=[f"{b:02d}:{rng.getrandbits(48):012x}" for b in range(32)],
+            dedup_bands=[f"{b:02d}:{rng.getrandbits(48):012x}" for b in range(BANDS)],
         )
 
 

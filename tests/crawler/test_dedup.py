@@ -11,7 +11,7 @@ from elasticsearch import Elasticsearch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.dedup import DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
+from crawler.dedup import BANDS, DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.queries import MentionFilters, search_mentions
@@ -47,7 +47,7 @@ def test_case_accents_and_punctuation_do_not_matter_and_signatures_are_stable() 
     assert a is not None and b is not None and a.similarity(b) == 1.0
     # Bands are stored in the index: the same text must give the same bands in every process, forever.
     assert a.bands()[0] == signature(REVIEW).bands()[0]  # type: ignore[union-attr]
-    assert len(a.bands()) == 32 and len(set(a.bands())) == 32
+    assert len(a.bands()) == BANDS and len(set(a.bands())) == BANDS
 
 
 @pytest.mark.unit
@@ -100,7 +100,7 @@ def test_the_pipeline_marks_a_copy_within_the_crawl_and_the_index_lookup_can_be_
     copy = pipeline.process_item(MentionItem(id="b", source="reviews", url="u2", text=COPY, crawled_at=now))
     short = pipeline.process_item(MentionItem(id="c", source="reviews", url="u3", text="Great!", crawled_at=now))
     assert (first.near_duplicate_of, copy.near_duplicate_of, short.near_duplicate_of) == (None, "a", None)
-    assert len(first.dedup_bands) == 32 and short.dedup_bands == []
+    assert len(first.dedup_bands) == BANDS and short.dedup_bands == []
     assert crawler.stats.values == {"kaiku/near_duplicates/crawl": 1}
 
 
@@ -161,7 +161,7 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
     marked, first_seen = (copy, original) if copy["near_duplicate_of"] else (original, copy)
     assert marked["near_duplicate_of"] == first_seen["id"]
     assert other["near_duplicate_of"] is None
-    assert len(original["dedup_bands"]) == 32
+    assert len(original["dedup_bands"]) == BANDS
 
     # Second crawl of the unchanged site: same ids overwrite, nothing new, and the marks stay as they were.
     second = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
