@@ -1,11 +1,12 @@
 """The two mention stores side by side: the same synthetic mentions, the same questions, through `MentionStore`.
 
-    python bench/store.py [--n 200000] [--es-n N] [--repeat 20] [--json] [--skip-es]
+    python bench/store.py [--n 200000] [--es-n N] [--repeat 20] [--es-repeat N] [--json] [--skip-es]
 
 Each store runs in a child process of its own (so its peak RSS is its own): the embedded SQLite store in a fresh
 file, the Elasticsearch store on a fresh local noida-db engine (or KAIKU_ELASTICSEARCH_URL, under a new alias).
 The local engine takes minutes and GBs at 200,000 mentions; `--es-n` gives it fewer (say 20000) and the output
-says so. Per store:
+says so, and `--es-repeat` fewer timed runs per question (each takes seconds there; the embedded store always
+runs `--repeat`). Per store:
 
   bulk_per_s            mentions written per second, in batches of 1,000 (texts, stems, rollups, MinHash bands);
                         bulk_per_cpu_s: the same per second of the bench process's CPU time
@@ -13,6 +14,8 @@ says so. Per store:
   search_p50_ms         one brand, a one-word text query (Finnish or English), newest first, 20 per page, with count
   outliers_p50_ms       the 10 most intense anger and delight outliers of one brand over 30 days
   get_p50_ms            one mention by id
+  *_p50_cpu_ms          embedded only: the median CPU time of this process per question (on a shared machine
+                        the wall time includes waiting for a core; the CPU time does not)
   export_rows_per_s     every mention of one brand, streamed
   peak_rss_mib          embedded: the bench process's peak RSS above its RSS after imports (the data is generated
                         lazily); Elasticsearch: the engine process's peak RSS (VmHWM) when it is the local engine
@@ -84,14 +87,16 @@ def synthetic(n: int, seed: int = 7) -> Iterator[Mention]:
         )
 
 
-def p50_ms(action: Callable[[], Any], repeat: int) -> float:
+def p50_ms(action: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Median wall time and median CPU time of this process, in ms, over `repeat` runs after a warm-up."""
     action()  # warm-up
-    times = []
+    times, cpu_times = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         action()
         times.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(times), 2)
+        cpu_times.append((time.process_time() - started_cpu) * 1000)
+    return round(statistics.median(times), 2), round(statistics.median(cpu_times), 2)
 
 
 def rss_mib() -> float:
@@ -102,7 +107,9 @@ def rss_mib() -> float:
     return 0.0
 
 
-def measure(store: MentionStore, n: int, repeat: int) -> dict[str, float]:
+def measure(store: MentionStore, n: int, repeat: int, cpu_figures: bool) -> dict[str, float]:
+    """The figures of one store; `cpu_figures`: also this process's CPU time per question (the embedded store
+    works in this process; Elasticsearch in its own, so its CPU time here would say nothing)."""
     wall = cpu = 0.0  # the writes only: generating the mentions is not timed
     mentions = synthetic(n)
     while batch := list(itertools.islice(mentions, BATCH)):
@@ -125,11 +132,18 @@ def measure(store: MentionStore, n: int, repeat: int) -> dict[str, float]:
         q, lang = next(queries)
         store.search(MentionFilters(brand="tunturi", q=q, lang=lang), size=20)
 
-    result = {
-        "weekly_metrics_p50_ms": p50_ms(lambda: store.brand_counts_per_bucket(BRANDS, calendar), repeat),
-        "search_p50_ms": p50_ms(search, repeat),
-        "outliers_p50_ms": p50_ms(lambda: store.most_intense(month, ["anger", "delight"], 10), repeat),
-        "get_p50_ms": p50_ms(lambda: store.get(ids.pop()), repeat),
+    questions: dict[str, Callable[[], Any]] = {
+        "weekly_metrics": lambda: store.brand_counts_per_bucket(BRANDS, calendar),
+        "search": search,
+        "outliers": lambda: store.most_intense(month, ["anger", "delight"], 10),
+        "get": lambda: store.get(ids.pop()),
+    }
+    result: dict[str, float] = {}
+    for name, action in questions.items():
+        result[f"{name}_p50_ms"], cpu_ms = p50_ms(action, repeat)
+        if cpu_figures:
+            result[f"{name}_p50_cpu_ms"] = cpu_ms
+    result |= {
         "bulk_per_s": round(n / wall),
         # Writes per second of this process's CPU time: what one free core gives on a busy machine (for the
         # embedded store, where all the work is in this process; Elasticsearch works in its own).
@@ -149,7 +163,7 @@ def child(kind: str, n: int, repeat: int) -> dict[str, Any]:
 
         with tempfile.TemporaryDirectory() as folder:
             store = SQLiteMentionStore(Path(folder) / "mentions.sqlite3")
-            figures = measure(store, n, repeat)
+            figures = measure(store, n, repeat, cpu_figures=True)
             figures["store_file_mib"] = round((Path(folder) / "mentions.sqlite3").stat().st_size / 2**20, 1)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         figures["peak_rss_mib"] = round(peak - baseline, 1)
@@ -168,7 +182,7 @@ def child(kind: str, n: int, repeat: int) -> dict[str, Any]:
                 url, f"bench-{uuid.uuid4().hex[:8]}", os.environ.get("KAIKU_ELASTICSEARCH_API_KEY")
             )
             store.ensure_ready()
-            figures: dict[str, Any] = measure(store, n, repeat)
+            figures: dict[str, Any] = measure(store, n, repeat, cpu_figures=False)
             if engine is not None:
                 figures["peak_rss_mib"] = _engine_peak_rss(engine.running_pid())
         finally:
@@ -192,6 +206,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200_000, help="mentions in the embedded store")
     parser.add_argument("--es-n", type=int, default=None, help="mentions in the Elasticsearch store [--n]")
     parser.add_argument("--repeat", type=int, default=20, help="timed runs of each question (after one warm-up)")
+    parser.add_argument("--es-repeat", type=int, default=None, help="timed runs per question, Elasticsearch [--repeat]")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of every figure")
     parser.add_argument("--skip-es", action="store_true", help="measure the embedded store only")
     parser.add_argument("--child", choices=["embedded", "elasticsearch"], help=argparse.SUPPRESS)
@@ -199,19 +214,22 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.n, args.repeat)))
         return
-    es_n = args.es_n or args.n
-    print(f"cores: {os.cpu_count()}, embedded: {args.n} mentions, elasticsearch: {es_n}, repeats: {args.repeat}")
+    es_n, es_repeat = args.es_n or args.n, args.es_repeat or args.repeat
+    print(
+        f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}, embedded: {args.n} mentions, "
+        f"{args.repeat} repeats" + ("" if args.skip_es else f", elasticsearch: {es_n} mentions, {es_repeat} repeats")
+    )
     stores: dict[str, dict[str, Any]] = {}
-    plan = [("embedded", args.n)] + ([] if args.skip_es else [("elasticsearch", es_n)])
-    for kind, n in plan:
+    plan = [("embedded", args.n, args.repeat)] + ([] if args.skip_es else [("elasticsearch", es_n, es_repeat)])
+    for kind, n, repeat in plan:
         print(f"{kind}: {n} mentions ...", file=sys.stderr)
-        command = [sys.executable, __file__, "--child", kind, "--n", str(n), "--repeat", str(args.repeat)]
+        command = [sys.executable, __file__, "--child", kind, "--n", str(n), "--repeat", str(repeat)]
         output = subprocess.run(command, check=True, capture_output=True, text=True)
         sys.stderr.write(output.stderr)
-        stores[kind] = {"n": n, **json.loads(output.stdout.strip().splitlines()[-1])}
-    keys = [k for k in stores["embedded"] if k != "n"]
+        stores[kind] = {"n": n, "repeat": repeat, **json.loads(output.stdout.strip().splitlines()[-1])}
+    keys = [k for k in stores["embedded"] if k not in ("n", "repeat")]
     print(f"{'':24}" + "".join(f"{kind:>16}" for kind in stores))
-    for key in ["n", *keys]:
+    for key in ["n", "repeat", *keys]:
         print(f"{key:24}" + "".join(f"{stores[kind].get(key)!s:>16}" for kind in stores))
     if "elasticsearch" in stores:
         print("times faster (elasticsearch p50 / embedded p50, each at its own n):")

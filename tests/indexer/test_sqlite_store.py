@@ -146,3 +146,19 @@ def test_online_backup_is_a_consistent_store(tmp_path: Path) -> None:
     assert copy.count(Selection()) == 300
     assert copy.search(MentionFilters(q="palvelu"), size=1).count == 300
     assert rollup_is_exact(tmp_path / "copy" / "backup.sqlite3")
+
+
+def test_a_store_of_schema_1_loses_its_per_row_triggers_and_counts_each_mention_once(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    SQLiteMentionStore(path).ensure_ready()
+    with sqlite3.connect(path) as db:  # schema 1 added every new row to the rollup by this trigger
+        db.execute(
+            "CREATE TRIGGER mentions_rollup_insert AFTER INSERT ON mentions BEGIN UPDATE rollup SET n = n + 1000; END"
+        )
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db.close()
+    store = SQLiteMentionStore(path)
+    store.write([mention(n) for n in range(20)])
+    store.write([mention(n, experience="anger") for n in range(10)])  # rewrites move their counts
+    assert rollup_is_exact(path)
+    assert store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
