@@ -5,13 +5,14 @@
   one short transaction.
 - `rollup` counts mentions per (brand, 15-minute UTC slot, experience, source, language), with their reach;
   `rollup_day` per (brand, UTC day, experience): the whole days inside a bucket, the edges from `rollup`.
-  Triggers on `mentions` keep it exact in the same transaction as the write: an insert adds, a delete
-  subtracts, an update (a re-crawl, a rescore, a reclassification) moves the count from the old key to the
-  new one. Fifteen minutes, not an hour, because calendar buckets of zones with half-hour or 45-minute offsets
-  (Asia/Kolkata, Asia/Kathmandu) start at quarter hours in UTC; every zone in use today starts its hours on one.
+  Both are kept exact in the same transaction as the write: `write` adds the mentions a batch inserts with
+  one grouped statement per rollup; triggers on `mentions` subtract a deleted one and move an updated one (a
+  re-crawl, a rescore, a reclassification) from its old key to its new one. Fifteen minutes, not an hour,
+  because calendar buckets of zones with half-hour or 45-minute offsets (Asia/Kolkata, Asia/Kathmandu) start
+  at quarter hours in UTC; every zone in use today starts its hours on one.
 - Full text: table `mention_text` (FTS5) holds the unstemmed text and a stemmed copy (indexer/fulltext.py).
 - Near-duplicates: `mention_bands`, a contentless FTS5 index, finds the mentions holding a MinHash band
-  (crawler/dedup.py): an inverted index takes 32 tokens per mention far faster than 32 B-tree rows would.
+  (crawler/dedup.py): an inverted index takes a mention's 18 band tokens far faster than 18 B-tree rows would.
 
 Times are stored as integer milliseconds since the epoch (UTC).
 """
@@ -292,7 +293,7 @@ class SQLiteMentionStore:
                 connection.execute(statement)
             connection.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             # FTS5 merges a level's segments once it holds this many (default 4): fewer merges per write, a few more
-            # segments per lookup. For the band index only (32 new tokens per mention, looked up once per new
+            # segments per lookup. For the band index only (18 new tokens per mention, looked up once per new
             # mention); the text index keeps the default for the searches. Kept in the table's config: idempotent.
             automerge = f"INSERT INTO mention_bands (mention_bands, rank) VALUES ('automerge', {BANDS_AUTOMERGE})"
             connection.execute(automerge)
