@@ -1,0 +1,90 @@
+"""Where the embedded store's write time goes: CPU seconds per SQL statement, and the Python before it.
+
+    python bench/store_write_profile.py [--n 40000]
+
+Writes `--n` of bench/store.py's synthetic mentions in batches of 1,000 into a fresh SQLiteMentionStore whose
+connection is wrapped so that every execute/executemany is timed (CPU time of this process: on a shared machine
+the wall time includes waiting for a core). Prints the total wall and CPU time, mentions per CPU second, the
+CPU seconds per statement (first 50 characters of the SQL), and the rest ("python": building rows, JSON,
+folding, stemming, band tokens).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from store import BATCH, synthetic  # bench/store.py
+
+from indexer.sqlite_store import SQLiteMentionStore
+
+
+class TimedConnection:
+    """A sqlite3 connection that adds the CPU time of each statement to `spent` (SELECTs fetched inside)."""
+
+    def __init__(self, connection: sqlite3.Connection, spent: dict[str, float]) -> None:
+        self.connection, self.spent = connection, spent
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        started = time.process_time()
+        cursor = self.connection.execute(sql, *args)
+        rows = cursor.fetchall() if cursor.description else []
+        self.spent[" ".join(sql.split())[:50]] += time.process_time() - started
+        return Rows(rows)
+
+    def executemany(self, sql: str, *args: Any) -> Any:
+        started = time.process_time()
+        cursor = self.connection.executemany(sql, *args)
+        self.spent[" ".join(sql.split())[:50]] += time.process_time() - started
+        return cursor
+
+
+class Rows:
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=40_000)
+    args = parser.parse_args()
+    spent: dict[str, float] = defaultdict(float)
+    with tempfile.TemporaryDirectory() as folder:
+        store = SQLiteMentionStore(Path(folder) / "mentions.sqlite3")
+        store._local.connection = TimedConnection(store.db, spent)
+        wall = cpu = 0.0
+        mentions = synthetic(args.n)
+        while batch := list(itertools.islice(mentions, BATCH)):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            store.write(batch)
+            wall += time.perf_counter() - started
+            cpu += time.process_time() - started_cpu
+        store.close()
+    print(f"{args.n} mentions: {wall:.1f} s wall, {cpu:.1f} s CPU, {args.n / cpu:,.0f} per CPU second")
+    for sql, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        if seconds >= 0.005:
+            print(f"{seconds:7.2f} s  {sql}")
+    print(f"{cpu - sum(spent.values()):7.2f} s  python (rows, JSON, folding, stemming, band tokens)")
+
+
+if __name__ == "__main__":
+    main()
