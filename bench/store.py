@@ -59,6 +59,7 @@ EN = ["room", "breakfast", "staff", "sauna", "bed", "cold", "lovely", "dirty", "
       "hotel", "coffee", "restaurant", "reception", "clean", "noisy", "friendly", "rooms", "breakfasts"]  # fmt: skip
 QUERIES = [("aamiainen", None), ("sauna", None), ("breakfast", None), ("likainen", None), ("staff", None)]
 BATCH = 1000
+ENGINE_TIMEOUT_S = 1800
 
 
 def synthetic(n: int, seed: int = 7) -> Iterator[Mention]:
@@ -168,6 +169,7 @@ def child(kind: str, n: int, repeat: int) -> dict[str, Any]:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         figures["peak_rss_mib"] = round(peak - baseline, 1)
         return figures
+    from indexer.client import make_client
     from indexer.es_store import ElasticsearchMentionStore
     from kaiku.engine import LocalEngine, free_port
 
@@ -178,9 +180,10 @@ def child(kind: str, n: int, repeat: int) -> dict[str, Any]:
             engine.start()
             url = engine.url
         try:
-            store = ElasticsearchMentionStore.connect(
-                url, f"bench-{uuid.uuid4().hex[:8]}", os.environ.get("KAIKU_ELASTICSEARCH_API_KEY")
-            )
+            # A request may take minutes on the local engine at 200,000 mentions on a busy machine: wait for it
+            # rather than fail the run (the default client gives up after 30 s).
+            client = make_client(url, os.environ.get("KAIKU_ELASTICSEARCH_API_KEY"), timeout=ENGINE_TIMEOUT_S)
+            store = ElasticsearchMentionStore(client, f"bench-{uuid.uuid4().hex[:8]}")
             store.ensure_ready()
             figures: dict[str, Any] = measure(store, n, repeat, cpu_figures=False)
             if engine is not None:
@@ -224,8 +227,10 @@ def main() -> None:
     for kind, n, repeat in plan:
         print(f"{kind}: {n} mentions ...", file=sys.stderr)
         command = [sys.executable, __file__, "--child", kind, "--n", str(n), "--repeat", str(repeat)]
-        output = subprocess.run(command, check=True, capture_output=True, text=True)
+        output = subprocess.run(command, capture_output=True, text=True)
         sys.stderr.write(output.stderr)
+        if output.returncode != 0:
+            sys.exit(f"{kind} failed (exit status {output.returncode}); its output is above")
         stores[kind] = {"n": n, "repeat": repeat, **json.loads(output.stdout.strip().splitlines()[-1])}
     keys = [k for k in stores["embedded"] if k not in ("n", "repeat")]
     print(f"{'':24}" + "".join(f"{kind:>16}" for kind in stores))
