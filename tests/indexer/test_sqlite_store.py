@@ -162,3 +162,23 @@ def test_a_store_of_schema_1_loses_its_per_row_triggers_and_counts_each_mention_
     store.write([mention(n, experience="anger") for n in range(10)])  # rewrites move their counts
     assert rollup_is_exact(path)
     assert store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+
+
+@pytest.mark.parametrize("old_text_index", [False, True])
+def test_text_queries_filter_by_brand_with_and_without_the_brand_in_the_text_index(
+    tmp_path: Path, old_text_index: bool
+) -> None:
+    path = tmp_path / "m.sqlite3"
+    if old_text_index:  # a file made before the text index held the brand
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE VIRTUAL TABLE mention_text USING fts5 (plain, stemmed, tokenize = 'unicode61')")
+        db.close()
+    store = SQLiteMentionStore(path)
+    odd = "Kide & Co. ä"  # any characters: the brand is one token in the index
+    store.write([mention(n).model_copy(update={"brand": odd}) if n % 3 == 0 else mention(n) for n in range(30)])
+    assert store.search(MentionFilters(brand=odd, q="palvelu"), size=50).count == 10
+    assert store.search(MentionFilters(brand="a", q="palvelu OR hyvä"), size=50).count == 10
+    assert store.search(MentionFilters(brands=("a", odd), q="palvelu"), size=50).count == 20
+    assert store.search(MentionFilters(brand="b", brands=("a",), q="palvelu"), size=50).count == 0
+    ranked = store.search(MentionFilters(brand=odd, q="palvelu"), size=50, sort="relevance")
+    assert {item["brand"] for item in ranked.data} == {odd} and ranked.count == 10
