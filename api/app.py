@@ -17,11 +17,12 @@ from api.routers import admin, brands, cases, health, incidents, jobs, manage, m
 from api.security import install_security_headers
 from api.state import AppState
 from api.telemetry import install_metrics
-from kaiku import __version__
+from core import __version__
+from core.polarity import SentimentClassifier
+from core.settings import Settings, get_settings
 from kaiku.config_store import ConfigStore
-from kaiku.settings import Settings, get_settings
 from kaiku.teams import TeamStore
-from sentiment import SentimentClassifier, SentimentError
+from sentiment import SentimentError
 
 
 def _load_model(state: AppState) -> None:

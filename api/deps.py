@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 
 from api.ratelimit import retry_after_header
 from api.state import AppState
+from core.config import Brand
 from indexer.search_text import search_text_cost
 from indexer.store import MentionStore
-from kaiku.config import Brand
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kaiku_<id>_<secret>`")
 

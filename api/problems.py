@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.config import ConfigError
 from indexer import EngineUnavailable, IndexerError
 from indexer.buckets import InvalidBuckets
 from indexer.queries import IndexMissing, InvalidCursor
 from indexer.search_text import QueryTooCostly
 from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier, UnknownIncident
-from kaiku.config import ConfigError
 from kaiku.db import DatabaseError
 from kaiku.teams import TeamError, TeamExists, TeamNotFound
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from api.ratelimit import RateLimits
+from core.config import KaikuConfig
+from core.polarity import SentimentClassifier
+from core.settings import Settings
 from indexer.store import MentionStore
-from kaiku.config import KaikuConfig
 from kaiku.config_store import ConfigStore
-from kaiku.settings import Settings
 from kaiku.teams import TeamStore
-from sentiment import SentimentClassifier
 
 
 @dataclass

@@ -33,15 +33,15 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
+from core.polarity import Polarity
+from core.settings import Settings
 from indexer.admin import ensure_index
 from indexer.client import make_client
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
-from kaiku.engine import LocalEngine, free_port
-from kaiku.settings import Settings
+from kaiku.local_engine import LocalEngine, free_port
 from kaiku.teams import TeamStore
-from sentiment import Polarity
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 FI = ["huone", "aamiainen", "henkilökunta", "sauna", "sänky", "kylmä", "ihana", "likainen", "hinta", "sijainti"]

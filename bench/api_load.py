@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
 from bench.api_latency import StandIn
-from indexer import Mention, mention_id
-from kaiku.engine import LocalEngine, free_port
-from kaiku.settings import REPO_CONFIGS, Settings
+from core.mention import Mention, mention_id
+from core.settings import REPO_CONFIGS, Settings
+from kaiku.local_engine import LocalEngine, free_port
 from kaiku.teams import TeamStore
 from kaiku.wiring import ready_store
 
@@ -122,9 +122,9 @@ def serve(settings: Settings) -> Iterator[str]:
 
 
 def crawl_forever(settings: Settings, stop: threading.Event, crawls: list[int]) -> None:
+    from cli.demo.server import serve_site
+    from core.config import load_config
     from crawler.runner import run_crawl
-    from kaiku.config import load_config
-    from kaiku.demo.server import serve_site
     from kaiku.wiring import mention_store, mention_writer
 
     config = load_config(settings.config_dir)

@@ -17,12 +17,12 @@ import time
 from collections.abc import Sequence
 
 from bench.scaled_site import serve_scaled_site
+from core.config import Source, load_config
+from core.mention import Mention
+from core.polarity import Polarity
+from core.settings import REPO_CONFIGS
 from crawler.runner import run_crawl
-from indexer.document import Mention
 from indexer.writer import BulkReport
-from kaiku.config import Source, load_config
-from kaiku.settings import REPO_CONFIGS
-from sentiment import Polarity
 
 
 class ConstantClassifier:

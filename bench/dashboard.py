@@ -43,8 +43,8 @@ def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
     (base URL, a key of a team that follows both brands, so the overview carries the competitor's series)."""
     from api.app import create_app
     from bench.api_latency import StandIn, synthetic
-    from kaiku.engine import LocalEngine, free_port
-    from kaiku.settings import Settings
+    from core.settings import Settings
+    from kaiku.local_engine import LocalEngine, free_port
     from kaiku.teams import TeamStore
     from kaiku.wiring import ready_store
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 from bench.crawl import bench_source, peak_rss_mib
 from bench.scaled_site import serve_scaled_site
+from core.config import load_config
+from core.settings import REPO_CONFIGS, Settings
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.client import make_client
 from indexer.spool import Spool, SpoolingWriter
 from indexer.writer import BulkWriter
-from kaiku.config import load_config
-from kaiku.engine import LocalEngine, free_port
-from kaiku.settings import REPO_CONFIGS, Settings
+from kaiku.local_engine import LocalEngine, free_port
 from sentiment.loader import load_classifier
 
 

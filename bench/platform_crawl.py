@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.config import Source, load_config  # noqa: E402
+from core.settings import REPO_CONFIGS  # noqa: E402
 from crawler.runner import run_crawl  # noqa: E402
-from kaiku.config import Source, load_config  # noqa: E402
-from kaiku.settings import REPO_CONFIGS  # noqa: E402
 from tests.crawler.conftest import CollectingWriter, KeywordClassifier  # noqa: E402
 from tests.crawler.platform_fakes import (  # noqa: E402
     AppStore,

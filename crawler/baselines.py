@@ -11,9 +11,9 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.config import Brand
+from core.experience import Baseline
 from indexer.errors import IndexerError
-from kaiku.config import Brand
-from sentiment.experience import Baseline
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from crawler.query_language import words
+from core.query_language import words
 
 SHINGLE = 5
 PERMUTATIONS = 128

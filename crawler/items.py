@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from core.mention import Engagement, ItemRating, Mention, ModelInfo, mention_id
 from crawler.extract import ReviewRecord
 from crawler.extract.posts import PostRecord
-from indexer.document import Engagement, ItemRating, Mention, ModelInfo, mention_id
 
 REVIEWS_SOURCE = "reviews"  # the `source` field of the mention document (docs/design.md §4), not the config's source id
 

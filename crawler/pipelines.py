@@ -15,17 +15,18 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from core.config import Brand
+from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
+from core.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
+from core.mention import Mention
+from core.polarity import SentimentClassifier
+from core.scoring import score_batch
 from crawler import stats as keys
 from crawler.brands import BrandMatcher
 from crawler.dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
 from crawler.dedup import IndexedTexts, SeenTexts, signature
 from crawler.items import MentionItem
-from crawler.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
 from crawler.shared import unwrap
-from indexer.document import Mention
-from kaiku.config import Brand
-from sentiment import SentimentClassifier, score_batch
-from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class BrandMatchPipeline:
 
 
 class LanguagePipeline:
-    """Checks the declared language against lingua's detection (see crawler/language.py for the rule)."""
+    """Checks the declared language against lingua's detection (see core/language.py for the rule)."""
 
     def __init__(self, languages: tuple[str, ...], min_confidence: float, high_accuracy: bool, stats: StatsCollector):
         self.languages = languages

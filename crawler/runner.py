@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.settings import Settings
 
+from core.config import Brand, Source
+from core.settings import get_settings
 from crawler import stats as keys
 from crawler.baselines import BrandBaselines
 from crawler.dedup import IndexedTexts
@@ -23,11 +25,11 @@ from crawler.errors import CrawlerError
 from crawler.politeness import budget_for
 from crawler.reactor import call_in_reactor, ensure_reactor, reactor_setting
 from crawler.shared import Shared
-from crawler.spiders.api import PlatformSpider
 from crawler.spiders.appstore import AppStoreSpider
 from crawler.spiders.bluesky import BlueskySpider
 from crawler.spiders.hackernews import HackerNewsSpider
 from crawler.spiders.mastodon import MastodonSpider
+from crawler.spiders.platform import PlatformSpider
 from crawler.spiders.reddit import RedditSpider
 from crawler.spiders.reviews import ReviewsSpider
 from crawler.spiders.rss import RssSpider
@@ -37,11 +39,9 @@ from indexer.es_store import ElasticsearchMentionStore
 from indexer.spool import SpoolingWriter
 from indexer.store import MentionStore
 from indexer.writer import BulkWriter
-from kaiku.config import Brand, Source
-from kaiku.settings import get_settings
 
 SPIDERS: dict[str, type[ReviewsSpider] | type[PlatformSpider]] = {"reviews": ReviewsSpider}
-# The platform spiders (crawler/spiders/api.py) take the whole Source.
+# The platform spiders (crawler/spiders/platform.py) take the whole Source.
 PLATFORM_SPIDERS: dict[str, type[PlatformSpider]] = {
     spider.name: spider
     for spider in (

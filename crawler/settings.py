@@ -4,7 +4,7 @@ Also usable as a Scrapy settings module (`SCRAPY_SETTINGS_MODULE=crawler.setting
 Kaiku runs its crawls through `crawler.runner.run_crawl`, which adds the brands, classifier and writer.
 """
 
-from kaiku import __version__
+from core import __version__
 
 BOT_NAME = "kaiku"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -61,7 +61,7 @@ ITEM_PIPELINES = {
 }
 
 # Kaiku's own settings (objects are put in by the runner).
-KAIKU_BRANDS = None  # list[kaiku.config.Brand]
+KAIKU_BRANDS = None  # list[core.config.Brand]
 KAIKU_CLASSIFIER = None  # sentiment.SentimentClassifier
 KAIKU_WRITER = None  # anything with write(list[Mention]) -> BulkReport
 KAIKU_BATCH_SIZE = 32

@@ -5,7 +5,7 @@ with the stemmer of the mention's language (PyStemmer, the Snowball algorithms),
 column beside the unstemmed text. A query term matches the unstemmed column exactly, or the stemmed column
 through its stem in each language the store holds (or the one the search is filtered on).
 
-Both sides are folded as brand queries are (crawler/query_language.py: case and accents) before stemming, so a
+Both sides are folded as brand queries are (core/query_language.py: case and accents) before stemming, so a
 query typed without accents finds the accented text. Snowball's Finnish stemmer leaves the nominative of -nen
 words apart from their other cases ("aamiainen" -> "aamiain", "aamiaisella" -> "aamiais"); `stem_word` joins
 them (the -s- stem, see FINNISH_NEN). The partitive ("aamiaista" -> "aamia") stays apart: a known gap.
@@ -23,7 +23,7 @@ from functools import cache
 
 import Stemmer
 
-from crawler.query_language import And, Near, Node, Not, Or, Phrase
+from core.query_language import And, Near, Node, Not, Or, Phrase
 
 # ISO 639-1 codes of the languages whose Snowball stemmer PyStemmer ships.
 SNOWBALL = {
@@ -37,11 +37,11 @@ SNOWBALL = {
 FINNISH_NEN = "nen"  # "aamiainen": Snowball stems it to "aamiain", its inflected forms to "aamiais": both -> "aamiais"
 
 
-_WORD = re.compile(r"[^\W_]+")  # as crawler.query_language.words
+_WORD = re.compile(r"[^\W_]+")  # as core.query_language.words
 
 
 def folded_words(text: str) -> list[str]:
-    """`crawler.query_language.words`, the same result, several times faster: every mention written goes through it."""
+    """`core.query_language.words`, the same result, several times faster: every mention written goes through it."""
     if text.isascii():
         return _WORD.findall(text.casefold())
     decomposed = unicodedata.normalize("NFKD", text)

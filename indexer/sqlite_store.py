@@ -28,9 +28,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.mention import Mention
 from indexer.analytics import EXPERIENCES, MISSING_KEY, Breakdown, BreakdownField, Counts, intensity
 from indexer.buckets import Bucket
-from indexer.document import Mention
 from indexer.errors import IndexerError
 from indexer.fulltext import fts_query, stemmed_text, stemming_languages
 from indexer.queries import (
@@ -742,7 +742,7 @@ def _highlight(item: dict[str, Any], q: str, langs: Sequence[str]) -> dict[str, 
     """Escaped HTML fragments with the words the query matched in <em>, per text field that has one."""
     import html
 
-    from crawler.query_language import Phrase, fold
+    from core.query_language import Phrase, fold
     from indexer.fulltext import stem_words
 
     node = parse_text_query(q)

@@ -3,7 +3,7 @@
 Two implementations pass one contract-test suite (tests/indexer/contract_*.py):
 `indexer.sqlite_store.SQLiteMentionStore` (embedded, the default) and `indexer.es_store.ElasticsearchMentionStore`
 (a cluster, or the local engine as its stand-in). Nothing outside them builds a query body; callers speak in
-`MentionFilters`, calendar `Bucket`s and the brand-query language of `crawler.query_language`.
+`MentionFilters`, calendar `Bucket`s and the brand-query language of `core.query_language`.
 
 Mentions come back as plain dicts (the public document: `Mention.to_document()` without internal fields), as
 they are served by the API.
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from core.mention import Mention
 from indexer.analytics import Breakdown, BreakdownField, Counts
 from indexer.buckets import Bucket
-from indexer.document import Mention
 from indexer.queries import MentionFilters, MentionPage, SortName
 from indexer.retention import RetentionReport
 from indexer.writer import BulkReport

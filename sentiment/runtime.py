@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sentiment.base import SentimentError
+from sentiment.errors import SentimentError
 
 if TYPE_CHECKING:
     import torch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sentiment.base import SentimentError
+from sentiment.errors import SentimentError
 
 if TYPE_CHECKING:
     import torch

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sentiment.base import LABELS, Polarity, SentimentError
+from core.polarity import LABELS, Polarity
 from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
+from sentiment.errors import SentimentError
 from sentiment.label_mapping import map_labels
 from sentiment.model_version import describe_version
 from sentiment.torch_device import resolve_device

@@ -20,9 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
-from kaiku.cli import app
-from kaiku.engine import free_port
-from kaiku.settings import REPO_CONFIGS, get_settings
+from cli import app
+from core.settings import REPO_CONFIGS, get_settings
+from kaiku.local_engine import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

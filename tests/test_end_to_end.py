@@ -11,13 +11,13 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from cli.demo.server import serve_site
+from core.config import KaikuConfig, load_config
+from core.settings import REPO_CONFIGS, Settings
 from crawler.runner import CrawlSummary, run_crawl
 from indexer.admin import ensure_index
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig, load_config
-from kaiku.demo.server import serve_site
-from kaiku.engine import LocalEngine
-from kaiku.settings import REPO_CONFIGS, Settings
+from kaiku.local_engine import LocalEngine
 from kaiku.teams import TeamStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -19,13 +19,13 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from cli.demo.server import serve_site
+from core.config import load_config
+from core.settings import REPO_CONFIGS, Settings
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.writer import BulkWriter
 from kaiku.alerts.messages import AlertFacts, mentions_query_url, render_alert
-from kaiku.config import load_config
-from kaiku.demo.server import serve_site
-from kaiku.settings import REPO_CONFIGS, Settings
 from kaiku.teams import TeamStore
 from tests.api.conftest import bearer
 from tests.crawler.conftest import KeywordClassifier

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from cli.demo.server import DemoSite, serve_site
+from core.config import load_config
+from core.settings import REPO_CONFIGS, Settings
 from crawler.runner import run_crawl
-from kaiku.config import load_config
-from kaiku.demo.server import DemoSite, serve_site
-from kaiku.engine import LocalEngine
+from kaiku.local_engine import LocalEngine
 from kaiku.scheduler.service import JobStoreView
-from kaiku.settings import REPO_CONFIGS, Settings
 from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 from tests.processes import start_scheduler
 from tests.sentiment.tiny_models import build_tiny_checkpoint

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AdminDep, StateDep
 from api.problems import ADMIN_ONLY_RESPONSES, BODY_RESPONSES, COMMON_RESPONSES, responses
 from api.state import AppState
-from kaiku.config import MAX_ENTRIES, Id
+from core.config import MAX_ENTRIES, Id
 from kaiku.teams import TEAM_ID, Team
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={**COMMON_RESPONSES, **ADMIN_ONLY_RESPONSES})

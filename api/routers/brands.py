@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 from api.deps import BrandDep, Caller, CallerDep, StateDep, StoreDep
 from api.params import FromParam, ToParam, period
 from api.problems import COMMON_RESPONSES, ENGINE_RESPONSES
+from core.config import Brand
 from indexer.analytics import Counts, engagement, intensity, metrics, total
 from indexer.buckets import Interval, buckets, zone
 from indexer.queries import MentionFilters
-from kaiku.config import Brand
 
 router = APIRouter(prefix="/v1/brands", tags=["brands"], responses=COMMON_RESPONSES)
 

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from api.deps import AdminDep, BrandDep, Caller, CallerDep, StateDep
 from api.problems import ADMIN_ONLY_RESPONSES, BODY_RESPONSES, COMMON_RESPONSES, responses
 from api.state import AppState
-from kaiku.config import AlertRule, Brand, ConfigError, KaikuConfig, Source
+from core.config import AlertRule, Brand, ConfigError, KaikuConfig, Source
 
 logger = logging.getLogger(__name__)
 

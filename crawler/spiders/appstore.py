@@ -19,7 +19,7 @@ from scrapy.http import Response
 from crawler.extract.appstore import parse_reviews
 from crawler.extract.posts import PostPage, PostRecord
 from crawler.shared import unwrap
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.spiders.platform import PlatformSpider, Query
 
 MAX_PAGE = 10
 

@@ -26,7 +26,7 @@ from scrapy.http import Response
 
 from crawler import stats as keys
 from crawler.extract.posts import PostPage
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 100  # the API's maximum
 TOKEN = "KAIKU_BLUESKY_TOKEN"

@@ -12,7 +12,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.extract.posts import PostPage
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 100
 PATH = "/api/v1/search_by_date"

@@ -18,7 +18,7 @@ from scrapy.http import Response
 
 from crawler.extract.mastodon import link_next
 from crawler.extract.posts import PostPage, PostRecord
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 40  # the API's maximum for both endpoints
 TOKEN = "KAIKU_MASTODON_TOKEN"

@@ -20,7 +20,7 @@ from scrapy.http import Response
 
 from crawler import stats as keys
 from crawler.extract.posts import PostPage
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 100
 CLIENT_ID, CLIENT_SECRET = "KAIKU_REDDIT_CLIENT_ID", "KAIKU_REDDIT_CLIENT_SECRET"

@@ -15,7 +15,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.spiders.platform import PlatformSpider, Query
 
 NOT_MODIFIED = "kaiku/skipped/not_modified"  # feeds that answered 304: nothing new since the last run
 VALIDATORS = {"etag": ("ETag", "If-None-Match"), "last_modified": ("Last-Modified", "If-Modified-Since")}

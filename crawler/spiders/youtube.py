@@ -15,7 +15,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.extract.posts import PostPage
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 100
 KEY = "KAIKU_YOUTUBE_API_KEY"

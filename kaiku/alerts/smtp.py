@@ -6,7 +6,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 
-from kaiku.settings import Settings
+from core.settings import Settings
 
 
 class TemporaryFailure(Exception):

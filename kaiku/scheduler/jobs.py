@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from kaiku.config import KaikuConfig, load_config
-from kaiku.settings import Settings, get_settings
+from core.config import KaikuConfig, load_config
+from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from sentiment import SentimentClassifier
+    from core.polarity import SentimentClassifier
 
 
 def _now(now: datetime | None) -> datetime:

@@ -95,7 +95,7 @@ def test_finnish_alt_text_and_no_image_without_a_chart() -> None:
 def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
     # It takes seconds to load: the CLI, the scheduler, the API and a quiet check must not pay for it.
     code = (
-        "import sys, api.app, kaiku.alerts.check, kaiku.cli, kaiku.cli.alerts, kaiku.scheduler.jobs; "
+        "import sys, api.app, kaiku.alerts.check, cli, cli.alerts, kaiku.scheduler.jobs; "
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported eagerly'"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

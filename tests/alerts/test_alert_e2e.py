@@ -12,11 +12,11 @@ import pytest
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine, select
 
+from core.config import KaikuConfig, load_config
 from indexer.es_store import ElasticsearchMentionStore
 from kaiku.alerts.check import CheckOptions, check_alerts
 from kaiku.alerts.outbox import deliver_due, list_outbox
 from kaiku.alerts.smtp import SmtpSender
-from kaiku.config import KaikuConfig, load_config
 from kaiku.db import incidents, open_database
 from tests.alerts.conftest import SmtpServer, every, index_mentions
 

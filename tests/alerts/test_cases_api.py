@@ -11,14 +11,14 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.config import load_config
+from core.settings import Settings
 from indexer.es_store import ElasticsearchMentionStore
 from kaiku.alerts.outbox import deliver_due, list_outbox
 from kaiku.alerts.smtp import SmtpSender
 from kaiku.cases import queue_followup_reminders
-from kaiku.config import load_config
 from kaiku.db import open_database
-from kaiku.engine import LocalEngine
-from kaiku.settings import Settings
+from kaiku.local_engine import LocalEngine
 from kaiku.teams import TeamStore
 from tests.alerts.conftest import SmtpServer, index_mentions
 from tests.alerts.test_alert_e2e import NOW

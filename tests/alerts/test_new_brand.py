@@ -12,11 +12,11 @@ import pytest
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
+from core.config import load_config
 from indexer.es_store import ElasticsearchMentionStore
 from kaiku.alerts.check import CheckOptions, check_alerts
 from kaiku.alerts.counts import count_series, slot_start
 from kaiku.alerts.detector import detect_incidents, usual_band
-from kaiku.config import load_config
 from tests.alerts.conftest import every, index_mentions
 
 NOW = datetime(2026, 11, 20, 12, 40, tzinfo=UTC)

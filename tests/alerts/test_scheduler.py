@@ -19,13 +19,13 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.config import load_config
+from cli import app
+from core.config import load_config
+from core.settings import Settings, get_settings
 from kaiku.db import job_runs, open_database
-from kaiku.engine import LocalEngine, free_port
+from kaiku.local_engine import LocalEngine, free_port
 from kaiku.scheduler import jobs
 from kaiku.scheduler.service import build_scheduler, install_result_recorder, job_specs, sync_jobs
-from kaiku.settings import Settings, get_settings
 from tests.alerts.conftest import SmtpServer, every, index_mentions
 from tests.alerts.test_alert_e2e import NOW
 from tests.api.conftest import bearer

@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kaiku.engine import LocalEngine
-from kaiku.settings import REPO_CONFIGS, Settings
+from core.polarity import Polarity
+from core.settings import REPO_CONFIGS, Settings
+from kaiku.local_engine import LocalEngine
 from kaiku.teams import TeamStore
-from sentiment import Polarity
 
 ADMIN_KEY = "test-admin-key-0123456789"
 

@@ -11,8 +11,8 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.ratelimit import RateLimits
+from core.settings import Settings
 from indexer.search_text import MAX_EXPANDING_TERMS, QueryTooCostly, search_text_cost
-from kaiku.settings import Settings
 from kaiku.teams import TeamStore
 from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
 from tests.api.dataset import seed
@@ -171,7 +171,7 @@ def test_metrics_need_the_metrics_key_or_the_admin_key(api_settings: Settings, k
 def test_serve_sends_no_server_banner(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     import uvicorn
 
-    from kaiku.cli import serve as serve_module
+    from cli import serve as serve_module
 
     monkeypatch.setenv("KAIKU_DATA_DIR", str(tmp_path))
     monkeypatch.setattr("api.app.create_app", lambda settings: object())

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from api.app import create_app
-from kaiku.settings import Settings
+from core.settings import Settings
 from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
 from tests.api.dataset import WINDOW, seed
 
@@ -200,11 +200,11 @@ def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elast
 
 def test_metrics_show_the_crawl_and_scoring_totals_that_crawls_recorded(api_settings: Settings, tmp_path) -> None:
     """Two real crawls of the demo site (another process in production) record their totals; /metrics shows them."""
+    from cli.demo.server import serve_site
+    from core.config import load_config
     from crawler.runner import run_crawl
-    from kaiku.config import load_config
     from kaiku.crawl_counters import record_crawl
     from kaiku.db import open_database
-    from kaiku.demo.server import serve_site
     from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
     settings = api_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'kaiku.db'}"})

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from indexer.document import Mention, mention_id
+from core.mention import Mention, mention_id
+from core.settings import REPO_CONFIGS, Settings
 from indexer.sqlite_store import SQLiteMentionStore
-from kaiku.settings import REPO_CONFIGS, Settings
 from kaiku.teams import TeamStore
 from tests.api.conftest import StandInClassifier, bearer
 

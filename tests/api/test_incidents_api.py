@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from api.app import create_app
+from core.settings import Settings
 from kaiku.db import incidents, open_database
-from kaiku.settings import Settings
 from kaiku.teams import TeamStore
 from tests.api.conftest import bearer
 

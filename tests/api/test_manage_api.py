@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.config import load_config
+from core.settings import Settings
 from indexer.admin import ensure_index
-from kaiku.config import load_config
-from kaiku.settings import Settings
 from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
 
 pytestmark = pytest.mark.integration
@@ -105,7 +105,7 @@ def test_admin_manages_sources_and_imports_yaml(app: FastAPI, api_settings: Sett
         assert admin.post("/v1/admin/config/import", json={"evil.yaml": "x: 1"}).status_code == 422
     # Another app on the same folder (a restart) sees the changes.
     again = create_app(api_settings, classifier=StandInClassifier())
-    assert [a.id for a in again.state.kaiku.config.alerts] == ["only"]
+    assert [a.id for a in again.state.core.config.alerts] == ["only"]
 
 
 def test_changes_keep_the_files_comments_and_layout(app: FastAPI, keys: dict, api_settings: Settings) -> None:

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routers.mentions import CSV_COLUMNS, _flat
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
+from core.settings import Settings
 from indexer.admin import ensure_index
 from indexer.queries import MentionFilters, export_mentions
 from indexer.writer import BulkWriter
-from kaiku.settings import Settings
 from tests.api import dataset
 from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
 

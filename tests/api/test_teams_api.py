@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.deps import require_admin
 from api.ratelimit import TokenBuckets
-from kaiku.config import load_config
-from kaiku.settings import Settings
+from core.config import load_config
+from core.settings import Settings
 from kaiku.teams import TeamStore
 from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
 from tests.api.dataset import WINDOW, seed

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer.document import Mention
+from cli.demo.server import DemoSite, serve_site
+from core.config import KaikuConfig, load_config
+from core.mention import Mention
+from core.polarity import Polarity
 from indexer.writer import BulkReport
-from kaiku.config import KaikuConfig, load_config
-from kaiku.demo.server import DemoSite, serve_site
-from sentiment import Polarity
 
 PAGES = Path(__file__).resolve().parent / "pages"
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from cli.demo.server import serve_site
+from core.config import KaikuConfig
 from crawler.baselines import BrandBaselines
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig
-from kaiku.demo.server import serve_site
 from tests.crawler.conftest import KeywordClassifier
 from tests.indexer.test_indexer import make_mention
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo.server import DemoSite, serve_site
+from core.config import KaikuConfig, Source
 from crawler.runner import CrawlSummary, run_crawl
 from indexer.errors import EngineUnavailable
-from kaiku.config import KaikuConfig, Source
-from kaiku.demo.server import DemoSite, serve_site
 from tests.crawler.conftest import PAGES, CollectingWriter, KeywordClassifier
 from tests.crawler.review_pages import LONG_PAGE_REVIEWS, long_review_page
 

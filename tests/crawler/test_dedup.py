@@ -11,13 +11,13 @@ from elasticsearch import Elasticsearch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cli.demo.server import DemoSite, serve_site
+from core.config import KaikuConfig, Source
 from crawler.dedup import DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.queries import MentionFilters, search_mentions
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig, Source
-from kaiku.demo.server import DemoSite, serve_site
 from tests.crawler.conftest import KeywordClassifier
 
 REVIEW = (

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo.server import DemoSite
+from core.config import KaikuConfig
+from core.mention import Mention
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.client import make_client
-from indexer.document import Mention
 from indexer.spool import Spool, SpoolingWriter
 from indexer.writer import BulkReport, BulkWriter
-from kaiku.config import KaikuConfig
-from kaiku.demo.server import DemoSite
-from kaiku.engine import LocalEngine
+from kaiku.local_engine import LocalEngine
 from tests.crawler.conftest import KeywordClassifier
 
 pytestmark = pytest.mark.integration

@@ -9,12 +9,12 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import Settings
 
+from core.config import KaikuConfig
+from core.language import decide_language
 from crawler.items import MentionItem
-from crawler.language import decide_language
 from crawler.pipelines import BrandMatchPipeline, DuplicatePipeline, LanguagePipeline, ScoreAndIndexPipeline
 from crawler.shared import Shared
 from indexer.errors import EngineUnavailable
-from kaiku.config import KaikuConfig
 from tests.crawler.conftest import CollectingWriter, FakeStats, KeywordClassifier
 
 pytestmark = pytest.mark.unit
@@ -150,7 +150,7 @@ def test_an_unreachable_engine_is_counted_not_raised() -> None:
 
 
 def test_configured_thresholds_reach_the_scoring_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kaiku.settings import Settings as KaikuSettings
+    from core.settings import Settings as KaikuSettings
     from kaiku.wiring import crawl_settings_from
 
     monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_ANGER", "0.95")

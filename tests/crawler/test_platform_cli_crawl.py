@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.engine import LocalEngine
-from kaiku.settings import get_settings
+from cli import app
+from core.settings import get_settings
+from kaiku.local_engine import LocalEngine
 from tests.crawler.platform_fakes import YouTube, serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

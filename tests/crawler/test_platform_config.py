@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from core.config import ConfigError, Source, load_config
+from core.settings import Settings
 from crawler.errors import CrawlerError
 from crawler.runner import crawl_settings
-from crawler.spiders.api import credential_settings
+from crawler.spiders.platform import credential_settings
 from crawler.state import CrawlState
-from kaiku.config import ConfigError, Source, load_config
-from kaiku.settings import Settings
 
 pytestmark = pytest.mark.unit
 

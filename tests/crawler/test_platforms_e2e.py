@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from core.config import KaikuConfig, Source
 from crawler.errors import CrawlerError
 from crawler.runner import CrawlSummary, run_crawl
-from kaiku.config import KaikuConfig, Source
 from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 from tests.crawler.platform_fakes import (
     AppStore,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.config import KaikuConfig, Source
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig, Source
 from tests.crawler.conftest import KeywordClassifier
 from tests.crawler.platform_fakes import serve
 from tests.crawler.test_platforms_e2e import CASES

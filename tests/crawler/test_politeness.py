@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.config import KaikuConfig, Source
 from crawler.middlewares import retry_after_seconds
 from crawler.politeness import DEFAULT_BUDGETS, budget_for
 from crawler.runner import crawl_settings, run_crawl
-from kaiku.config import KaikuConfig, Source
 from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
 # Short backoff so tests are quick; a small DOWNLOAD_MAXSIZE so "oversized" needs only 80 kB.

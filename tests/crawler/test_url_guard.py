@@ -81,9 +81,9 @@ def test_middleware_drops_and_counts_internal_requests_such_as_redirect_targets(
 
 @pytest.mark.integration
 def test_a_crawl_refuses_an_internal_source_url_before_it_starts(kaiku_config) -> None:
+    from core.config import Source
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
-    from kaiku.config import Source
 
     source = Source(id="metadata", spider="reviews", start_urls=["http://169.254.169.254/latest/meta-data/"])
     with pytest.raises(CrawlerError, match="source metadata: .*link-local"):
@@ -102,9 +102,9 @@ def test_links_and_redirects_to_internal_addresses_are_not_followed(kaiku_config
     import threading
     from urllib.parse import urlsplit
 
+    from core.config import Source
     from crawler import url_guard
     from crawler.runner import run_crawl
-    from kaiku.config import Source
     from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
     fetched: list[str] = []

@@ -34,7 +34,7 @@ def serve(app: Any) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
     import uvicorn
 
-    from kaiku.engine import free_port
+    from kaiku.local_engine import free_port
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -17,8 +17,8 @@ import pytest
 
 from api.app import create_app
 from api.security import API_CSP, DASHBOARD_CSP
-from kaiku.engine import LocalEngine
-from kaiku.settings import REPO_CONFIGS, Settings
+from core.settings import REPO_CONFIGS, Settings
+from kaiku.local_engine import LocalEngine
 from kaiku.teams import TeamStore
 from kaiku.wiring import database
 from tests.api.conftest import StandInClassifier

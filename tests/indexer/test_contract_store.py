@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.mention import Mention, ModelInfo, mention_id
 from indexer.analytics import EXPERIENCES, MISSING_KEY, Counts, engagement, intensity
 from indexer.buckets import buckets, zone
-from indexer.document import Mention, ModelInfo, mention_id
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import InvalidCursor, MentionFilters
 from indexer.sqlite_store import SQLiteMentionStore

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kaiku.config import AlertRule, ConfigError, KaikuConfig, Source, load_config
+from core.config import AlertRule, ConfigError, KaikuConfig, Source, load_config
+from core.settings import REPO_CONFIGS
 from kaiku.config_store import ConfigStore
-from kaiku.settings import REPO_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from kaiku.config import AlertRule
+    from core.config import AlertRule
     from kaiku.config_store import ConfigStore
 
     folder, prefix, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sentiment.base import Polarity
+from core.polarity import Polarity
 
 ANGER, COMFORT, DELIGHT = "anger", "comfort", "delight"
 
@@ -88,20 +88,6 @@ def _median(values: list[float]) -> float:
 
 
 DEFAULT_THRESHOLDS = ExperienceThresholds()
-
-
-def model_text_thresholds(model: str) -> tuple[float, float]:
-    """(text_anger, text_delight) a model was calibrated for: the default head stores them in its json
-    (calibrated on its validation split); any other model gets the class defaults."""
-    if model != "default":
-        return DEFAULT_THRESHOLDS.text_anger, DEFAULT_THRESHOLDS.text_delight
-    from sentiment.e5_head import load_head_metadata
-
-    calibrated = load_head_metadata().get("experience", {})
-    return (
-        float(calibrated.get("text_anger", DEFAULT_THRESHOLDS.text_anger)),
-        float(calibrated.get("text_delight", DEFAULT_THRESHOLDS.text_delight)),
-    )
 
 
 def normalise_rating(rating: float | None, rating_max: float | None, rating_min: float = 1.0) -> float | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from kaiku.cli._common import user_errors
-from kaiku.settings import get_settings
+from cli._common import user_errors
+from core.settings import get_settings
 
 app = typer.Typer(help="Manage the mention index.", no_args_is_help=True)
 

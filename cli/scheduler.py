@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from kaiku.cli._common import user_errors
-from kaiku.settings import get_settings
+from cli._common import user_errors
+from core.settings import get_settings
 
 
 class SchedulerRole(StrEnum):
@@ -37,7 +37,7 @@ def scheduler(role: RoleOption = SchedulerRole.all) -> None:
     Jobs are kept in the job store (KAIKU_SCHEDULER_URL, else the Kaiku database): a restart resumes them.
     Stop with Ctrl-C or SIGTERM; a running job is allowed to finish.
     """
-    from kaiku.config import load_config
+    from core.config import load_config
     from kaiku.scheduler.service import build_scheduler, install_result_recorder, job_specs, sync_jobs
     from kaiku.wiring import database
 

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import scrapy
 from scrapy.http import Response
 
+from core.config import Source
 from crawler import stats as keys
 from crawler.errors import CrawlerError
 from crawler.extract.platforms import PARSERS
@@ -33,7 +34,6 @@ from crawler.extract.posts import BAD_POST, MALFORMED_PAYLOAD, NO_TEXT, PostPage
 from crawler.items import MentionItem
 from crawler.spiders.failures import count_failed_request
 from crawler.state import CrawlState
-from kaiku.config import Source
 
 # A page of API results or a feed counts as a page read (`kaiku/pages/parsed`), and each post read from it
 # as a review found (`kaiku/reviews`), so that the crawl summary reads the same for every spider.
@@ -55,7 +55,7 @@ CREDENTIALS = {
 
 
 def credential_settings(settings: Any) -> dict[str, Any]:
-    """Scrapy settings for the credentials and the state file of `kaiku.settings.Settings`."""
+    """Scrapy settings for the credentials and the state file of `core.settings.Settings`."""
     values: dict[str, Any] = {name: getattr(settings, attribute) for name, attribute in CREDENTIALS.items()}
     values["KAIKU_STATE_PATH"] = str(settings.resolved_crawl_state_path)
     return values

@@ -12,11 +12,11 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
+from cli._common import fail, parse_now, user_errors
+from core.settings import Settings, get_settings
 from kaiku.alerts.backtest import BacktestError, backtest, parse_duration
 from kaiku.alerts.detector import DEFAULT
 from kaiku.alerts.evaluation import LabelsError, read_labels, score_incidents
-from kaiku.cli._common import fail, parse_now, user_errors
-from kaiku.settings import Settings, get_settings
 
 app = typer.Typer(help="Spike alerts.", no_args_is_help=True)
 
@@ -98,8 +98,8 @@ def check_command(
     deliver: Annotated[bool, typer.Option(help="Send the queued emails right after the check")] = True,
 ) -> None:
     """Count outliers per alert rule, update incidents and queue one email per new incident and recipient."""
+    from core.config import load_config
     from kaiku.alerts.check import CheckOptions, check_alerts
-    from kaiku.config import load_config
     from kaiku.wiring import database, ready_store
 
     when = parse_now(now)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sentiment.base import Polarity, SentimentClassifier
-from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
+from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
+from core.polarity import Polarity, SentimentClassifier
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def score_batch(
     baselines: Sequence[Baseline | None] | None = None,
 ) -> list[Scored]:
     """Score texts in one call to the classifier; `ratings` holds (rating, rating_max) per text and `baselines`
-    the norm of each text's brand (sentiment/experience.py)."""
+    the norm of each text's brand (core/experience.py)."""
     if ratings is not None and len(ratings) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(ratings)} ratings")
     if baselines is not None and len(baselines) != len(texts):

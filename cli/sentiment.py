@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kaiku.cli._common import fail, user_errors
+from cli._common import fail, user_errors
+from kaiku.wiring import experience_thresholds
 
 if TYPE_CHECKING:
-    from sentiment.base import SentimentClassifier
+    from core.polarity import SentimentClassifier
 
 app = typer.Typer(help="Score texts with the sentiment model.", no_args_is_help=True)
 
@@ -37,7 +38,7 @@ LabelsOption = Annotated[
 
 
 def _load(model: str | None, labels: str | None) -> SentimentClassifier:
-    from kaiku.settings import get_settings
+    from core.settings import get_settings
     from sentiment.loader import load_classifier
 
     settings = get_settings()
@@ -86,11 +87,11 @@ def score(model: ModelOption = None, labels: LabelsOption = None) -> None:
 
     A blank input line gets a record with null label, polarity and experience, so output line N answers input line N.
     """
-    from kaiku.settings import get_settings
-    from sentiment.scoring import score_batch
+    from core.scoring import score_batch
+    from core.settings import get_settings
 
     with user_errors():
-        thresholds = get_settings().experience_thresholds
+        thresholds = experience_thresholds(get_settings())
         classifier = _load(model, labels)
         stdin = typer.get_text_stream("stdin", encoding="utf-8", errors="strict")
         try:
@@ -132,7 +133,7 @@ def evaluate(
     Polarity labels are scored against the model's polarity, experience labels against the
     experience rule for an unrated mention (KAIKU_EXPERIENCE_TEXT_* or the model's defaults).
     """
-    from kaiku.settings import get_settings
+    from core.settings import get_settings
     from sentiment.evaluation import evaluate as run_evaluation
     from sentiment.evaluation import format_table, read_labelled_files
 
@@ -148,7 +149,7 @@ def evaluate(
         fail(f"no labelled lines in {', '.join(map(str, paths))} ({len(read.errors)} malformed)")
     with user_errors():
         settings = get_settings()
-        thresholds = settings.experience_thresholds_for(model or settings.sentiment_model)
+        thresholds = experience_thresholds(settings, model)
         classifier = _load(model, labels)
         report = run_evaluation(
             classifier, read.examples, lang=lang.strip().lower() if lang else None, thresholds=thresholds
@@ -199,7 +200,7 @@ def rescore(
             classifier,
             MentionFilters(brand=brand, q=query),
             batch_size=batch,
-            thresholds=settings.experience_thresholds_for(model or settings.sentiment_model),
+            thresholds=experience_thresholds(settings, model),
             progress=progress,
             norms=norms,
         )
@@ -233,7 +234,7 @@ def reclassify(
             store,
             MentionFilters(brand=brand, q=query),
             batch_size=batch,
-            thresholds=settings.experience_thresholds,
+            thresholds=experience_thresholds(settings),
             progress=progress,
             norms=norms,
         )
@@ -246,9 +247,9 @@ def reclassify(
 
 def _stored_mentions():  # -> (Settings, MentionStore, NormsByWeek)
     """The settings, the configured mention store (checked), and the brands' norms read from it."""
-    from kaiku.config import load_config
+    from core.config import load_config
+    from core.settings import get_settings
     from kaiku.rescore import NormsByWeek
-    from kaiku.settings import get_settings
     from kaiku.wiring import ready_store
 
     settings = get_settings()

@@ -6,16 +6,14 @@ import os
 import shutil
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kaiku.config import ConfigError
-
-if TYPE_CHECKING:
-    from sentiment.experience import ExperienceThresholds
+from core.config import ConfigError
+from core.experience import DEFAULT_THRESHOLDS, ExperienceThresholds
 
 # The sample configuration in the checkout: read-only seed of a user's editable configuration, never written.
 REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -164,16 +162,11 @@ class Settings(BaseSettings):
         description="Scoring number format; auto: bfloat16 where the device computes it natively, else float32",
     )
 
-    @property
-    def experience_thresholds(self) -> ExperienceThresholds:
-        return self.experience_thresholds_for(self.sentiment_model)
-
-    def experience_thresholds_for(self, model: str) -> ExperienceThresholds:
-        """The thresholds for scoring with `model`: each text threshold the user set, else the model's default."""
-        # Imported here: `python bench/<script>.py` puts bench/ first on sys.path, where sentiment.py is a script.
-        from sentiment.experience import ExperienceThresholds, model_text_thresholds
-
-        default_anger, default_delight = model_text_thresholds(model)
+    def experience_thresholds(self, calibrated: tuple[float, float] | None = None) -> ExperienceThresholds:
+        """The experience rule's thresholds: each one the user set, else for the text thresholds the scoring model's
+        calibrated (text_anger, text_delight) where given (kaiku.wiring.experience_thresholds reads them from the
+        model), else the rule's defaults."""
+        default_anger, default_delight = calibrated or (DEFAULT_THRESHOLDS.text_anger, DEFAULT_THRESHOLDS.text_delight)
         return ExperienceThresholds(
             text_anger=default_anger if self.experience_text_anger is None else self.experience_text_anger,
             text_delight=default_delight if self.experience_text_delight is None else self.experience_text_delight,
@@ -185,11 +178,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _thresholds_consistent(self) -> Settings:
+        # The checks do not depend on the model's calibrated text thresholds: each is in range on its own.
         try:
-            _ = self.experience_thresholds  # ExperienceThresholds checks its values when built
+            self.experience_thresholds()  # ExperienceThresholds checks its values when built
         except ValueError as exc:
-            from sentiment.experience import ExperienceThresholds
-
             message = str(exc)
             for name in ExperienceThresholds.__dataclass_fields__:  # the variables the user set, by their names
                 message = message.replace(name, f"KAIKU_EXPERIENCE_{name.upper()}")

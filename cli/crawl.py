@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from kaiku.cli._common import fail, user_errors
-from kaiku.config import SPIDERS, load_config
-from kaiku.settings import get_settings
+from cli._common import fail, user_errors
+from core.config import SPIDERS, load_config
+from core.settings import get_settings
 
 PARSERS = ("reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube")
 

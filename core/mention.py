@@ -69,7 +69,7 @@ class Mention(BaseModel):
     near_duplicate_of: str | None = None
     # MinHash LSH bands of the text (crawler/dedup.py): how later copies find this one in the index.
     dedup_bands: list[str] = Field(default_factory=list)
-    # The language the source declared and the one detected, when they were checked (crawler/language.py).
+    # The language the source declared and the one detected, when they were checked (core/language.py).
     lang_declared: str | None = None
     lang_detected: str | None = None
 

@@ -1,4 +1,4 @@
-"""Serving the bundled demo review site (kaiku/demo/site/) over HTTP on loopback.
+"""Serving the bundled demo review site (cli/demo/site/) over HTTP on loopback.
 
 `serve_site()` returns at once with the site running in a daemon thread; `stop()` shuts it down.
 Port 0 picks a free port (tests); `kaiku demo` uses the configured `demo_site_port`.

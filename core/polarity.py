@@ -1,4 +1,4 @@
-"""The sentiment interface every model implementation satisfies."""
+"""Polarity and the sentiment interface every model implementation (sentiment/) satisfies."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 LABELS = ("negative", "neutral", "positive")
-
-
-class SentimentError(Exception):
-    """Base error of the sentiment package (model cannot be loaded, bad spec, ...)."""
 
 
 @dataclass(frozen=True)

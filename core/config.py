@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from crawler.query_language import QueryError, parse_query
+from core.query_language import QueryError, parse_query
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -26,7 +26,7 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 # configured list and string is bounded, so neither a request nor a hand edit can make loading slow or large.
 MAX_ID = 64  # characters of an id
 MAX_TEXT = 200  # characters of a name, an alias, a term, a search word, a hashtag, ...
-MAX_QUERY = 1000  # characters of a brand query (crawler/query_language.py)
+MAX_QUERY = 1000  # characters of a brand query (core/query_language.py)
 MAX_URL = 2000  # characters of a URL
 MAX_PATTERN = 500  # characters of a `follow` regular expression
 MAX_EMAIL = 254  # characters of an email address (RFC 5321)
@@ -88,7 +88,7 @@ class Brand(_Strict):
     )
     competitors: list[Id] = Field(default_factory=list, max_length=MAX_ITEMS, description="Ids of competing brands")
     industry: str | None = Field(default=None, max_length=MAX_TEXT)
-    # Named boolean queries (crawler/query_language.py) matched beside name/aliases/terms; docs/crawler.md.
+    # Named boolean queries (core/query_language.py) matched beside name/aliases/terms; docs/crawler.md.
     queries: dict[str, str] = Field(default_factory=dict, max_length=MAX_ITEMS, description="Query name -> brand query")
 
     @property

@@ -10,10 +10,10 @@ from typing import NoReturn
 
 import typer
 
+from core.config import ConfigError
 from indexer import IndexerError
-from kaiku.config import ConfigError
 from kaiku.db import DatabaseError
-from kaiku.engine import EngineError
+from kaiku.local_engine import EngineError
 from sentiment import SentimentError
 
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (ConfigError, EngineError, IndexerError, SentimentError, DatabaseError)

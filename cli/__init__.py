@@ -1,10 +1,12 @@
-"""The `kaiku` command: one entry point for everything. Each command group lives in its own module."""
+"""The `kaiku` command: one entry point for everything, the top layer (docs/design.md §3). Each command group lives
+in its own module; `kaiku demo` in cli/demo/."""
 
 from __future__ import annotations
 
 import typer
 
-from kaiku.cli import alerts, crawl, demo, engine, index, keys, scheduler, sentiment, serve, store
+from cli import alerts, crawl, engine, index, keys, scheduler, sentiment, serve, store
+from cli.demo import command as demo
 
 # Plain click help (rich_markup_mode=None): typer's rich help shows a `<bool>` type beside flags such as --json,
 # which reads as if `--json true` were accepted; click's shows `--json` and `--deliver / --no-deliver` as they are.

@@ -7,9 +7,9 @@ from collections import Counter
 
 from pydantic import SecretStr
 
+from core.config import load_config
+from core.settings import Settings, get_settings
 from indexer.store import MentionStore
-from kaiku.config import load_config
-from kaiku.settings import Settings, get_settings
 
 DEMO_SOURCE = "demo-reviews"
 CLASSES = ("anger", "comfort", "delight")
@@ -57,8 +57,8 @@ def with_admin_key(settings: Settings, serve_api: bool) -> tuple[Settings, str]:
 
 
 def run_demo(serve_api: bool = True) -> None:
+    from cli.demo.server import serve_site, site_today
     from crawler.runner import run_crawl
-    from kaiku.demo.server import serve_site, site_today
     from kaiku.wiring import configured_classifier, crawl_settings_from, mention_writer, ready_store
 
     settings, admin_key_line = with_admin_key(get_settings(), serve_api)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from kaiku.cli._common import fail, user_errors
-from kaiku.settings import get_settings
+from cli._common import fail, user_errors
+from core.settings import get_settings
 
 app = typer.Typer(help="The mention store: embedded (SQLite) by default, Elasticsearch where configured.",
                   no_args_is_help=True)  # fmt: skip
@@ -65,7 +65,7 @@ def copy(
     """
     from pydantic import ValidationError
 
-    from indexer.document import Mention
+    from core.mention import Mention
     from indexer.store import Selection
 
     with user_errors():

@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 
-from kaiku.cli._common import user_errors
+from cli._common import user_errors
 
 
 def demo(
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Keep serving the API at the end")] = True,
 ) -> None:
     """Start the local engine, crawl the bundled demo site, score and index it, and serve the API."""
-    from kaiku.demo.run import run_demo
+    from cli.demo.run import run_demo
 
     with user_errors():
         run_demo(serve_api=serve_api)

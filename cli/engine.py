@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from kaiku.cli._common import fail, user_errors
-from kaiku.engine import LocalEngine
-from kaiku.settings import get_settings
+from cli._common import fail, user_errors
+from core.settings import get_settings
+from kaiku.local_engine import LocalEngine
 
 app = typer.Typer(help="Manage the local development engine (noida-db).", no_args_is_help=True)
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from kaiku.cli._common import fail, user_errors
-from kaiku.config import load_config
-from kaiku.settings import get_settings
+from cli._common import fail, user_errors
+from core.config import load_config
+from core.settings import get_settings
 
 app = typer.Typer(help="Teams and their API keys (stored hashed in KAIKU_API_DB).", no_args_is_help=True)
 
