@@ -35,6 +35,8 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from crawler.context import CrawlContext
+
 # The repository first: run as `python bench/api_load.py`, bench/ would be first, where sentiment.py is a script.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -132,7 +134,11 @@ def crawl_forever(settings: Settings, stop: threading.Event, crawls: list[int]) 
     with serve_site(port=0) as site:
         source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
         while not stop.is_set():
-            run_crawl(source, config.brands, StandIn(), mention_writer(settings, store), allow_private_urls=True)
+            run_crawl(
+                source,
+                CrawlContext(config.brands, StandIn(), mention_writer(settings, store), store),
+                allow_private_urls=True,
+            )
             crawls[0] += 1
 
 

@@ -21,6 +21,7 @@ from core.config import Source, load_config
 from core.mention import Mention
 from core.polarity import Polarity
 from core.settings import REPO_CONFIGS
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.writer import BulkReport
 
@@ -60,7 +61,9 @@ def main() -> None:
     try:
         started = time.perf_counter()
         summary = run_crawl(
-            bench_source(site.url, pages), config.brands, ConstantClassifier(), writer, allow_private_urls=True
+            bench_source(site.url, pages),
+            CrawlContext(config.brands, ConstantClassifier(), writer),
+            allow_private_urls=True,
         )
         elapsed = time.perf_counter() - started
     finally:

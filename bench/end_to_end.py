@@ -20,9 +20,11 @@ from bench.crawl import bench_source, peak_rss_mib
 from bench.scaled_site import serve_scaled_site
 from core.config import load_config
 from core.settings import REPO_CONFIGS, Settings
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.client import make_client
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.spool import Spool, SpoolingWriter
 from indexer.writer import BulkWriter
 from kaiku.local_engine import LocalEngine, free_port
@@ -66,7 +68,12 @@ def main() -> None:
         started = time.perf_counter()
         brands = load_config(REPO_CONFIGS).brands
         batch = {"KAIKU_BATCH_SIZE": settings.batch_size}
-        summary = run_crawl(bench_source(site.url, pages), brands, classifier, writer, batch, allow_private_urls=True)
+        summary = run_crawl(
+            bench_source(site.url, pages),
+            CrawlContext(brands, classifier, writer, ElasticsearchMentionStore(client, alias)),
+            batch,
+            allow_private_urls=True,
+        )
         elapsed = time.perf_counter() - started
         client.indices.refresh(index=alias)
         stored = client.count(index=alias)["count"]

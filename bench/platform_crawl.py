@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import Source, load_config  # noqa: E402
 from core.settings import REPO_CONFIGS  # noqa: E402
+from crawler.context import CrawlContext  # noqa: E402
 from crawler.runner import run_crawl  # noqa: E402
 from tests.crawler.conftest import CollectingWriter, KeywordClassifier  # noqa: E402
 from tests.crawler.platform_fakes import (  # noqa: E402
@@ -87,8 +88,8 @@ def main() -> None:
                 }
                 source = Source(id=f"bench-{name}", spider=name, **fields(server.url))
                 started = time.perf_counter()
-                summary = run_crawl(source, brands, KeywordClassifier(), CollectingWriter(), extra_settings=settings,
-                                    allow_private_urls=True)  # fmt: skip
+                context = CrawlContext(brands, KeywordClassifier(), CollectingWriter())
+                summary = run_crawl(source, context, extra_settings=settings, allow_private_urls=True)
                 seconds = time.perf_counter() - started
         finally:
             stop()

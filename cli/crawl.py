@@ -50,7 +50,7 @@ def crawl(
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
     from kaiku.crawl_counters import record_crawl
-    from kaiku.wiring import configured_classifier, crawl_settings_from, database, mention_writer, ready_store
+    from kaiku.wiring import configured_classifier, crawl_context, crawl_settings_from, database, ready_store
 
     with user_errors():
         settings = get_settings()
@@ -63,16 +63,14 @@ def crawl(
         store = ready_store(settings)
         classifier = configured_classifier(settings)
         _configure_logging(log_level)
-        writer = mention_writer(settings, store)
+        context = crawl_context(settings, kaiku_config.brands, classifier, store)
         db = database(settings)
         all_ok = True
         for source in sources:
             try:
                 summary = run_crawl(
                     source,
-                    kaiku_config.brands,
-                    classifier,
-                    writer,
+                    context,
                     extra_settings={**crawl_settings_from(settings), "LOG_LEVEL": log_level.value},
                     allow_private_urls=settings.allow_private_urls,
                 )

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from core.query_language import words
+from core.store import MentionLookup
 
 SHINGLE = 5
 PERMUTATIONS = 128
@@ -128,8 +129,8 @@ class SeenTexts:
 class IndexedTexts:
     """Near-duplicates among the mentions already in the store (its MinHash band lookup)."""
 
-    def __init__(self, store: Any) -> None:
-        self.store = store  # an indexer.store.MentionStore
+    def __init__(self, store: MentionLookup) -> None:
+        self.store = store
 
     def find(
         self, mention_id: str, sig: Signature, bands: Sequence[str], threshold: float = DEFAULT_THRESHOLD

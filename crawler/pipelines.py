@@ -1,8 +1,8 @@
 """Item pipelines: brand match -> language -> duplicates -> near-duplicates -> sentiment + index (docs/design.md §3).
 
-Each component is built in `from_crawler` from objects the runner put into the crawler settings
-(`KAIKU_BRANDS`, `KAIKU_CLASSIFIER`, `KAIKU_WRITER`) and raises `NotConfigured` when its dependency
-is missing, which switches it off instead of failing the crawl.
+Each component is built in `from_crawler` from the crawl's `CrawlContext` (brands, classifier, writer, store:
+crawler/context.py) and plain settings, and raises `NotConfigured` when its dependency is missing, which switches
+it off instead of failing the crawl.
 """
 
 from __future__ import annotations
@@ -19,14 +19,16 @@ from core.config import Brand
 from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
 from core.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
 from core.mention import Mention
+from core.store import MentionWriter
 from core.polarity import SentimentClassifier
 from core.scoring import score_batch
 from crawler import stats as keys
+from crawler.baselines import BrandBaselines
 from crawler.brands import BrandMatcher
+from crawler.context import CrawlContext
 from crawler.dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
 from crawler.dedup import IndexedTexts, SeenTexts, signature
 from crawler.items import MentionItem
-from crawler.shared import unwrap
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,9 @@ class BrandMatchPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrandMatchPipeline:
-        brands = unwrap(crawler.settings.get("KAIKU_BRANDS"))
+        brands = CrawlContext.of(crawler).brands
         if not brands:
-            raise NotConfigured("KAIKU_BRANDS is not set")
+            raise NotConfigured("the crawl context names no brands")
         return cls(brands, crawler.stats)
 
     def process_item(self, item: Any) -> Any:
@@ -152,9 +154,9 @@ class NearDuplicatePipeline:
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
         settings = crawler.settings
         # The index lookup is one query per mention; on the local dev engine that is a scan (docs/crawler.md).
-        indexed = unwrap(settings.get("KAIKU_DEDUP_INDEX"))
-        if not settings.getbool("KAIKU_DEDUP_LOOKUP_INDEX", True):
-            indexed = None
+        store = CrawlContext.of(crawler).store
+        lookup = settings.getbool("KAIKU_DEDUP_LOOKUP_INDEX", True)
+        indexed = IndexedTexts(store) if store is not None and lookup else None
         return cls(crawler.stats, indexed, settings.getfloat("KAIKU_DEDUP_THRESHOLD", DEFAULT_DEDUP_THRESHOLD))
 
     def process_item(self, item: Any) -> Any:
@@ -200,10 +202,10 @@ class ScoreAndIndexPipeline:
     def __init__(
         self,
         classifier: SentimentClassifier,
-        writer: Any,
+        writer: MentionWriter,
         stats: StatsCollector,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        baselines: Any = None,
+        baselines: BrandBaselines | None = None,
         thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
     ) -> None:
         if batch_size < 1:
@@ -212,28 +214,27 @@ class ScoreAndIndexPipeline:
         self.writer = writer
         self.stats = stats
         self.batch_size = batch_size
-        self.baselines = baselines  # crawler.baselines.BrandBaselines: each brand's norm, when the index has one
+        self.baselines = baselines  # each brand's norm, when the crawl has a store to read it from
         self.thresholds = thresholds
         self.buffer: list[MentionItem] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScoreAndIndexPipeline:
-        settings = crawler.settings
-        classifier = unwrap(settings.get("KAIKU_CLASSIFIER"))
-        writer = unwrap(settings.get("KAIKU_WRITER"))
-        if classifier is None:
-            raise NotConfigured("KAIKU_CLASSIFIER is not set")
-        if writer is None:
-            raise NotConfigured("KAIKU_WRITER is not set")
+        settings, context = crawler.settings, CrawlContext.of(crawler)
+        if context.classifier is None:
+            raise NotConfigured("the crawl context has no classifier")
+        if context.writer is None:
+            raise NotConfigured("the crawl context has no writer")
+        baselines = None
+        if context.store is not None:  # each brand's norm for the relative experience class, read once per crawl
+            baselines = BrandBaselines(
+                context.store,
+                list(context.brands),
+                min_history=settings.getint("KAIKU_BASELINE_MIN_HISTORY"),
+                days=settings.getint("KAIKU_BASELINE_DAYS"),
+            )
         batch_size = settings.getint("KAIKU_BATCH_SIZE", DEFAULT_BATCH_SIZE)
-        return cls(
-            classifier,
-            writer,
-            crawler.stats,
-            batch_size,
-            unwrap(settings.get("KAIKU_BASELINES")),
-            settings.get("KAIKU_EXPERIENCE_THRESHOLDS") or DEFAULT_THRESHOLDS,
-        )
+        return cls(context.classifier, context.writer, crawler.stats, batch_size, baselines, context.thresholds)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, MentionItem):
@@ -279,7 +280,7 @@ class ScoreAndIndexPipeline:
         self.stats.inc_value(keys.SCORED, len(batch))
 
     def _baseline(self, item: MentionItem) -> Baseline | None:
-        return self.baselines.for_brand(item.brand) if item.brand else None
+        return self.baselines.for_brand(item.brand) if self.baselines is not None and item.brand else None
 
     def _index(self, batch: list[MentionItem]) -> None:
         mentions: list[Mention] = []

@@ -60,13 +60,10 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ScoreAndIndexPipeline": 400,
 }
 
-# Kaiku's own settings (objects are put in by the runner).
-KAIKU_BRANDS = None  # list[core.config.Brand]
-KAIKU_CLASSIFIER = None  # sentiment.SentimentClassifier
-KAIKU_WRITER = None  # anything with write(list[Mention]) -> BulkReport
+# Kaiku's own settings: plain values only. The brands, classifier, writer and store travel in the crawl's
+# CrawlContext (crawler/context.py).
 KAIKU_BATCH_SIZE = 32
 KAIKU_DETECT_LANGUAGE = True
 KAIKU_LANG_HIGH_ACCURACY = True
-KAIKU_DEDUP_INDEX = None  # crawler.dedup.IndexedTexts: near-duplicates already in the index (set by the runner)
 KAIKU_DEDUP_LOOKUP_INDEX = True  # False: near-duplicates are looked for within the crawl only
 KAIKU_DEDUP_THRESHOLD = 0.8  # estimated Jaccard similarity of character shingles (crawler/dedup.py)

@@ -22,7 +22,8 @@ from indexer.client import engine_info, make_client
 from indexer.errors import EngineUnavailable, IndexerError
 from indexer.queries import SORTS, IndexMissing, MentionFilters, MentionPage, SortName, build_query, run_search
 from indexer.retention import RetentionReport
-from indexer.store import DuplicateCandidate, Selection
+from core.store import DuplicateCandidate
+from indexer.store import Selection
 from indexer.writer import BulkReport, BulkWriter
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -43,7 +43,8 @@ from indexer.queries import (
     parse_text_query,
 )
 from indexer.retention import RetentionReport
-from indexer.store import DuplicateCandidate, Selection
+from core.store import DuplicateCandidate
+from indexer.store import Selection
 from indexer.writer import BulkReport
 
 SLOT_MS = 15 * 60 * 1000

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from core.mention import Mention
+from core.store import DuplicateCandidate
 from indexer.analytics import Breakdown, BreakdownField, Counts
 from indexer.buckets import Bucket
 from indexer.queries import MentionFilters, MentionPage, SortName
@@ -31,16 +32,6 @@ class Selection:
     filters: MentionFilters = field(default_factory=MentionFilters)
     not_model: tuple[str, str] | None = None  # leave out mentions already scored by this (model id, version)
     scored_only: bool = False  # only mentions that carry a polarity
-
-
-@dataclass(frozen=True)
-class DuplicateCandidate:
-    """A stored mention sharing at least one MinHash band with a new text (crawler/dedup.py)."""
-
-    id: str
-    text: str
-    near_duplicate_of: str | None
-    filed_at: str  # published_at, else crawled_at, as an ISO string: the earliest copy is the root
 
 
 @runtime_checkable

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine
 
+from core.config import Brand
 from core.experience import ExperienceThresholds
 from core.polarity import SentimentClassifier
 from core.settings import Settings
+from crawler.context import CrawlContext
 from indexer.spool import Spool, SpoolingWriter
 from indexer.store import MentionStore
 from sentiment.e5_head import model_text_thresholds
@@ -75,6 +78,20 @@ def database(settings: Settings) -> Engine:
     return open_database(settings.resolved_database_url)
 
 
+def crawl_context(
+    settings: Settings, brands: Sequence[Brand], classifier: SentimentClassifier, store: MentionStore
+) -> CrawlContext:
+    """What every crawl works with (`kaiku crawl`, the scheduler, the demo): the brands, the configured classifier,
+    the spooling writer into `store`, `store` itself for near-duplicates and norms, and the experience thresholds."""
+    return CrawlContext(
+        brands=list(brands),
+        classifier=classifier,
+        writer=mention_writer(settings, store),
+        store=store,
+        thresholds=experience_thresholds(settings),
+    )
+
+
 def crawl_settings_from(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings every crawl takes from Kaiku's settings (`kaiku crawl` and the scheduler alike)."""
     from crawler.spiders.platform import credential_settings
@@ -85,5 +102,4 @@ def crawl_settings_from(settings: Settings) -> dict[str, Any]:
         "KAIKU_DEDUP_LOOKUP_INDEX": settings.dedup_lookup_index,
         "KAIKU_BASELINE_MIN_HISTORY": settings.baseline_min_history,
         "KAIKU_BASELINE_DAYS": settings.baseline_days,
-        "KAIKU_EXPERIENCE_THRESHOLDS": experience_thresholds(settings),
     }

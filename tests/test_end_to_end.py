@@ -14,8 +14,10 @@ from api.app import create_app
 from cli.demo.server import serve_site
 from core.config import KaikuConfig, load_config
 from core.settings import REPO_CONFIGS, Settings
+from crawler.context import CrawlContext
 from crawler.runner import CrawlSummary, run_crawl
 from indexer.admin import ensure_index
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.local_engine import LocalEngine
 from kaiku.teams import TeamStore
@@ -37,7 +39,13 @@ def crawled(engine: LocalEngine, default_classifier: Any, config: KaikuConfig) -
     ensure_index(client, alias)
     with serve_site(port=0) as site:
         source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
-        summary = run_crawl(source, config.brands, default_classifier, BulkWriter(client, alias))
+        summary = run_crawl(
+            source,
+            CrawlContext(
+                config.brands, default_classifier, BulkWriter(client, alias), ElasticsearchMentionStore(client, alias)
+            ),
+            allow_private_urls=True,
+        )
     client.indices.refresh(index=alias)
     yield alias, summary
     client.close()

@@ -22,8 +22,10 @@ from api.app import create_app
 from cli.demo.server import serve_site
 from core.config import load_config
 from core.settings import REPO_CONFIGS, Settings
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.alerts.messages import AlertFacts, mentions_query_url, render_alert
 from kaiku.teams import TeamStore
@@ -73,7 +75,16 @@ def test_a_hostile_review_is_stored_served_searched_exported_and_emailed_as_plai
     ensure_index(es, alias)
     with serve_site(port=0, directory=site_dir) as site:
         source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
-        summary = run_crawl(source, config.brands, KeywordClassifier(), BulkWriter(es, alias, refresh=True))
+        summary = run_crawl(
+            source,
+            CrawlContext(
+                config.brands,
+                KeywordClassifier(),
+                BulkWriter(es, alias, refresh=True),
+                ElasticsearchMentionStore(es, alias),
+            ),
+            allow_private_urls=True,
+        )
     assert summary.indexed == 1, summary.format()
     [stored] = [hit["_source"] for hit in es.search(index=alias, query={"match_all": {}})["hits"]["hits"]]
     # Markup in a review body is page formatting, not words: extraction keeps the text and drops the tags. Every

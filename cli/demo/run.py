@@ -59,7 +59,7 @@ def with_admin_key(settings: Settings, serve_api: bool) -> tuple[Settings, str]:
 def run_demo(serve_api: bool = True) -> None:
     from cli.demo.server import serve_site, site_today
     from crawler.runner import run_crawl
-    from kaiku.wiring import configured_classifier, crawl_settings_from, mention_writer, ready_store
+    from kaiku.wiring import configured_classifier, crawl_context, crawl_settings_from, ready_store
 
     settings, admin_key_line = with_admin_key(get_settings(), serve_api)
     config = load_config(settings.config_dir)
@@ -76,9 +76,7 @@ def run_demo(serve_api: bool = True) -> None:
         # The demo site runs on loopback by design.
         summary = run_crawl(
             source,
-            config.brands,
-            classifier,
-            mention_writer(settings, store),
+            crawl_context(settings, config.brands, classifier, store),
             crawl_settings_from(settings),
             allow_private_urls=True,
         )

@@ -18,7 +18,7 @@ from scrapy.http import Response
 
 from crawler.extract.appstore import parse_reviews
 from crawler.extract.posts import PostPage, PostRecord
-from crawler.shared import unwrap
+from crawler.context import CrawlContext
 from crawler.spiders.platform import PlatformSpider, Query
 
 MAX_PAGE = 10
@@ -41,7 +41,7 @@ class AppStoreSpider(PlatformSpider):
         return int(post.local_id) if post.local_id and post.local_id.isdigit() else None
 
     def _app_name(self) -> str | None:
-        brands = unwrap(self.settings.get("KAIKU_BRANDS")) or []
+        brands = CrawlContext.of(self.crawler).brands
         return brands[0].name if len(self.source.brands) == 1 and len(brands) == 1 else None
 
     def parse_response(self, response: Response) -> PostPage:

@@ -55,7 +55,7 @@ def _classifier(settings: Settings) -> SentimentClassifier:
 def crawl_source(source_id: str) -> str:
     from crawler.runner import run_crawl
     from kaiku.crawl_counters import record_crawl
-    from kaiku.wiring import crawl_settings_from, mention_writer, ready_store
+    from kaiku.wiring import crawl_context, crawl_settings_from, ready_store
 
     settings = get_settings()
     config = _config(settings)
@@ -66,9 +66,7 @@ def crawl_source(source_id: str) -> str:
     store = ready_store(settings)
     summary = run_crawl(
         source,
-        config.brands,
-        _classifier(settings),
-        mention_writer(settings, store),
+        crawl_context(settings, config.brands, _classifier(settings), store),
         extra_settings=crawl_settings_from(settings),
         allow_private_urls=settings.allow_private_urls,
     )

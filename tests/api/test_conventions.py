@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from api.app import create_app
 from core.settings import Settings
+from crawler.context import CrawlContext
 from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
 from tests.api.dataset import WINDOW, seed
 
@@ -212,7 +213,12 @@ def test_metrics_show_the_crawl_and_scoring_totals_that_crawls_recorded(api_sett
     db = open_database(settings.resolved_database_url)
     with serve_site(port=0) as site:
         source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
-        summaries = [run_crawl(source, config.brands, KeywordClassifier(), CollectingWriter()) for _ in range(2)]
+        summaries = [
+            run_crawl(
+                source, CrawlContext(config.brands, KeywordClassifier(), CollectingWriter()), allow_private_urls=True
+            )
+            for _ in range(2)
+        ]
     for summary in summaries:
         record_crawl(db, summary)
     first = summaries[0]

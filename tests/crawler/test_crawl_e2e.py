@@ -13,6 +13,7 @@ import pytest
 
 from cli.demo.server import DemoSite, serve_site
 from core.config import KaikuConfig, Source
+from crawler.context import CrawlContext
 from crawler.runner import CrawlSummary, run_crawl
 from indexer.errors import EngineUnavailable
 from tests.crawler.conftest import PAGES, CollectingWriter, KeywordClassifier
@@ -46,10 +47,9 @@ def demo_crawl(
     classifier, writer = KeywordClassifier(), CollectingWriter()
     summary = run_crawl(
         demo_source(kaiku_config, demo_site),
-        kaiku_config.brands,
-        classifier,
-        writer,
+        CrawlContext(kaiku_config.brands, classifier, writer),
         extra_settings={"KAIKU_BATCH_SIZE": 8},
+        allow_private_urls=True,
     )
     return summary, classifier, writer
 
@@ -122,7 +122,9 @@ def test_languages_declared_wrong_are_corrected(demo_crawl) -> None:
 def test_a_second_crawl_in_the_same_process_respects_max_pages(demo_site: DemoSite, kaiku_config: KaikuConfig) -> None:
     writer = CollectingWriter()
     summary = run_crawl(
-        demo_source(kaiku_config, demo_site, max_pages=3), kaiku_config.brands, KeywordClassifier(), writer
+        demo_source(kaiku_config, demo_site, max_pages=3),
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
+        allow_private_urls=True,
     )
     assert summary.pages == 3
     assert summary.stats["kaiku/skipped/max_pages"] >= 1
@@ -132,7 +134,9 @@ def test_a_second_crawl_in_the_same_process_respects_max_pages(demo_site: DemoSi
 def test_a_source_can_narrow_the_brands(demo_site: DemoSite, kaiku_config: KaikuConfig) -> None:
     writer = CollectingWriter()
     summary = run_crawl(
-        demo_source(kaiku_config, demo_site, brands=["tunturi"]), kaiku_config.brands, KeywordClassifier(), writer
+        demo_source(kaiku_config, demo_site, brands=["tunturi"]),
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
+        allow_private_urls=True,
     )
     assert {m.brand for m in writer.mentions} == {"tunturi"}
     assert summary.dropped["no_brand"] > 2
@@ -140,7 +144,11 @@ def test_a_source_can_narrow_the_brands(demo_site: DemoSite, kaiku_config: Kaiku
 
 def test_an_unreachable_engine_fails_the_summary_not_the_crawl(demo_site: DemoSite, kaiku_config: KaikuConfig) -> None:
     writer = CollectingWriter(error=EngineUnavailable("engine at http://127.0.0.1:9 is not reachable"))
-    summary = run_crawl(demo_source(kaiku_config, demo_site), kaiku_config.brands, KeywordClassifier(), writer)
+    summary = run_crawl(
+        demo_source(kaiku_config, demo_site),
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
+        allow_private_urls=True,
+    )
     assert summary.finish_reason == "finished"
     assert summary.index_failed == {"EngineUnavailable": 29}
     assert not summary.ok
@@ -173,7 +181,12 @@ def rough_site(tmp_path: Path) -> Iterator[DemoSite]:
 def test_bad_links_are_counted_and_the_crawl_goes_on(rough_site: DemoSite, kaiku_config: KaikuConfig) -> None:
     source = Source(id="rough", spider="reviews", start_urls=[rough_site.url + "/"])
     writer = CollectingWriter()
-    summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings={"RETRY_TIMES": 0})
+    summary = run_crawl(
+        source,
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
+        extra_settings={"RETRY_TIMES": 0},
+        allow_private_urls=True,
+    )
     assert summary.errors == {"http_404": 1}
     assert summary.stats["robotstxt/forbidden"] == 1
     assert summary.skipped["ignored_request"] == 1
@@ -188,7 +201,10 @@ def test_a_site_that_is_down_is_not_ok(kaiku_config: KaikuConfig) -> None:
         port = probe.getsockname()[1]
     source = Source(id="down", spider="reviews", start_urls=[f"http://127.0.0.1:{port}/"])
     summary = run_crawl(
-        source, kaiku_config.brands, KeywordClassifier(), CollectingWriter(), extra_settings={"RETRY_TIMES": 0}
+        source,
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), CollectingWriter()),
+        extra_settings={"RETRY_TIMES": 0},
+        allow_private_urls=True,
     )
     assert summary.pages == 0
     assert summary.errors and not summary.ok
@@ -223,12 +239,12 @@ def test_configured_patterns_follow_pagination_without_rel_next(
 ) -> None:
     plain = Source(id="numbered", spider="reviews", start_urls=[numbered_pages_site.url + "/"])
     writer = CollectingWriter()
-    run_crawl(plain, kaiku_config.brands, KeywordClassifier(), writer)
+    run_crawl(plain, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer), allow_private_urls=True)
     assert [m.text for m in writer.mentions] == ["Hyvä sijainti."]  # page 2 is linked from a non-start page only
 
     paged = plain.model_copy(update={"follow": [r"-sivu-\d+\.html$"]})
     writer = CollectingWriter()
-    summary = run_crawl(paged, kaiku_config.brands, KeywordClassifier(), writer)
+    summary = run_crawl(paged, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer), allow_private_urls=True)
     assert sorted(m.text for m in writer.mentions) == ["Hidas vastaanotto.", "Hyvä sijainti.", "Siisti huone."]
     # index, tunturi and its two further pages; the login page is linked from every page but never fetched.
     assert summary.pages == 4
@@ -268,7 +284,7 @@ def widget_site(tmp_path: Path) -> Iterator[DemoSite]:
 def test_review_widgets_and_a_long_page_lose_no_mention(widget_site: DemoSite, kaiku_config: KaikuConfig) -> None:
     source = Source(id="widgets", spider="reviews", start_urls=[widget_site.url + "/"])
     writer = CollectingWriter()
-    summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer)
+    summary = run_crawl(source, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer), allow_private_urls=True)
     expected = sum(WIDGET_PAGES.values()) + LONG_PAGE_REVIEWS
     assert summary.stats["kaiku/reviews"] == expected == 101
     assert summary.indexed == len({m.id for m in writer.mentions}) == expected  # no id shared, nothing dropped

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from cli.demo.server import DemoSite, serve_site
 from core.config import KaikuConfig, Source
+from crawler.context import CrawlContext
 from crawler.dedup import DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import MentionFilters, search_mentions
 from indexer.writer import BulkWriter
 from tests.crawler.conftest import KeywordClassifier
@@ -85,15 +87,14 @@ def test_the_pipeline_marks_a_copy_within_the_crawl_and_the_index_lookup_can_be_
 
     from scrapy.settings import Settings
 
+    from crawler.context import CrawlContext
     from crawler.items import MentionItem
     from crawler.pipelines import NearDuplicatePipeline
-    from crawler.shared import Shared
     from tests.crawler.conftest import FakeStats
 
-    never = SimpleNamespace(find=lambda *args: pytest.fail("the index must not be asked"))
-    crawler = SimpleNamespace(
-        settings=Settings({"KAIKU_DEDUP_INDEX": Shared(never), "KAIKU_DEDUP_LOOKUP_INDEX": False}), stats=FakeStats()
-    )
+    never = SimpleNamespace(near_duplicate_candidates=lambda *args: pytest.fail("the index must not be asked"))
+    crawler = SimpleNamespace(settings=Settings({"KAIKU_DEDUP_LOOKUP_INDEX": False}), stats=FakeStats())
+    CrawlContext((), store=never).attach(crawler)  # type: ignore[arg-type]
     pipeline = NearDuplicatePipeline.from_crawler(crawler)  # type: ignore[arg-type]
     now = datetime(2026, 11, 22, tzinfo=UTC)
     first = pipeline.process_item(MentionItem(id="a", source="reviews", url="u1", text=REVIEW, crawled_at=now))
@@ -153,7 +154,12 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
     writer = BulkWriter(es, alias)
     source = Source(id="copies", spider="reviews", start_urls=[copy_site.url + "/"])
     settings_ = {"KAIKU_DETECT_LANGUAGE": False}
-    first = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
+    first = run_crawl(
+        source,
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),
+        extra_settings=settings_,
+        allow_private_urls=True,
+    )
     assert first.indexed == 3 and first.stats["kaiku/near_duplicates/crawl"] == 1
     docs = indexed(es, alias)
     assert len(docs) == 3
@@ -164,7 +170,12 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
     assert len(original["dedup_bands"]) == 32
 
     # Second crawl of the unchanged site: same ids overwrite, nothing new, and the marks stay as they were.
-    second = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
+    second = run_crawl(
+        source,
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),
+        extra_settings=settings_,
+        allow_private_urls=True,
+    )
     assert second.indexed == 3
     again = indexed(es, alias)
     assert len(again) == 3
@@ -177,7 +188,12 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
     )
     with serve_site(port=0, directory=tmp_path / "late") as late_site:
         late = Source(id="late", spider="reviews", start_urls=[late_site.url + "/"])
-        third = run_crawl(late, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
+        third = run_crawl(
+            late,
+            CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),
+            extra_settings=settings_,
+            allow_private_urls=True,
+        )
     assert third.stats["kaiku/near_duplicates/index"] == 1
     assert indexed(es, alias)["M. K."]["near_duplicate_of"] == first_seen["id"]
 

@@ -74,8 +74,8 @@ def test_credentials_and_state_path_come_from_the_environment(tmp_path: Path, mo
 def test_politeness_stays_on_for_public_apis() -> None:
     public = Source(id="hn", spider="hackernews", queries=["a"])
     local = Source(id="hn", spider="hackernews", queries=["a"], base_url="http://127.0.0.1:9")
-    assert crawl_settings(public, [], None, None).getfloat("DOWNLOAD_DELAY") > 0
-    assert crawl_settings(local, [], None, None).getfloat("DOWNLOAD_DELAY") == 0
+    assert crawl_settings(public).getfloat("DOWNLOAD_DELAY") > 0
+    assert crawl_settings(local).getfloat("DOWNLOAD_DELAY") == 0
 
 
 def test_state_keeps_other_entries_and_survives_a_reload(tmp_path: Path) -> None:

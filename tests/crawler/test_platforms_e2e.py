@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from core.config import KaikuConfig, Source
+from crawler.context import CrawlContext
 from crawler.errors import CrawlerError
 from crawler.runner import CrawlSummary, run_crawl
 from tests.crawler.conftest import CollectingWriter, KeywordClassifier
@@ -119,7 +120,12 @@ class Run:
     def crawl(self, **settings: Any) -> tuple[CrawlSummary, CollectingWriter]:
         writer = CollectingWriter()
         extra = {"KAIKU_STATE_PATH": str(self.state_path), **self.case.settings, **settings}
-        summary = run_crawl(self.source, self.brands, KeywordClassifier(), writer, extra_settings=extra)
+        summary = run_crawl(
+            self.source,
+            CrawlContext(self.brands, KeywordClassifier(), writer),
+            extra_settings=extra,
+            allow_private_urls=True,
+        )
         self.writers.append(writer)
         return summary, writer
 
@@ -222,7 +228,9 @@ def serving() -> Iterator[Callable[[Platform], FakeServer]]:
 def crawl(source: Source, brands: list, tmp_path: Path, **settings: Any) -> tuple[CrawlSummary, CollectingWriter]:
     writer = CollectingWriter()
     extra = {"KAIKU_STATE_PATH": str(tmp_path / "state.json"), **settings}
-    return run_crawl(source, brands, KeywordClassifier(), writer, extra_settings=extra), writer
+    return run_crawl(
+        source, CrawlContext(brands, KeywordClassifier(), writer), extra_settings=extra, allow_private_urls=True
+    ), writer
 
 
 def test_mastodon_search_needs_a_token_and_pages_by_max_id(serving, tmp_path: Path, kaiku_config) -> None:

@@ -8,8 +8,10 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from core.config import KaikuConfig, Source
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from tests.crawler.conftest import KeywordClassifier
 from tests.crawler.platform_fakes import serve
@@ -35,7 +37,12 @@ def test_a_second_crawl_of_every_unchanged_platform_adds_no_documents(
     def crawl_all() -> dict[str, int]:
         indexed = {}
         for source, credentials in sources:
-            summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, {**settings, **credentials})
+            summary = run_crawl(
+                source,
+                CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),
+                {**settings, **credentials},
+                allow_private_urls=True,
+            )
             assert summary.ok and summary.errors == {}, summary.format()
             indexed[source.spider] = summary.indexed
         es.indices.refresh(index=alias)

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.config import KaikuConfig, Source
+from crawler.context import CrawlContext
 from crawler.middlewares import retry_after_seconds
 from crawler.politeness import DEFAULT_BUDGETS, budget_for
 from crawler.runner import crawl_settings, run_crawl
@@ -99,7 +100,9 @@ def page(text: str) -> list[Answer]:
 def crawl(site: ScriptedSite, config: KaikuConfig, start: str = "/", **source_fields):
     source = Source(id="scripted", spider="reviews", start_urls=[site.url + start], **source_fields)
     writer = CollectingWriter()
-    summary = run_crawl(source, config.brands, KeywordClassifier(), writer, extra_settings=FAST)
+    summary = run_crawl(
+        source, CrawlContext(config.brands, KeywordClassifier(), writer), extra_settings=FAST, allow_private_urls=True
+    )
     return summary, writer
 
 
@@ -223,10 +226,10 @@ def test_budgets_default_to_the_platform_limit_and_configured_values_win(kaiku_c
     spiders = {"reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube"}
     assert set(DEFAULT_BUDGETS) >= spiders
     remote = Source(id="r", spider="reviews", start_urls=["https://reviews.example/"], requests_per_minute=20)
-    settings = crawl_settings(remote, kaiku_config.brands, None, None)
+    settings = crawl_settings(remote)
     assert settings.getfloat("DOWNLOAD_DELAY") == 3.0 and settings.getbool("AUTOTHROTTLE_ENABLED")
     local = Source(id="l", spider="reviews", start_urls=["http://127.0.0.1:1/"])
-    assert crawl_settings(local, kaiku_config.brands, None, None).getfloat("DOWNLOAD_DELAY") == 0
+    assert crawl_settings(local).getfloat("DOWNLOAD_DELAY") == 0
 
 
 @pytest.mark.unit
