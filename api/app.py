@@ -22,12 +22,11 @@ from core.polarity import SentimentClassifier
 from core.settings import Settings, get_settings
 from kaiku.config_store import ConfigStore
 from kaiku.teams import TeamStore
+from kaiku.wiring import configured_classifier, mention_store
 from sentiment import SentimentError
 
 
 def _load_model(state: AppState) -> None:
-    from kaiku.wiring import configured_classifier
-
     try:
         state.classifier = configured_classifier(state.settings)
     except SentimentError as exc:
@@ -39,8 +38,6 @@ def create_app(
     settings: Settings | None = None, classifier: SentimentClassifier | None = None, load_model: bool = True
 ) -> FastAPI:
     """Build the app. A given classifier is used as is; otherwise the configured one is loaded at start-up."""
-    from kaiku.wiring import mention_store
-
     settings = settings or get_settings()
     config_store = ConfigStore(settings.config_dir)
     config_store.load()  # an invalid configuration stops the start

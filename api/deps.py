@@ -17,6 +17,7 @@ from api.state import AppState
 from core.config import Brand
 from indexer.search_text import search_text_cost
 from indexer.store import MentionStore
+from kaiku.wiring import database
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kaiku_<id>_<secret>`")
 
@@ -36,8 +37,6 @@ StoreDep = Annotated[MentionStore, Depends(get_store)]
 
 def get_db(state: Annotated[AppState, Depends(get_state)]) -> Engine:
     if state.db is None:
-        from kaiku.wiring import database
-
         state.db = database(state.settings)
     return state.db
 

@@ -1,5 +1,8 @@
 """The `kaiku` command: one entry point for everything, the top layer (docs/design.md §3). Each command group lives
-in its own module; `kaiku demo` in cli/demo/."""
+in its own module; `kaiku demo` in cli/demo/.
+
+Each command imports what it runs (Scrapy, the stores, FastAPI, the model, the database) inside its function:
+together they take seconds to import, and `kaiku --help` or `kaiku jobs` should not wait for the crawler."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli._common import fail, user_errors
-from kaiku.wiring import experience_thresholds
 
 if TYPE_CHECKING:
     from core.polarity import SentimentClassifier
@@ -89,6 +88,7 @@ def score(model: ModelOption = None, labels: LabelsOption = None) -> None:
     """
     from core.scoring import score_batch
     from core.settings import get_settings
+    from kaiku.wiring import experience_thresholds
 
     with user_errors():
         thresholds = experience_thresholds(get_settings())
@@ -134,6 +134,7 @@ def evaluate(
     experience rule for an unrated mention (KAIKU_EXPERIENCE_TEXT_* or the model's defaults).
     """
     from core.settings import get_settings
+    from kaiku.wiring import experience_thresholds
     from sentiment.evaluation import evaluate as run_evaluation
     from sentiment.evaluation import format_table, read_labelled_files
 
@@ -188,6 +189,7 @@ def rescore(
     from indexer.queries import MentionFilters
     from kaiku.rescore import RescoreReport
     from kaiku.rescore import rescore as run_rescore
+    from kaiku.wiring import experience_thresholds
 
     def progress(report: RescoreReport) -> None:
         print(f"  {report.rescored} of {report.matched} re-scored", file=sys.stderr)
@@ -224,6 +226,7 @@ def reclassify(
     from indexer.queries import MentionFilters
     from kaiku.rescore import ReclassifyReport
     from kaiku.rescore import reclassify as run_reclassify
+    from kaiku.wiring import experience_thresholds
 
     def progress(report: ReclassifyReport) -> None:
         print(f"  {report.changed + report.unchanged} of {report.matched} judged", file=sys.stderr)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from lingua import IsoCode639_1, LanguageDetectorBuilder
+
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
@@ -32,8 +34,6 @@ class LanguageDecision:
 @lru_cache(maxsize=4)
 def detector(languages: tuple[str, ...] = DEFAULT_LANGUAGES, high_accuracy: bool = True) -> LanguageDetector:
     """Built once per process and language set: loading lingua's models takes seconds and ~300 MB (high accuracy)."""
-    from lingua import IsoCode639_1, LanguageDetectorBuilder
-
     codes = [IsoCode639_1.from_str(code) for code in languages]
     builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
     if not high_accuracy:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+
 from core.config import Brand
 from core.experience import Baseline
 from core.store import MentionLookup, StoreError

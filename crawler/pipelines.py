@@ -19,9 +19,9 @@ from core.config import Brand
 from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
 from core.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
 from core.mention import Mention
-from core.store import MentionWriter
 from core.polarity import SentimentClassifier
 from core.scoring import score_batch
+from core.store import MentionWriter
 from crawler import stats as keys
 from crawler.baselines import BrandBaselines
 from crawler.brands import BrandMatcher

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_from_coro
 
 from core.config import Brand, Source
 from crawler import stats as keys
@@ -238,8 +239,6 @@ def run_crawl(
         return deferred.addCallback(lambda _: crawler)
 
     def stop() -> None:
-        from scrapy.utils.defer import deferred_from_coro
-
         for crawler in started:
             deferred_from_coro(crawler.stop_async())
 

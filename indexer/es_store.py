@@ -14,6 +14,7 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
 from core.mention import Mention
+from core.store import DuplicateCandidate
 from indexer import analytics, queries, retention
 from indexer.admin import ensure_index
 from indexer.analytics import Breakdown, BreakdownField, Counts
@@ -22,7 +23,6 @@ from indexer.client import engine_info, make_client
 from indexer.errors import EngineUnavailable, IndexerError
 from indexer.queries import SORTS, IndexMissing, MentionFilters, MentionPage, SortName, build_query, run_search
 from indexer.retention import RetentionReport
-from core.store import DuplicateCandidate
 from indexer.store import Selection
 from indexer.writer import BulkReport, BulkWriter
 

@@ -18,21 +18,25 @@ Times are stored as integer milliseconds since the epoch (UTC).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sqlite3
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from core.mention import Mention
+from core.query_language import Phrase, fold
+from core.store import DuplicateCandidate
 from indexer.analytics import EXPERIENCES, MISSING_KEY, Breakdown, BreakdownField, Counts, intensity
 from indexer.buckets import Bucket
 from indexer.errors import IndexerError
-from indexer.fulltext import fts_query, stemmed_text, stemming_languages
+from indexer.fulltext import fts_query, stem_words, stemmed_text, stemming_languages
 from indexer.queries import (
     HIGHLIGHT_FIELDS,
     MentionFilters,
@@ -43,7 +47,6 @@ from indexer.queries import (
     parse_text_query,
 )
 from indexer.retention import RetentionReport
-from core.store import DuplicateCandidate
 from indexer.store import Selection
 from indexer.writer import BulkReport
 
@@ -730,8 +733,6 @@ def _after_keys(keys: Sequence[tuple[str, bool]], values: Sequence[Any], after_i
 
 
 def _with_experience(filters: MentionFilters, experience: str) -> MentionFilters:
-    from dataclasses import replace
-
     return replace(filters, experience=experience)
 
 
@@ -741,11 +742,6 @@ _TOKEN = re.compile(r"[^\W_]+")
 
 def _highlight(item: dict[str, Any], q: str, langs: Sequence[str]) -> dict[str, list[str]]:
     """Escaped HTML fragments with the words the query matched in <em>, per text field that has one."""
-    import html
-
-    from core.query_language import Phrase, fold
-    from indexer.fulltext import stem_words
-
     node = parse_text_query(q)
     terms: list[Phrase] = []
     stack: list[Any] = [node]

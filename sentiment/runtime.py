@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sentiment.errors import SentimentError
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     import torch
 

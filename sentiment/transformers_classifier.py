@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING
 from core.polarity import LABELS, Polarity
 from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
 from sentiment.errors import SentimentError
+from sentiment.hf_quiet import quiet_progress_bars
 from sentiment.label_mapping import map_labels
 from sentiment.model_version import describe_version
+from sentiment.runtime import apply_precision, resolve_precision
 from sentiment.torch_device import resolve_device
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     import torch
 
@@ -44,8 +47,6 @@ class TransformersClassifier:
         precision: str = "auto",
     ) -> None:
         import torch
-
-        from sentiment.runtime import apply_precision, resolve_precision
 
         self.model_id = spec
         self.batch_size = batch_size
@@ -88,8 +89,6 @@ class TransformersClassifier:
 
 def _load(source: str):  # -> (tokenizer, model)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from sentiment.hf_quiet import quiet_progress_bars
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)

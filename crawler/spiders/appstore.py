@@ -16,9 +16,9 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from crawler.context import CrawlContext
 from crawler.extract.appstore import parse_reviews
 from crawler.extract.posts import PostPage, PostRecord
-from crawler.context import CrawlContext
 from crawler.spiders.platform import PlatformSpider, Query
 
 MAX_PAGE = 10
