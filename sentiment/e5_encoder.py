@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.defaults import BATCH_SIZE
 from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
 from sentiment.errors import SentimentError
 from sentiment.hf_quiet import quiet_progress_bars
@@ -24,7 +25,7 @@ QUERY_PREFIX = "query: "
 
 
 class E5Encoder:
-    def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = BATCH_SIZE) -> None:
         from transformers import AutoTokenizer, BertModel
 
         self.device = resolve_device(device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.defaults import BATCH_SIZE
 from core.polarity import SentimentClassifier
 from sentiment.errors import SentimentError
 from sentiment.runtime import configure_threads
@@ -17,7 +18,7 @@ def load_classifier(
     cache_dir: Path,
     device: str = "cpu",
     labels: str | None = None,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     threads: int | None = None,
     precision: str = "auto",
 ) -> SentimentClassifier:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.defaults import BATCH_SIZE
 from core.polarity import LABELS, Polarity
 from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
 from sentiment.errors import SentimentError
@@ -43,7 +44,7 @@ class TransformersClassifier:
         *,
         device: str = "cpu",
         labels: str | None = None,
-        batch_size: int = 32,
+        batch_size: int = BATCH_SIZE,
         precision: str = "auto",
     ) -> None:
         import torch
