@@ -1,4 +1,8 @@
-"""Helpers shared by the CLI modules: turning Kaiku's errors into a message and an exit code."""
+"""Helpers shared by the CLI modules: Kaiku's errors become a message and an exit code here, once.
+
+Exit codes: 0 everything went through; 1 the command ran but part of its work failed (mentions not indexed,
+an engine that is not running); 2 it could not do its work for a reason the user can fix: every `KaikuError`
+(configuration, store, model, database, crawl start, teams, ...), or a bad argument."""
 
 from __future__ import annotations
 
@@ -10,16 +14,12 @@ from typing import NoReturn
 
 import typer
 
-from core.config import ConfigError
-from indexer import IndexerError
-from kaiku.db import DatabaseError
-from kaiku.local_engine import EngineError
-from sentiment import SentimentError
+from core.errors import KaikuError
 
-EXPECTED_ERRORS: tuple[type[Exception], ...] = (ConfigError, EngineError, IndexerError, SentimentError, DatabaseError)
+USER_ERROR = 2
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
+def fail(message: str, code: int = USER_ERROR) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise typer.Exit(code)
 
@@ -29,7 +29,7 @@ def user_errors() -> Iterator[None]:
     """Print a clear message and exit 2 instead of a traceback for errors a user can fix."""
     try:
         yield
-    except EXPECTED_ERRORS as exc:
+    except KaikuError as exc:
         fail(str(exc))
 
 

@@ -47,7 +47,6 @@ def crawl(
     Exit status: 0 when everything went through, 1 when the crawl ran but mentions failed to score or
     index or no page could be read, 2 when it could not start (configuration, engine, model).
     """
-    from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
     from kaiku.crawl_counters import record_crawl
     from kaiku.wiring import configured_classifier, crawl_context, crawl_settings_from, database, ready_store
@@ -67,15 +66,12 @@ def crawl(
         db = database(settings)
         all_ok = True
         for source in sources:
-            try:
-                summary = run_crawl(
-                    source,
-                    context,
-                    extra_settings={**crawl_settings_from(settings), "LOG_LEVEL": log_level.value},
-                    allow_private_urls=settings.allow_private_urls,
-                )
-            except CrawlerError as exc:
-                fail(str(exc))
+            summary = run_crawl(
+                source,
+                context,
+                extra_settings={**crawl_settings_from(settings), "LOG_LEVEL": log_level.value},
+                allow_private_urls=settings.allow_private_urls,
+            )
             print(summary.format())
             record_crawl(db, summary)
             all_ok = all_ok and summary.ok

@@ -21,7 +21,7 @@ def create(
     ] = None,
 ) -> None:
     """Create an API key for a team and print it: it is shown only this once."""
-    from kaiku.teams import TeamError, TeamNotFound, TeamStore
+    from kaiku.teams import TeamNotFound, TeamStore
 
     with user_errors():
         settings = get_settings()
@@ -31,15 +31,12 @@ def create(
             fail(f"--brand: unknown brands {', '.join(unknown)} (known: {', '.join(sorted(known))})")
         store = TeamStore(settings.resolved_api_db)
         try:
-            try:
-                existing = store.team(team)
-                if brand:
-                    existing = store.change_team(team, brands=[*existing.brands, *brand])
-            except TeamNotFound:
-                existing = store.create_team(team, brands=brand or [])
-            key = store.create_key(team)
-        except TeamError as exc:
-            fail(str(exc))
+            existing = store.team(team)
+            if brand:
+                existing = store.change_team(team, brands=[*existing.brands, *brand])
+        except TeamNotFound:
+            existing = store.create_team(team, brands=brand or [])
+        key = store.create_key(team)
     brands = ", ".join(existing.brands) or "none yet"
     print(f"team {existing.id} (brands: {brands}): key {key.info.id} created; keep it, it is not shown again:")
     print(key.secret)
@@ -48,13 +45,10 @@ def create(
 @app.command("list")
 def list_keys(team: Annotated[str, typer.Option(help="Team id")]) -> None:
     """List a team's keys (ids and dates, never the secrets)."""
-    from kaiku.teams import TeamError, TeamStore
+    from kaiku.teams import TeamStore
 
-    store = TeamStore(get_settings().resolved_api_db)
-    try:
-        keys = store.keys(team)
-    except TeamError as exc:
-        fail(str(exc))
+    with user_errors():
+        keys = TeamStore(get_settings().resolved_api_db).keys(team)
     for key in keys:
         print(f"{key.id}  created {key.created_at}  {'revoked ' + key.revoked_at if key.revoked_at else 'active'}")
 
@@ -62,10 +56,8 @@ def list_keys(team: Annotated[str, typer.Option(help="Team id")]) -> None:
 @app.command()
 def revoke(key_id: Annotated[str, typer.Argument(help="Key id (the part after 'kaiku_')")]) -> None:
     """Revoke a key at once."""
-    from kaiku.teams import TeamError, TeamStore
+    from kaiku.teams import TeamStore
 
-    try:
+    with user_errors():
         info = TeamStore(get_settings().resolved_api_db).revoke_key(key_id)
-    except TeamError as exc:
-        fail(str(exc))
     print(f"key {info.id} of team {info.team} revoked at {info.revoked_at}")

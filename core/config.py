@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.errors import KaikuError
 from core.query_language import QueryError, parse_query
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -67,7 +68,7 @@ SPIDER_NEEDS: dict[str, tuple[str, ...]] = {
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class ConfigError(Exception):
+class ConfigError(KaikuError):
     """A configuration file is missing, unreadable or invalid."""
 
 

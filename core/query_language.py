@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from core.errors import KaikuError
+
 MIN_PREFIX_LENGTH = 3  # "ka*" would match half of any Finnish text
 MIN_INFLECTED_LENGTH = 5
 MAX_ENDING_LENGTH = 6
@@ -62,7 +64,7 @@ def inflected_match(term_word: str, word: str) -> bool:
     return word.startswith(stem) and len(word) - len(stem) <= MAX_ENDING_LENGTH
 
 
-class QueryError(ValueError):
+class QueryError(KaikuError, ValueError):
     """An invalid query; `position` is the 0-based index of the offending character in the query text."""
 
     def __init__(self, message: str, position: int, query: str) -> None:

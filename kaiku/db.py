@@ -29,8 +29,10 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
+from kaiku.errors import ServiceError
 
-class DatabaseError(Exception):
+
+class DatabaseError(ServiceError):
     """Kaiku's database cannot be opened or used."""
 
 

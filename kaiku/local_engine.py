@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from kaiku.errors import ServiceError
 
-class EngineError(Exception):
+
+class EngineError(ServiceError):
     """The local engine cannot be started, found or stopped."""
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kaiku.errors import ServiceError
+
 TEAM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 KEY_PREFIX = "kaiku"
 
@@ -31,7 +33,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 """
 
 
-class TeamError(Exception):
+class TeamError(ServiceError):
     """A team or key operation that cannot be done (unknown team, duplicate id, bad id)."""
 
 
