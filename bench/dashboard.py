@@ -32,7 +32,7 @@ from typing import Any
 # The repository first: run as `python bench/dashboard.py`, bench/ would be first on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.dashboard.browser import chromium, missing_browser, overview_render_ms, serve, sign_in  # noqa: E402
+from bench.browser import chromium, missing_browser, overview_render_ms, serve, sign_in  # noqa: E402
 
 PERIOD = {"from": "2026-08-24", "to": "2026-11-22", "interval": "week", "tz": "Europe/Helsinki"}
 

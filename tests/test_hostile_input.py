@@ -19,6 +19,7 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from bench.stand_ins import KeywordClassifier
 from cli.demo.server import serve_site
 from core.config import load_config
 from core.settings import REPO_CONFIGS, Settings
@@ -30,7 +31,6 @@ from indexer.writer import BulkWriter
 from kaiku.alerts.messages import AlertFacts, mentions_query_url, render_alert
 from kaiku.teams import TeamStore
 from tests.api.conftest import bearer
-from tests.crawler.conftest import KeywordClassifier
 
 pytestmark = pytest.mark.integration
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
 from cli.demo.server import DemoSite, serve_site
 from core.config import load_config
 from core.settings import REPO_CONFIGS, Settings
@@ -25,7 +26,6 @@ from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from kaiku.local_engine import LocalEngine
 from kaiku.scheduler.service import JobStoreView
-from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 from tests.processes import start_scheduler
 from tests.sentiment.tiny_models import build_tiny_checkpoint
 

@@ -201,12 +201,12 @@ def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elast
 
 def test_metrics_show_the_crawl_and_scoring_totals_that_crawls_recorded(api_settings: Settings, tmp_path) -> None:
     """Two real crawls of the demo site (another process in production) record their totals; /metrics shows them."""
+    from bench.stand_ins import CollectingWriter, KeywordClassifier
     from cli.demo.server import serve_site
     from core.config import load_config
     from crawler.runner import run_crawl
     from kaiku.crawl_counters import record_crawl
     from kaiku.db import open_database
-    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
     settings = api_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'kaiku.db'}"})
     config = load_config(settings.config_dir)

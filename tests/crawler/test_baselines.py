@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from bench.stand_ins import KeywordClassifier
 from cli.demo.server import serve_site
 from core.config import KaikuConfig
 from crawler.baselines import BrandBaselines
@@ -17,7 +18,6 @@ from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
-from tests.crawler.conftest import KeywordClassifier
 from tests.indexer.test_indexer import make_mention
 
 pytestmark = pytest.mark.integration

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
 from cli.demo.server import DemoSite, serve_site
 from core.config import KaikuConfig, Source
 from crawler.context import CrawlContext
 from crawler.runner import CrawlSummary, run_crawl
 from indexer.errors import EngineUnavailable
-from tests.crawler.conftest import PAGES, CollectingWriter, KeywordClassifier
+from tests.crawler.conftest import PAGES
 from tests.crawler.review_pages import LONG_PAGE_REVIEWS, long_review_page
 
 pytestmark = pytest.mark.integration

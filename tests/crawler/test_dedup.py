@@ -11,6 +11,7 @@ from elasticsearch import Elasticsearch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.stand_ins import KeywordClassifier
 from cli.demo.server import DemoSite, serve_site
 from core.config import KaikuConfig, Source
 from crawler.context import CrawlContext
@@ -20,7 +21,6 @@ from indexer.admin import ensure_index
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import MentionFilters, search_mentions
 from indexer.writer import BulkWriter
-from tests.crawler.conftest import KeywordClassifier
 
 REVIEW = (
     "Yövyimme Tunturi Innissä kolme yötä helmikuussa. Huone oli siisti ja hiljainen, aamiainen runsas ja "

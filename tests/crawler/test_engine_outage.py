@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.stand_ins import KeywordClassifier
 from cli.demo.server import DemoSite
 from core.config import KaikuConfig
 from core.mention import Mention
@@ -23,7 +24,6 @@ from indexer.es_store import ElasticsearchMentionStore
 from indexer.spool import Spool, SpoolingWriter
 from indexer.writer import BulkReport, BulkWriter
 from kaiku.local_engine import LocalEngine
-from tests.crawler.conftest import KeywordClassifier
 
 pytestmark = pytest.mark.integration
 

@@ -9,13 +9,14 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import Settings
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
 from core.config import KaikuConfig
 from core.language import decide_language
 from crawler.context import CrawlContext
 from crawler.items import MentionItem
 from crawler.pipelines import BrandMatchPipeline, DuplicatePipeline, LanguagePipeline, ScoreAndIndexPipeline
 from indexer.errors import EngineUnavailable
-from tests.crawler.conftest import CollectingWriter, FakeStats, KeywordClassifier
+from tests.crawler.conftest import FakeStats
 
 pytestmark = pytest.mark.unit
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bench.platform_fakes import YouTube, serve
 from cli import app
 from core.settings import get_settings
 from kaiku.local_engine import LocalEngine
-from tests.crawler.platform_fakes import YouTube, serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -7,11 +7,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from bench.platform_fakes import FIXTURES
 from cli import app
 from crawler.extract.mastodon import link_next
 from crawler.extract.platforms import PARSERS
 from crawler.extract.rss import parse_feed, unwrap_redirect
-from tests.crawler.platform_fakes import FIXTURES
 from tests.crawler.test_cli import FIELDS  # the reviews parser's fields: every source prints the same
 
 pytestmark = pytest.mark.unit

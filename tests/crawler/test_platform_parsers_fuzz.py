@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.platform_fakes import fixture
 from crawler.extract.platforms import PARSERS
 from crawler.extract.posts import PostPage
-from tests.crawler.platform_fakes import fixture
 
 pytestmark = pytest.mark.unit
 

@@ -16,12 +16,7 @@ from typing import Any
 
 import pytest
 
-from core.config import KaikuConfig, Source
-from crawler.context import CrawlContext
-from crawler.errors import CrawlerError
-from crawler.runner import CrawlSummary, run_crawl
-from tests.crawler.conftest import CollectingWriter, KeywordClassifier
-from tests.crawler.platform_fakes import (
+from bench.platform_fakes import (
     AppStore,
     Bluesky,
     FakeServer,
@@ -34,6 +29,11 @@ from tests.crawler.platform_fakes import (
     fixture,
     serve,
 )
+from bench.stand_ins import CollectingWriter, KeywordClassifier
+from core.config import KaikuConfig, Source
+from crawler.context import CrawlContext
+from crawler.errors import CrawlerError
+from crawler.runner import CrawlSummary, run_crawl
 
 pytestmark = pytest.mark.integration
 

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from bench.platform_fakes import serve
+from bench.stand_ins import KeywordClassifier
 from core.config import KaikuConfig, Source
 from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
-from tests.crawler.conftest import KeywordClassifier
-from tests.crawler.platform_fakes import serve
 from tests.crawler.test_platforms_e2e import CASES
 
 pytestmark = pytest.mark.integration

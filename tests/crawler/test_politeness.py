@@ -18,12 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
 from core.config import KaikuConfig, Source
 from crawler.context import CrawlContext
 from crawler.middlewares import retry_after_seconds
 from crawler.politeness import DEFAULT_BUDGETS, budget_for
 from crawler.runner import crawl_settings, run_crawl
-from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
 # Short backoff so tests are quick; a small DOWNLOAD_MAXSIZE so "oversized" needs only 80 kB.
 FAST = {"KAIKU_BACKOFF_BASE": 0.05, "KAIKU_DETECT_LANGUAGE": False, "DOWNLOAD_MAXSIZE": 50_000}

@@ -103,10 +103,10 @@ def test_links_and_redirects_to_internal_addresses_are_not_followed(kaiku_config
     import threading
     from urllib.parse import urlsplit
 
+    from bench.stand_ins import CollectingWriter, KeywordClassifier
     from core.config import Source
     from crawler import url_guard
     from crawler.runner import run_crawl
-    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
     fetched: list[str] = []
 
@@ -207,9 +207,9 @@ def test_dns_rebinding_nothing_is_sent_to_the_internal_address(kaiku_config, mon
     import http.server
     import threading
 
+    from bench.stand_ins import CollectingWriter, KeywordClassifier
     from crawler import url_guard
     from crawler.runner import run_crawl
-    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
     received: list[str] = []
 

@@ -17,13 +17,13 @@ import pytest
 
 from api.app import create_app
 from api.security import API_CSP, DASHBOARD_CSP
+from bench.browser import chromium, missing_browser, overview_render_ms, serve, sign_in
 from core.settings import REPO_CONFIGS, Settings
 from kaiku.local_engine import LocalEngine
 from kaiku.teams import TeamStore
 from kaiku.wiring import database
 from tests.api.conftest import StandInClassifier
 from tests.dashboard import data
-from tests.dashboard.browser import chromium, missing_browser, overview_render_ms, serve, sign_in
 
 MISSING = missing_browser()
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]

@@ -1,4 +1,4 @@
-"""Loopback stand-ins for the platforms' APIs, serving the recorded responses in tests/crawler/platforms/.
+"""Loopback stand-ins for the platforms' APIs, serving the recorded responses in bench/platforms/.
 
 Each fake holds the posts of its recorded response and answers requests the way the platform documents:
 it pages them (two per page, as a platform may return fewer than asked), honours the parameters a spider
