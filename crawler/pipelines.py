@@ -16,7 +16,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from core.config import Brand
-from core.defaults import BATCH_SIZE
+from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY, BATCH_SIZE
 from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
 from core.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
 from core.mention import Mention
@@ -229,8 +229,8 @@ class ScoreAndIndexPipeline:
             baselines = BrandBaselines(
                 context.store,
                 list(context.brands),
-                min_history=settings.getint("KAIKU_BASELINE_MIN_HISTORY"),
-                days=settings.getint("KAIKU_BASELINE_DAYS"),
+                min_history=settings.getint("KAIKU_BASELINE_MIN_HISTORY", BASELINE_MIN_HISTORY),
+                days=settings.getint("KAIKU_BASELINE_DAYS", BASELINE_DAYS),
             )
         batch_size = settings.getint("KAIKU_BATCH_SIZE", BATCH_SIZE)
         return cls(context.classifier, context.writer, crawler.stats, batch_size, baselines, context.thresholds)

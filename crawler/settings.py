@@ -1,7 +1,8 @@
 """Scrapy settings for Kaiku's crawler: polite by default.
 
 Also usable as a Scrapy settings module (`SCRAPY_SETTINGS_MODULE=crawler.settings scrapy list`), but
-Kaiku runs its crawls through `crawler.runner.run_crawl`, which adds the brands, classifier and writer.
+Kaiku runs its crawls through `crawler.runner.run_crawl`, which attaches the brands, classifier, writer and store
+(`crawler.context.CrawlContext`).
 """
 
 from core import __version__

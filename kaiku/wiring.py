@@ -42,7 +42,6 @@ def mention_store(settings: Settings, refresh: bool = False) -> MentionStore:
         return ElasticsearchMentionStore.connect(
             settings.elasticsearch_url, settings.index_alias, settings.elasticsearch_api_key, refresh=refresh
         )
-
     return SQLiteMentionStore(settings.resolved_store_path)
 
 
@@ -55,7 +54,6 @@ def ready_store(settings: Settings, refresh: bool = False) -> MentionStore:
 
 def mention_writer(settings: Settings, store: MentionStore) -> SpoolingWriter:
     """The writer every crawl uses: batches that spool to disk while the store is unreachable."""
-
     # The local engine acknowledges before its state is on disk; Elasticsearch (translog durability `request`, set
     # by the index template) and the embedded store (a committed transaction) do not: see indexer/spool.py.
     local_engine = f"http://{settings.engine_host}:{settings.engine_port}"

@@ -105,7 +105,7 @@ def test_admin_manages_sources_and_imports_yaml(app: FastAPI, api_settings: Sett
         assert admin.post("/v1/admin/config/import", json={"evil.yaml": "x: 1"}).status_code == 422
     # Another app on the same folder (a restart) sees the changes.
     again = create_app(api_settings, classifier=StandInClassifier())
-    assert [a.id for a in again.state.core.config.alerts] == ["only"]
+    assert [a.id for a in again.state.kaiku.config.alerts] == ["only"]
 
 
 def test_changes_keep_the_files_comments_and_layout(app: FastAPI, keys: dict, api_settings: Settings) -> None:
