@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.client import make_client
 from indexer.es_store import ElasticsearchMentionStore

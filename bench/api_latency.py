@@ -33,7 +33,7 @@ from fastapi.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.client import make_client
 from indexer.es_store import ElasticsearchMentionStore

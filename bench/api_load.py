@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
 from bench.api_latency import StandIn
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
 from kaiku.engine import LocalEngine, free_port
 from kaiku.settings import REPO_CONFIGS, Settings
 from kaiku.teams import TeamStore

@@ -17,10 +17,10 @@ import time
 from collections.abc import Sequence
 
 from bench.scaled_site import serve_scaled_site
+from core.mention import Mention
 from crawler.runner import run_crawl
-from indexer.document import Mention
 from indexer.writer import BulkReport
-from kaiku.config import Source, load_config
+from kaiku.config import Source, load_config, source_of
 from kaiku.settings import REPO_CONFIGS
 from sentiment import Polarity
 
@@ -46,7 +46,7 @@ def peak_rss_mib() -> float:
 
 
 def bench_source(url: str, pages: int) -> Source:
-    return Source(id="bench", spider="reviews", start_urls=[url + "/"], max_pages=pages + 10)
+    return source_of(id="bench", spider="reviews", start_urls=[url + "/"], max_pages=pages + 10)
 
 
 def main() -> None:

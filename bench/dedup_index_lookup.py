@@ -20,10 +20,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.mention import Mention, mention_id
 from crawler.dedup import IndexedTexts, signature
 from indexer.admin import ensure_index
 from indexer.client import make_client
-from indexer.document import Mention, mention_id
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.engine import LocalEngine, free_port

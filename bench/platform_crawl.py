@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.runner import run_crawl  # noqa: E402
-from kaiku.config import Source, load_config  # noqa: E402
+from kaiku.config import load_config, source_of  # noqa: E402
 from kaiku.settings import REPO_CONFIGS  # noqa: E402
 from tests.crawler.conftest import CollectingWriter, KeywordClassifier  # noqa: E402
 from tests.crawler.platform_fakes import (  # noqa: E402
@@ -85,7 +85,7 @@ def main() -> None:
                     "LOG_LEVEL": "WARNING",
                     **credentials,
                 }
-                source = Source(id=f"bench-{name}", spider=name, **fields(server.url))
+                source = source_of(id=f"bench-{name}", spider=name, **fields(server.url))
                 started = time.perf_counter()
                 summary = run_crawl(source, brands, KeywordClassifier(), CollectingWriter(), extra_settings=settings,
                                     allow_private_urls=True)  # fmt: skip

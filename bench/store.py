@@ -42,8 +42,8 @@ from typing import Any
 # The repository first: run as `python bench/store.py`, bench/ would be first, where sentiment.py is a script.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.mention import Mention, mention_id
 from indexer.buckets import buckets, zone
-from indexer.document import Mention, mention_id
 from indexer.queries import MentionFilters
 from indexer.store import MentionStore
 

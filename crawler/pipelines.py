@@ -15,6 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from core.mention import Mention, ModelInfo
 from crawler import stats as keys
 from crawler.brands import BrandMatcher
 from crawler.dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
@@ -22,7 +23,6 @@ from crawler.dedup import IndexedTexts, SeenTexts, signature
 from crawler.items import MentionItem
 from crawler.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
 from crawler.shared import unwrap
-from indexer.document import Mention
 from kaiku.config import Brand
 from sentiment import SentimentClassifier, score_batch
 from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
@@ -267,13 +267,14 @@ class ScoreAndIndexPipeline:
             self.stats.inc_value(f"{keys.ERRORS}score_failed", len(batch))
             return
         model_id = getattr(self.classifier, "model_id", None)
-        model_version = getattr(self.classifier, "model_version", None)
+        model = (
+            ModelInfo(id=model_id, version=getattr(self.classifier, "model_version", None) or "") if model_id else None
+        )
         for item, result in zip(batch, scored, strict=True):
-            item.polarity = result.polarity.as_dict()
+            item.polarity = result.polarity
             item.experience = result.experience
             item.experience_reason = result.reason
-            item.model_id = model_id
-            item.model_version = model_version
+            item.model = model
             self.stats.inc_value(f"{keys.EXPERIENCE}{result.experience}")
         self.stats.inc_value(keys.SCORED, len(batch))
 

@@ -23,15 +23,7 @@ from crawler.errors import CrawlerError
 from crawler.politeness import budget_for
 from crawler.reactor import call_in_reactor, ensure_reactor, reactor_setting
 from crawler.shared import Shared
-from crawler.spiders.api import PlatformSpider
-from crawler.spiders.appstore import AppStoreSpider
-from crawler.spiders.bluesky import BlueskySpider
-from crawler.spiders.hackernews import HackerNewsSpider
-from crawler.spiders.mastodon import MastodonSpider
-from crawler.spiders.reddit import RedditSpider
-from crawler.spiders.reviews import ReviewsSpider
-from crawler.spiders.rss import RssSpider
-from crawler.spiders.youtube import YouTubeSpider
+from crawler.spiders.registry import SPIDERS
 from crawler.url_guard import UnsafeURL, check_urls
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.spool import SpoolingWriter
@@ -39,22 +31,6 @@ from indexer.store import MentionStore
 from indexer.writer import BulkWriter
 from kaiku.config import Brand, Source
 from kaiku.settings import get_settings
-
-SPIDERS: dict[str, type[ReviewsSpider] | type[PlatformSpider]] = {"reviews": ReviewsSpider}
-# The platform spiders (crawler/spiders/api.py) take the whole Source.
-PLATFORM_SPIDERS: dict[str, type[PlatformSpider]] = {
-    spider.name: spider
-    for spider in (
-        RssSpider,
-        MastodonSpider,
-        BlueskySpider,
-        RedditSpider,
-        HackerNewsSpider,
-        AppStoreSpider,
-        YouTubeSpider,
-    )
-}
-SPIDERS.update(PLATFORM_SPIDERS)
 
 
 @dataclass
@@ -188,7 +164,7 @@ def crawl_settings(
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("TWISTED_REACTOR", reactor_setting(), priority="project")
-    budget = budget_for(source.spider, source.requests_per_minute, source.max_requests)
+    budget = budget_for(SPIDERS[source.spider].budget, source.requests_per_minute, source.max_requests)
     urls = source.endpoint_urls()  # empty when a platform source uses the platform's public API
     if urls and all(_is_loopback(url) for url in urls) and source.requests_per_minute is None:
         # Politeness protects other people's servers; a site on this machine (the demo, tests) has none to protect.
@@ -264,17 +240,7 @@ def run_crawl(
         runner = CrawlerRunner(settings)
         crawler = runner.create_crawler(spider_class)
         started.append(crawler)
-        if spider_class.name in PLATFORM_SPIDERS:
-            deferred = runner.crawl(crawler, source=source)
-        else:
-            deferred = runner.crawl(
-                crawler,
-                start_urls=list(source.start_urls),
-                allowed_domains=list(source.allowed_domains),
-                max_pages=source.max_pages,
-                follow=list(source.follow),
-                source_id=source.id,
-            )
+        deferred = runner.crawl(crawler, **spider_class.crawl_arguments(source))
         return deferred.addCallback(lambda _: crawler)
 
     def stop() -> None:

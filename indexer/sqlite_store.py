@@ -28,9 +28,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.mention import Mention
 from indexer.analytics import EXPERIENCES, MISSING_KEY, Breakdown, BreakdownField, Counts, intensity
 from indexer.buckets import Bucket
-from indexer.document import Mention
 from indexer.errors import IndexerError
 from indexer.fulltext import fts_query, stemmed_text, stemming_languages
 from indexer.queries import (
@@ -343,12 +343,12 @@ class SQLiteMentionStore:
 
     @staticmethod
     def _row(mention: Mention) -> tuple[Any, ...]:
-        polarity = mention.polarity or {}
         published = _ms_or_none(mention.published_at)
         filed = published if published is not None else _ms(mention.crawled_at)
         return (
             mention.id, mention.brand, mention.source, mention.lang, mention.experience, published, filed,
-            polarity.get("negative"), polarity.get("positive"), mention.author_followers, _engagement(mention),
+            mention.polarity.negative if mention.polarity else None,
+            mention.polarity.positive if mention.polarity else None, mention.author_followers, _engagement(mention),
             mention.model.id if mention.model else None, mention.model.version if mention.model else None,
             mention.near_duplicate_of, _band_tokens(mention.dedup_bands),
             mention.model_dump_json(exclude={"dedup_bands"}),

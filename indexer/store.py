@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from core.mention import Mention
 from indexer.analytics import Breakdown, BreakdownField, Counts
 from indexer.buckets import Bucket
-from indexer.document import Mention
 from indexer.queries import MentionFilters, MentionPage, SortName
 from indexer.retention import RetentionReport
 from indexer.writer import BulkReport

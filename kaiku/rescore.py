@@ -19,13 +19,13 @@ from datetime import UTC, datetime, time, timedelta
 
 from pydantic import ValidationError
 
+from core.mention import Mention, ModelInfo
 from crawler.baselines import BrandBaselines
 from crawler.items import join_title_and_text
-from indexer.document import Mention, ModelInfo
 from indexer.queries import MentionFilters
 from indexer.store import MentionStore, Selection
 from kaiku.config import Brand
-from sentiment.base import Polarity, SentimentClassifier
+from sentiment.base import SentimentClassifier
 from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
 from sentiment.scoring import score_batch
 
@@ -117,13 +117,11 @@ def reclassify(
     for mentions in _pages(store, selection, batch_size, report.invalid):
         changed = []
         for mention in mentions:
-            try:
-                polarity = Polarity(**(mention.polarity or {}))
-            except TypeError:
-                report.invalid.append((mention.id, f"polarity {mention.polarity} is not negative/neutral/positive"))
+            if mention.polarity is None:  # a malformed polarity is already reported by _pages
+                report.invalid.append((mention.id, "no polarity to judge"))
                 continue
             norm = norms.for_mention(mention) if norms is not None else None
-            verdict = classify_experience(polarity, mention.rating, mention.rating_max, thresholds, norm)
+            verdict = classify_experience(mention.polarity, mention.rating, mention.rating_max, thresholds, norm)
             if verdict == (mention.experience, mention.experience_reason):
                 report.unchanged += 1
             else:
@@ -171,7 +169,7 @@ def _rescore_page(
     updated = [
         mention.model_copy(
             update={
-                "polarity": result.polarity.as_dict(),
+                "polarity": result.polarity,
                 "experience": result.experience,
                 "experience_reason": result.reason,
                 "model": model,

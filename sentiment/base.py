@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-LABELS = ("negative", "neutral", "positive")
+from core.mention import POLARITY_LABELS, Polarity
+
+LABELS = POLARITY_LABELS
 
 
 class SentimentError(Exception):
     """Base error of the sentiment package (model cannot be loaded, bad spec, ...)."""
-
-
-@dataclass(frozen=True)
-class Polarity:
-    """Probabilities over negative / neutral / positive; they sum to 1."""
-
-    negative: float
-    neutral: float
-    positive: float
-
-    @property
-    def label(self) -> str:
-        values = (self.negative, self.neutral, self.positive)
-        return LABELS[values.index(max(values))]
-
-    def as_dict(self) -> dict[str, float]:
-        return {"negative": self.negative, "neutral": self.neutral, "positive": self.positive}
 
 
 @runtime_checkable

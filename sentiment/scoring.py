@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.mention import Experience
 from sentiment.base import Polarity, SentimentClassifier
 from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
 
@@ -12,7 +13,7 @@ from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresho
 @dataclass(frozen=True)
 class Scored:
     polarity: Polarity
-    experience: str
+    experience: Experience
     reason: str
 
     @property

@@ -18,15 +18,20 @@ from scrapy.http import Response
 
 from crawler.extract.appstore import parse_reviews
 from crawler.extract.posts import PostPage, PostRecord
+from crawler.politeness import Budget
 from crawler.shared import unwrap
 from crawler.spiders.api import PlatformSpider, Query
+from kaiku.config import AppStoreSource, spider_of
 
 MAX_PAGE = 10
 
 
-class AppStoreSpider(PlatformSpider):
-    name = "appstore"
-    platform = "appstore"
+class AppStoreSpider(PlatformSpider[AppStoreSource]):
+    name = spider_of(AppStoreSource)
+    source_model = AppStoreSource
+    parser = staticmethod(parse_reviews)
+    # Customer-reviews RSS: no published limit; 10 pages per storefront at most.
+    budget = Budget(20, None, "none published")
     default_base_url = "https://itunes.apple.com"
     custom_settings = {"ROBOTSTXT_OBEY": False}  # a feed API, not a page for robots
 

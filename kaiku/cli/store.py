@@ -65,7 +65,7 @@ def copy(
     """
     from pydantic import ValidationError
 
-    from indexer.document import Mention
+    from core.mention import Mention
     from indexer.store import Selection
 
     with user_errors():

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from indexer.document import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.sqlite_store import SQLiteMentionStore
 from kaiku.settings import REPO_CONFIGS, Settings
 from kaiku.teams import TeamStore

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routers.mentions import CSV_COLUMNS, _flat
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.queries import MentionFilters, export_mentions
 from indexer.writer import BulkWriter

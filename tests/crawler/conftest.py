@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.document import Mention
+from core.mention import Mention
 from indexer.writer import BulkReport
 from kaiku.config import KaikuConfig, load_config
 from kaiku.demo.server import DemoSite, serve_site

@@ -16,7 +16,7 @@ from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.queries import MentionFilters, search_mentions
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig, Source
+from kaiku.config import KaikuConfig, source_of
 from kaiku.demo.server import DemoSite, serve_site
 from tests.crawler.conftest import KeywordClassifier
 
@@ -151,7 +151,7 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
 ) -> None:
     ensure_index(es, alias)
     writer = BulkWriter(es, alias)
-    source = Source(id="copies", spider="reviews", start_urls=[copy_site.url + "/"])
+    source = source_of(id="copies", spider="reviews", start_urls=[copy_site.url + "/"])
     settings_ = {"KAIKU_DETECT_LANGUAGE": False}
     first = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
     assert first.indexed == 3 and first.stats["kaiku/near_duplicates/crawl"] == 1
@@ -176,7 +176,7 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
         review_page("Loma", COPY.replace("helmikuussa", "maaliskuussa"), "M. K."), encoding="utf-8"
     )
     with serve_site(port=0, directory=tmp_path / "late") as late_site:
-        late = Source(id="late", spider="reviews", start_urls=[late_site.url + "/"])
+        late = source_of(id="late", spider="reviews", start_urls=[late_site.url + "/"])
         third = run_crawl(late, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
     assert third.stats["kaiku/near_duplicates/index"] == 1
     assert indexed(es, alias)["M. K."]["near_duplicate_of"] == first_seen["id"]

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from core.mention import Mention
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.client import make_client
-from indexer.document import Mention
 from indexer.spool import Spool, SpoolingWriter
 from indexer.writer import BulkReport, BulkWriter
 from kaiku.config import KaikuConfig

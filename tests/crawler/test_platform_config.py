@@ -11,7 +11,7 @@ from crawler.errors import CrawlerError
 from crawler.runner import crawl_settings
 from crawler.spiders.api import credential_settings
 from crawler.state import CrawlState
-from kaiku.config import ConfigError, Source, load_config
+from kaiku.config import ConfigError, load_config, source_of
 from kaiku.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -72,8 +72,8 @@ def test_credentials_and_state_path_come_from_the_environment(tmp_path: Path, mo
 
 
 def test_politeness_stays_on_for_public_apis() -> None:
-    public = Source(id="hn", spider="hackernews", queries=["a"])
-    local = Source(id="hn", spider="hackernews", queries=["a"], base_url="http://127.0.0.1:9")
+    public = source_of(id="hn", spider="hackernews", queries=["a"])
+    local = source_of(id="hn", spider="hackernews", queries=["a"], base_url="http://127.0.0.1:9")
     assert crawl_settings(public, [], None, None).getfloat("DOWNLOAD_DELAY") > 0
     assert crawl_settings(local, [], None, None).getfloat("DOWNLOAD_DELAY") == 0
 

@@ -10,7 +10,7 @@ from elasticsearch import Elasticsearch
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig, Source
+from kaiku.config import KaikuConfig, source_of
 from tests.crawler.conftest import KeywordClassifier
 from tests.crawler.platform_fakes import serve
 from tests.crawler.test_platforms_e2e import CASES
@@ -29,7 +29,7 @@ def test_a_second_crawl_of_every_unchanged_platform_adds_no_documents(
         server, stop = serve(platform.handle)
         stops.append(stop)
         platforms[name] = platform
-        sources.append((Source(id=f"engine-{name}", spider=name, **case.source(server.url)), case.settings))
+        sources.append((source_of(id=f"engine-{name}", spider=name, **case.source(server.url)), case.settings))
     settings = {"KAIKU_STATE_PATH": str(tmp_path / "state.json")}
 
     def crawl_all() -> dict[str, int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.document import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.fulltext import stemmed_text
 from indexer.queries import MentionFilters
 from indexer.sqlite_store import SQLiteMentionStore

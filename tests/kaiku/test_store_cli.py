@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from indexer.document import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import MentionFilters
 from indexer.sqlite_store import SQLiteMentionStore

@@ -10,9 +10,8 @@ import pytest
 from elasticsearch import Elasticsearch
 from typer.testing import CliRunner
 
-from indexer import Mention, mention_id
+from core.mention import Mention, ModelInfo, mention_id
 from indexer.admin import ensure_index
-from indexer.document import ModelInfo
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import MentionFilters
 from indexer.writer import BulkWriter
