@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 
 from bench.scaled_site import serve_scaled_site
-from core.config import Source, load_config
+from core.config import Source, load_config, source_of
 from core.mention import Mention
 from core.polarity import Polarity
 from core.settings import REPO_CONFIGS
@@ -47,7 +47,7 @@ def peak_rss_mib() -> float:
 
 
 def bench_source(url: str, pages: int) -> Source:
-    return Source(id="bench", spider="reviews", start_urls=[url + "/"], max_pages=pages + 10)
+    return source_of(id="bench", spider="reviews", start_urls=[url + "/"], max_pages=pages + 10)
 
 
 def main() -> None:

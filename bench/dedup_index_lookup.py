@@ -62,7 +62,7 @@ def main() -> None:
                     Mention(
                         id=mention_id("bench", str(i)),
                         brand="b",
-                        source="bench",
+                        source="reviews",
                         url=f"http://b/{i}",
                         text=body,
                         crawled_at=now,

@@ -33,7 +33,10 @@ from bench.platform_fakes import (  # noqa: E402
     serve,
 )
 from bench.stand_ins import CollectingWriter, KeywordClassifier  # noqa: E402
-from core.config import Source, load_config  # noqa: E402
+from core.config import (  # noqa: E402
+    load_config,
+    source_of,
+)
 from core.settings import REPO_CONFIGS  # noqa: E402
 from crawler.context import CrawlContext  # noqa: E402
 from crawler.runner import run_crawl  # noqa: E402
@@ -86,7 +89,7 @@ def main() -> None:
                     "LOG_LEVEL": "WARNING",
                     **credentials,
                 }
-                source = Source(id=f"bench-{name}", spider=name, **fields(server.url))
+                source = source_of(id=f"bench-{name}", spider=name, **fields(server.url))
                 started = time.perf_counter()
                 context = CrawlContext(brands, KeywordClassifier(), CollectingWriter())
                 summary = run_crawl(source, context, extra_settings=settings, allow_private_urls=True)

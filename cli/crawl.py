@@ -12,10 +12,9 @@ from typing import Annotated
 import typer
 
 from cli._common import fail, user_errors
-from core.config import SPIDERS, load_config
+from core.config import load_config
+from core.mention import SOURCE_NAMES
 from core.settings import get_settings
-
-PARSERS = ("reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube")
 
 
 class LogLevel(StrEnum):
@@ -57,7 +56,7 @@ def crawl(
         sources = kaiku_config.sources_named(name)
         if not sources:
             known = ", ".join(s.id for s in kaiku_config.sources) or "none"
-            fail(f"unknown source {name!r} (known: {known}; or a spider name: {', '.join(SPIDERS)})")
+            fail(f"unknown source {name!r} (known: {known}; or a spider name: {', '.join(SOURCE_NAMES)})")
         # The store is checked before the model is loaded: an unreachable engine should fail in a second.
         store = ready_store(settings)
         classifier = configured_classifier(settings)
@@ -83,8 +82,8 @@ def parse(
     parser: Annotated[
         str,
         typer.Argument(
-            help="What to parse the file as: 'reviews' (schema.org JSON-LD / microdata in HTML), or a platform's "
-            "saved response: rss, mastodon, bluesky, reddit, hackernews, appstore, youtube"
+            help="What to parse the file as: the name of the spider that reads it (reviews: schema.org JSON-LD / "
+            f"microdata in HTML; the others: a platform's saved response): {', '.join(SOURCE_NAMES)}"
         ),
     ],
     path: Annotated[Path, typer.Argument(help="A saved HTML page or API response body")],
@@ -98,35 +97,28 @@ def parse(
     Prints what the file states (fields a source lacks are null); brand matching, language detection and
     scoring happen only in a crawl. A malformed file is reported on stderr, not an error: exit status 0.
     """
-    from crawler.extract import extract_reviews
-    from crawler.items import REVIEWS_SOURCE
+    from crawler.extract import ExtractResult
+    from crawler.spiders.registry import SPIDERS
 
-    if parser not in PARSERS:
-        fail(f"unknown parser {parser!r} (known: {', '.join(PARSERS)})")
+    spider = SPIDERS.get(parser)  # type: ignore[call-overload]  # any str: an unknown one is answered below
+    if spider is None:
+        fail(f"unknown parser {parser!r} (known: {', '.join(SPIDERS)})")
     try:
         body = path.read_bytes()
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror or exc}")
-    page_url = url or path.resolve().as_uri()
-    if parser != "reviews":
-        _parse_platform(parser, body, page_url, path)
+    result = spider.parser(body, url or path.resolve().as_uri())
+    if isinstance(result, ExtractResult):
+        for problem in result.problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        for review in result.reviews:
+            print(json.dumps(review.as_json(spider.name), ensure_ascii=False))
+        if not result.reviews:
+            print(f"note: no schema.org reviews found in {path}", file=sys.stderr)
         return
-    result = extract_reviews(body, page_url)
     for problem in result.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    for review in result.reviews:
-        print(json.dumps({"source": REVIEWS_SOURCE, **review.as_json()}, ensure_ascii=False))
-    if not result.reviews:
-        print(f"note: no schema.org reviews found in {path}", file=sys.stderr)
-
-
-def _parse_platform(parser: str, body: bytes, url: str, path: Path) -> None:
-    from crawler.extract.platforms import PARSERS as PLATFORM_PARSERS
-
-    page = PLATFORM_PARSERS[parser](body, url)
-    for problem in page.problems:
         print(f"warning: {problem.code}: {problem}", file=sys.stderr)
-    for post in page.posts:
-        print(json.dumps(post.as_json(parser), ensure_ascii=False))
-    if not page.posts:
+    for post in result.posts:
+        print(json.dumps(post.as_json(spider.name), ensure_ascii=False))
+    if not result.posts:
         print(f"note: no {parser} posts found in {path}", file=sys.stderr)

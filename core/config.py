@@ -9,16 +9,27 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from core.errors import KaikuError
+from core.mention import SourceName
 from core.query_language import QueryError, parse_query
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -38,31 +49,6 @@ MAX_FILE_BYTES = 4 * 1024 * 1024  # size of one configuration file
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=MAX_ID)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 Url = Annotated[str, Field(max_length=MAX_URL)]
-SPIDERS = ("reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube")
-SpiderName = Literal["reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube"]
-# The fields each spider reads beside id, spider, schedule and brands; any other one set is a config error,
-# so that nothing configured is silently ignored. `needs` lists the fields of which at least one must be set.
-SPIDER_FIELDS: dict[str, tuple[str, ...]] = {
-    "reviews": ("start_urls", "allowed_domains", "max_pages", "follow"),
-    "rss": ("start_urls",),
-    "mastodon": ("base_url", "hashtags", "queries", "max_pages"),
-    "bluesky": ("base_url", "queries", "max_pages"),
-    "reddit": ("base_url", "token_url", "queries", "subreddits", "max_pages"),
-    "hackernews": ("base_url", "queries", "tags", "max_pages"),
-    "appstore": ("base_url", "app_ids", "countries", "max_pages"),
-    "youtube": ("base_url", "video_ids", "channel_ids", "queries", "max_pages"),
-}
-SPIDER_NEEDS: dict[str, tuple[str, ...]] = {
-    "reviews": ("start_urls",),
-    "rss": ("start_urls",),
-    "mastodon": ("hashtags", "queries"),
-    "bluesky": ("queries",),
-    "reddit": ("queries",),
-    "hackernews": ("queries",),
-    "appstore": ("app_ids",),
-    "youtube": ("video_ids", "channel_ids"),
-}
-
 
 # libyaml's safe loader where installed (about 10x faster: configuration is read again after every change).
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -113,47 +99,98 @@ class Brand(_Strict):
         return queries
 
 
-class Source(_Strict):
+def _http_urls(urls: list[str]) -> list[str]:
+    for url in urls:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"not an http(s) URL: {url!r}")
+    return urls
+
+
+def _http_url(url: str | None) -> str | None:
+    if url is not None and not re.match(r"^https?://[^/\s]+", url):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    return url.rstrip("/") if url else url
+
+
+def _words(values: list[str]) -> list[str]:
+    for value in values:
+        if not value.strip():
+            raise ValueError("empty value")
+    return [value.strip() for value in values]
+
+
+HttpUrls = Annotated[list[Url], Field(max_length=MAX_ITEMS), AfterValidator(_http_urls)]
+HttpUrl = Annotated[Url | None, AfterValidator(_http_url)]
+Words = Annotated[list[Text], Field(max_length=MAX_ITEMS), AfterValidator(_words)]
+MaxPages = Annotated[int, Field(ge=1)]
+
+
+class _SourceBase(_Strict):
+    """What every source has; each spider's source below adds the fields that spider reads (docs/crawler.md).
+
+    A field another spider reads is an error here, so that nothing configured is silently ignored.
+    """
+
     id: Id
-    spider: SpiderName
-    start_urls: list[Url] = Field(default_factory=list, max_length=MAX_ITEMS)
-    allowed_domains: list[Annotated[str, Field(max_length=253)]] = Field(default_factory=list, max_length=MAX_ITEMS)
-    max_pages: int = Field(default=100, ge=1)
-    follow: list[Annotated[str, Field(max_length=MAX_PATTERN)]] = Field(
-        default_factory=list,
-        max_length=MAX_ITEMS,
-        description="reviews: regular expressions; links on any page whose URL matches one are followed "
-        "(pagination a site does not mark with rel=next, e.g. '[?&]page=\\d+')",
-    )
+    spider: SourceName  # each spider's source narrows it to the spider's name: the tag of `Source`
     schedule: str | None = Field(default=None, max_length=20, description="Interval like '30m', '6h', '1d'")
     brands: list[Id] = Field(default_factory=list, max_length=MAX_ENTRIES, description="Brand ids; empty means all")
     # Request budget; unset = the spider's default within the platform's documented limit (crawler/politeness.py).
     requests_per_minute: float | None = Field(default=None, gt=0, description="Most requests a minute")
     max_requests: int | None = Field(default=None, ge=1, description="Most requests per crawl")
 
-    @field_validator("start_urls")
-    @classmethod
-    def _http_urls(cls, urls: list[str]) -> list[str]:
-        for url in urls:
-            if not re.match(r"^https?://[^/\s]+", url):
-                raise ValueError(f"not an http(s) URL: {url!r}")
-        return urls
+    needs: ClassVar[tuple[str, ...]] = ()  # fields of which at least one must be set
 
-    # Platform sources (docs/crawler.md has a section per spider); SPIDER_FIELDS says which spider reads which.
-    base_url: Url | None = Field(default=None, description="API root; unset means the platform's public one")
-    token_url: Url | None = Field(default=None, description="Reddit OAuth token endpoint")
-    queries: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="Search terms")
-    hashtags: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="Mastodon hashtags, no '#'")
-    subreddits: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="Reddit: only these")
-    tags: list[Literal["story", "comment"]] = Field(
-        default_factory=list, max_length=2, description="Hacker News item types"
+    @model_validator(mode="before")
+    @classmethod
+    def _fields_of_its_spider(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            stray = sorted(str(name) for name in data if name not in cls.model_fields)
+            if stray:
+                reads = ", ".join(spider_fields(cls))
+                raise ValueError(f"not used by the {spider_of(cls)} spider: {', '.join(stray)} (it reads: {reads})")
+        return data
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.needs and not any(getattr(self, name) for name in self.needs):
+            raise ValueError(f"the {spider_of(type(self))} spider needs {' or '.join(self.needs)}")
+        return self
+
+    @field_validator("schedule")
+    @classmethod
+    def _interval(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d+[mhd]", value):
+            raise ValueError(f"schedule must look like '30m', '6h' or '1d', got {value!r}")
+        return value
+
+    def endpoint_urls(self) -> list[str]:
+        """Every URL this source's crawl may call that the config names (the runner's loopback check)."""
+        return []
+
+
+class ApiSource(_SourceBase):
+    """A source read through a platform's API: the API root and a bound on the pages of each query."""
+
+    base_url: HttpUrl = Field(default=None, description="API root; unset means the platform's public one")
+    max_pages: MaxPages = 100
+
+    def endpoint_urls(self) -> list[str]:
+        return [self.base_url] if self.base_url else []
+
+
+class ReviewsSource(_SourceBase):
+    spider: Literal["reviews"]
+    start_urls: HttpUrls = Field(default_factory=list)
+    allowed_domains: list[Annotated[str, Field(max_length=253)]] = Field(default_factory=list, max_length=MAX_ITEMS)
+    max_pages: MaxPages = 100
+    follow: list[Annotated[str, Field(max_length=MAX_PATTERN)]] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="reviews: regular expressions; links on any page whose URL matches one are followed "
+        "(pagination a site does not mark with rel=next, e.g. '[?&]page=\\d+')",
     )
-    app_ids: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="App Store numeric app ids")
-    countries: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="App Store storefronts")
-    video_ids: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="YouTube videos to search")
-    channel_ids: list[Text] = Field(
-        default_factory=list, max_length=MAX_ITEMS, description="YouTube channels: comments on all their videos"
-    )
+    needs = ("start_urls",)
 
     @field_validator("follow")
     @classmethod
@@ -165,20 +202,57 @@ class Source(_Strict):
                 raise ValueError(f"not a regular expression: {pattern!r}: {exc}") from exc
         return patterns
 
-    @field_validator("base_url", "token_url")
-    @classmethod
-    def _http_url(cls, url: str | None) -> str | None:
-        if url is not None and not re.match(r"^https?://[^/\s]+", url):
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        return url.rstrip("/") if url else url
+    def endpoint_urls(self) -> list[str]:
+        return list(self.start_urls)
 
-    @field_validator("queries", "hashtags", "subreddits", "video_ids", "channel_ids")
-    @classmethod
-    def _words(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not value.strip():
-                raise ValueError("empty value")
-        return [value.strip() for value in values]
+
+class RssSource(_SourceBase):
+    spider: Literal["rss"]
+    start_urls: HttpUrls = Field(default_factory=list)
+    needs = ("start_urls",)
+
+    def endpoint_urls(self) -> list[str]:
+        return list(self.start_urls)
+
+
+class MastodonSource(ApiSource):
+    spider: Literal["mastodon"]
+    hashtags: Words = Field(default_factory=list, description="Mastodon hashtags, no '#'")
+    queries: Words = Field(default_factory=list, description="Search terms")
+    needs = ("hashtags", "queries")
+
+
+class BlueskySource(ApiSource):
+    spider: Literal["bluesky"]
+    queries: Words = Field(default_factory=list, description="Search terms")
+    needs = ("queries",)
+
+
+class RedditSource(ApiSource):
+    spider: Literal["reddit"]
+    token_url: HttpUrl = Field(default=None, description="Reddit OAuth token endpoint")
+    queries: Words = Field(default_factory=list, description="Search terms")
+    subreddits: Words = Field(default_factory=list, description="Reddit: only these")
+    needs = ("queries",)
+
+    def endpoint_urls(self) -> list[str]:
+        return [*super().endpoint_urls(), *([self.token_url] if self.token_url else [])]
+
+
+class HackerNewsSource(ApiSource):
+    spider: Literal["hackernews"]
+    queries: Words = Field(default_factory=list, description="Search terms")
+    tags: list[Literal["story", "comment"]] = Field(
+        default_factory=list, max_length=2, description="Hacker News item types"
+    )
+    needs = ("queries",)
+
+
+class AppStoreSource(ApiSource):
+    spider: Literal["appstore"]
+    app_ids: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="App Store numeric app ids")
+    countries: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS, description="App Store storefronts")
+    needs = ("app_ids",)
 
     @field_validator("app_ids")
     @classmethod
@@ -196,30 +270,54 @@ class Source(_Strict):
                 raise ValueError(f"a storefront is a two-letter lowercase country code, got {value!r}")
         return values
 
-    @model_validator(mode="after")
-    def _fields_of_its_spider(self) -> Source:
-        used = SPIDER_FIELDS[self.spider]
-        stray = sorted(name for name in self.model_fields_set if name in _SPIDER_SPECIFIC and name not in used)
-        if stray:
-            raise ValueError(f"not used by the {self.spider} spider: {', '.join(stray)} (it reads: {', '.join(used)})")
-        needs = SPIDER_NEEDS[self.spider]
-        if not any(getattr(self, name) for name in needs):
-            raise ValueError(f"the {self.spider} spider needs {' or '.join(needs)}")
-        return self
 
-    def endpoint_urls(self) -> list[str]:
-        """Every URL this source's crawl may call that the config names (the runner's loopback check)."""
-        return [*self.start_urls, *(url for url in (self.base_url, self.token_url) if url)]
-
-    @field_validator("schedule")
-    @classmethod
-    def _interval(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"\d+[mhd]", value):
-            raise ValueError(f"schedule must look like '30m', '6h' or '1d', got {value!r}")
-        return value
+class YouTubeSource(ApiSource):
+    spider: Literal["youtube"]
+    video_ids: Words = Field(default_factory=list, description="YouTube videos to search")
+    channel_ids: Words = Field(default_factory=list, description="YouTube channels: comments on all their videos")
+    queries: Words = Field(default_factory=list, description="Search terms")
+    needs = ("video_ids", "channel_ids")
 
 
-_SPIDER_SPECIFIC = frozenset(name for fields in SPIDER_FIELDS.values() for name in fields)
+# One source configuration per spider, told apart by `spider` (docs/design.md §5). A new spider adds its
+# model here, its name to core.mention.SourceName and its class to crawler/spiders/registry.py; a test
+# (tests/crawler/test_spider_registry.py) fails until all three agree.
+# The sources of the platform spiders (crawler/spiders/platform.py): feeds and APIs.
+PlatformSource = (
+    RssSource | MastodonSource | BlueskySource | RedditSource | HackerNewsSource | AppStoreSource | YouTubeSource
+)
+Source = Annotated[ReviewsSource | PlatformSource, Discriminator("spider")]
+SOURCE_MODELS: tuple[type[_SourceBase], ...] = (ReviewsSource, *get_args(PlatformSource))
+_SOURCE = TypeAdapter[Source](Source)
+
+
+def spider_of(model: type[_SourceBase]) -> SourceName:
+    """The name of the spider that reads sources of this model: the tag of `Source`."""
+    name: SourceName = get_args(model.model_fields["spider"].annotation)[0]
+    return name
+
+
+def spider_fields(model: type[_SourceBase]) -> list[str]:
+    """The fields a spider reads beside those every source has."""
+    return [name for name in model.model_fields if name not in _SourceBase.model_fields and name != "spider"]
+
+
+_TAGS = frozenset(spider_of(model) for model in SOURCE_MODELS)
+
+
+def without_source_tags(loc: Sequence[int | str]) -> list[int | str]:
+    """An error's path without the spider that pydantic names for a source (sources.0.reddit.queries): the
+    entry's own `spider` says which, and the path then reads as the file (or a request's body) is written."""
+    return [
+        part
+        for i, part in enumerate(loc)
+        if not (i and part in _TAGS and (isinstance(loc[i - 1], int) or (i == 1 and loc[0] == "body")))
+    ]
+
+
+def source_of(**fields: Any) -> Source:
+    """A source from its fields as sources.yaml states them, as the model of its spider."""
+    return _SOURCE.validate_python(fields)
 
 
 class AlertRule(_Strict):
@@ -307,8 +405,13 @@ class KaikuConfig(_Strict):
 def _format_errors(path: Path, exc: ValidationError) -> str:
     lines = [f"{path}: invalid configuration"]
     for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        parts = without_source_tags(error["loc"])
         message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):  # no spider, or one of no such name
+            parts.append("spider")
+            given = error.get("ctx", {}).get("tag")
+            message = f"{f'unknown spider {given!r}' if given else 'required'} (spiders: {', '.join(sorted(_TAGS))})"
+        field = ".".join(str(part) for part in parts) or "(top level)"
         lines.append(f"  {field}: {message}")
     return "\n".join(lines)
 

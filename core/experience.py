@@ -23,9 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.polarity import Polarity
-
-ANGER, COMFORT, DELIGHT = "anger", "comfort", "delight"
+from core.mention import ANGER, COMFORT, DELIGHT, Experience, Polarity
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,9 @@ def normalise_rating(rating: float | None, rating_max: float | None, rating_min:
     return min(1.0, max(0.0, (rating - rating_min) / (rating_max - rating_min)))
 
 
-def _classify_rated(polarity: Polarity, stars: float, rating_text: str, t: ExperienceThresholds) -> tuple[str, str]:
+def _classify_rated(
+    polarity: Polarity, stars: float, rating_text: str, t: ExperienceThresholds
+) -> tuple[Experience, str]:
     neg, pos = polarity.negative, polarity.positive
     leaning = f"negative {neg:.2f}, positive {pos:.2f}"
     if stars <= t.rating_anger:
@@ -117,7 +117,7 @@ def classify_experience(
     rating_max: float | None = None,
     thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
     baseline: Baseline | None = None,
-) -> tuple[str, str]:
+) -> tuple[Experience, str]:
     """Return (experience, reason); `baseline` is the norm of the mention's brand (or industry), if known."""
     stars = normalise_rating(rating, rating_max)
     if stars is not None:
@@ -129,8 +129,8 @@ def classify_experience(
 
 
 def _relative(
-    experience: str, reason: str, polarity: Polarity, baseline: Baseline, t: ExperienceThresholds
-) -> tuple[str, str]:
+    experience: Experience, reason: str, polarity: Polarity, baseline: Baseline, t: ExperienceThresholds
+) -> tuple[Experience, str]:
     net = polarity.positive - polarity.negative
     z = baseline.z(net)
     norm = f"{baseline.scope} norm (net polarity median {baseline.median:+.2f} over {baseline.count} mentions)"
@@ -146,7 +146,7 @@ def _relative(
     return experience, f"{reason}; {against}"
 
 
-def _classify_text(polarity: Polarity, thresholds: ExperienceThresholds) -> tuple[str, str]:
+def _classify_text(polarity: Polarity, thresholds: ExperienceThresholds) -> tuple[Experience, str]:
     neg, pos = polarity.negative, polarity.positive
     # With thresholds below 0.5 both tails can be reached: the more probable one decides.
     if neg >= thresholds.text_anger and not (pos >= thresholds.text_delight and pos > neg):

@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-LABELS = ("negative", "neutral", "positive")
+from core.mention import POLARITY_LABELS, Polarity
 
-
-@dataclass(frozen=True)
-class Polarity:
-    """Probabilities over negative / neutral / positive; they sum to 1."""
-
-    negative: float
-    neutral: float
-    positive: float
-
-    @property
-    def label(self) -> str:
-        values = (self.negative, self.neutral, self.positive)
-        return LABELS[values.index(max(values))]
-
-    def as_dict(self) -> dict[str, float]:
-        return {"negative": self.negative, "neutral": self.neutral, "positive": self.positive}
+LABELS = POLARITY_LABELS
 
 
 @runtime_checkable

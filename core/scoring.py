@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
+from core.mention import Experience
 from core.polarity import Polarity, SentimentClassifier
 
 
 @dataclass(frozen=True)
 class Scored:
     polarity: Polarity
-    experience: str
+    experience: Experience
     reason: str
 
     @property

@@ -19,7 +19,7 @@ from core.config import Brand
 from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY, BATCH_SIZE
 from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
 from core.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
-from core.mention import Mention
+from core.mention import Mention, ModelInfo
 from core.polarity import SentimentClassifier
 from core.scoring import score_batch
 from core.store import MentionWriter
@@ -268,13 +268,14 @@ class ScoreAndIndexPipeline:
             self.stats.inc_value(f"{keys.ERRORS}score_failed", len(batch))
             return
         model_id = getattr(self.classifier, "model_id", None)
-        model_version = getattr(self.classifier, "model_version", None)
+        model = (
+            ModelInfo(id=model_id, version=getattr(self.classifier, "model_version", None) or "") if model_id else None
+        )
         for item, result in zip(batch, scored, strict=True):
-            item.polarity = result.polarity.as_dict()
+            item.polarity = result.polarity
             item.experience = result.experience
             item.experience_reason = result.reason
-            item.model_id = model_id
-            item.model_version = model_version
+            item.model = model
             self.stats.inc_value(f"{keys.EXPERIENCE}{result.experience}")
         self.stats.inc_value(keys.SCORED, len(batch))
 

@@ -23,32 +23,8 @@ from crawler.context import CrawlContext
 from crawler.errors import CrawlerError
 from crawler.politeness import budget_for
 from crawler.reactor import call_in_reactor, ensure_reactor, reactor_setting
-from crawler.spiders.appstore import AppStoreSpider
-from crawler.spiders.bluesky import BlueskySpider
-from crawler.spiders.hackernews import HackerNewsSpider
-from crawler.spiders.mastodon import MastodonSpider
-from crawler.spiders.platform import PlatformSpider
-from crawler.spiders.reddit import RedditSpider
-from crawler.spiders.reviews import ReviewsSpider
-from crawler.spiders.rss import RssSpider
-from crawler.spiders.youtube import YouTubeSpider
+from crawler.spiders.registry import SPIDERS
 from crawler.url_guard import UnsafeURL, check_urls
-
-SPIDERS: dict[str, type[ReviewsSpider] | type[PlatformSpider]] = {"reviews": ReviewsSpider}
-# The platform spiders (crawler/spiders/platform.py) take the whole Source.
-PLATFORM_SPIDERS: dict[str, type[PlatformSpider]] = {
-    spider.name: spider
-    for spider in (
-        RssSpider,
-        MastodonSpider,
-        BlueskySpider,
-        RedditSpider,
-        HackerNewsSpider,
-        AppStoreSpider,
-        YouTubeSpider,
-    )
-}
-SPIDERS.update(PLATFORM_SPIDERS)
 
 
 @dataclass
@@ -176,7 +152,7 @@ def crawl_settings(source: Source, extra_settings: Mapping[str, Any] | None = No
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("TWISTED_REACTOR", reactor_setting(), priority="project")
-    budget = budget_for(source.spider, source.requests_per_minute, source.max_requests)
+    budget = budget_for(SPIDERS[source.spider].budget, source.requests_per_minute, source.max_requests)
     urls = source.endpoint_urls()  # empty when a platform source uses the platform's public API
     if urls and all(_is_loopback(url) for url in urls) and source.requests_per_minute is None:
         # Politeness protects other people's servers; a site on this machine (the demo, tests) has none to protect.
@@ -225,17 +201,7 @@ def run_crawl(
         crawler = runner.create_crawler(spider_class)
         context.attach(crawler)  # before crawl(): the components read it when they are built
         started.append(crawler)
-        if spider_class.name in PLATFORM_SPIDERS:
-            deferred = runner.crawl(crawler, source=source)
-        else:
-            deferred = runner.crawl(
-                crawler,
-                start_urls=list(source.start_urls),
-                allowed_domains=list(source.allowed_domains),
-                max_pages=source.max_pages,
-                follow=list(source.follow),
-                source_id=source.id,
-            )
+        deferred = runner.crawl(crawler, **spider_class.crawl_arguments(source))
         return deferred.addCallback(lambda _: crawler)
 
     def stop() -> None:

@@ -347,12 +347,12 @@ class SQLiteMentionStore:
 
     @staticmethod
     def _row(mention: Mention) -> tuple[Any, ...]:
-        polarity = mention.polarity or {}
         published = _ms_or_none(mention.published_at)
         filed = published if published is not None else _ms(mention.crawled_at)
         return (
             mention.id, mention.brand, mention.source, mention.lang, mention.experience, published, filed,
-            polarity.get("negative"), polarity.get("positive"), mention.author_followers, _engagement(mention),
+            mention.polarity.negative if mention.polarity else None,
+            mention.polarity.positive if mention.polarity else None, mention.author_followers, _engagement(mention),
             mention.model.id if mention.model else None, mention.model.version if mention.model else None,
             mention.near_duplicate_of, _band_tokens(mention.dedup_bands),
             mention.model_dump_json(exclude={"dedup_bands"}),

@@ -23,7 +23,7 @@ from core.config import Brand
 from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY
 from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
 from core.mention import Mention, ModelInfo
-from core.polarity import Polarity, SentimentClassifier
+from core.polarity import SentimentClassifier
 from core.scoring import score_batch
 from crawler.baselines import BrandBaselines
 from crawler.items import join_title_and_text
@@ -124,13 +124,11 @@ def reclassify(
     for mentions in _pages(store, selection, batch_size, report.invalid):
         changed = []
         for mention in mentions:
-            try:
-                polarity = Polarity(**(mention.polarity or {}))
-            except TypeError:
-                report.invalid.append((mention.id, f"polarity {mention.polarity} is not negative/neutral/positive"))
+            if mention.polarity is None:  # a malformed polarity is already reported by _pages
+                report.invalid.append((mention.id, "no polarity to judge"))
                 continue
             norm = norms.for_mention(mention) if norms is not None else None
-            verdict = classify_experience(polarity, mention.rating, mention.rating_max, thresholds, norm)
+            verdict = classify_experience(mention.polarity, mention.rating, mention.rating_max, thresholds, norm)
             if verdict == (mention.experience, mention.experience_reason):
                 report.unchanged += 1
             else:
@@ -178,7 +176,7 @@ def _rescore_page(
     updated = [
         mention.model_copy(
             update={
-                "polarity": result.polarity.as_dict(),
+                "polarity": result.polarity,
                 "experience": result.experience,
                 "experience_reason": result.reason,
                 "model": model,

@@ -16,17 +16,22 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from core.config import AppStoreSource, spider_of
 from crawler.context import CrawlContext
 from crawler.extract.appstore import parse_reviews
 from crawler.extract.posts import PostPage, PostRecord
+from crawler.politeness import Budget
 from crawler.spiders.platform import PlatformSpider, Query
 
 MAX_PAGE = 10
 
 
-class AppStoreSpider(PlatformSpider):
-    name = "appstore"
-    platform = "appstore"
+class AppStoreSpider(PlatformSpider[AppStoreSource]):
+    name = spider_of(AppStoreSource)
+    source_model = AppStoreSource
+    parser = staticmethod(parse_reviews)
+    # Customer-reviews RSS: no published limit; 10 pages per storefront at most.
+    budget = Budget(20, None, "none published")
     default_base_url = "https://itunes.apple.com"
     custom_settings = {"ROBOTSTXT_OBEY": False}  # a feed API, not a page for robots
 

@@ -1,8 +1,9 @@
 """`PlatformSpider`: what the seven platform spiders share (paging, incremental state, counting, errors).
 
-A subclass names its parser (crawler/extract/platforms.py), lists its queries (one per configured
-search term, hashtag, app…: each has its own incremental state), builds the first request of a query
-and, from a parsed page, the next one. This class does the rest:
+A subclass declares its name (the tag of its source model in the config), its source model, its parser
+(crawler/extract/), which `kaiku parse` uses too, and its default request budget; it lists its queries (one
+per configured search term, hashtag, app…: each has its own incremental state), builds the first request of
+a query and, from a parsed page, the next one. This class does the rest:
 
 - every post becomes a `MentionItem` (source = the spider's name) unless it is not newer than what the
   last successful run saw (`marker`); a page that reaches
@@ -20,18 +21,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlencode
 
 import scrapy
 from scrapy.http import Response
 
-from core.config import Source
+from core.config import ApiSource, RssSource, Source
+from core.mention import SourceName
 from crawler import stats as keys
 from crawler.errors import CrawlerError
-from crawler.extract.platforms import PARSERS
 from crawler.extract.posts import BAD_POST, MALFORMED_PAYLOAD, NO_TEXT, PostPage, PostRecord
 from crawler.items import MentionItem
+from crawler.politeness import Budget
 from crawler.spiders.failures import count_failed_request
 from crawler.state import CrawlState
 
@@ -74,24 +76,42 @@ class Query:
     failed: bool = False
 
 
-class PlatformSpider(scrapy.Spider):
-    platform: ClassVar[str]  # the key of PARSERS and the mention's `source`
+DEFAULT_MAX_PAGES = 100  # a feed's pages (it has no `max_pages` to configure: a feed is one page)
+SourceT = TypeVar("SourceT", bound=RssSource | ApiSource)
+
+
+class PlatformSpider(scrapy.Spider, Generic[SourceT]):
+    name: SourceName  # the mention's `source`: the tag of `source_model`
+    source_model: ClassVar[type[RssSource | ApiSource]]
+    budget: ClassVar[Budget]
     default_base_url: ClassVar[str]
     credentials_required: ClassVar[tuple[str, ...]] = ()  # Scrapy settings (named as their env variables)
 
-    def __init__(self, source: Source, **kwargs: Any) -> None:
+    def __init__(self, source: SourceT, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if source.spider != self.name:
             raise ValueError(f"source {source.id} is for the {source.spider} spider, not {self.name}")
-        self.source = source
+        self.source: SourceT = source
         self.source_id = source.id
-        self.base_url = source.base_url or self.default_base_url
-        self.max_pages = source.max_pages
-        self.parse_page_body = PARSERS[self.platform]
+        self.base_url = self.default_base_url
+        self.max_pages = DEFAULT_MAX_PAGES
+        if isinstance(source, ApiSource):
+            self.base_url = source.base_url or self.default_base_url
+            self.max_pages = source.max_pages
         self.queries: list[Query] = []
         self.store: CrawlState | None = None
 
+    @classmethod
+    def crawl_arguments(cls, source: Source) -> dict[str, Any]:
+        """What `run_crawl` passes to the spider for this source: the whole source."""
+        return {"source": source}
+
     # --- what a subclass provides -------------------------------------------------------------------
+
+    @staticmethod
+    def parser(body: bytes | str, url: str) -> PostPage:
+        """The platform's parser (crawler/extract/), a pure function; `kaiku parse` calls it too."""
+        raise NotImplementedError
 
     def build_queries(self) -> list[Query]:
         raise NotImplementedError
@@ -182,7 +202,7 @@ class PlatformSpider(scrapy.Spider):
                 stats.inc_value(POSTS_SEEN_BEFORE)
                 reached_old = True
                 continue
-            yield MentionItem.from_post(post, self.platform)
+            yield MentionItem.from_record(post, self.name)
         if reached_old:
             return
         request = self.next_request(response, page, query)
@@ -190,7 +210,7 @@ class PlatformSpider(scrapy.Spider):
             yield request
 
     def parse_response(self, response: Response) -> PostPage:
-        return self.parse_page_body(response.body, response.url)
+        return self.parser(response.body, response.url)
 
     def on_error(self, failure: Any) -> None:
         """Count a failed request by reason and fail its query (its state stays where it was)."""

@@ -13,7 +13,7 @@ import pytest
 
 from bench.stand_ins import CollectingWriter, KeywordClassifier
 from cli.demo.server import DemoSite, serve_site
-from core.config import KaikuConfig, Source
+from core.config import KaikuConfig, Source, source_of
 from crawler.context import CrawlContext
 from crawler.runner import CrawlSummary, run_crawl
 from indexer.errors import EngineUnavailable
@@ -180,7 +180,7 @@ def rough_site(tmp_path: Path) -> Iterator[DemoSite]:
 
 
 def test_bad_links_are_counted_and_the_crawl_goes_on(rough_site: DemoSite, kaiku_config: KaikuConfig) -> None:
-    source = Source(id="rough", spider="reviews", start_urls=[rough_site.url + "/"])
+    source = source_of(id="rough", spider="reviews", start_urls=[rough_site.url + "/"])
     writer = CollectingWriter()
     summary = run_crawl(
         source,
@@ -200,7 +200,7 @@ def test_a_site_that_is_down_is_not_ok(kaiku_config: KaikuConfig) -> None:
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    source = Source(id="down", spider="reviews", start_urls=[f"http://127.0.0.1:{port}/"])
+    source = source_of(id="down", spider="reviews", start_urls=[f"http://127.0.0.1:{port}/"])
     summary = run_crawl(
         source,
         CrawlContext(kaiku_config.brands, KeywordClassifier(), CollectingWriter()),
@@ -238,7 +238,7 @@ def numbered_pages_site(tmp_path: Path) -> Iterator[DemoSite]:
 def test_configured_patterns_follow_pagination_without_rel_next(
     numbered_pages_site: DemoSite, kaiku_config: KaikuConfig
 ) -> None:
-    plain = Source(id="numbered", spider="reviews", start_urls=[numbered_pages_site.url + "/"])
+    plain = source_of(id="numbered", spider="reviews", start_urls=[numbered_pages_site.url + "/"])
     writer = CollectingWriter()
     run_crawl(plain, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer), allow_private_urls=True)
     assert [m.text for m in writer.mentions] == ["Hyvä sijainti."]  # page 2 is linked from a non-start page only
@@ -255,9 +255,9 @@ def test_follow_patterns_are_checked_and_belong_to_the_reviews_spider() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match=r"not a regular expression: '\(sivu'"):
-        Source(id="bad", spider="reviews", start_urls=["https://example.fi/"], follow=["(sivu"])
+        source_of(id="bad", spider="reviews", start_urls=["https://example.fi/"], follow=["(sivu"])
     with pytest.raises(ValidationError, match="follow"):
-        Source(id="rss", spider="rss", start_urls=["https://example.fi/feed"], follow=["page"])
+        source_of(id="rss", spider="rss", start_urls=["https://example.fi/feed"], follow=["page"])
 
 
 WIDGET_PAGES = {  # page -> reviews on it
@@ -283,7 +283,7 @@ def widget_site(tmp_path: Path) -> Iterator[DemoSite]:
 
 
 def test_review_widgets_and_a_long_page_lose_no_mention(widget_site: DemoSite, kaiku_config: KaikuConfig) -> None:
-    source = Source(id="widgets", spider="reviews", start_urls=[widget_site.url + "/"])
+    source = source_of(id="widgets", spider="reviews", start_urls=[widget_site.url + "/"])
     writer = CollectingWriter()
     summary = run_crawl(source, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer), allow_private_urls=True)
     expected = sum(WIDGET_PAGES.values()) + LONG_PAGE_REVIEWS

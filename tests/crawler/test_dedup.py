@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bench.stand_ins import KeywordClassifier
 from cli.demo.server import DemoSite, serve_site
-from core.config import KaikuConfig, Source
+from core.config import KaikuConfig, source_of
 from crawler.context import CrawlContext
 from crawler.dedup import DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
 from crawler.runner import run_crawl
@@ -152,7 +152,7 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
 ) -> None:
     ensure_index(es, alias)
     writer = BulkWriter(es, alias)
-    source = Source(id="copies", spider="reviews", start_urls=[copy_site.url + "/"])
+    source = source_of(id="copies", spider="reviews", start_urls=[copy_site.url + "/"])
     settings_ = {"KAIKU_DETECT_LANGUAGE": False}
     first = run_crawl(
         source,
@@ -187,7 +187,7 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
         review_page("Loma", COPY.replace("helmikuussa", "maaliskuussa"), "M. K."), encoding="utf-8"
     )
     with serve_site(port=0, directory=tmp_path / "late") as late_site:
-        late = Source(id="late", spider="reviews", start_urls=[late_site.url + "/"])
+        late = source_of(id="late", spider="reviews", start_urls=[late_site.url + "/"])
         third = run_crawl(
             late,
             CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),

@@ -117,7 +117,7 @@ def test_score_and_index_batches_and_passes_each_item_once() -> None:
     assert [len(batch) for batch in classifier.batches] == [2, 2, 1]
     assert [m.id for m in writer.mentions] == [i.id for i in items]  # each written exactly once
     first = writer.mentions[0]
-    assert first.experience == "anger" and first.polarity["negative"] > 0.9
+    assert first.experience == "anger" and first.polarity is not None and first.polarity.negative > 0.9
     assert first.model is not None and first.model.id == "test-keywords"
     assert "rating 1/5" in (first.experience_reason or "")
     assert items[0].experience == "anger"  # the item itself is updated in place

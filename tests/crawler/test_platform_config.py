@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, Source, load_config
+from core.config import ConfigError, load_config, source_of
 from core.settings import Settings
 from crawler.errors import CrawlerError
 from crawler.runner import crawl_settings
@@ -72,8 +72,8 @@ def test_credentials_and_state_path_come_from_the_environment(tmp_path: Path, mo
 
 
 def test_politeness_stays_on_for_public_apis() -> None:
-    public = Source(id="hn", spider="hackernews", queries=["a"])
-    local = Source(id="hn", spider="hackernews", queries=["a"], base_url="http://127.0.0.1:9")
+    public = source_of(id="hn", spider="hackernews", queries=["a"])
+    local = source_of(id="hn", spider="hackernews", queries=["a"], base_url="http://127.0.0.1:9")
     assert crawl_settings(public).getfloat("DOWNLOAD_DELAY") > 0
     assert crawl_settings(local).getfloat("DOWNLOAD_DELAY") == 0
 

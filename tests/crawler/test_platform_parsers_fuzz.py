@@ -10,10 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.platform_fakes import fixture
-from crawler.extract.platforms import PARSERS
 from crawler.extract.posts import PostPage
+from crawler.spiders.registry import SPIDERS
 
 pytestmark = pytest.mark.unit
+
+# The platform spiders' parsers, by spider name.
+PARSERS = {name: spider.parser for name, spider in SPIDERS.items() if name != "reviews"}
 
 RECORDED = {
     "rss": "rss_feed.xml",

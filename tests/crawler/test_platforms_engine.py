@@ -9,7 +9,7 @@ from elasticsearch import Elasticsearch
 
 from bench.platform_fakes import serve
 from bench.stand_ins import KeywordClassifier
-from core.config import KaikuConfig, Source
+from core.config import KaikuConfig, source_of
 from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
@@ -31,7 +31,7 @@ def test_a_second_crawl_of_every_unchanged_platform_adds_no_documents(
         server, stop = serve(platform.handle)
         stops.append(stop)
         platforms[name] = platform
-        sources.append((Source(id=f"engine-{name}", spider=name, **case.source(server.url)), case.settings))
+        sources.append((source_of(id=f"engine-{name}", spider=name, **case.source(server.url)), case.settings))
     settings = {"KAIKU_STATE_PATH": str(tmp_path / "state.json")}
 
     def crawl_all() -> dict[str, int]:

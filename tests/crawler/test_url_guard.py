@@ -82,11 +82,11 @@ def test_middleware_drops_and_counts_internal_requests_such_as_redirect_targets(
 
 @pytest.mark.integration
 def test_a_crawl_refuses_an_internal_source_url_before_it_starts(kaiku_config) -> None:
-    from core.config import Source
+    from core.config import source_of
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
 
-    source = Source(id="metadata", spider="reviews", start_urls=["http://169.254.169.254/latest/meta-data/"])
+    source = source_of(id="metadata", spider="reviews", start_urls=["http://169.254.169.254/latest/meta-data/"])
     with pytest.raises(CrawlerError, match="source metadata: .*link-local"):
         run_crawl(source, CrawlContext(kaiku_config.brands, None, None), allow_private_urls=False)
 
@@ -104,7 +104,7 @@ def test_links_and_redirects_to_internal_addresses_are_not_followed(kaiku_config
     from urllib.parse import urlsplit
 
     from bench.stand_ins import CollectingWriter, KeywordClassifier
-    from core.config import Source
+    from core.config import source_of
     from crawler import url_guard
     from crawler.runner import run_crawl
 
@@ -142,7 +142,7 @@ def test_links_and_redirects_to_internal_addresses_are_not_followed(kaiku_config
     }
     monkeypatch.setattr(url_guard, "resolve_host", lambda host: addresses.get(host, []))
     try:
-        source = Source(id="hostile", spider="reviews", start_urls=["http://site.example/"])
+        source = source_of(id="hostile", spider="reviews", start_urls=["http://site.example/"])
         summary = run_crawl(
             source,
             CrawlContext(kaiku_config.brands, KeywordClassifier(), CollectingWriter()),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import AlertRule, ConfigError, KaikuConfig, Source, load_config
+from core.config import AlertRule, ConfigError, KaikuConfig, load_config, source_of
 from core.settings import REPO_CONFIGS
 from kaiku.config_store import ConfigStore
 
@@ -74,7 +74,7 @@ def test_a_change_keeps_the_files_mode_and_a_new_file_gets_the_umask(folder: Pat
     store = ConfigStore(folder)
     store.update(add_rule("one"))
     assert alerts.stat().st_mode & 0o777 == 0o640
-    source = Source(id="feed", spider="rss", start_urls=["https://example.com/feed"])
+    source = source_of(id="feed", spider="rss", start_urls=["https://example.com/feed"])
     store.update(lambda current: current.model_copy(update={"sources": [*current.sources, source]}))
     umask = os.umask(0)
     os.umask(umask)
