@@ -43,8 +43,7 @@ from bench.api_latency import StandIn
 from indexer import Mention, mention_id
 from kaiku.engine import LocalEngine, free_port
 from kaiku.settings import REPO_CONFIGS, Settings
-from kaiku.teams import TeamStore
-from kaiku.wiring import ready_store
+from kaiku.wiring import ready_store, team_store
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 WORDS = {
@@ -221,7 +220,6 @@ def main() -> None:
                 index_alias=alias,
                 data_dir=work,
                 config_dir=config_dir,
-                api_db=work / "api.sqlite3",
                 allow_private_urls=True,
             )
             store = ready_store(settings)
@@ -233,7 +231,7 @@ def main() -> None:
             print(
                 f"store {args.store}: {args.n} mentions over 365 days indexed in {time.perf_counter() - started:.1f}s"
             )
-            teams = TeamStore(settings.resolved_api_db)
+            teams = team_store(settings)
             keys = [
                 teams.create_key(teams.create_team(f"team{n}", brands=["revontuli", "tunturi"]).id).secret
                 for n in range(args.clients + 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -10,6 +10,9 @@ from indexer.spool import Spool, SpoolingWriter
 from indexer.store import MentionStore
 from kaiku.settings import Settings
 from sentiment import SentimentClassifier
+
+if TYPE_CHECKING:
+    from kaiku.teams import TeamStore
 
 
 def configured_classifier(settings: Settings) -> SentimentClassifier:
@@ -65,6 +68,16 @@ def database(settings: Settings) -> Engine:
     from kaiku.db import open_database
 
     return open_database(settings.resolved_database_url)
+
+
+def team_store(settings: Settings, db: Engine | None = None) -> TeamStore:
+    """Teams and keys in Kaiku's database (`db`, or the configured one), with a pre-0.x team file
+    (KAIKU_API_DB, default DATA_DIR/api.sqlite3) imported the first time one is found."""
+    from kaiku.teams import TeamStore, import_legacy_teams
+
+    db = db or database(settings)
+    import_legacy_teams(db, settings.resolved_api_db)
+    return TeamStore(db)
 
 
 def crawl_settings_from(settings: Settings) -> dict[str, Any]:
