@@ -29,12 +29,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import ConfigurationError
 from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import ColumnElement, Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from kaiku.db import rate_limit_hits
@@ -42,6 +43,14 @@ from kaiku.db import rate_limit_hits
 DATABASE = "database"  # KAIKU_RATE_LIMIT_STORAGE for Kaiku's own database
 CLEANUP_EVERY = 60.0  # seconds between deletions of requests that left every window
 logger = logging.getLogger(__name__)
+
+
+# Built once: every request runs these, and building a statement costs more than SQLite takes to run it.
+_ADD = insert(rate_limit_hits)
+_WINDOW = select(func.min(rate_limit_hits.c.at), func.coalesce(func.sum(rate_limit_hits.c.amount), 0)).where(
+    rate_limit_hits.c.key == bindparam("key"), rate_limit_hits.c.expires_at > bindparam("now")
+)
+_TAKE_BACK = delete(rate_limit_hits).where(rate_limit_hits.c.id == bindparam("row"))
 
 
 class DatabaseStorage(Storage, MovingWindowSupport):
@@ -54,7 +63,7 @@ class DatabaseStorage(Storage, MovingWindowSupport):
 
     def __init__(self, db: Engine, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
-        self.db = db
+        self.db = _unsynced(db) if db.dialect.name == "sqlite" else db
         self.clock = clock
         self._cleaned_at = -math.inf
 
@@ -62,18 +71,16 @@ class DatabaseStorage(Storage, MovingWindowSupport):
     def base_exceptions(self) -> type[Exception]:
         return SQLAlchemyError
 
-    def _live(self, key: str, now: float) -> ColumnElement[bool]:
-        return (rate_limit_hits.c.key == key) & (rate_limit_hits.c.expires_at > now)
-
     def _add(self, key: str, amount: int, now: float, expires_at: float) -> int:
         with self.db.begin() as conn:
-            added = conn.execute(insert(rate_limit_hits).values(key=key, amount=amount, at=now, expires_at=expires_at))
+            added = conn.execute(_ADD, {"key": key, "amount": amount, "at": now, "expires_at": expires_at})
             return int(added.inserted_primary_key[0])  # type: ignore[index]  # always set after an insert
 
-    def _count(self, key: str, now: float) -> int:
+    def _window(self, key: str, now: float) -> tuple[float | None, int]:
+        """The oldest request of `key` still in its window, and the requests there (their amounts)."""
         with self.db.connect() as conn:
-            total = select(func.coalesce(func.sum(rate_limit_hits.c.amount), 0)).where(self._live(key, now))
-            return int(conn.scalar(total) or 0)
+            oldest, count = conn.execute(_WINDOW, {"key": key, "now": now}).one()
+        return oldest, int(count)
 
     def _clean(self, now: float) -> None:
         if now - self._cleaned_at < CLEANUP_EVERY:
@@ -89,21 +96,16 @@ class DatabaseStorage(Storage, MovingWindowSupport):
         now = self.clock()
         self._clean(now)
         row = self._add(key, amount, now, now + expiry)
-        if self._count(key, now) <= limit:
+        if self._window(key, now)[1] <= limit:
             return True
         with self.db.begin() as conn:
-            conn.execute(delete(rate_limit_hits).where(rate_limit_hits.c.id == row))
+            conn.execute(_TAKE_BACK, {"row": row})
         return False
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         now = self.clock()
-        with self.db.connect() as conn:
-            oldest, count = conn.execute(
-                select(func.min(rate_limit_hits.c.at), func.coalesce(func.sum(rate_limit_hits.c.amount), 0)).where(
-                    self._live(key, now)
-                )
-            ).one()
-        return (now, 0) if oldest is None else (float(oldest), int(count))
+        oldest, count = self._window(key, now)
+        return (now, 0) if oldest is None else (float(oldest), count)
 
     # The fixed window, which the Storage interface requires: the window starts with its first request.
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
@@ -113,12 +115,13 @@ class DatabaseStorage(Storage, MovingWindowSupport):
         return self.get(key)
 
     def get(self, key: str) -> int:
-        return self._count(key, self.clock())
+        return self._window(key, self.clock())[1]
 
     def get_expiry(self, key: str) -> float:
         now = self.clock()
+        live = (rate_limit_hits.c.key == key) & (rate_limit_hits.c.expires_at > now)
         with self.db.connect() as conn:
-            expiry = conn.scalar(select(func.min(rate_limit_hits.c.expires_at)).where(self._live(key, now)))
+            expiry = conn.scalar(select(func.min(rate_limit_hits.c.expires_at)).where(live))
         return now if expiry is None else float(expiry)
 
     def check(self) -> bool:
@@ -136,6 +139,24 @@ class DatabaseStorage(Storage, MovingWindowSupport):
     def clear(self, key: str) -> None:
         with self.db.begin() as conn:
             conn.execute(delete(rate_limit_hits).where(rate_limit_hits.c.key == key))
+
+
+def _unsynced(db: Engine) -> Engine:
+    """Connections to the same SQLite file whose commits are not flushed to disk one by one.
+
+    Every API request writes its key's and team's window: with a flush per commit that costs milliseconds on a
+    disk that syncs slowly (bench/rate_limits.py). In write-ahead-log mode (kaiku/db.py sets it) `synchronous =
+    NORMAL` keeps the file consistent; a power cut may only forget the last moments' requests, which are nothing
+    but counts. The database's other tables keep their own connections, which flush every commit.
+    """
+    engine = create_engine(db.url)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+
+    return engine
 
 
 def open_storage(uri: str, db: Engine) -> Storage:

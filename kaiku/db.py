@@ -195,9 +195,13 @@ def open_database(url: str) -> Engine:
         engine = create_engine(url)
         if engine.dialect.name == "sqlite":
             # Several threads (scheduler jobs, API) share one file: wait for a writer instead of failing at once.
+            # Write-ahead logging: readers do not wait for a writer, and a commit is one fsync of the log instead
+            # of several of the file (every API request writes its rate limits here: bench/rate_limits.py).
             @event.listens_for(engine, "connect")
-            def _busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+                if make_url(url).database not in (None, "", ":memory:"):
+                    dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
         metadata.create_all(engine)
     except (SQLAlchemyError, OSError, ValueError) as exc:
