@@ -4,8 +4,8 @@ A key is shown once, when created: `kaiku_<key id>_<secret>`. Only a salted SHA-
 stored, so a copy of the database gives no usable key. A team owns brands; it sees only those, and a
 competitor's figures only where it owns that brand too (docs/api.md, "Competitors").
 
-Being in the shared database (any SQLAlchemy URL), teams and keys are the same for every API replica. Kaiku
-before 0.x kept them in a SQLite file of their own (`KAIKU_API_DB`); `import_legacy_teams` copies such a file
+Being in the shared database (any SQLAlchemy URL), teams and keys are the same for every API replica. An older
+Kaiku kept them in a SQLite file of their own (`KAIKU_API_DB`); `import_legacy_teams` copies such a file
 into the database once (kaiku/wiring.py `team_store` calls it on every start).
 """
 
@@ -20,7 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -79,7 +79,7 @@ def _text(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="seconds")
 
 
-def _key_info(row: Row[Unpack[tuple[Any, ...]]]) -> KeyInfo:
+def _key_info(row: Row[*tuple[Any, ...]]) -> KeyInfo:
     return KeyInfo(row.id, row.team, row.created_at.isoformat(timespec="seconds"), _text(row.revoked_at))
 
 
@@ -213,7 +213,7 @@ class TeamStore:
 
 
 def import_legacy_teams(db: Engine, path: Path) -> int | None:
-    """Copy the teams, brands and hashed keys of a pre-0.x team file (`KAIKU_API_DB`) into the database, once.
+    """Copy the teams, brands and hashed keys of an older Kaiku's team file (`KAIKU_API_DB`) into the database, once.
 
     Returns how many teams were imported, or None when there was nothing to do (no file, or imported before: a
     `migrations` row records it, so a team deleted since is not brought back by a later start). The file itself is
