@@ -68,3 +68,22 @@ def test_answers_keep_the_stored_fields_and_add_no_nulls(api: TestClient, es: El
     assert "reach" not in metrics["data"][0] and metrics["next"] is None
     with_reach = api.get("/v1/brands/revontuli/metrics", params={"interval": "week", "reach": "true", **WINDOW})
     assert set(with_reach.json()["data"][0]["reach"]) >= {"volume", "earned", "earned_sov", "unknown"}
+
+
+def test_the_mention_filters_are_one_model_whose_errors_name_the_parameter(app: FastAPI, api: TestClient) -> None:
+    spec = app.openapi()["paths"]
+    filters = {"brand", "q", "experience", "source", "lang", "from", "to"}
+    searched = {p["name"] for p in spec["/v1/mentions"]["get"]["parameters"]}
+    exported = {p["name"] for p in spec["/v1/mentions/export"]["get"]["parameters"]}
+    assert searched == filters | {"sort", "highlight", "limit", "cursor"}
+    assert exported == filters | {"format", "bom"}
+    for path, params, named in [
+        ("/v1/mentions", {"limit": "0"}, "limit"),
+        ("/v1/mentions", {"lang": "Finnish"}, "lang"),
+        ("/v1/mentions/export", {"format": "csv", "experience": "rage"}, "experience"),
+        ("/v1/mentions/export", {}, "format"),
+        ("/v1/brands/revontuli/outliers", {"rank": "loudest"}, "rank"),
+    ]:
+        response = api.get(path, params=params)
+        assert response.status_code == 422, (path, response.text)
+        assert [(e["parameter"], e["in"]) for e in response.json()["errors"]] == [(named, "query")], response.text
