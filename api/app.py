@@ -66,6 +66,7 @@ def create_app(
             _load_model(state)
         yield
         state.store.close()
+        state.rate_limits.close()
         state.db.dispose()
 
     app = FastAPI(

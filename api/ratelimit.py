@@ -71,6 +71,9 @@ class DatabaseStorage(Storage, MovingWindowSupport):
     def base_exceptions(self) -> type[Exception]:
         return SQLAlchemyError
 
+    def close(self) -> None:
+        self.db.dispose()  # closes the pooled connections; an engine used again opens new ones
+
     def _add(self, key: str, amount: int, now: float, expires_at: float) -> int:
         with self.db.begin() as conn:
             added = conn.execute(_ADD, {"key": key, "amount": amount, "at": now, "expires_at": expires_at})
@@ -263,6 +266,10 @@ class RateLimits:
                     self._searching[owner] -= 1
                     if not self._searching[owner]:
                         del self._searching[owner]
+
+    def close(self) -> None:
+        if isinstance(self.limiter.storage, DatabaseStorage):
+            self.limiter.storage.close()
 
     def auth_blocked(self, address: str) -> float:
         """Seconds this address must wait before its next key is even checked (0.0: go ahead)."""

@@ -71,7 +71,7 @@ def database(settings: Settings) -> Engine:
 
 
 def team_store(settings: Settings, db: Engine | None = None) -> TeamStore:
-    """Teams and keys in Kaiku's database (`db`, or the configured one), with a pre-0.x team file
+    """Teams and keys in Kaiku's database (`db`, or the configured one), with an older Kaiku's team file
     (KAIKU_API_DB, default DATA_DIR/api.sqlite3) imported the first time one is found."""
     from kaiku.teams import TeamStore, import_legacy_teams
 
