@@ -1,4 +1,4 @@
-"""What the API process holds for its lifetime: settings, the mention store, the loaded model, teams."""
+"""What the API process holds for its lifetime: settings, the mention store, the database, teams, the model."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ class AppState:
     config_store: ConfigStore
     teams: TeamStore
     rate_limits: RateLimits
+    db: Engine  # Kaiku's own database, shared by every replica (kaiku/db.py)
     classifier: SentimentClassifier | None = None
     model_error: str | None = None
-    db: Engine | None = None  # Kaiku's own database, opened on first use (cases)
 
     @property
     def config(self) -> KaikuConfig:

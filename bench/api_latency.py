@@ -41,7 +41,7 @@ from indexer.client import make_client
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.local_engine import LocalEngine, free_port
-from kaiku.teams import TeamStore
+from kaiku.wiring import team_store
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 FI = ["huone", "aamiainen", "henkilökunta", "sauna", "sänky", "kylmä", "ihana", "likainen", "hinta", "sijainti"]
@@ -121,10 +121,10 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         print(f"indexed {es.count(index=alias)['count']} mentions in {elapsed:.1f} s ({args.n / elapsed:.0f}/s)")
 
-        store = TeamStore(workdir / "api.sqlite3")
-        key = store.create_key(store.create_team("bench", brands=["revontuli", "tunturi"]).id).secret
-        settings = Settings(elasticsearch_url=url, index_alias=alias, api_db=workdir / "api.sqlite3",
+        settings = Settings(elasticsearch_url=url, index_alias=alias, data_dir=workdir,
                             rate_limit_burst=1_000_000)  # fmt: skip
+        store = team_store(settings)
+        key = store.create_key(store.create_team("bench", brands=["revontuli", "tunturi"]).id).secret
         app = create_app(settings, classifier=StandIn())
         state = app.state.kaiku
         engine_store = ElasticsearchMentionStore(make_client(url, api_key, timeout=600), alias)

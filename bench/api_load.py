@@ -45,8 +45,7 @@ from bench.api_latency import StandIn
 from core.mention import Mention, mention_id
 from core.settings import REPO_CONFIGS, Settings
 from kaiku.local_engine import LocalEngine, free_port
-from kaiku.teams import TeamStore
-from kaiku.wiring import ready_store
+from kaiku.wiring import ready_store, team_store
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 WORDS = {
@@ -227,7 +226,6 @@ def main() -> None:
                 index_alias=alias,
                 data_dir=work,
                 config_dir=config_dir,
-                api_db=work / "api.sqlite3",
                 allow_private_urls=True,
             )
             store = ready_store(settings)
@@ -239,7 +237,7 @@ def main() -> None:
             print(
                 f"store {args.store}: {args.n} mentions over 365 days indexed in {time.perf_counter() - started:.1f}s"
             )
-            teams = TeamStore(settings.resolved_api_db)
+            teams = team_store(settings)
             keys = [
                 teams.create_key(teams.create_team(f"team{n}", brands=["revontuli", "tunturi"]).id).secret
                 for n in range(args.clients + 1)

@@ -45,8 +45,7 @@ def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
     from bench.api_latency import StandIn, synthetic
     from core.settings import Settings
     from kaiku.local_engine import LocalEngine, free_port
-    from kaiku.teams import TeamStore
-    from kaiku.wiring import ready_store
+    from kaiku.wiring import ready_store, team_store
 
     folder = Path(tempfile.mkdtemp(prefix="kaiku-bench-dashboard-"))
     engine = LocalEngine(data_dir=folder / "engine", port=free_port()) if store_kind == "local" else None
@@ -55,7 +54,7 @@ def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
     try:
         settings = Settings(
             elasticsearch_url=engine.url if engine else None, index_alias="bench-dashboard",
-            api_db=folder / "api.sqlite3", data_dir=folder, rate_limit_burst=10_000,
+            data_dir=folder, rate_limit_burst=10_000,
         )  # fmt: skip
         store = ready_store(settings)
         started = time.perf_counter()
@@ -65,7 +64,7 @@ def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
         store.refresh()
         store.close()
         print(f"{store_kind} store: wrote {n} mentions in {time.perf_counter() - started:.1f} s")
-        teams = TeamStore(settings.resolved_api_db)
+        teams = team_store(settings)
         key = teams.create_key(teams.create_team("bench", brands=["revontuli", "tunturi"]).id).secret
         with serve(create_app(settings, classifier=StandIn())) as url:
             yield url, key

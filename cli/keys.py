@@ -10,7 +10,9 @@ from cli._common import fail, user_errors
 from core.config import load_config
 from core.settings import get_settings
 
-app = typer.Typer(help="Teams and their API keys (stored hashed in KAIKU_API_DB).", no_args_is_help=True)
+app = typer.Typer(
+    help="Teams and their API keys (stored hashed in Kaiku's database, KAIKU_DATABASE_URL).", no_args_is_help=True
+)
 
 
 @app.command()
@@ -21,7 +23,8 @@ def create(
     ] = None,
 ) -> None:
     """Create an API key for a team and print it: it is shown only this once."""
-    from kaiku.teams import TeamNotFound, TeamStore
+    from kaiku.teams import TeamNotFound
+    from kaiku.wiring import team_store
 
     with user_errors():
         settings = get_settings()
@@ -29,7 +32,7 @@ def create(
         unknown = [b for b in brand or [] if b not in known]
         if unknown:
             fail(f"--brand: unknown brands {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        store = TeamStore(settings.resolved_api_db)
+        store = team_store(settings)
         try:
             existing = store.team(team)
             if brand:
@@ -45,10 +48,10 @@ def create(
 @app.command("list")
 def list_keys(team: Annotated[str, typer.Option(help="Team id")]) -> None:
     """List a team's keys (ids and dates, never the secrets)."""
-    from kaiku.teams import TeamStore
+    from kaiku.wiring import team_store
 
     with user_errors():
-        keys = TeamStore(get_settings().resolved_api_db).keys(team)
+        keys = team_store(get_settings()).keys(team)
     for key in keys:
         print(f"{key.id}  created {key.created_at}  {'revoked ' + key.revoked_at if key.revoked_at else 'active'}")
 
@@ -56,8 +59,8 @@ def list_keys(team: Annotated[str, typer.Option(help="Team id")]) -> None:
 @app.command()
 def revoke(key_id: Annotated[str, typer.Argument(help="Key id (the part after 'kaiku_')")]) -> None:
     """Revoke a key at once."""
-    from kaiku.teams import TeamStore
+    from kaiku.wiring import team_store
 
     with user_errors():
-        info = TeamStore(get_settings().resolved_api_db).revoke_key(key_id)
+        info = team_store(get_settings()).revoke_key(key_id)
     print(f"key {info.id} of team {info.team} revoked at {info.revoked_at}")

@@ -135,7 +135,16 @@ class Settings(BaseSettings):
     metrics_key: SecretStr | None = Field(
         default=None, description="Key that may read /metrics only (for Prometheus); the admin key may too"
     )
-    api_db: Path | None = Field(default=None, description="SQLite file of teams and hashed API keys")
+    api_db: Path | None = Field(
+        default=None,
+        description="Teams file of Kaiku before teams moved into the database: imported into it once, on the first "
+        "start that finds it, then no longer read (default DATA_DIR/api.sqlite3)",
+    )
+    rate_limit_storage: str = Field(
+        default="database",
+        description="Where rate limits are counted: `database` (Kaiku's database, shared by every API replica), "
+        "`memory://` (each API process on its own) or a storage URI of the `limits` library (redis://host:6379)",
+    )
     rate_limit_per_minute: int = Field(default=600, ge=1, description="Sustained requests per minute per API key")
     rate_limit_burst: int = Field(default=60, ge=1, description="Requests one key may send at once")
     team_rate_limit_per_minute: int = Field(

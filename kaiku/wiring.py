@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -20,6 +20,9 @@ from indexer.store import MentionStore
 from kaiku.db import open_database
 from sentiment.e5_head import model_text_thresholds
 from sentiment.loader import load_classifier
+
+if TYPE_CHECKING:
+    from kaiku.teams import TeamStore
 
 
 def configured_classifier(settings: Settings) -> SentimentClassifier:
@@ -85,6 +88,16 @@ def crawl_context(
         store=store,
         thresholds=experience_thresholds(settings),
     )
+
+
+def team_store(settings: Settings, db: Engine | None = None) -> TeamStore:
+    """Teams and keys in Kaiku's database (`db`, or the configured one), with an older Kaiku's team file
+    (KAIKU_API_DB, default DATA_DIR/api.sqlite3) imported the first time one is found."""
+    from kaiku.teams import TeamStore, import_legacy_teams
+
+    db = db or database(settings)
+    import_legacy_teams(db, settings.resolved_api_db)
+    return TeamStore(db)
 
 
 def crawl_settings_from(settings: Settings) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from indexer.admin import ensure_index
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.local_engine import LocalEngine
-from kaiku.teams import TeamStore
+from kaiku.wiring import team_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -56,10 +56,9 @@ def api(
     engine: LocalEngine, crawled: tuple[str, CrawlSummary], default_classifier: Any, tmp_path_factory: Any
 ) -> Iterator[TestClient]:
     alias, _ = crawled
-    api_db = tmp_path_factory.mktemp("api") / "api.sqlite3"
-    store = TeamStore(api_db)
+    settings = Settings(elasticsearch_url=engine.url, index_alias=alias, data_dir=tmp_path_factory.mktemp("api"))
+    store = team_store(settings)
     key = store.create_key(store.create_team("marketing", brands=["revontuli", "tunturi"]).id).secret
-    settings = Settings(elasticsearch_url=engine.url, index_alias=alias, api_db=api_db)
     with TestClient(
         create_app(settings, classifier=default_classifier), headers={"Authorization": f"Bearer {key}"}
     ) as client:

@@ -29,7 +29,7 @@ from indexer.admin import ensure_index
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.alerts.messages import AlertFacts, mentions_query_url, render_alert
-from kaiku.teams import TeamStore
+from kaiku.wiring import team_store
 from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.integration
@@ -94,8 +94,8 @@ def test_a_hostile_review_is_stored_served_searched_exported_and_emailed_as_plai
     assert stored["title"] == '=HYPERLINK("http://evil.example","klik") Hotelli Revontuli'
     assert stored["author"] == "Mallory"
 
-    settings = Settings(elasticsearch_url=engine.url, index_alias=alias, api_db=tmp_path / "api.sqlite3")
-    store = TeamStore(settings.resolved_api_db)
+    settings = Settings(elasticsearch_url=engine.url, index_alias=alias, data_dir=tmp_path)
+    store = team_store(settings)
     key = store.create_key(store.create_team("north", brands=["revontuli"]).id).secret
     with TestClient(create_app(settings, load_model=False), headers=bearer(key)) as api:
         one = api.get(f"/v1/mentions/{stored['id']}")

@@ -13,13 +13,16 @@ from fastapi.responses import JSONResponse
 
 from api.deps import StateDep
 from api.problems import responses
+from api.schemas import HealthStatus
 from indexer import IndexerError
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger(__name__)
 
 
-@router.get("/livez", summary="The API process answers (liveness)", responses=responses(422))
+@router.get(
+    "/livez", response_model=HealthStatus, summary="The API process answers (liveness)", responses=responses(422)
+)
 def livez() -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
@@ -37,11 +40,21 @@ def _ready(state: StateDep) -> JSONResponse:
     return JSONResponse({"status": "ok" if healthy else "unavailable"}, status_code=200 if healthy else 503)
 
 
-@router.get("/readyz", summary="Search store reachable and model loaded (readiness)", responses=responses(422, 503))
+@router.get(
+    "/readyz",
+    response_model=HealthStatus,
+    summary="Search store reachable and model loaded (readiness)",
+    responses=responses(422, 503),
+)
 def readyz(state: StateDep) -> JSONResponse:
     return _ready(state)
 
 
-@router.get("/healthz", summary="Same as /readyz (kept for existing probes)", responses=responses(422, 503))
+@router.get(
+    "/healthz",
+    response_model=HealthStatus,
+    summary="Same as /readyz (kept for existing probes)",
+    responses=responses(422, 503),
+)
 def healthz(state: StateDep) -> JSONResponse:
     return _ready(state)

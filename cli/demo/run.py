@@ -31,9 +31,10 @@ def _where(store: MentionStore) -> str:
 
 def _demo_key(settings: Settings, brands: list[str]) -> str:
     """A new key of the team `demo`, which owns every configured brand (created on the first run)."""
-    from kaiku.teams import TeamNotFound, TeamStore
+    from kaiku.teams import TeamNotFound
+    from kaiku.wiring import team_store
 
-    store = TeamStore(settings.resolved_api_db)
+    store = team_store(settings)
     try:
         store.change_team("demo", brands=brands)
     except TeamNotFound:

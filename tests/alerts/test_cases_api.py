@@ -19,7 +19,7 @@ from kaiku.alerts.smtp import SmtpSender
 from kaiku.cases import queue_followup_reminders
 from kaiku.db import open_database
 from kaiku.local_engine import LocalEngine
-from kaiku.teams import TeamStore
+from kaiku.wiring import team_store
 from tests.alerts.conftest import SmtpServer, index_mentions
 from tests.alerts.test_alert_e2e import NOW
 from tests.api.conftest import bearer
@@ -34,14 +34,13 @@ def settings(engine: LocalEngine, alias: str, tmp_path: Path) -> Settings:
         index_alias=alias,
         database_url=f"sqlite:///{tmp_path / 'k.db'}",
         followup_days=10,
-        api_db=tmp_path / "api.sqlite3",
     )
 
 
 @pytest.fixture
 def team_keys(settings: Settings) -> dict[str, str]:
     """`both` owns both demo brands, `fell` only tunturi."""
-    store = TeamStore(settings.resolved_api_db)
+    store = team_store(settings)
     owned = {"both": ["revontuli", "tunturi"], "fell": ["tunturi"]}
     return {team: store.create_key(store.create_team(team, brands=brands).id).secret for team, brands in owned.items()}
 

@@ -12,7 +12,7 @@ from api.app import create_app
 from core.mention import Mention, mention_id
 from core.settings import REPO_CONFIGS, Settings
 from indexer.sqlite_store import SQLiteMentionStore
-from kaiku.teams import TeamStore
+from kaiku.wiring import team_store
 from tests.api.conftest import StandInClassifier, bearer
 
 pytestmark = pytest.mark.integration
@@ -20,7 +20,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def test_search_metrics_and_health_on_the_embedded_store(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", config_dir=REPO_CONFIGS, api_db=tmp_path / "api.sqlite3")
+    settings = Settings(data_dir=tmp_path / "data", config_dir=REPO_CONFIGS)
     assert settings.elasticsearch_url is None
     texts = ["Aamiaisella oli kylmää kahvia", "Huone oli siisti", "Kamala aamiainen ja likainen huone"]
     SQLiteMentionStore(settings.resolved_store_path).write([
@@ -32,7 +32,7 @@ def test_search_metrics_and_health_on_the_embedded_store(tmp_path: Path) -> None
         )
         for n, text in enumerate(texts)
     ])  # fmt: skip
-    teams = TeamStore(settings.resolved_api_db)
+    teams = team_store(settings)
     key = teams.create_key(teams.create_team("north", brands=["revontuli"]).id).secret
     with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(key)) as api:
         assert api.get("/healthz").json() == {"status": "ok"}

@@ -125,7 +125,7 @@ def test_health_and_search_when_engine_is_down_reveal_no_details(
     alias: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine_url = "http://127.0.0.1:9"
-    settings = Settings(elasticsearch_url=engine_url, index_alias=alias, api_db=tmp_path / "api.sqlite3",
+    settings = Settings(elasticsearch_url=engine_url, index_alias=alias, data_dir=tmp_path,
                         admin_key=ADMIN_KEY)  # fmt: skip
     with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(ADMIN_KEY)) as client:
         for path in ("/healthz", "/readyz"):
