@@ -21,23 +21,10 @@ from kaiku import __version__
 from kaiku.config_store import ConfigStore
 from kaiku.settings import Settings, get_settings
 from kaiku.teams import TeamStore
-from sentiment import SentimentClassifier, SentimentError
 
 
-def _load_model(state: AppState) -> None:
-    from kaiku.wiring import configured_classifier
-
-    try:
-        state.classifier = configured_classifier(state.settings)
-    except SentimentError as exc:
-        # Served as an unhealthy /healthz rather than a crash: searches still work.
-        state.model_error = str(exc)
-
-
-def create_app(
-    settings: Settings | None = None, classifier: SentimentClassifier | None = None, load_model: bool = True
-) -> FastAPI:
-    """Build the app. A given classifier is used as is; otherwise the configured one is loaded at start-up."""
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. No route scores a text, so the API never loads the sentiment model (the crawl does)."""
     from kaiku.wiring import mention_store
 
     settings = settings or get_settings()
@@ -59,12 +46,9 @@ def create_app(
             settings.expanding_searches_in_flight,
         ),  # fmt: skip
     )
-    state.classifier = classifier
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if state.classifier is None and load_model:
-            _load_model(state)
         yield
         state.store.close()
         if state.db is not None:

@@ -1,4 +1,4 @@
-"""What the API process holds for its lifetime: settings, the mention store, the loaded model, teams."""
+"""What the API process holds for its lifetime: settings, the mention store, the configuration, teams."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from kaiku.config import KaikuConfig
 from kaiku.config_store import ConfigStore
 from kaiku.settings import Settings
 from kaiku.teams import TeamStore
-from sentiment import SentimentClassifier
 
 
 @dataclass
@@ -22,8 +21,6 @@ class AppState:
     config_store: ConfigStore
     teams: TeamStore
     rate_limits: RateLimits
-    classifier: SentimentClassifier | None = None
-    model_error: str | None = None
     db: Engine | None = None  # Kaiku's own database, opened on first use (cases)
 
     @property

@@ -21,7 +21,6 @@ from kaiku.engine import LocalEngine
 from kaiku.settings import REPO_CONFIGS, Settings
 from kaiku.teams import TeamStore
 from kaiku.wiring import database
-from tests.api.conftest import StandInClassifier
 from tests.dashboard import data
 from tests.dashboard.browser import chromium, missing_browser, overview_render_ms, serve, sign_in
 
@@ -63,7 +62,7 @@ def site(engine: LocalEngine, tmp_path_factory: pytest.TempPathFactory) -> Itera
     # north follows its competitor too: a competitor's figures are shown only for brands the team may see.
     keys = {team: store.create_key(store.create_team(team, brands=brands).id).secret
             for team, brands in (("north", ["revontuli", "tunturi"]), ("fell", ["tunturi"]))}  # fmt: skip
-    with serve(create_app(settings, classifier=StandInClassifier())) as url:
+    with serve(create_app(settings)) as url:
         yield {"url": url, "keys": keys, "rows": rows}
 
 
