@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -74,3 +75,23 @@ def test_the_api_starts_ready_without_loading_the_sentiment_model(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["200 401", "[]"]
+
+
+def test_a_large_ndjson_export_arrives_whole_in_chunks(tmp_path: Path) -> None:
+    """More than one ~64 KB chunk: every mention exactly once, every line a whole document."""
+    settings = Settings(data_dir=tmp_path / "data", config_dir=REPO_CONFIGS, api_db=tmp_path / "api.sqlite3")
+    SQLiteMentionStore(settings.resolved_store_path).write([
+        Mention(
+            id=mention_id("reviews", f"https://r.example/{n}"), brand="revontuli", source="reviews",
+            url=f"https://r.example/{n}", text=f"Arvio {n}: " + "huone oli siisti ja aamiainen hyvä, " * 10,
+            lang="fi", published_at=NOW - timedelta(minutes=n), crawled_at=NOW,
+        )
+        for n in range(400)
+    ])  # fmt: skip
+    teams = TeamStore(settings.resolved_api_db)
+    key = teams.create_key(teams.create_team("north", brands=["revontuli"]).id).secret
+    with TestClient(create_app(settings), headers=bearer(key)) as api:
+        response = api.get("/v1/mentions/export", params={"format": "ndjson"})
+    assert len(response.content) > 3 * 64_000
+    rows = [json.loads(line) for line in response.text.splitlines()]
+    assert sorted(row["url"] for row in rows) == sorted(f"https://r.example/{n}" for n in range(400))
