@@ -1,13 +1,14 @@
-"""Kaiku's Finnish and English texts: gettext message catalogs, built with babel, for alert emails and the dashboard.
+r"""Kaiku's Finnish and English texts: gettext message catalogs, built with babel, for alert emails and the dashboard.
 
 English is the source language: the msgids are the English texts (the dashboard's carry their key as msgctxt,
 api/dashboard/texts.py), so English needs no catalog. Each other language has `locale/<lang>/LC_MESSAGES/kaiku.po`
 (edited by translators) and the `kaiku.mo` compiled from it, committed beside it so that any install, editable
 or wheel, has it (package data; tests/kaiku/test_i18n.py fails when a .mo lags its .po). After changing a text:
 
-    pybabel extract -F kaiku/locale/babel.cfg -k text:1c,2 -o kaiku/locale/kaiku.pot .
-    pybabel update -i kaiku/locale/kaiku.pot -d kaiku/locale -D kaiku
-    (translate the new entries in the .po)
+    pybabel extract -F kaiku/locale/babel.cfg -k text:1c,2 --no-location --omit-header --sort-output \
+        -o kaiku/locale/kaiku.pot .
+    pybabel update -i kaiku/locale/kaiku.pot -d kaiku/locale -D kaiku -w 120
+    (translate the new entries in the .po: tests/kaiku/test_i18n.py fails on any left empty or fuzzy)
     pybabel compile -d kaiku/locale -D kaiku
 """
 
