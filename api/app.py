@@ -18,26 +18,13 @@ from api.security import install_security_headers
 from api.state import AppState
 from api.telemetry import install_metrics
 from core import __version__
-from core.polarity import SentimentClassifier
 from core.settings import Settings, get_settings
 from kaiku.config_store import ConfigStore
-from kaiku.wiring import configured_classifier, mention_store
-from sentiment import SentimentError
+from kaiku.wiring import database, mention_store, team_store
 
 
-def _load_model(state: AppState) -> None:
-    try:
-        state.classifier = configured_classifier(state.settings)
-    except SentimentError as exc:
-        # Served as an unhealthy /healthz rather than a crash: searches still work.
-        state.model_error = str(exc)
-
-
-def create_app(
-    settings: Settings | None = None, classifier: SentimentClassifier | None = None, load_model: bool = True
-) -> FastAPI:
-    """Build the app. A given classifier is used as is; otherwise the configured one is loaded at start-up."""
-    from kaiku.wiring import database, team_store
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. No route scores a text, so the API never loads the sentiment model (the crawl does)."""
 
     settings = settings or get_settings()
     config_store = ConfigStore(settings.config_dir)
@@ -58,12 +45,9 @@ def create_app(
         ),
         db=db,
     )
-    state.classifier = classifier
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if state.classifier is None and load_model:
-            _load_model(state)
         yield
         state.store.close()
         state.rate_limits.close()

@@ -1,4 +1,4 @@
-"""What the API process holds for its lifetime: settings, the mention store, the database, teams, the model."""
+"""What the API process holds for its lifetime: settings, the mention store, the database, teams."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from sqlalchemy import Engine
 
 from api.ratelimit import RateLimits
 from core.config import KaikuConfig
-from core.polarity import SentimentClassifier
 from core.settings import Settings
 from indexer.store import MentionStore
 from kaiku.config_store import ConfigStore
@@ -23,8 +22,6 @@ class AppState:
     teams: TeamStore
     rate_limits: RateLimits
     db: Engine  # Kaiku's own database, shared by every replica (kaiku/db.py)
-    classifier: SentimentClassifier | None = None
-    model_error: str | None = None
 
     @property
     def config(self) -> KaikuConfig:

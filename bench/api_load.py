@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -41,8 +42,8 @@ from crawler.context import CrawlContext
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
-from bench.api_latency import StandIn
 from core.mention import Mention, mention_id
+from core.polarity import Polarity
 from core.settings import REPO_CONFIGS, Settings
 from kaiku.local_engine import LocalEngine, free_port
 from kaiku.wiring import ready_store, team_store
@@ -55,6 +56,15 @@ WORDS = {
 ORDINARY_SEARCH = {"brand": "revontuli", "q": "huone kylmä", "lang": "fi"}
 HEAVY_ALLOWED = {"q": "kyl* huo* lik*"}  # the costliest text the bounds let through
 ATTACK = {"q": "|".join(f"{a}{b}*" for a in "abcdefghijklmnopqrstuvwxyz" for b in "aeiouy")[:500]}  # refused
+
+
+class StandIn:
+    """A scorer for the crawl that runs during the load: the model's cost is not what this measures."""
+
+    model_id, model_version = "bench/stand-in", "0"
+
+    def predict(self, texts: Any) -> list[Polarity]:
+        return [Polarity(0.3, 0.4, 0.3) for _ in texts]
 
 
 def synthetic(n: int, seed: int = 7) -> list[Mention]:
@@ -104,7 +114,7 @@ def open_store(store: str, work: Path) -> Iterator[str | None]:
 def serve(settings: Settings) -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, classifier=StandIn()),
+        create_app(settings),
         host="127.0.0.1",
         port=port,
         log_level="warning",

@@ -42,7 +42,7 @@ def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
     """N synthetic mentions in a fresh store (the embedded default, or a local engine) and the API in front of it:
     (base URL, a key of a team that follows both brands, so the overview carries the competitor's series)."""
     from api.app import create_app
-    from bench.api_latency import StandIn, synthetic
+    from bench.api_latency import synthetic
     from core.settings import Settings
     from kaiku.local_engine import LocalEngine, free_port
     from kaiku.wiring import ready_store, team_store
@@ -66,7 +66,7 @@ def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
         print(f"{store_kind} store: wrote {n} mentions in {time.perf_counter() - started:.1f} s")
         teams = team_store(settings)
         key = teams.create_key(teams.create_team("bench", brands=["revontuli", "tunturi"]).id).secret
-        with serve(create_app(settings, classifier=StandIn())) as url:
+        with serve(create_app(settings)) as url:
             yield url, key
     finally:
         if engine is not None:

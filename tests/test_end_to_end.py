@@ -52,16 +52,12 @@ def crawled(engine: LocalEngine, default_classifier: Any, config: KaikuConfig) -
 
 
 @pytest.fixture(scope="module")
-def api(
-    engine: LocalEngine, crawled: tuple[str, CrawlSummary], default_classifier: Any, tmp_path_factory: Any
-) -> Iterator[TestClient]:
+def api(engine: LocalEngine, crawled: tuple[str, CrawlSummary], tmp_path_factory: Any) -> Iterator[TestClient]:
     alias, _ = crawled
     settings = Settings(elasticsearch_url=engine.url, index_alias=alias, data_dir=tmp_path_factory.mktemp("api"))
     store = team_store(settings)
     key = store.create_key(store.create_team("marketing", brands=["revontuli", "tunturi"]).id).secret
-    with TestClient(
-        create_app(settings, classifier=default_classifier), headers={"Authorization": f"Bearer {key}"}
-    ) as client:
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {key}"}) as client:
         yield client
 
 

@@ -97,7 +97,7 @@ def test_a_hostile_review_is_stored_served_searched_exported_and_emailed_as_plai
     settings = Settings(elasticsearch_url=engine.url, index_alias=alias, data_dir=tmp_path)
     store = team_store(settings)
     key = store.create_key(store.create_team("north", brands=["revontuli"]).id).secret
-    with TestClient(create_app(settings, load_model=False), headers=bearer(key)) as api:
+    with TestClient(create_app(settings), headers=bearer(key)) as api:
         one = api.get(f"/v1/mentions/{stored['id']}")
         assert one.headers["content-type"].startswith("application/json")
         assert one.json()["text"] == stored["text"]

@@ -101,8 +101,17 @@ def _csv_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 
 def _ndjson_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
+    # In chunks of ~64 KB, as the CSV: each chunk of a synchronous stream costs a hop to the thread pool, and one
+    # per line made a 1,000-line export cost about 1 s of CPU (bench/api_latency.py, docs/api.md).
+    lines: list[str] = []
+    size = 0
     for mention in mentions:
-        yield json.dumps(mention, ensure_ascii=False) + "\n"
+        lines.append(json.dumps(mention, ensure_ascii=False) + "\n")
+        size += len(lines[-1])
+        if size > 64_000:
+            yield "".join(lines)
+            lines, size = [], 0
+    yield "".join(lines)
 
 
 @router.get(

@@ -114,7 +114,7 @@ def run_demo(serve_api: bool = True) -> None:
         from api.app import create_app
 
         uvicorn.run(
-            create_app(settings, classifier=classifier),
+            create_app(settings),
             host=settings.api_host,
             port=settings.api_port,
             server_header=False,

@@ -47,7 +47,7 @@ def team_keys(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture
 def api(settings: Settings, team_keys: dict[str, str]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, load_model=False), headers=bearer(team_keys["both"])) as client:
+    with TestClient(create_app(settings), headers=bearer(team_keys["both"])) as client:
         yield client
 
 
@@ -58,14 +58,14 @@ def test_a_team_sees_and_changes_only_the_cases_of_its_own_brands(
     [tunturi] = index_mentions(es, alias, "tunturi", [NOW - timedelta(minutes=5)])
     north_case = api.post("/v1/cases", json={"mention_id": revontuli.id, "owner": "a@r.example"}).json()
     fell_case = api.post("/v1/cases", json={"mention_id": tunturi.id, "owner": "b@t.example"}).json()
-    with TestClient(create_app(settings, load_model=False), headers=bearer(team_keys["fell"])) as fell:
+    with TestClient(create_app(settings), headers=bearer(team_keys["fell"])) as fell:
         assert [case["id"] for case in fell.get("/v1/cases").json()["data"]] == [fell_case["id"]]
         assert fell.get(f"/v1/cases/{north_case['id']}").status_code == 404
         assert fell.patch(f"/v1/cases/{north_case['id']}", json={"status": "closed"}).status_code == 404
         again = fell.post("/v1/cases", json={"mention_id": revontuli.id, "owner": "c@t.example"})
         assert again.status_code == 422 and "no mention" in again.json()["detail"]
         assert fell.get(f"/v1/cases/{fell_case['id']}").json()["brand"] == "tunturi"
-    with TestClient(create_app(settings, load_model=False)) as anonymous:
+    with TestClient(create_app(settings)) as anonymous:
         assert anonymous.get("/v1/cases").status_code == 401
     assert api.get(f"/v1/cases/{north_case['id']}").json()["status"] == "open"
 

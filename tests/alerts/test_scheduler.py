@@ -228,9 +228,9 @@ def test_api_lists_jobs_and_runs_one_now(tmp_path: Path, config_dir: Path) -> No
     running.add_job("tests.alerts.test_scheduler:wake", IntervalTrigger(seconds=1, timezone=UTC), id="wake")
     running.resume()
     try:
-        with TestClient(create_app(settings, load_model=False)) as anonymous:
+        with TestClient(create_app(settings)) as anonymous:
             assert anonymous.get("/v1/jobs").status_code == 401
-        with TestClient(create_app(settings, load_model=False), headers=bearer("admin-key-for-jobs")) as api:
+        with TestClient(create_app(settings), headers=bearer("admin-key-for-jobs")) as api:
             listed = api.get("/v1/jobs").json()
             assert sorted(job["id"] for job in listed["data"]) == sorted([*EXPECTED_JOBS, "counter", "wake"])
             assert listed["count"] == 7

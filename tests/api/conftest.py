@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,20 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from core.polarity import Polarity
 from core.settings import REPO_CONFIGS, Settings
 from kaiku.local_engine import LocalEngine
 from kaiku.wiring import team_store
 
 ADMIN_KEY = "test-admin-key-0123456789"
-
-
-class StandInClassifier:
-    model_id = "test/stand-in"
-    model_version = "0"
-
-    def predict(self, texts: Sequence[str]) -> list[Polarity]:
-        return [Polarity(0.2, 0.6, 0.2) for _ in texts]
 
 
 @pytest.fixture
@@ -45,7 +36,7 @@ def api_settings(engine: LocalEngine, alias: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(api_settings: Settings) -> FastAPI:
-    return create_app(api_settings, classifier=StandInClassifier())
+    return create_app(api_settings)
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -17,14 +17,14 @@ from core.settings import Settings
 from indexer.search_text import MAX_EXPANDING_TERMS, QueryTooCostly, search_text_cost
 from kaiku.db import open_database
 from kaiku.wiring import team_store
-from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+from tests.api.conftest import ADMIN_KEY, bearer
 from tests.api.dataset import seed
 
 pytestmark = pytest.mark.integration
 
 
 def app_with(settings: Settings, **update: Any) -> TestClient:
-    return TestClient(create_app(settings.model_copy(update=update), classifier=StandInClassifier()))
+    return TestClient(create_app(settings.model_copy(update=update)))
 
 
 def test_key_guessing_from_one_address_gets_429_before_keys_are_checked(api_settings: Settings, keys: dict) -> None:
@@ -39,7 +39,7 @@ def test_key_guessing_from_one_address_gets_429_before_keys_are_checked(api_sett
         assert client.get("/v1/brands", headers=bearer(keys["north"])).status_code == 429
         # Requests without a key count as failures too: /metrics is no way around the limit.
         assert client.get("/metrics").status_code == 429
-    app = create_app(api_settings.model_copy(update={"auth_failure_burst": 5}), classifier=StandInClassifier())
+    app = create_app(api_settings.model_copy(update={"auth_failure_burst": 5}))
     with TestClient(app) as first, TestClient(app, client=("192.0.2.7", 40000)) as other:
         for _ in range(5):
             first.get("/v1/brands", headers=bearer("kaiku_wrong"))

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from api.app import create_app
 from core.settings import Settings
 from crawler.context import CrawlContext
-from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+from tests.api.conftest import ADMIN_KEY, bearer
 from tests.api.dataset import WINDOW, seed
 
 pytestmark = pytest.mark.integration
@@ -93,7 +93,7 @@ def test_openapi_lists_the_statuses_the_routes_answer(api_settings: Settings, ke
     """Issue 15.11: each status provoked here is listed in the route's `responses` (the schemathesis test below
     checks every status it meets as well)."""
     relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000, "max_request_bytes": 2048})
-    app = create_app(relaxed, classifier=StandInClassifier())
+    app = create_app(relaxed)
     spec = app.openapi()
     seen: list[tuple[str, str, int]] = []
 
@@ -135,7 +135,7 @@ def test_openapi_lists_the_statuses_the_routes_answer(api_settings: Settings, ke
 def test_unknown_and_repeated_query_parameters_are_refused_on_every_route(api_settings: Settings, keys: dict) -> None:
     """Issue 15.3: a misspelt parameter is a 422 naming it, never silently ignored; so is a repeated single one."""
     relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000})
-    with TestClient(create_app(relaxed, classifier=StandInClassifier()), headers=bearer(ADMIN_KEY)) as admin:
+    with TestClient(create_app(relaxed), headers=bearer(ADMIN_KEY)) as admin:
         operations = every_operation(admin.get("/openapi.json").json())
         assert len(operations) >= 25
         for method, path, operation in operations:
@@ -162,7 +162,7 @@ def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elast
     any 4xx is fine, a 5xx never. Bounded by max_examples so that it takes seconds."""
     seed(es, alias)
     relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000})
-    app = create_app(relaxed, classifier=StandInClassifier())
+    app = create_app(relaxed)
     with TestClient(app):  # runs the lifespan
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         failures: list[str] = []
@@ -222,7 +222,7 @@ def test_metrics_show_the_crawl_and_scoring_totals_that_crawls_recorded(api_sett
     for summary in summaries:
         record_crawl(db, summary)
     first = summaries[0]
-    with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
+    with TestClient(create_app(settings)) as client:
         text = client.get("/metrics", headers=bearer(ADMIN_KEY)).text
     source_label = 'source="demo-reviews"'
     assert f"kaiku_crawl_runs_total{{{source_label}}} 2.0" in text

@@ -47,7 +47,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
                 )
             )  # fmt: skip
     db.dispose()
-    with TestClient(create_app(settings, load_model=False)) as client:
+    with TestClient(create_app(settings)) as client:
         yield client
 
 

@@ -16,7 +16,7 @@ from api.ratelimit import Budget, DatabaseStorage, RateLimits, open_storage
 from core.settings import Settings
 from kaiku.db import open_database
 from kaiku.wiring import team_store
-from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+from tests.api.conftest import ADMIN_KEY, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def test_the_old_team_file_is_imported_on_first_start_and_only_then(api_settings
     legacy.parent.mkdir(parents=True, exist_ok=True)
     live, revoked = legacy_team_file(legacy)
     before = legacy.read_bytes()
-    with TestClient(create_app(api_settings, classifier=StandInClassifier())) as client:
+    with TestClient(create_app(api_settings)) as client:
         assert client.get("/v1/brands", headers=bearer(live)).json()["data"][0]["id"] == "revontuli"
         assert client.get("/v1/brands", headers=bearer(revoked)).status_code == 401
         admin = bearer(ADMIN_KEY)
@@ -74,7 +74,7 @@ def test_the_old_team_file_is_imported_on_first_start_and_only_then(api_settings
         assert client.delete("/v1/admin/teams/north", headers=admin).status_code == 204
     assert legacy.read_bytes() == before  # the user's file is left as it was
     # A later start (another replica, a restart) does not bring the deleted team back from the file.
-    with TestClient(create_app(api_settings, classifier=StandInClassifier())) as client:
+    with TestClient(create_app(api_settings)) as client:
         assert client.get("/v1/brands", headers=bearer(live)).status_code == 401
         assert [t["id"] for t in client.get("/v1/admin/teams", headers=bearer(ADMIN_KEY)).json()["data"]] == ["fell"]
 
@@ -87,8 +87,8 @@ def test_a_file_without_teams_imports_nothing(api_settings: Settings) -> None:
 
 def test_two_replicas_share_teams_keys_and_one_rate_budget(api_settings: Settings) -> None:
     settings = api_settings.model_copy(update={"rate_limit_burst": 4, "rate_limit_per_minute": 1})
-    first = TestClient(create_app(settings, classifier=StandInClassifier()))
-    second = TestClient(create_app(settings, classifier=StandInClassifier()))
+    first = TestClient(create_app(settings))
+    second = TestClient(create_app(settings))
     with first, second:
         made = first.post("/v1/admin/teams", json={"id": "north", "brands": ["revontuli"]}, headers=bearer(ADMIN_KEY))
         assert made.status_code == 201

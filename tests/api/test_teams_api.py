@@ -18,7 +18,7 @@ from api.deps import require_admin
 from core.config import load_config
 from core.settings import Settings
 from kaiku.wiring import team_store
-from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+from tests.api.conftest import ADMIN_KEY, bearer
 from tests.api.dataset import WINDOW, seed
 
 pytestmark = pytest.mark.integration
@@ -162,7 +162,7 @@ def test_keys_are_stored_hashed(api_settings: Settings) -> None:
 
 def test_rate_limit_per_key(api_settings: Settings, keys: dict) -> None:
     limited = api_settings.model_copy(update={"rate_limit_per_minute": 1, "rate_limit_burst": 2})
-    with TestClient(create_app(limited, classifier=StandInClassifier())) as client:
+    with TestClient(create_app(limited)) as client:
         statuses = [client.get("/v1/brands", headers=bearer(keys["north"])).status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
         refused = client.get("/v1/brands", headers=bearer(keys["north"]))

@@ -21,7 +21,6 @@ from bench.browser import chromium, missing_browser, overview_render_ms, serve, 
 from core.settings import REPO_CONFIGS, Settings
 from kaiku.local_engine import LocalEngine
 from kaiku.wiring import database, team_store
-from tests.api.conftest import StandInClassifier
 from tests.dashboard import data
 
 MISSING = missing_browser()
@@ -62,7 +61,7 @@ def site(engine: LocalEngine, tmp_path_factory: pytest.TempPathFactory) -> Itera
     # north follows its competitor too: a competitor's figures are shown only for brands the team may see.
     keys = {team: store.create_key(store.create_team(team, brands=brands).id).secret
             for team, brands in (("north", ["revontuli", "tunturi"]), ("fell", ["tunturi"]))}  # fmt: skip
-    with serve(create_app(settings, classifier=StandInClassifier())) as url:
+    with serve(create_app(settings)) as url:
         yield {"url": url, "keys": keys, "rows": rows}
 
 

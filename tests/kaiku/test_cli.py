@@ -139,7 +139,7 @@ def test_demo_makes_an_admin_key_for_the_api_it_serves_and_never_prints_a_config
     assert settings.admin_key is not None
     key = settings.admin_key.get_secret_value()
     assert line.endswith(key) and len(key) > 30
-    with TestClient(create_app(settings, load_model=False)) as client:
+    with TestClient(create_app(settings)) as client:
         assert client.get("/v1/admin/teams", headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
     configured = Settings(data_dir=tmp_path, admin_key="the-operators-secret")
