@@ -57,7 +57,7 @@ STARTS_WITHOUT_MODEL = """
 import sys
 from fastapi.testclient import TestClient
 from api.app import create_app
-from kaiku.settings import REPO_CONFIGS, Settings
+from core.settings import REPO_CONFIGS, Settings
 
 settings = Settings(data_dir=sys.argv[1], config_dir=REPO_CONFIGS, api_db=sys.argv[1] + "/api.sqlite3",
                     sentiment_model="/nonexistent/model")

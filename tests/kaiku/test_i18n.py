@@ -15,11 +15,11 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
-from kaiku.settings import REPO_CONFIGS, Settings
 
 from api.app import create_app
 from api.dashboard import interface_texts
 from api.dashboard.texts import TEXTS
+from core.settings import REPO_CONFIGS, Settings
 from kaiku import i18n
 from kaiku.alerts import messages
 from kaiku.alerts.messages import AlertFacts, render_alert
