@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from crawler.dedup import PageTexts
 from crawler.extract import ReviewRecord
 from crawler.extract.posts import PostRecord
 from indexer.document import Engagement, ItemRating, Mention, ModelInfo, mention_id
@@ -43,6 +44,8 @@ class MentionItem:
     # NearDuplicatePipeline.
     near_duplicate_of: str | None = None
     dedup_bands: list[str] = field(default_factory=list)
+    # PageTextsMiddleware: the mentions of the same response, looked up in the store together.
+    page: PageTexts | None = field(default=None, repr=False, compare=False)
     # ScoreAndIndexPipeline, filled when its batch is flushed.
     polarity: dict[str, float] | None = None
     experience: str | None = None
