@@ -179,14 +179,21 @@ class PageTexts:
             self._signed[key] = (sig, sig.bands()) if sig is not None else None
         return self._signed[key]
 
-    def indexed_root(self, item: Any, indexed: IndexedTexts, threshold: float) -> str | None:
-        """`indexed.find` for this item, looked up together with the rest of its page."""
+    def indexed_root(self, item: Any, indexed: IndexedTexts, threshold: float, seen: SeenTexts) -> str | None:
+        """`indexed.find` for this item, looked up together with the rest of its page.
+
+        The rest of the page is asked about only where `seen` (this crawl so far) has no copy of it yet: a copy
+        found within the crawl is not looked up in the store (and what `seen` finds now it finds later too).
+        """
+        mine = self.signed(item)
+        if mine is None:
+            return None
         if item.id not in self._roots:
             position = next(n for n, other in enumerate(self.items) if other is item)
-            texts = {}
-            for other in self.items[position:]:  # those before it have been through the pipeline already
+            texts = {item.id: mine}
+            for other in self.items[position + 1 :]:  # those before it have been through the pipeline already
                 signed = self.signed(other)
-                if signed is not None and other.id not in self._roots:
+                if signed is not None and other.id not in self._roots and seen.find(other.id, *signed) is None:
                     texts[other.id] = signed
             self._roots.update(indexed.find_many(texts, threshold))
         return self._roots[item.id]

@@ -192,7 +192,7 @@ class NearDuplicatePipeline:
         root, where = self.seen.find(item.id, sig, bands), "crawl"
         if root is None and self.indexed is not None:
             try:
-                root, where = page.indexed_root(item, self.indexed, self.threshold), "index"
+                root, where = page.indexed_root(item, self.indexed, self.threshold, self.seen), "index"
             except Exception as exc:  # noqa: BLE001 - an engine hiccup must not lose the mention; counted
                 logger.warning("near-duplicate lookup failed for %s: %s", item.url, exc)
                 self.stats.inc_value(f"{keys.ERRORS}dedup_lookup_{type(exc).__name__}")
