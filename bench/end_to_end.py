@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.crawl import ConstantClassifier, bench_source, peak_rss_mib
-from bench.scaled_site import demo_reviews, serve_scaled_site
+from bench.scaled_site import demo_reviews, write_site
 from crawler.dedup import signature
 from crawler.runner import run_crawl
 from indexer.document import Mention, mention_id
@@ -36,6 +37,7 @@ from indexer.spool import Spool, SpoolingWriter
 from indexer.sqlite_store import SQLiteMentionStore
 from indexer.store import MentionStore, Selection
 from kaiku.config import load_config
+from kaiku.demo.server import serve_site
 from kaiku.engine import LocalEngine, free_port
 from kaiku.settings import REPO_CONFIGS, Settings
 from sentiment.loader import load_classifier
@@ -102,6 +104,14 @@ def main() -> None:
     else:
         inner = ConstantClassifier()
     classifier = TimedClassifier(inner)
+    work = Path(tempfile.mkdtemp(prefix="kaiku-bench-e2e-"))  # the store (or engine) and the spool; removed after
+    try:
+        run(args, settings, inner, classifier, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, settings: Settings, inner, classifier: TimedClassifier, work: Path) -> None:
     engine = None
     url = os.environ.get("KAIKU_ELASTICSEARCH_URL")
     store: MentionStore
@@ -110,7 +120,7 @@ def main() -> None:
         from indexer.client import make_client
 
         if not url:
-            engine = LocalEngine(Path(tempfile.mkdtemp(prefix="kaiku-bench-engine-")), port=free_port())
+            engine = LocalEngine(work / "engine", port=free_port())
             engine.start()
             url = engine.url
         client = make_client(url, os.environ.get("KAIKU_ELASTICSEARCH_API_KEY"), timeout=300)
@@ -118,12 +128,14 @@ def main() -> None:
         ensure_index(client, alias)
         store, where = ElasticsearchMentionStore(client, alias), "local noida-db" if engine else url
     else:
-        store = SQLiteMentionStore(Path(tempfile.mkdtemp(prefix="kaiku-bench-e2e-")) / "mentions.sqlite3")
+        store = SQLiteMentionStore(work / "mentions.sqlite3")
         store.ensure_ready()
         where = "embedded SQLite store"
     filled = prefill(store, args.prefill, first=args.mentions) if args.prefill else 0.0
-    writer = SpoolingWriter(store, Spool(Path(tempfile.mkdtemp(prefix="kaiku-bench-spool-"))))
-    site, pages = serve_scaled_site(args.mentions)
+    writer = SpoolingWriter(store, Spool(work / "spool"))
+    (work / "site").mkdir()
+    pages = write_site(args.mentions, work / "site")
+    site = serve_site(port=0, directory=work / "site")
     try:
         load_before = os.getloadavg()
         started, cpu_started = time.perf_counter(), time.process_time()
