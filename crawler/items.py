@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pydantic import ConfigDict, Field
+
 from core.mention import Judged, Mention, SourceName, Statement, mention_id
+from crawler.dedup import PageTexts
 from crawler.extract.record import Record
 from crawler.extract.schema_org import ReviewRecord
 
@@ -16,10 +19,14 @@ class MentionItem(Judged):
     NearDuplicatePipeline the duplicate link and bands, ScoreAndIndexPipeline the polarity and class).
     """
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)  # `page` is the crawl's own object, not data
+
     brand: str | None = None
     page_url: str | None = None  # reviews: the page the review was read on
     item_reviewed: str | None = None  # what the brand matcher may read when the text does not name it
     lang_confidence: float | None = None
+    # PageTextsMiddleware: the mentions of the same response, looked up in the store together.
+    page: PageTexts | None = Field(default=None, repr=False, exclude=True)
 
     @classmethod
     def from_record(cls, record: Record, source: SourceName, now: datetime | None = None) -> MentionItem:

@@ -8,7 +8,7 @@ it off instead of failing the crawl.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -28,7 +28,7 @@ from crawler.baselines import BrandBaselines
 from crawler.brands import BrandMatcher
 from crawler.context import CrawlContext
 from crawler.dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
-from crawler.dedup import IndexedTexts, SeenTexts, signature
+from crawler.dedup import IndexedTexts, PageTexts, SeenTexts
 from crawler.items import MentionItem
 
 logger = logging.getLogger(__name__)
@@ -136,11 +136,36 @@ class DuplicatePipeline:
         return item
 
 
+class PageTextsMiddleware:
+    """Spider middleware: the mentions of one response share a `crawler.dedup.PageTexts`.
+
+    NearDuplicatePipeline then asks the store about a whole page at once (one request, an `msearch` on
+    Elasticsearch) instead of once per mention. The response's output is gathered before it is passed on, so the
+    page is complete when its first mention reaches the pipeline.
+    """
+
+    def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterator[Any]:
+        yield from _share_page(list(result))
+
+    async def process_spider_output_async(self, response: Any, result: AsyncIterable[Any]) -> AsyncIterator[Any]:
+        for each in _share_page([each async for each in result]):
+            yield each
+
+
+def _share_page(output: list[Any]) -> list[Any]:
+    page = PageTexts([each for each in output if isinstance(each, MentionItem)])
+    for item in page.items:
+        item.page = page
+    return output
+
+
 class NearDuplicatePipeline:
     """Marks a near-copy of a mention seen earlier, in this crawl or in the index (crawler/dedup.py).
 
     Nothing is dropped: a copy is still a mention on its own page, but `near_duplicate_of` lets reports count
     it once. Every mention long enough to sign gets its LSH bands, so later copies can find it in the index.
+    A copy within the crawl is found first; the store is asked only about the others, one request per page
+    (PageTextsMiddleware), or per mention for items that come without a page.
     """
 
     def __init__(self, stats: StatsCollector, indexed: IndexedTexts | None, threshold: float) -> None:
@@ -152,7 +177,6 @@ class NearDuplicatePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
         settings = crawler.settings
-        # The index lookup is one query per mention; on the local dev engine that is a scan (docs/crawler.md).
         store = CrawlContext.of(crawler).store
         lookup = settings.getbool("KAIKU_DEDUP_LOOKUP_INDEX", True)
         indexed = IndexedTexts(store) if store is not None and lookup else None
@@ -161,15 +185,16 @@ class NearDuplicatePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, MentionItem):
             return item
-        sig = signature(item.text)
-        if sig is None:
+        page = item.page if item.page is not None else PageTexts([item])
+        signed = page.signed(item)
+        if signed is None:
             return item
-        bands = sig.bands()
+        sig, bands = signed
         item.dedup_bands = bands
         root, where = self.seen.find(item.id, sig, bands), "crawl"
         if root is None and self.indexed is not None:
             try:
-                root, where = self.indexed.find(item.id, sig, bands, self.threshold), "index"
+                root, where = page.indexed_root(item, self.indexed, self.threshold, self.seen), "index"
             except Exception as exc:  # noqa: BLE001 - an engine hiccup must not lose the mention; counted
                 logger.warning("near-duplicate lookup failed for %s: %s", item.url, exc)
                 self.stats.inc_value(f"{keys.ERRORS}dedup_lookup_{type(exc).__name__}")

@@ -55,6 +55,9 @@ KAIKU_BACKOFF_BASE = 2.0  # seconds before the first retry when the server gives
 KAIKU_RETRY_MAX_DELAY = 300.0  # longer Retry-After: not retried in this crawl
 KAIKU_MAX_REQUESTS = 0  # per-crawl request budget; 0 = none (the runner sets the source's, crawler/politeness.py)
 
+# The mentions of one response are looked up in the store together (one near-duplicate request per page).
+SPIDER_MIDDLEWARES = {"crawler.pipelines.PageTextsMiddleware": 950}
+
 ITEM_PIPELINES = {
     "crawler.pipelines.BrandMatchPipeline": 100,
     "crawler.pipelines.LanguagePipeline": 200,
