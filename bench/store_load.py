@@ -48,15 +48,13 @@ import httpx
 # The repository first: run as `python bench/store_load.py`, bench/ would be first, where sentiment.py is a script.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kaiku.local_engine import free_port
-from core.settings import REPO_CONFIGS, Settings
-
 from bench.api_load import END, WORDS, percentile, synthetic
 from bench.scaled_site import write_site
+from core.mention import mention_id
+from core.settings import REPO_CONFIGS, Settings
 from crawler.extract.schema_org import extract_reviews
-from crawler.items import REVIEWS_SOURCE
-from indexer import mention_id
 from indexer.queries import MentionFilters
+from kaiku.local_engine import free_port
 
 BRANDS = ("revontuli", "tunturi")
 EXPORT_PAGES = 25  # an export client starts over after this many pages
@@ -83,19 +81,17 @@ def serve_api(work: str, port: int) -> None:
     import uvicorn
 
     from api.app import create_app
-    from bench.api_latency import StandIn
 
-    app = create_app(bench_settings(Path(work)), classifier=StandIn())
+    app = create_app(bench_settings(Path(work)))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", server_header=False)
 
 
 def crawl(work: str, site_dir: str, pages: int, report: Any) -> None:
     """The crawl process: the scaled site served here, crawled into the store; sends back what it did."""
-    from core.config import load_config
+    from bench.crawl import ConstantClassifier, bench_source
     from cli.demo.server import serve_site
-
-    from bench.api_latency import StandIn
-    from bench.crawl import bench_source
+    from core.config import load_config
+    from crawler.context import CrawlContext
     from crawler.runner import run_crawl
     from kaiku.wiring import mention_store, mention_writer
 
@@ -106,9 +102,9 @@ def crawl(work: str, site_dir: str, pages: int, report: Any) -> None:
         started = time.perf_counter()
         summary = run_crawl(
             bench_source(site.url, pages),
-            load_config(settings.config_dir).brands,
-            StandIn(),
-            mention_writer(settings, store),
+            CrawlContext(
+                load_config(settings.config_dir).brands, ConstantClassifier(), mention_writer(settings, store), store
+            ),
             allow_private_urls=True,
         )
         elapsed = time.perf_counter() - started
@@ -125,7 +121,7 @@ def site_ids(site_dir: Path, site_url: str) -> set[str]:
     ids = set()
     for page in sorted(site_dir.glob("hotel-*.html")):
         for record in extract_reviews(page.read_bytes(), f"{site_url}/{page.name}", "text/html").reviews:
-            ids.add(mention_id(REVIEWS_SOURCE, record.key))
+            ids.add(mention_id("reviews", record.key))
     return ids
 
 

@@ -20,16 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from core.config import Source, load_config
-from cli.demo.server import serve_site
-from core.settings import REPO_CONFIGS, Settings
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
+from cli.demo.server import serve_site
+from core.config import load_config, source_of
+from core.settings import REPO_CONFIGS, Settings
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.buckets import Bucket
 from indexer.queries import MentionFilters
 from indexer.sqlite_store import SQLiteMentionStore
 from indexer.store import Selection
-from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 from tests.indexer.test_sqlite_store import rollup_is_exact
 
 pytestmark = pytest.mark.integration
@@ -65,9 +66,14 @@ def crawl_into_store(data_dir: str, site_url: str) -> None:
 
     settings = Settings(data_dir=Path(data_dir), allow_private_urls=True)
     store = mention_store(settings)
-    source = Source(id="hotels", spider="reviews", start_urls=[site_url + "/"])
+    source = source_of(id="hotels", spider="reviews", start_urls=[site_url + "/"])
     brands = load_config(REPO_CONFIGS).brands
-    run_crawl(source, brands, KeywordClassifier(), mention_writer(settings, store), SETTINGS, allow_private_urls=True)
+    run_crawl(
+        source,
+        CrawlContext(brands, KeywordClassifier(), mention_writer(settings, store), store),
+        SETTINGS,
+        allow_private_urls=True,
+    )
 
 
 def writing(path: Path) -> bool:
@@ -93,9 +99,9 @@ def test_a_crawl_killed_inside_a_write_commits_nothing_half_and_loses_nothing(tm
     spawn = multiprocessing.get_context("spawn")
     with serve_site(port=0, directory=tmp_path / "site") as site:
         expected = CollectingWriter()
-        source = Source(id="hotels", spider="reviews", start_urls=[site.url + "/"])
+        source = source_of(id="hotels", spider="reviews", start_urls=[site.url + "/"])
         brands = load_config(REPO_CONFIGS).brands
-        run_crawl(source, brands, KeywordClassifier(), expected, SETTINGS, allow_private_urls=True)
+        run_crawl(source, CrawlContext(brands, KeywordClassifier(), expected), SETTINGS, allow_private_urls=True)
         expected_ids = sorted({mention.id for mention in expected.mentions})
         assert len(expected_ids) == PAGES * PER_PAGE
 
