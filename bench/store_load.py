@@ -207,8 +207,7 @@ def main() -> int:
     parser.add_argument("--p95-goal", type=float, default=300.0, help="ms")
     args = parser.parse_args()
 
-    from kaiku.teams import TeamStore
-    from kaiku.wiring import mention_store
+    from kaiku.wiring import mention_store, team_store
 
     work = Path(tempfile.mkdtemp(prefix="kaiku-bench-store-load-"))
     spawn = multiprocessing.get_context("spawn")
@@ -229,7 +228,7 @@ def main() -> int:
         site_dir = work / "site"
         site_dir.mkdir()
         pages = write_site(args.mentions, site_dir)
-        teams = TeamStore(settings.resolved_api_db)
+        teams = team_store(settings)
         keys = [
             teams.create_key(teams.create_team(f"team{n}", brands=list(BRANDS)).id).secret for n in range(args.clients)
         ]
