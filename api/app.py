@@ -12,63 +12,46 @@ from api.dashboard import install_dashboard
 from api.docs import install_docs
 from api.params import reject_unknown_query_parameters
 from api.problems import install_problem_handlers
-from api.ratelimit import RateLimits
+from api.ratelimit import Budget, RateLimits, open_storage
 from api.routers import admin, brands, cases, health, incidents, jobs, manage, mentions
 from api.security import install_security_headers
 from api.state import AppState
 from api.telemetry import install_metrics
-from kaiku import __version__
+from core import __version__
+from core.settings import Settings, get_settings
 from kaiku.config_store import ConfigStore
-from kaiku.settings import Settings, get_settings
-from kaiku.teams import TeamStore
-from sentiment import SentimentClassifier, SentimentError
+from kaiku.wiring import database, mention_store, team_store
 
 
-def _load_model(state: AppState) -> None:
-    from kaiku.wiring import configured_classifier
-
-    try:
-        state.classifier = configured_classifier(state.settings)
-    except SentimentError as exc:
-        # Served as an unhealthy /healthz rather than a crash: searches still work.
-        state.model_error = str(exc)
-
-
-def create_app(
-    settings: Settings | None = None, classifier: SentimentClassifier | None = None, load_model: bool = True
-) -> FastAPI:
-    """Build the app. A given classifier is used as is; otherwise the configured one is loaded at start-up."""
-    from kaiku.wiring import mention_store
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. No route scores a text, so the API never loads the sentiment model (the crawl does)."""
 
     settings = settings or get_settings()
     config_store = ConfigStore(settings.config_dir)
     config_store.load()  # an invalid configuration stops the start
+    db = database(settings)  # shared by every replica: teams, keys, rate limits, cases, incidents
     state = AppState(
         settings=settings,
         store=mention_store(settings),
         config_store=config_store,
-        teams=TeamStore(settings.resolved_api_db),
+        teams=team_store(settings, db),
         rate_limits=RateLimits(
-            settings.rate_limit_per_minute,
-            settings.rate_limit_burst,
-            settings.team_rate_limit_per_minute,
-            settings.team_rate_limit_burst,
-            settings.auth_failures_per_minute,
-            settings.auth_failure_burst,
-            settings.team_searches_in_flight,
-            settings.expanding_searches_in_flight,
-        ),  # fmt: skip
+            key=Budget(settings.rate_limit_per_minute, settings.rate_limit_burst),
+            team=Budget(settings.team_rate_limit_per_minute, settings.team_rate_limit_burst),
+            auth_failures=Budget(settings.auth_failures_per_minute, settings.auth_failure_burst),
+            storage=open_storage(settings.rate_limit_storage, db),
+            searches_in_flight=settings.team_searches_in_flight,
+            expanding_searches_in_flight=settings.expanding_searches_in_flight,
+        ),
+        db=db,
     )
-    state.classifier = classifier
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if state.classifier is None and load_model:
-            _load_model(state)
         yield
         state.store.close()
-        if state.db is not None:
-            state.db.dispose()
+        state.rate_limits.close()
+        state.db.dispose()
 
     app = FastAPI(
         title="Kaiku",

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 
 from api.ratelimit import retry_after_header
 from api.state import AppState
+from core.config import Brand
 from indexer.search_text import search_text_cost
 from indexer.store import MentionStore
-from kaiku.config import Brand
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kaiku_<id>_<secret>`")
 
@@ -35,10 +35,6 @@ StoreDep = Annotated[MentionStore, Depends(get_store)]
 
 
 def get_db(state: Annotated[AppState, Depends(get_state)]) -> Engine:
-    if state.db is None:
-        from kaiku.wiring import database
-
-        state.db = database(state.settings)
     return state.db
 
 
@@ -138,7 +134,7 @@ def search_slot(state: AppState, caller: Caller, q: str | None) -> Iterator[None
         yield
 
 
-def charge(state: AppState, caller: Caller, cost: float) -> None:
+def charge(state: AppState, caller: Caller, cost: int) -> None:
     """Charge a heavy request's extra cost to the caller's key and team (one token was spent on arrival)."""
     if cost <= 0:
         return

@@ -6,15 +6,17 @@ import re
 import types
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from fastapi import Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
 from indexer.buckets import InvalidBuckets
+from indexer.queries import SortName
+from indexer.search_text import MAX_QUERY_LENGTH
 
 YEARS = range(1970, 2200)
 MAX_OFFSET = timedelta(hours=18)  # what ISO 8601 parsers of the engines accept
@@ -72,8 +74,14 @@ def _is_list(annotation: Any) -> bool:
     return origin in (list, set, tuple, frozenset)
 
 
-def _query_fields(dependant: Dependant) -> Iterator[Any]:
-    yield from dependant.query_params
+def _query_fields(dependant: Dependant) -> Iterator[tuple[str, Any]]:
+    """(name in the URL, type) of each query parameter, those of a query model (e.g. SearchQuery) one by one."""
+    for field in dependant.query_params:
+        model = field.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            yield from ((info.alias or name, info.annotation) for name, info in model.model_fields.items())
+        else:
+            yield field.alias, field.field_info.annotation
     for sub in dependant.dependencies:
         yield from _query_fields(sub)
 
@@ -83,8 +91,8 @@ def _query_parameters(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
     cached: tuple[frozenset[str], frozenset[str]] | None = getattr(route, "_kaiku_query_parameters", None)
     if cached is None:  # kept on the route (routes are not hashable), computed on its first request
         fields = list(_query_fields(route.dependant))
-        names = frozenset(field.alias for field in fields)
-        cached = names, frozenset(field.alias for field in fields if _is_list(field.field_info.annotation))
+        names = frozenset(name for name, _ in fields)
+        cached = names, frozenset(name for name, annotation in fields if _is_list(annotation))
         setattr(route, "_kaiku_query_parameters", cached)  # noqa: B010 - a foreign object, on purpose
     return cached
 
@@ -109,3 +117,64 @@ def reject_unknown_query_parameters(request: Request) -> None:
             errors.append({"loc": ("query", name), "type": "value_error", "msg": "given more than once; give it once"})
     if errors:
         raise RequestValidationError(errors)
+
+
+class PeriodQuery(BaseModel):
+    """`from` and `to` of a request: the mentions published in [from, to)."""
+
+    from_: AwareDatetime = Field(default=None, alias="from", description="Published at or after (ISO 8601 with offset)")
+    to: AwareDatetime = Field(default=None, description="Published before (ISO 8601 with offset); default now")
+
+
+Lang = Annotated[str | None, Field(description="ISO 639-1 code", pattern=r"^[a-z]{2,3}$")]
+SourceId = Annotated[str | None, Field(examples=["reviews"], max_length=100)]
+
+
+class MentionQuery(PeriodQuery):
+    """The mention filters every route that lists mentions takes (api/routers/mentions.py)."""
+
+    brand: str | None = Field(default=None, description="Brand id (one of your team's)", examples=["revontuli"])
+    q: str | None = Field(
+        default=None,
+        description=(
+            'Full text in the brand-query syntax: words (all must match), "phrases", AND/OR/NOT, -excluded, prefix*, '
+            "a NEAR/3 b; text that is not a valid query is searched as its plain words. Bounded (docs/api.md, Query "
+            "cost): 20 words, 3 prefix terms, 3 letters before '*', parentheses 3 deep; each prefix term costs 4 "
+            "more requests of the rate budget"
+        ),
+        max_length=MAX_QUERY_LENGTH,
+        examples=["huone likainen"],
+    )
+    experience: Literal["anger", "comfort", "delight"] | None = None
+    source: SourceId = None
+    lang: Lang = None
+
+
+class SearchQuery(MentionQuery):
+    """GET /v1/mentions: the filters, and how to sort and page the matches."""
+
+    sort: SortName = Field(
+        default="newest", description="newest | oldest | angriest | most_delighted | relevance (best match to q)"
+    )
+    highlight: bool = Field(default=False, description="Add `highlight`: escaped HTML fragments, matches in <em>")
+    limit: int = Field(default=20, ge=1, le=200)
+    cursor: str | None = Field(default=None, description="`next` from the previous page", max_length=2000)
+
+
+class ExportQuery(MentionQuery):
+    """GET /v1/mentions/export: the filters, and the file's format."""
+
+    format: Literal["csv", "ndjson"] = Field(description="csv (flat columns) or ndjson (whole documents)")
+    bom: bool = Field(
+        default=False, description="csv: begin with a UTF-8 byte-order mark, so that Excel reads the file as UTF-8"
+    )
+
+
+class OutlierQuery(PeriodQuery):
+    """GET /v1/brands/{brand}/outliers."""
+
+    rank: Literal["intensity", "engagement"] = "intensity"
+    experience: Literal["anger", "delight"] | None = Field(default=None, description="One class; default both")
+    lang: Lang = None
+    source: SourceId = None
+    limit: int = Field(default=10, ge=1, le=100)

@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.config import ConfigError, without_source_tags
 from indexer import EngineUnavailable, IndexerError
 from indexer.buckets import InvalidBuckets
 from indexer.queries import IndexMissing, InvalidCursor
 from indexer.search_text import QueryTooCostly
 from kaiku.cases import CaseExists, CaseNotFound, InvalidTransition, NotAnOutlier, UnknownIncident
-from kaiku.config import ConfigError
 from kaiku.db import DatabaseError
 from kaiku.teams import TeamError, TeamExists, TeamNotFound
 
@@ -99,7 +99,7 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
     for error in exc.errors():
-        location = [str(part) for part in error["loc"]] or [""]
+        location = [str(part) for part in without_source_tags(error["loc"])] or [""]
         errors.append({"parameter": _parameter(location), "in": location[0], "msg": error["msg"]})
     names = ", ".join(e["parameter"] for e in errors)
     return problem(422, "Invalid request parameters", f"invalid value for: {names}", errors=errors)

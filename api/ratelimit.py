@@ -1,80 +1,200 @@
-"""Rate limiting in process memory: token buckets per API key, per team, and for failed logins per address.
+"""Rate limits with the `limits` library: per API key, per team, and for failed logins per client address.
 
-Each bucket holds up to `burst` tokens and refills at `per_minute`; a request spends one token, a heavy one
-(a costly text query, api/query_cost.py) more. A request is allowed only when both its key's and its team's
-bucket can pay, so a team cannot multiply its budget by making more keys. A request finding a bucket empty
-gets 429 with Retry-After (seconds until the tokens are back). Failed authentications spend tokens of the
-client address's bucket, so a client guessing keys is refused (429) before its guesses are even checked.
-Limits are per API process.
+Each budget is a moving window (limits' MovingWindowRateLimiter): at most `burst` requests in any window of
+`burst / per_minute` minutes, so a key may send its burst at once and `per_minute` a minute on average. A request
+spends one, a heavy one (a costly text query, indexer/search_text.py) more. A request is allowed only when both its
+key's and its team's budget can pay, so a team cannot multiply its budget by making more keys. A request finding a
+budget spent gets 429 with Retry-After (seconds until the oldest request leaves the window). Failed authentications
+spend the client address's budget, so a client guessing keys is refused (429) before its guesses are even checked.
 
-Tokens bound how many requests a team sends, not how long the store works on them: a team may also have at
-most `searches_in_flight` searches running at once, and all teams together at most
-`expanding_searches_in_flight` searches with prefix or fuzzy terms (the ones a store expands into many terms):
-429 beyond, so that however a team spends its budget it holds only a bounded share of the store, and other
-teams' ordinary searches do not queue behind it.
+Where the windows are kept is `KAIKU_RATE_LIMIT_STORAGE`: `database` (the default) keeps them in Kaiku's database
+(`DatabaseStorage` below), which every API replica shares, so all replicas spend one budget; any storage URI of the
+`limits` library works too (`redis://host:6379`, ...), and `memory://` keeps them in each process (each replica then
+has a budget of its own).
+
+Tokens bound how many requests a team sends, not how long the store works on them: a team may also have at most
+`searches_in_flight` searches running at once, and all teams together at most `expanding_searches_in_flight`
+searches with prefix or fuzzy terms (the ones a store expands into many terms): 429 beyond, so that however a team
+spends its budget it holds only a bounded share of the store. These slots are counted in each API process: with
+several replicas, each holds this many.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
-MAX_BUCKETS = 100_000  # beyond this many keys/addresses, full (idle) buckets are forgotten: memory stays bounded
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.errors import ConfigurationError
+from limits.storage import MovingWindowSupport, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
+from kaiku.db import rate_limit_hits
 
-class TokenBuckets:
-    def __init__(self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = per_minute / 60.0  # tokens per second
-        self.burst = float(burst)
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
-        self._lock = threading.Lock()
-
-    def _tokens(self, key: str, now: float) -> float:
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        return min(self.burst, tokens + (now - last) * self.rate)
-
-    def _wait(self, tokens: float, cost: float) -> float:
-        # A cost above the burst could never be paid in full: it waits for a full bucket and takes it all.
-        return max(0.0, min(cost, self.burst) - tokens) / self.rate
-
-    def take(self, key: str, cost: float = 1.0) -> float:
-        """Spend `cost` tokens of `key`: 0.0 when allowed, else the seconds to wait before trying again."""
-        with self._lock:
-            return take_together([(self, key)], cost)
-
-    def peek(self, key: str, cost: float = 1.0) -> float:
-        """The seconds until `key` could spend `cost` tokens (0.0: now), spending nothing."""
-        with self._lock:
-            return self._wait(self._tokens(key, self._clock()), cost)
-
-    def _spend(self, key: str, cost: float, now: float) -> None:
-        self._buckets[key] = (max(0.0, self._tokens(key, now) - cost), now)
-        if len(self._buckets) > MAX_BUCKETS:
-            self._forget_full(now)
-
-    def _forget_full(self, now: float) -> None:
-        for key in [k for k in self._buckets if self._tokens(k, now) >= self.burst]:
-            del self._buckets[key]
+DATABASE = "database"  # KAIKU_RATE_LIMIT_STORAGE for Kaiku's own database
+CLEANUP_EVERY = 60.0  # seconds between deletions of requests that left every window
+logger = logging.getLogger(__name__)
 
 
-def take_together(buckets: Sequence[tuple[TokenBuckets, str]], cost: float = 1.0) -> float:
-    """Spend `cost` from every (buckets, key) pair, or from none: 0.0 when allowed, else the longest wait.
+# Built once: every request runs these, and building a statement costs more than SQLite takes to run it.
+_ADD = insert(rate_limit_hits)
+_WINDOW = select(func.min(rate_limit_hits.c.at), func.coalesce(func.sum(rate_limit_hits.c.amount), 0)).where(
+    rate_limit_hits.c.key == bindparam("key"), rate_limit_hits.c.expires_at > bindparam("now")
+)
+_TAKE_BACK = delete(rate_limit_hits).where(rate_limit_hits.c.id == bindparam("row"))
 
-    The caller holds whatever lock serialises these buckets (TokenBuckets.take holds its own).
+
+class DatabaseStorage(Storage, MovingWindowSupport):
+    """A `limits` storage on Kaiku's database: one row per request in a window, shared by every process using it.
+
+    A request is first written, then the window counted with it: if the count is over the limit, the row is taken
+    back and the request refused. Two processes racing for the last place may then both be refused, never both
+    allowed, so the budget holds across replicas whatever the database's isolation level.
     """
-    waits = []
-    for bucket, key in buckets:
-        waits.append(bucket._wait(bucket._tokens(key, bucket._clock()), cost))
-    if max(waits, default=0.0) > 0:
-        return max(waits)
-    for bucket, key in buckets:
-        bucket._spend(key, cost, bucket._clock())
-    return 0.0
+
+    def __init__(self, db: Engine, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.db = _unsynced(db) if db.dialect.name == "sqlite" else db
+        self.clock = clock
+        self._cleaned_at = -math.inf
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    def close(self) -> None:
+        self.db.dispose()  # closes the pooled connections; an engine used again opens new ones
+
+    def _add(self, key: str, amount: int, now: float, expires_at: float) -> int:
+        with self.db.begin() as conn:
+            added = conn.execute(_ADD, {"key": key, "amount": amount, "at": now, "expires_at": expires_at})
+            return int(added.inserted_primary_key[0])  # type: ignore[index]  # always set after an insert
+
+    def _window(self, key: str, now: float) -> tuple[float | None, int]:
+        """The oldest request of `key` still in its window, and the requests there (their amounts)."""
+        with self.db.connect() as conn:
+            oldest, count = conn.execute(_WINDOW, {"key": key, "now": now}).one()
+        return oldest, int(count)
+
+    def _clean(self, now: float) -> None:
+        if now - self._cleaned_at < CLEANUP_EVERY:
+            return
+        self._cleaned_at = now
+        with self.db.begin() as conn:
+            conn.execute(delete(rate_limit_hits).where(rate_limit_hits.c.expires_at <= now))
+
+    # The moving window (what RateLimits uses)
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        now = self.clock()
+        self._clean(now)
+        row = self._add(key, amount, now, now + expiry)
+        if self._window(key, now)[1] <= limit:
+            return True
+        with self.db.begin() as conn:
+            conn.execute(_TAKE_BACK, {"row": row})
+        return False
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        now = self.clock()
+        oldest, count = self._window(key, now)
+        return (now, 0) if oldest is None else (float(oldest), count)
+
+    # The fixed window, which the Storage interface requires: the window starts with its first request.
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = self.clock()
+        self._clean(now)
+        self._add(key, amount, now, self.get_expiry(key) if self.get(key) else now + expiry)
+        return self.get(key)
+
+    def get(self, key: str) -> int:
+        return self._window(key, self.clock())[1]
+
+    def get_expiry(self, key: str) -> float:
+        now = self.clock()
+        live = (rate_limit_hits.c.key == key) & (rate_limit_hits.c.expires_at > now)
+        with self.db.connect() as conn:
+            expiry = conn.scalar(select(func.min(rate_limit_hits.c.expires_at)).where(live))
+        return now if expiry is None else float(expiry)
+
+    def check(self) -> bool:
+        try:
+            with self.db.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        with self.db.begin() as conn:
+            return conn.execute(delete(rate_limit_hits)).rowcount
+
+    def clear(self, key: str) -> None:
+        with self.db.begin() as conn:
+            conn.execute(delete(rate_limit_hits).where(rate_limit_hits.c.key == key))
+
+
+def _unsynced(db: Engine) -> Engine:
+    """Connections to the same SQLite file whose commits are not flushed to disk one by one.
+
+    Every API request writes its key's and team's window: with a flush per commit that costs milliseconds on a
+    disk that syncs slowly (bench/rate_limits.py). In write-ahead-log mode (kaiku/db.py sets it) `synchronous =
+    NORMAL` keeps the file consistent; a power cut may only forget the last moments' requests, which are nothing
+    but counts. The database's other tables keep their own connections, which flush every commit.
+    """
+    engine = create_engine(db.url)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+
+    return engine
+
+
+def open_storage(uri: str, db: Engine) -> Storage:
+    """The storage KAIKU_RATE_LIMIT_STORAGE names: `database` (Kaiku's database, `db`) or a `limits` storage URI."""
+    if uri == DATABASE:
+        return DatabaseStorage(db)
+    try:
+        storage = storage_from_string(uri)
+    except (ConfigurationError, ValueError) as exc:
+        raise ValueError(
+            f"KAIKU_RATE_LIMIT_STORAGE={uri!r}: {exc} (give `database`, `memory://` or a storage URI of the "
+            "`limits` library, e.g. redis://host:6379, with its client installed)"
+        ) from exc
+    if not isinstance(storage, Storage) or not isinstance(storage, MovingWindowSupport):
+        raise ValueError(f"KAIKU_RATE_LIMIT_STORAGE={uri!r}: not a synchronous storage with moving windows")
+    return storage
+
+
+@dataclass(frozen=True)
+class Budget:
+    """`per_minute` requests a minute on average, `burst` of them at once: `burst` per burst/per_minute minutes."""
+
+    per_minute: int
+    burst: int
+
+    def item(self, namespace: str) -> RateLimitItem:
+        # limits counts windows in whole seconds: rounded up, so the rate is never above the configured one.
+        window = math.ceil(self.burst * 60 / self.per_minute)
+        if window * self.per_minute != self.burst * 60:
+            logger.warning(
+                "rate limit %s: %d requests per %d s (%.1f a minute): per minute and burst do not give a whole "
+                "second's window, so the window was rounded up",
+                namespace, self.burst, window, self.burst * 60 / window,
+            )  # fmt: skip
+        return RateLimitItemPerSecond(self.burst, window, namespace=namespace)
 
 
 class RateLimits:
@@ -82,30 +202,47 @@ class RateLimits:
 
     def __init__(
         self,
-        key_per_minute: int,
-        key_burst: int,
-        team_per_minute: int,
-        team_burst: int,
-        auth_failures_per_minute: int,
-        auth_failure_burst: int,
+        key: Budget,
+        team: Budget,
+        auth_failures: Budget,
+        storage: Storage,
         searches_in_flight: int = 2,
         expanding_searches_in_flight: int = 1,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.key = key.item("key")
+        self.team = team.item("team")
+        self.auth_failures = auth_failures.item("auth-failures")
         self.searches_in_flight = searches_in_flight
         self.expanding_searches_in_flight = expanding_searches_in_flight
         self._searching: Counter[str] = Counter()
         self._expanding = 0
-        self.keys = TokenBuckets(key_per_minute, key_burst, clock)
-        self.teams = TokenBuckets(team_per_minute, team_burst, clock)
-        self.auth_failures = TokenBuckets(auth_failures_per_minute, auth_failure_burst, clock)
-        self._lock = threading.Lock()  # key and team buckets are checked and spent as one step
+        # Retry-After is counted on the storage's clock (the memory storage's is time.time).
+        self._clock: Callable[[], float] = getattr(storage, "clock", time.time)
+        self._lock = threading.Lock()  # this process's key and team windows are checked and spent as one step
 
-    def take(self, key_id: str, team: str | None, cost: float = 1.0) -> float:
-        """Spend `cost` of the key's and the team's budget (the admin has no team): 0.0 or seconds to wait."""
-        pairs = [(self.keys, key_id)] + ([(self.teams, team)] if team is not None else [])
+    def _wait(self, item: RateLimitItem, identifier: str) -> float:
+        """Seconds until the oldest request in the window leaves it."""
+        reset = self.limiter.get_window_stats(item, identifier).reset_time
+        return max(reset - self._clock(), 0.001)
+
+    def take(self, key_id: str, team: str | None, cost: int = 1) -> float:
+        """Spend `cost` of the key's and the team's budget (the admin has no team): 0.0 or seconds to wait.
+
+        Both are checked before either is spent; a replica spending the team's last place between the check
+        and the spending can cost the key one place for a refused request, never more than the budgets allow.
+        A cost above a burst waits for an empty window and takes all of it.
+        """
+        budgets = [(self.key, key_id)] + ([(self.team, team)] if team is not None else [])
         with self._lock:
-            return take_together(pairs, cost)
+            spent = [(item, who, min(cost, item.amount)) for item, who in budgets]
+            short = [(item, who) for item, who, price in spent if not self.limiter.test(item, who, cost=price)]
+            if short:
+                return max(self._wait(item, who) for item, who in short)
+            for item, who, price in spent:
+                if not self.limiter.hit(item, who, cost=price):
+                    return self._wait(item, who)
+        return 0.0
 
     @contextmanager
     def search_slot(self, owner: str, expanding: bool = False) -> Iterator[str | None]:
@@ -130,12 +267,18 @@ class RateLimits:
                     if not self._searching[owner]:
                         del self._searching[owner]
 
+    def close(self) -> None:
+        if isinstance(self.limiter.storage, DatabaseStorage):
+            self.limiter.storage.close()
+
     def auth_blocked(self, address: str) -> float:
         """Seconds this address must wait before its next key is even checked (0.0: go ahead)."""
-        return self.auth_failures.peek(address)
+        if self.limiter.test(self.auth_failures, address):
+            return 0.0
+        return self._wait(self.auth_failures, address)
 
     def auth_failed(self, address: str) -> None:
-        self.auth_failures.take(address)
+        self.limiter.hit(self.auth_failures, address)
 
 
 def retry_after_header(wait: float) -> str:

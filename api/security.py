@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
-from kaiku.settings import Settings
+from core.settings import Settings
 
 # Swagger UI's scripts, styles and favicon come from this server (api/docs.py); an inline script starts it.
 DOCS_CSP = (

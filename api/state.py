@@ -1,4 +1,4 @@
-"""What the API process holds for its lifetime: settings, the mention store, the loaded model, teams."""
+"""What the API process holds for its lifetime: settings, the mention store, the database, teams."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from api.ratelimit import RateLimits
+from core.config import KaikuConfig
+from core.settings import Settings
 from indexer.store import MentionStore
-from kaiku.config import KaikuConfig
 from kaiku.config_store import ConfigStore
-from kaiku.settings import Settings
 from kaiku.teams import TeamStore
-from sentiment import SentimentClassifier
 
 
 @dataclass
@@ -22,9 +21,7 @@ class AppState:
     config_store: ConfigStore
     teams: TeamStore
     rate_limits: RateLimits
-    classifier: SentimentClassifier | None = None
-    model_error: str | None = None
-    db: Engine | None = None  # Kaiku's own database, opened on first use (cases)
+    db: Engine  # Kaiku's own database, shared by every replica (kaiku/db.py)
 
     @property
     def config(self) -> KaikuConfig:

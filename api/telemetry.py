@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import require_metrics_reader
+from api.deps import get_db, require_metrics_reader
 from api.problems import responses
 from api.state import AppState
 from kaiku.crawl_counters import RUNS, totals
@@ -34,8 +34,6 @@ class CrawlTotals(Collector):
         self._state = state
 
     def collect(self) -> Iterator[Metric]:
-        from api.deps import get_db
-
         runs = CounterMetricFamily("kaiku_crawl_runs", "Crawls finished", labels=["source"])
         requests = CounterMetricFamily("kaiku_crawl_requests", "HTTP requests made by crawls", labels=["source"])
         mentions = CounterMetricFamily(

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import Mention, mention_id
+from core.config import load_config
+from core.mention import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.client import make_client
 from indexer.es_store import ElasticsearchMentionStore
@@ -34,9 +35,8 @@ from indexer.queries import MentionFilters, search_mentions
 from indexer.writer import BulkWriter
 from kaiku.alerts.check import TOP_MENTIONS, CheckOptions, check_rule
 from kaiku.alerts.counts import slot_start
-from kaiku.config import load_config
 from kaiku.db import incidents, open_database, outbox
-from kaiku.engine import LocalEngine, free_port
+from kaiku.local_engine import LocalEngine, free_port
 
 NOW = datetime(2026, 11, 20, 12, 40, tzinfo=UTC)
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

@@ -31,20 +31,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
+
+from crawler.context import CrawlContext
 
 # The repository first: run as `python bench/api_load.py`, bench/ would be first, where sentiment.py is a script.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
-from bench.api_latency import StandIn
-from indexer import Mention, mention_id
-from kaiku.engine import LocalEngine, free_port
-from kaiku.settings import REPO_CONFIGS, Settings
-from kaiku.teams import TeamStore
-from kaiku.wiring import ready_store
+from core.mention import Mention, mention_id
+from core.polarity import Polarity
+from core.settings import REPO_CONFIGS, Settings
+from kaiku.local_engine import LocalEngine, free_port
+from kaiku.wiring import ready_store, team_store
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
 WORDS = {
@@ -54,6 +56,15 @@ WORDS = {
 ORDINARY_SEARCH = {"brand": "revontuli", "q": "huone kylmä", "lang": "fi"}
 HEAVY_ALLOWED = {"q": "kyl* huo* lik*"}  # the costliest text the bounds let through
 ATTACK = {"q": "|".join(f"{a}{b}*" for a in "abcdefghijklmnopqrstuvwxyz" for b in "aeiouy")[:500]}  # refused
+
+
+class StandIn:
+    """A scorer for the crawl that runs during the load: the model's cost is not what this measures."""
+
+    model_id, model_version = "bench/stand-in", "0"
+
+    def predict(self, texts: Any) -> list[Polarity]:
+        return [Polarity(0.3, 0.4, 0.3) for _ in texts]
 
 
 def synthetic(n: int, seed: int = 7) -> list[Mention]:
@@ -103,7 +114,7 @@ def open_store(store: str, work: Path) -> Iterator[str | None]:
 def serve(settings: Settings) -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, classifier=StandIn()),
+        create_app(settings),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -122,9 +133,9 @@ def serve(settings: Settings) -> Iterator[str]:
 
 
 def crawl_forever(settings: Settings, stop: threading.Event, crawls: list[int]) -> None:
+    from cli.demo.server import serve_site
+    from core.config import load_config
     from crawler.runner import run_crawl
-    from kaiku.config import load_config
-    from kaiku.demo.server import serve_site
     from kaiku.wiring import mention_store, mention_writer
 
     config = load_config(settings.config_dir)
@@ -132,7 +143,11 @@ def crawl_forever(settings: Settings, stop: threading.Event, crawls: list[int]) 
     with serve_site(port=0) as site:
         source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
         while not stop.is_set():
-            run_crawl(source, config.brands, StandIn(), mention_writer(settings, store), allow_private_urls=True)
+            run_crawl(
+                source,
+                CrawlContext(config.brands, StandIn(), mention_writer(settings, store), store),
+                allow_private_urls=True,
+            )
             crawls[0] += 1
 
 
@@ -221,7 +236,6 @@ def main() -> None:
                 index_alias=alias,
                 data_dir=work,
                 config_dir=config_dir,
-                api_db=work / "api.sqlite3",
                 allow_private_urls=True,
             )
             store = ready_store(settings)
@@ -233,7 +247,7 @@ def main() -> None:
             print(
                 f"store {args.store}: {args.n} mentions over 365 days indexed in {time.perf_counter() - started:.1f}s"
             )
-            teams = TeamStore(settings.resolved_api_db)
+            teams = team_store(settings)
             keys = [
                 teams.create_key(teams.create_team(f"team{n}", brands=["revontuli", "tunturi"]).id).secret
                 for n in range(args.clients + 1)

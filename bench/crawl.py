@@ -17,12 +17,13 @@ import time
 from collections.abc import Sequence
 
 from bench.scaled_site import serve_scaled_site
+from core.config import Source, load_config, source_of
+from core.mention import Mention
+from core.polarity import Polarity
+from core.settings import REPO_CONFIGS
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
-from indexer.document import Mention
 from indexer.writer import BulkReport
-from kaiku.config import Source, load_config
-from kaiku.settings import REPO_CONFIGS
-from sentiment import Polarity
 
 
 class ConstantClassifier:
@@ -46,7 +47,7 @@ def peak_rss_mib() -> float:
 
 
 def bench_source(url: str, pages: int) -> Source:
-    return Source(id="bench", spider="reviews", start_urls=[url + "/"], max_pages=pages + 10)
+    return source_of(id="bench", spider="reviews", start_urls=[url + "/"], max_pages=pages + 10)
 
 
 def main() -> None:
@@ -60,7 +61,9 @@ def main() -> None:
     try:
         started = time.perf_counter()
         summary = run_crawl(
-            bench_source(site.url, pages), config.brands, ConstantClassifier(), writer, allow_private_urls=True
+            bench_source(site.url, pages),
+            CrawlContext(config.brands, ConstantClassifier(), writer),
+            allow_private_urls=True,
         )
         elapsed = time.perf_counter() - started
     finally:

@@ -32,7 +32,7 @@ from typing import Any
 # The repository first: run as `python bench/dashboard.py`, bench/ would be first on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.dashboard.browser import chromium, missing_browser, overview_render_ms, serve, sign_in  # noqa: E402
+from bench.browser import chromium, missing_browser, overview_render_ms, serve, sign_in  # noqa: E402
 
 PERIOD = {"from": "2026-08-24", "to": "2026-11-22", "interval": "week", "tz": "Europe/Helsinki"}
 
@@ -42,11 +42,10 @@ def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
     """N synthetic mentions in a fresh store (the embedded default, or a local engine) and the API in front of it:
     (base URL, a key of a team that follows both brands, so the overview carries the competitor's series)."""
     from api.app import create_app
-    from bench.api_latency import StandIn, synthetic
-    from kaiku.engine import LocalEngine, free_port
-    from kaiku.settings import Settings
-    from kaiku.teams import TeamStore
-    from kaiku.wiring import ready_store
+    from bench.api_latency import synthetic
+    from core.settings import Settings
+    from kaiku.local_engine import LocalEngine, free_port
+    from kaiku.wiring import ready_store, team_store
 
     folder = Path(tempfile.mkdtemp(prefix="kaiku-bench-dashboard-"))
     engine = LocalEngine(data_dir=folder / "engine", port=free_port()) if store_kind == "local" else None
@@ -55,7 +54,7 @@ def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
     try:
         settings = Settings(
             elasticsearch_url=engine.url if engine else None, index_alias="bench-dashboard",
-            api_db=folder / "api.sqlite3", data_dir=folder, rate_limit_burst=10_000,
+            data_dir=folder, rate_limit_burst=10_000,
         )  # fmt: skip
         store = ready_store(settings)
         started = time.perf_counter()
@@ -65,9 +64,9 @@ def synthetic_server(n: int, store_kind: str) -> Iterator[tuple[str, str]]:
         store.refresh()
         store.close()
         print(f"{store_kind} store: wrote {n} mentions in {time.perf_counter() - started:.1f} s")
-        teams = TeamStore(settings.resolved_api_db)
+        teams = team_store(settings)
         key = teams.create_key(teams.create_team("bench", brands=["revontuli", "tunturi"]).id).secret
-        with serve(create_app(settings, classifier=StandIn())) as url:
+        with serve(create_app(settings)) as url:
             yield url, key
     finally:
         if engine is not None:

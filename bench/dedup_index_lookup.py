@@ -20,13 +20,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.mention import Mention, mention_id
 from crawler.dedup import IndexedTexts, signature
 from indexer.admin import ensure_index
 from indexer.client import make_client
-from indexer.document import Mention, mention_id
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
-from kaiku.engine import LocalEngine, free_port
+from kaiku.local_engine import LocalEngine, free_port
 
 LETTERS = "aaaaaiiiiitttttnnnneeeessssllllkkkkuuuuääoooommrrvvjjhhyyppddö"
 
@@ -62,7 +62,7 @@ def main() -> None:
                     Mention(
                         id=mention_id("bench", str(i)),
                         brand="b",
-                        source="bench",
+                        source="reviews",
                         url=f"http://b/{i}",
                         text=body,
                         crawled_at=now,

@@ -1,32 +1,49 @@
-"""End to end: the scaled demo site crawled, scored by the default model and indexed into a local engine.
+"""End to end: the scaled demo site crawled, scored by the default model and written into the store.
 
-    python bench/end_to_end.py [--mentions 10000]      # and --mentions 100000
+    python -m bench.end_to_end [--mentions 10000] [--prefill 0] [--scorer default|constant] [--store embedded|local]
 
 The real path of `kaiku crawl`: the `reviews` spider on loopback, Kaiku's pipelines, the offline default
-sentiment model (converted once into the model cache) and the spooling bulk writer into a fresh local noida-db
-(or the engine KAIKU_ELASTICSEARCH_URL names). Prints mentions per second over the whole crawl, the share of
-it spent scoring, peak memory and the count the engine holds afterwards.
+sentiment model (converted once into the model cache) and the spooling writer into a fresh store: the embedded
+SQLite store (the default), a fresh local noida-db (`--store local`), or the Elasticsearch KAIKU_ELASTICSEARCH_URL
+names. `--prefill N` first writes N mentions like the site's (the demo's reviews, numbered past the site's) into
+the store, so that the crawl's mentions are the last of N + `--mentions`: what the cost per mention becomes in a
+larger store, without crawling all of it. `--scorer constant` leaves the model out (Kaiku's own cost alone).
+
+Prints mentions per second over the whole crawl, the share of it spent scoring, the process's CPU time per mention
+(what a shared machine's load does not blur), then the scorer alone on
+`--scorer-sample` of the same texts (same batch size), and end to end as a share of that; peak memory and the
+count the store holds afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.crawl import bench_source, peak_rss_mib
-from bench.scaled_site import serve_scaled_site
+from bench.crawl import ConstantClassifier, bench_source, peak_rss_mib
+from bench.scaled_site import demo_reviews, write_site
+from cli.demo.server import serve_site
+from core.config import load_config
+from core.mention import Mention, mention_id
+from core.settings import REPO_CONFIGS, Settings
+from crawler.context import CrawlContext
+from crawler.dedup import signature
 from crawler.runner import run_crawl
-from indexer.admin import ensure_index
-from indexer.client import make_client
+from indexer.es_store import ElasticsearchMentionStore
+from indexer.queries import MentionFilters
 from indexer.spool import Spool, SpoolingWriter
-from indexer.writer import BulkWriter
-from kaiku.config import load_config
-from kaiku.engine import LocalEngine, free_port
-from kaiku.settings import REPO_CONFIGS, Settings
+from indexer.sqlite_store import SQLiteMentionStore
+from indexer.store import MentionStore, Selection
+from kaiku.local_engine import LocalEngine, free_port
 from sentiment.loader import load_classifier
+
+PREFILL_URL = "https://prefill.example/"
 
 
 class TimedClassifier:
@@ -44,41 +61,117 @@ class TimedClassifier:
             self.seconds += time.perf_counter() - started
 
 
+def prefill(store: MentionStore, n: int, first: int) -> float:
+    """Write n mentions like the scaled site's (numbered from `first` on, so none is one of the crawl's ids)."""
+    reviews = demo_reviews()
+    started = time.perf_counter()
+    for start in range(0, n, 1000):
+        batch = []
+        for number in range(first + start, first + min(n, start + 1000)):
+            text = f"{reviews[number % len(reviews)][0]} Arvio numero {number}."
+            sig = signature(text)
+            batch.append(Mention(
+                id=mention_id("bench-prefill", str(number)), brand=("revontuli", "tunturi")[number % 2],
+                source="reviews", url=f"{PREFILL_URL}{number}", text=text, lang="fi",
+                published_at=datetime(2026, 11, 20, tzinfo=UTC) - timedelta(minutes=number),
+                crawled_at=datetime(2026, 11, 21, tzinfo=UTC), dedup_bands=sig.bands() if sig else [],
+                polarity={"negative": 0.2, "neutral": 0.5, "positive": 0.3}, experience="comfort",
+            ))  # fmt: skip
+        store.write(batch)
+    store.refresh()
+    return time.perf_counter() - started
+
+
+def scorer_alone(classifier, texts: Sequence[str], batch_size: int) -> float:
+    """Mentions per second of the classifier alone on these texts, in the crawl's batches."""
+    started = time.perf_counter()
+    for start in range(0, len(texts), batch_size):
+        classifier.predict(list(texts[start : start + batch_size]))
+    return len(texts) / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mentions", type=int, default=10_000)
+    parser.add_argument("--prefill", type=int, default=0, help="mentions written into the store before the crawl")
+    parser.add_argument("--scorer", choices=["default", "constant"], default="default")
+    parser.add_argument("--scorer-sample", type=int, default=2000, help="texts the scorer alone is timed on")
+    parser.add_argument("--store", choices=["embedded", "local"], default="embedded")
     args = parser.parse_args()
 
     settings = Settings()
-    classifier = TimedClassifier(load_classifier("default", cache_dir=settings.resolved_model_cache_dir))
+    if args.scorer == "default":
+        inner = load_classifier("default", cache_dir=settings.resolved_model_cache_dir)
+    else:
+        inner = ConstantClassifier()
+    classifier = TimedClassifier(inner)
+    work = Path(tempfile.mkdtemp(prefix="kaiku-bench-e2e-"))  # the store (or engine) and the spool; removed after
+    try:
+        run(args, settings, inner, classifier, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, settings: Settings, inner, classifier: TimedClassifier, work: Path) -> None:
     engine = None
     url = os.environ.get("KAIKU_ELASTICSEARCH_URL")
-    if not url:
-        engine = LocalEngine(Path(tempfile.mkdtemp(prefix="kaiku-bench-engine-")), port=free_port())
-        engine.start()
-        url = engine.url
-    client = make_client(url, os.environ.get("KAIKU_ELASTICSEARCH_API_KEY"), timeout=300)
-    alias = f"bench-e2e-{int(time.time())}"
-    ensure_index(client, alias)
-    writer = SpoolingWriter(BulkWriter(client, alias), Spool(Path(tempfile.mkdtemp(prefix="kaiku-bench-spool-"))))
-    site, pages = serve_scaled_site(args.mentions)
+    store: MentionStore
+    if url or args.store == "local":
+        from indexer.admin import ensure_index
+        from indexer.client import make_client
+
+        if not url:
+            engine = LocalEngine(work / "engine", port=free_port())
+            engine.start()
+            url = engine.url
+        client = make_client(url, os.environ.get("KAIKU_ELASTICSEARCH_API_KEY"), timeout=300)
+        alias = f"bench-e2e-{int(time.time())}"
+        ensure_index(client, alias)
+        store, where = ElasticsearchMentionStore(client, alias), "local noida-db" if engine else url
+    else:
+        store = SQLiteMentionStore(work / "mentions.sqlite3")
+        store.ensure_ready()
+        where = "embedded SQLite store"
+    filled = prefill(store, args.prefill, first=args.mentions) if args.prefill else 0.0
+    writer = SpoolingWriter(store, Spool(work / "spool"))
+    (work / "site").mkdir()
+    pages = write_site(args.mentions, work / "site")
+    site = serve_site(port=0, directory=work / "site")
     try:
-        started = time.perf_counter()
+        load_before = os.getloadavg()
+        started, cpu_started = time.perf_counter(), time.process_time()
         brands = load_config(REPO_CONFIGS).brands
         batch = {"KAIKU_BATCH_SIZE": settings.batch_size}
-        summary = run_crawl(bench_source(site.url, pages), brands, classifier, writer, batch, allow_private_urls=True)
-        elapsed = time.perf_counter() - started
-        client.indices.refresh(index=alias)
-        stored = client.count(index=alias)["count"]
+        context = CrawlContext(brands, classifier, writer, store)
+        summary = run_crawl(bench_source(site.url, pages), context, batch, allow_private_urls=True)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        load_after = os.getloadavg()
+        store.refresh()
+        stored = store.count(Selection())
+        crawled = MentionFilters(source="reviews")
+        texts = [m["text"] for m in store.export(crawled) if not m["url"].startswith(PREFILL_URL)]
     finally:
         site.stop()
         if engine is not None:
             engine.stop()
-    print(f"end-to-end benchmark: {summary.pages:,} pages, {summary.items:,} mentions, {os.cpu_count()} cores, "
-          f"engine {url if engine is None else 'local noida-db'}, batch {settings.batch_size}")  # fmt: skip
-    print(f"  {summary.items / elapsed:7.1f} mentions/s crawl -> score -> index ({elapsed:.0f} s; "
-          f"scoring {classifier.seconds / elapsed:.0%} of it)")  # fmt: skip
-    print(f"  indexed {summary.indexed:,}, spooled {summary.spooled}, engine holds {stored:,}; "
+    print(f"end-to-end benchmark: {summary.pages:,} pages, {summary.items:,} mentions into the {where} "
+          f"holding {args.prefill:,} before ({filled:.0f} s to write them), scorer {args.scorer}, "
+          f"{os.cpu_count()} cores, batch {settings.batch_size}")  # fmt: skip
+    print(f"  load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end of the crawl")
+    per_s = summary.items / elapsed
+    print(f"  {per_s:7.1f} mentions/s crawl -> score -> store ({elapsed:.0f} s, {elapsed / summary.items * 1000:.2f} "
+          f"ms per mention; scoring {classifier.seconds / elapsed:.0%} of it, "
+          f"{(elapsed - classifier.seconds) / summary.items * 1000:.2f} ms per mention besides)")  # fmt: skip
+    # CPU time, unlike wall time, does not count the waits for other processes of a shared machine.
+    print(f"  CPU time of this process (crawl, site, pipelines, store): {cpu / summary.items * 1000:.2f} ms per "
+          f"mention; scoring {classifier.seconds / summary.items * 1000:.2f} ms of wall time per mention")  # fmt: skip
+    sample = texts[: args.scorer_sample]
+    if args.scorer == "default" and sample:
+        alone = scorer_alone(inner, sample, settings.batch_size)
+        print(f"  scorer alone on {len(sample):,} of the same texts: {alone:7.1f} mentions/s; end to end is "
+              f"{per_s / alone:.0%} of it")  # fmt: skip
+    print(f"  written {summary.indexed:,}, spooled {summary.spooled}, the store holds {stored:,}; "
+          f"near-duplicates {({k.rsplit('/', 1)[1]: v for k, v in summary.stats.items() if 'near_dup' in k})}; "
           f"experience {summary.experience}")  # fmt: skip
     print(f"  peak memory {peak_rss_mib():.0f} MiB")
 

@@ -25,12 +25,12 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch, helpers
 
+from core.mention import Mention, mention_id
 from indexer.admin import ensure_index, managed_indices
 from indexer.client import make_client
-from indexer.document import Mention, mention_id
 from indexer.schema import write_index_for
 from indexer.writer import BulkWriter
-from kaiku.engine import LocalEngine, free_port
+from kaiku.local_engine import LocalEngine, free_port
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 TEXTS = (

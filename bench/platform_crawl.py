@@ -2,7 +2,7 @@
 
     python bench/platform_crawl.py [--posts 1000] [--page-size 50] [--no-language]
 
-For each platform, the fake from tests/crawler/platform_fakes.py is grown to `--posts` posts (copies of a
+For each platform, the fake from bench/platform_fakes.py is grown to `--posts` posts (copies of a
 recorded post with new ids and times; every one names a brand) and served `--page-size` per page (the App
 Store stops at 10 pages, so it serves at most 10 × page size; RSS serves one feed holding them all). The
 crawl runs through Scrapy and every pipeline (brand match, language detection with lingua unless
@@ -22,11 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.runner import run_crawl  # noqa: E402
-from kaiku.config import Source, load_config  # noqa: E402
-from kaiku.settings import REPO_CONFIGS  # noqa: E402
-from tests.crawler.conftest import CollectingWriter, KeywordClassifier  # noqa: E402
-from tests.crawler.platform_fakes import (  # noqa: E402
+from bench.platform_fakes import (  # noqa: E402
     AppStore,
     Bluesky,
     HackerNews,
@@ -36,6 +32,14 @@ from tests.crawler.platform_fakes import (  # noqa: E402
     YouTube,
     serve,
 )
+from bench.stand_ins import CollectingWriter, KeywordClassifier  # noqa: E402
+from core.config import (  # noqa: E402
+    load_config,
+    source_of,
+)
+from core.settings import REPO_CONFIGS  # noqa: E402
+from crawler.context import CrawlContext  # noqa: E402
+from crawler.runner import run_crawl  # noqa: E402
 
 PLATFORMS = {
     "rss": (Rss, lambda url: {"start_urls": [f"{url}/matkailu/feed"]}, {}),
@@ -85,10 +89,10 @@ def main() -> None:
                     "LOG_LEVEL": "WARNING",
                     **credentials,
                 }
-                source = Source(id=f"bench-{name}", spider=name, **fields(server.url))
+                source = source_of(id=f"bench-{name}", spider=name, **fields(server.url))
                 started = time.perf_counter()
-                summary = run_crawl(source, brands, KeywordClassifier(), CollectingWriter(), extra_settings=settings,
-                                    allow_private_urls=True)  # fmt: skip
+                context = CrawlContext(brands, KeywordClassifier(), CollectingWriter())
+                summary = run_crawl(source, context, extra_settings=settings, allow_private_urls=True)
                 seconds = time.perf_counter() - started
         finally:
             stop()

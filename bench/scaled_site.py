@@ -13,8 +13,8 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+from cli.demo.server import SITE_DIR, DemoSite, serve_site
 from crawler.extract.schema_org import extract_reviews
-from kaiku.demo.server import SITE_DIR, DemoSite, serve_site
 
 REVIEWS_PER_PAGE = 20
 HOTELS = ("Hotelli Revontuli Levi", "Tunturi Inn Ylläs", "Hotelli Revontuli Helsinki", "Tunturi Inn Rovaniemi")

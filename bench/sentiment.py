@@ -96,8 +96,8 @@ def run_mode(mode: str, folder: Path, cache: Path, texts_file: Path, threads: in
                 classify(text, truncation=True)
 
     else:
+        from core.scoring import score_batch
         from sentiment.loader import load_classifier
-        from sentiment.scoring import score_batch
 
         spec = "default" if mode.startswith("default") else str(folder)
         classifier = load_classifier(spec, cache_dir=cache, threads=threads, precision=mode.partition("-")[2] or "auto")
@@ -137,7 +137,7 @@ def main() -> int:
     parser.add_argument("--_texts", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cache is None:
-        from kaiku.settings import get_settings
+        from core.settings import get_settings
 
         args.cache = get_settings().resolved_model_cache_dir
 

@@ -45,9 +45,9 @@ from typing import Any
 # The repository first: run as `python bench/store.py`, bench/ would be first, where sentiment.py is a script.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.mention import Mention, mention_id
 from crawler.dedup import BANDS
 from indexer.buckets import buckets, zone
-from indexer.document import Mention, mention_id
 from indexer.queries import MentionFilters
 from indexer.store import MentionStore
 
@@ -171,7 +171,7 @@ def child(kind: str, n: int, repeat: int) -> dict[str, Any]:
         return figures
     from indexer.client import make_client
     from indexer.es_store import ElasticsearchMentionStore
-    from kaiku.engine import LocalEngine, free_port
+    from kaiku.local_engine import LocalEngine, free_port
 
     url = os.environ.get("KAIKU_ELASTICSEARCH_URL")
     with tempfile.TemporaryDirectory() as folder:

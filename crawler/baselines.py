@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from indexer.errors import IndexerError
-from kaiku.config import Brand
-from sentiment.experience import Baseline
+from core.config import Brand
+from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY
+from core.experience import Baseline
+from core.store import MentionLookup, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -21,10 +21,10 @@ logger = logging.getLogger(__name__)
 class BrandBaselines:
     def __init__(
         self,
-        store: Any,  # an indexer.store.MentionStore
+        store: MentionLookup,
         brands: list[Brand],
-        min_history: int = 50,
-        days: int = 90,
+        min_history: int = BASELINE_MIN_HISTORY,
+        days: int = BASELINE_DAYS,
         gap_days: int = 7,
         sample: int = 2000,
         now: datetime | None = None,
@@ -53,7 +53,7 @@ class BrandBaselines:
     def _read(self, scope: str, brand_ids: list[str]) -> Baseline | None:
         try:
             nets = self._store.polarity_nets(brand_ids, *self._window, self._sample)
-        except IndexerError as exc:  # no norm is a safe answer: the absolute rule still holds
+        except StoreError as exc:  # no norm is a safe answer: the absolute rule still holds
             logger.warning("baseline of %s unavailable: %s", scope, exc)
             return None
         return Baseline.of(scope, nets) if nets else None

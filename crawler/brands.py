@@ -6,7 +6,7 @@ The rule (docs/crawler.md has examples):
    so "Hotelli Revontuli" = "hotelli revontuli" and "Mäki" = "maki") and split into words at anything
    that is not a letter or digit ("Revontuli-hotelli" is the two words "revontuli hotelli").
 2. A brand has one or more queries; it matches when any of them does. Its name, aliases and `terms`
-   form the query whose id is the brand id; each entry of `queries` (crawler/query_language.py: terms,
+   form the query whose id is the brand id; each entry of `queries` (core/query_language.py: terms,
    phrases, AND / OR / NOT, NEAR/n, prefix terms) is another, with the id `<brand id>/<query name>`.
 3. In the name/alias/term query a phrase matches a run of consecutive words; every word but the last must
    be equal and the last may carry a Finnish inflection ending when it has at least 5 letters: the text's
@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from crawler.query_language import Query, fold, words
-from kaiku.config import Brand
+from core.config import Brand
+from core.query_language import Query, fold, words
 
 __all__ = ["BrandMatch", "BrandMatcher", "BrandQueries", "fold", "words"]
 

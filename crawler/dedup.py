@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from datasketch import MinHash, MinHashLSH
 
-from crawler.query_language import words
+from core.query_language import words
+from core.store import MentionLookup
 
 SHINGLE = 5
 PERMUTATIONS = 128
@@ -123,18 +124,72 @@ class SeenTexts:
 class IndexedTexts:
     """Near-duplicates among the mentions already in the store (its MinHash band lookup)."""
 
-    def __init__(self, store: Any) -> None:
-        self.store = store  # an indexer.store.MentionStore
+    def __init__(self, store: MentionLookup) -> None:
+        self.store = store
 
     def find(
         self, mention_id: str, sig: Signature, bands: Sequence[str], threshold: float = DEFAULT_THRESHOLD
     ) -> str | None:
         """The root id of the earliest near-duplicate in the store (by published_at, else crawled_at), or None."""
-        candidates = self.store.near_duplicate_candidates({mention_id: bands}, MAX_CANDIDATES)[mention_id]
-        matches = []
-        for candidate in candidates:
-            root = candidate.near_duplicate_of or candidate.id
-            other = signature(candidate.text)
-            if root != mention_id and other is not None and sig.similarity(other) >= threshold:
-                matches.append((candidate.filed_at, root))
-        return min(matches)[1] if matches else None
+        return self.find_many({mention_id: (sig, bands)}, threshold)[mention_id]
+
+    def find_many(
+        self, texts: Mapping[str, tuple[Signature, Sequence[str]]], threshold: float = DEFAULT_THRESHOLD
+    ) -> dict[str, str | None]:
+        """`find` for many mentions (id -> (signature, bands)) with one store request."""
+        candidates = self.store.near_duplicate_candidates(
+            {mention_id: bands for mention_id, (_, bands) in texts.items()}, MAX_CANDIDATES
+        )
+        signatures: dict[str, Signature | None] = {}  # the copies of one text share their candidates
+        roots: dict[str, str | None] = {}
+        for mention_id, (sig, _) in texts.items():
+            matches = []
+            for candidate in candidates[mention_id]:
+                root = candidate.near_duplicate_of or candidate.id
+                if candidate.text not in signatures:
+                    signatures[candidate.text] = signature(candidate.text)
+                other = signatures[candidate.text]
+                if root != mention_id and other is not None and sig.similarity(other) >= threshold:
+                    matches.append((candidate.filed_at, root))
+            roots[mention_id] = min(matches)[1] if matches else None
+        return roots
+
+
+class PageTexts:
+    """The mentions one response yielded (crawler.pipelines.PageTextsMiddleware gives each the same PageTexts).
+
+    Each text is signed once, and the first mention of the page that needs the store asks it about itself and
+    every mention after it on the page in one request, so a page costs one lookup rather than one per mention.
+    """
+
+    def __init__(self, items: Sequence[Any]) -> None:  # crawler.items.MentionItem, in the order yielded
+        self.items = list(items)
+        self._signed: dict[int, tuple[Signature, list[str]] | None] = {}  # by id() of the item: the page keeps it
+        self._roots: dict[str, str | None] = {}
+
+    def signed(self, item: Any) -> tuple[Signature, list[str]] | None:
+        """The signature and bands of an item's text, None when it is too short to sign."""
+        key = id(item)
+        if key not in self._signed:
+            sig = signature(item.text)
+            self._signed[key] = (sig, sig.bands()) if sig is not None else None
+        return self._signed[key]
+
+    def indexed_root(self, item: Any, indexed: IndexedTexts, threshold: float, seen: SeenTexts) -> str | None:
+        """`indexed.find` for this item, looked up together with the rest of its page.
+
+        The rest of the page is asked about only where `seen` (this crawl so far) has no copy of it yet: a copy
+        found within the crawl is not looked up in the store (and what `seen` finds now it finds later too).
+        """
+        mine = self.signed(item)
+        if mine is None:
+            return None
+        if item.id not in self._roots:
+            position = next(n for n, other in enumerate(self.items) if other is item)
+            texts = {item.id: mine}
+            for other in self.items[position + 1 :]:  # those before it have been through the pipeline already
+                signed = self.signed(other)
+                if signed is not None and other.id not in self._roots and seen.find(other.id, *signed) is None:
+                    texts[other.id] = signed
+            self._roots.update(indexed.find_many(texts, threshold))
+        return self._roots[item.id]

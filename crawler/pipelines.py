@@ -1,35 +1,37 @@
 """Item pipelines: brand match -> language -> duplicates -> near-duplicates -> sentiment + index (docs/design.md §3).
 
-Each component is built in `from_crawler` from objects the runner put into the crawler settings
-(`KAIKU_BRANDS`, `KAIKU_CLASSIFIER`, `KAIKU_WRITER`) and raises `NotConfigured` when its dependency
-is missing, which switches it off instead of failing the crawl.
+Each component is built in `from_crawler` from the crawl's `CrawlContext` (brands, classifier, writer, store:
+crawler/context.py) and plain settings, and raises `NotConfigured` when its dependency is missing, which switches
+it off instead of failing the crawl.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from core.config import Brand
+from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY, BATCH_SIZE
+from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
+from core.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
+from core.mention import Mention, ModelInfo
+from core.polarity import SentimentClassifier
+from core.scoring import score_batch
+from core.store import MentionWriter
 from crawler import stats as keys
+from crawler.baselines import BrandBaselines
 from crawler.brands import BrandMatcher
+from crawler.context import CrawlContext
 from crawler.dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
-from crawler.dedup import IndexedTexts, SeenTexts, signature
+from crawler.dedup import IndexedTexts, PageTexts, SeenTexts
 from crawler.items import MentionItem
-from crawler.language import DEFAULT_LANGUAGES, DEFAULT_MIN_CONFIDENCE, decide_language
-from crawler.shared import unwrap
-from indexer.document import Mention
-from kaiku.config import Brand
-from sentiment import SentimentClassifier, score_batch
-from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_BATCH_SIZE = 32
 
 
 def _drop(stats: StatsCollector, reason: str, item: MentionItem, detail: str = "") -> DropItem:
@@ -47,9 +49,9 @@ class BrandMatchPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrandMatchPipeline:
-        brands = unwrap(crawler.settings.get("KAIKU_BRANDS"))
+        brands = CrawlContext.of(crawler).brands
         if not brands:
-            raise NotConfigured("KAIKU_BRANDS is not set")
+            raise NotConfigured("the crawl context names no brands")
         return cls(brands, crawler.stats)
 
     def process_item(self, item: Any) -> Any:
@@ -69,7 +71,7 @@ class BrandMatchPipeline:
 
 
 class LanguagePipeline:
-    """Checks the declared language against lingua's detection (see crawler/language.py for the rule)."""
+    """Checks the declared language against lingua's detection (see core/language.py for the rule)."""
 
     def __init__(self, languages: tuple[str, ...], min_confidence: float, high_accuracy: bool, stats: StatsCollector):
         self.languages = languages
@@ -134,11 +136,36 @@ class DuplicatePipeline:
         return item
 
 
+class PageTextsMiddleware:
+    """Spider middleware: the mentions of one response share a `crawler.dedup.PageTexts`.
+
+    NearDuplicatePipeline then asks the store about a whole page at once (one request, an `msearch` on
+    Elasticsearch) instead of once per mention. The response's output is gathered before it is passed on, so the
+    page is complete when its first mention reaches the pipeline.
+    """
+
+    def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterator[Any]:
+        yield from _share_page(list(result))
+
+    async def process_spider_output_async(self, response: Any, result: AsyncIterable[Any]) -> AsyncIterator[Any]:
+        for each in _share_page([each async for each in result]):
+            yield each
+
+
+def _share_page(output: list[Any]) -> list[Any]:
+    page = PageTexts([each for each in output if isinstance(each, MentionItem)])
+    for item in page.items:
+        item.page = page
+    return output
+
+
 class NearDuplicatePipeline:
     """Marks a near-copy of a mention seen earlier, in this crawl or in the index (crawler/dedup.py).
 
     Nothing is dropped: a copy is still a mention on its own page, but `near_duplicate_of` lets reports count
     it once. Every mention long enough to sign gets its LSH bands, so later copies can find it in the index.
+    A copy within the crawl is found first; the store is asked only about the others, one request per page
+    (PageTextsMiddleware), or per mention for items that come without a page.
     """
 
     def __init__(self, stats: StatsCollector, indexed: IndexedTexts | None, threshold: float) -> None:
@@ -150,24 +177,24 @@ class NearDuplicatePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NearDuplicatePipeline:
         settings = crawler.settings
-        # The index lookup is one query per mention; on the local dev engine that is a scan (docs/crawler.md).
-        indexed = unwrap(settings.get("KAIKU_DEDUP_INDEX"))
-        if not settings.getbool("KAIKU_DEDUP_LOOKUP_INDEX", True):
-            indexed = None
+        store = CrawlContext.of(crawler).store
+        lookup = settings.getbool("KAIKU_DEDUP_LOOKUP_INDEX", True)
+        indexed = IndexedTexts(store) if store is not None and lookup else None
         return cls(crawler.stats, indexed, settings.getfloat("KAIKU_DEDUP_THRESHOLD", DEFAULT_DEDUP_THRESHOLD))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, MentionItem):
             return item
-        sig = signature(item.text)
-        if sig is None:
+        page = item.page if item.page is not None else PageTexts([item])
+        signed = page.signed(item)
+        if signed is None:
             return item
-        bands = sig.bands()
+        sig, bands = signed
         item.dedup_bands = bands
         root, where = self.seen.find(item.id, sig, bands), "crawl"
         if root is None and self.indexed is not None:
             try:
-                root, where = self.indexed.find(item.id, sig, bands, self.threshold), "index"
+                root, where = page.indexed_root(item, self.indexed, self.threshold, self.seen), "index"
             except Exception as exc:  # noqa: BLE001 - an engine hiccup must not lose the mention; counted
                 logger.warning("near-duplicate lookup failed for %s: %s", item.url, exc)
                 self.stats.inc_value(f"{keys.ERRORS}dedup_lookup_{type(exc).__name__}")
@@ -199,10 +226,10 @@ class ScoreAndIndexPipeline:
     def __init__(
         self,
         classifier: SentimentClassifier,
-        writer: Any,
+        writer: MentionWriter,
         stats: StatsCollector,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        baselines: Any = None,
+        batch_size: int = BATCH_SIZE,
+        baselines: BrandBaselines | None = None,
         thresholds: ExperienceThresholds = DEFAULT_THRESHOLDS,
     ) -> None:
         if batch_size < 1:
@@ -211,28 +238,27 @@ class ScoreAndIndexPipeline:
         self.writer = writer
         self.stats = stats
         self.batch_size = batch_size
-        self.baselines = baselines  # crawler.baselines.BrandBaselines: each brand's norm, when the index has one
+        self.baselines = baselines  # each brand's norm, when the crawl has a store to read it from
         self.thresholds = thresholds
         self.buffer: list[MentionItem] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScoreAndIndexPipeline:
-        settings = crawler.settings
-        classifier = unwrap(settings.get("KAIKU_CLASSIFIER"))
-        writer = unwrap(settings.get("KAIKU_WRITER"))
-        if classifier is None:
-            raise NotConfigured("KAIKU_CLASSIFIER is not set")
-        if writer is None:
-            raise NotConfigured("KAIKU_WRITER is not set")
-        batch_size = settings.getint("KAIKU_BATCH_SIZE", DEFAULT_BATCH_SIZE)
-        return cls(
-            classifier,
-            writer,
-            crawler.stats,
-            batch_size,
-            unwrap(settings.get("KAIKU_BASELINES")),
-            settings.get("KAIKU_EXPERIENCE_THRESHOLDS") or DEFAULT_THRESHOLDS,
-        )
+        settings, context = crawler.settings, CrawlContext.of(crawler)
+        if context.classifier is None:
+            raise NotConfigured("the crawl context has no classifier")
+        if context.writer is None:
+            raise NotConfigured("the crawl context has no writer")
+        baselines = None
+        if context.store is not None:  # each brand's norm for the relative experience class, read once per crawl
+            baselines = BrandBaselines(
+                context.store,
+                list(context.brands),
+                min_history=settings.getint("KAIKU_BASELINE_MIN_HISTORY", BASELINE_MIN_HISTORY),
+                days=settings.getint("KAIKU_BASELINE_DAYS", BASELINE_DAYS),
+            )
+        batch_size = settings.getint("KAIKU_BATCH_SIZE", BATCH_SIZE)
+        return cls(context.classifier, context.writer, crawler.stats, batch_size, baselines, context.thresholds)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, MentionItem):
@@ -267,18 +293,19 @@ class ScoreAndIndexPipeline:
             self.stats.inc_value(f"{keys.ERRORS}score_failed", len(batch))
             return
         model_id = getattr(self.classifier, "model_id", None)
-        model_version = getattr(self.classifier, "model_version", None)
+        model = (
+            ModelInfo(id=model_id, version=getattr(self.classifier, "model_version", None) or "") if model_id else None
+        )
         for item, result in zip(batch, scored, strict=True):
-            item.polarity = result.polarity.as_dict()
+            item.polarity = result.polarity
             item.experience = result.experience
             item.experience_reason = result.reason
-            item.model_id = model_id
-            item.model_version = model_version
+            item.model = model
             self.stats.inc_value(f"{keys.EXPERIENCE}{result.experience}")
         self.stats.inc_value(keys.SCORED, len(batch))
 
     def _baseline(self, item: MentionItem) -> Baseline | None:
-        return self.baselines.for_brand(item.brand) if item.brand else None
+        return self.baselines.for_brand(item.brand) if self.baselines is not None and item.brand else None
 
     def _index(self, batch: list[MentionItem]) -> None:
         mentions: list[Mention] = []

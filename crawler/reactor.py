@@ -8,6 +8,9 @@ client) are passed in as objects; copying them into a child would mean pickling 
 So the reactor is started once, on first use, in a daemon thread (`installSignalHandlers=False`: only the
 main thread may own signals), and callers hand work to it with `call_in_reactor`, which blocks until
 the Deferred fires. This is the pattern crochet uses; the code here is small enough not to need it.
+
+`twisted.internet.reactor` is imported inside the functions that use it, never at module level: importing it
+installs Twisted's default reactor, and the asyncio reactor must be installed first, in the reactor thread.
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed, is_reactor_installed
+from twisted.internet.defer import maybeDeferred
+from twisted.python import log
+
 from crawler.errors import CrawlerError
+from crawler.url_guard import install_guarded_resolver
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 _START_TIMEOUT_S = 30.0
@@ -28,8 +36,6 @@ _thread: threading.Thread | None = None
 
 def reactor_setting() -> str | None:
     """The TWISTED_REACTOR setting that matches the reactor this process runs (Scrapy verifies it)."""
-    from scrapy.utils.reactor import is_asyncio_reactor_installed, is_reactor_installed
-
     if is_reactor_installed() and not is_asyncio_reactor_installed():
         return None  # someone installed another reactor before us: use it as it is
     return ASYNCIO_REACTOR
@@ -41,10 +47,8 @@ def ensure_reactor() -> None:
     with _lock:
         if _thread is not None and _thread.is_alive():
             return
-        from scrapy.utils.reactor import is_reactor_installed
-
         if is_reactor_installed():
-            from twisted.internet import reactor
+            from twisted.internet import reactor  # late: importing it installs a reactor
 
             if reactor.running:
                 raise CrawlerError(
@@ -65,17 +69,13 @@ def ensure_reactor() -> None:
 
 def _run_reactor(started: threading.Event, failure: list[BaseException]) -> None:
     try:
-        from scrapy.utils.reactor import install_reactor, is_reactor_installed
-
         if not is_reactor_installed():
             # Installed here, not in the caller's thread, so the asyncio loop belongs to this thread.
             install_reactor(ASYNCIO_REACTOR)
-        from twisted.internet import reactor
-        from twisted.python import log
+        from twisted.internet import reactor  # late: importing it installs a reactor
 
         # Twisted's own errors (unhandled Deferred failures) would otherwise sit in a memory buffer.
         log.PythonLoggingObserver(loggerName="twisted").start()
-        from crawler.url_guard import install_guarded_resolver
 
         install_guarded_resolver(reactor)  # connections to internal addresses refused at resolution time
         reactor.callWhenRunning(started.set)
@@ -87,7 +87,7 @@ def _run_reactor(started: threading.Event, failure: list[BaseException]) -> None
 
 
 def _stop_reactor() -> None:
-    from twisted.internet import reactor
+    from twisted.internet import reactor  # late: importing it installs a reactor
 
     if reactor.running:
         reactor.callFromThread(reactor.stop)  # type: ignore[misc]
@@ -104,8 +104,7 @@ def call_in_reactor(function: Callable[[], Any], on_interrupt: Callable[[], Any]
     if threading.current_thread() is _thread:
         raise CrawlerError("call_in_reactor() called from the reactor thread itself; that would deadlock")
     ensure_reactor()
-    from twisted.internet import reactor
-    from twisted.internet.defer import maybeDeferred
+    from twisted.internet import reactor  # late: importing it installs a reactor
 
     done = threading.Event()
     outcome: dict[str, Any] = {}

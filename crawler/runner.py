@@ -1,4 +1,4 @@
-"""Running one configured source: `run_crawl(source, brands, classifier, writer) -> CrawlSummary`.
+"""Running one configured source: `run_crawl(source, CrawlContext(brands, classifier, writer, store))`.
 
 The crawl runs in this process, on the reactor thread of crawler/reactor.py, and the call blocks until
 it has finished (every buffered mention scored and written). It can be called any number of times in
@@ -9,52 +9,22 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler, CrawlerRunner
 from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_from_coro
 
+from core.config import Brand, Source
 from crawler import stats as keys
-from crawler.baselines import BrandBaselines
-from crawler.dedup import IndexedTexts
+from crawler.context import CrawlContext
 from crawler.errors import CrawlerError
 from crawler.politeness import budget_for
 from crawler.reactor import call_in_reactor, ensure_reactor, reactor_setting
-from crawler.shared import Shared
-from crawler.spiders.api import PlatformSpider
-from crawler.spiders.appstore import AppStoreSpider
-from crawler.spiders.bluesky import BlueskySpider
-from crawler.spiders.hackernews import HackerNewsSpider
-from crawler.spiders.mastodon import MastodonSpider
-from crawler.spiders.reddit import RedditSpider
-from crawler.spiders.reviews import ReviewsSpider
-from crawler.spiders.rss import RssSpider
-from crawler.spiders.youtube import YouTubeSpider
+from crawler.spiders.registry import SPIDERS
 from crawler.url_guard import UnsafeURL, check_urls
-from indexer.es_store import ElasticsearchMentionStore
-from indexer.spool import SpoolingWriter
-from indexer.store import MentionStore
-from indexer.writer import BulkWriter
-from kaiku.config import Brand, Source
-from kaiku.settings import get_settings
-
-SPIDERS: dict[str, type[ReviewsSpider] | type[PlatformSpider]] = {"reviews": ReviewsSpider}
-# The platform spiders (crawler/spiders/api.py) take the whole Source.
-PLATFORM_SPIDERS: dict[str, type[PlatformSpider]] = {
-    spider.name: spider
-    for spider in (
-        RssSpider,
-        MastodonSpider,
-        BlueskySpider,
-        RedditSpider,
-        HackerNewsSpider,
-        AppStoreSpider,
-        YouTubeSpider,
-    )
-}
-SPIDERS.update(PLATFORM_SPIDERS)
 
 
 @dataclass
@@ -177,18 +147,12 @@ def select_brands(source: Source, brands: Sequence[Brand]) -> list[Brand]:
     return [known[brand_id] for brand_id in source.brands]
 
 
-def crawl_settings(
-    source: Source,
-    brands: Sequence[Brand],
-    classifier: Any,
-    writer: Any,
-    extra_settings: Mapping[str, Any] | None = None,
-) -> Settings:
-    """crawler/settings.py, then the objects for the pipelines, then `extra_settings` over everything."""
+def crawl_settings(source: Source, extra_settings: Mapping[str, Any] | None = None) -> Settings:
+    """crawler/settings.py, then the source's politeness, then `extra_settings` over everything."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("TWISTED_REACTOR", reactor_setting(), priority="project")
-    budget = budget_for(source.spider, source.requests_per_minute, source.max_requests)
+    budget = budget_for(SPIDERS[source.spider].budget, source.requests_per_minute, source.max_requests)
     urls = source.endpoint_urls()  # empty when a platform source uses the platform's public API
     if urls and all(_is_loopback(url) for url in urls) and source.requests_per_minute is None:
         # Politeness protects other people's servers; a site on this machine (the demo, tests) has none to protect.
@@ -201,85 +165,46 @@ def crawl_settings(
         settings.set("AUTOTHROTTLE_START_DELAY", max(delay, settings.getfloat("AUTOTHROTTLE_START_DELAY")), "project")
     if budget.max_requests is not None:
         settings.set("KAIKU_MAX_REQUESTS", budget.max_requests, priority="project")
-    settings.set("KAIKU_BRANDS", Shared(list(brands)), priority="project")
-    settings.set("KAIKU_CLASSIFIER", Shared(classifier) if classifier is not None else None, priority="project")
-    settings.set("KAIKU_WRITER", Shared(writer) if writer is not None else None, priority="project")
-    store = _store_of(writer)
-    if store is not None:  # copies already stored can be found only where the writer writes
-        settings.set("KAIKU_DEDUP_INDEX", Shared(IndexedTexts(store)), priority="project")
     if extra_settings:
         settings.update(dict(extra_settings), priority="cmdline")
-    if store is not None:  # each brand's norm for the relative experience class, from the same store
-        norms = BrandBaselines(
-            store,
-            list(brands),
-            min_history=settings.getint("KAIKU_BASELINE_MIN_HISTORY"),
-            days=settings.getint("KAIKU_BASELINE_DAYS"),
-        )
-        settings.set("KAIKU_BASELINES", Shared(norms), priority="cmdline")
     return settings
-
-
-def _store_of(writer: Any) -> MentionStore | None:
-    """The store a writer writes to (through its spool), where it has one."""
-    inner = writer.writer if isinstance(writer, SpoolingWriter) else writer
-    if isinstance(inner, BulkWriter):
-        return ElasticsearchMentionStore(inner.client, inner.alias)
-    return inner if isinstance(inner, MentionStore) else None
 
 
 def run_crawl(
     source: Source,
-    brands: list[Brand],
-    classifier: Any,
-    writer: Any,
+    context: CrawlContext,
     extra_settings: Mapping[str, Any] | None = None,
-    allow_private_urls: bool | None = None,
+    allow_private_urls: bool = False,
 ) -> CrawlSummary:
-    """Crawl `source`, keep mentions of `brands` (narrowed to `source.brands` when it names any), score them
-    with `classifier` and write them with `writer`; block until done and return what happened.
+    """Crawl `source`, keep mentions of the context's brands (narrowed to `source.brands` when it names any),
+    score them with its classifier and write them with its writer; block until done and return what happened.
 
     `extra_settings` are Scrapy settings applied last (e.g. {"LOG_LEVEL": "DEBUG"}, {"DOWNLOAD_DELAY": 0}).
-    `allow_private_urls` lets the crawl reach loopback and private addresses (crawler/url_guard.py); None takes
-    KAIKU_ALLOW_PRIVATE_URLS from the environment. Raises CrawlerError when the crawl cannot start (an unsafe
-    configured URL included); failures during the crawl are counted in the summary.
+    `allow_private_urls` lets the crawl reach loopback and private addresses (crawler/url_guard.py; the shell
+    passes KAIKU_ALLOW_PRIVATE_URLS). Raises CrawlerError when the crawl cannot start (an unsafe configured URL
+    included); failures during the crawl are counted in the summary.
     """
     spider_class = SPIDERS.get(source.spider)
     if spider_class is None:
         raise CrawlerError(f"source {source.id}: unknown spider {source.spider!r}")
-    if allow_private_urls is None:
-        allow_private_urls = get_settings().allow_private_urls
     try:
         check_urls(source.endpoint_urls(), allow_private_urls)
     except UnsafeURL as exc:
         raise CrawlerError(f"source {source.id}: {exc}") from exc
-    selected = select_brands(source, brands)
+    context = replace(context, brands=select_brands(source, context.brands))
     ensure_reactor()  # before crawl_settings: the settings must name the reactor that actually runs
-    settings = crawl_settings(
-        source, selected, classifier, writer, {"KAIKU_ALLOW_PRIVATE_URLS": allow_private_urls, **(extra_settings or {})}
-    )
+    settings = crawl_settings(source, {"KAIKU_ALLOW_PRIVATE_URLS": allow_private_urls, **(extra_settings or {})})
     started: list[Crawler] = []
 
     def start() -> Any:
         runner = CrawlerRunner(settings)
         crawler = runner.create_crawler(spider_class)
+        context.attach(crawler)  # before crawl(): the components read it when they are built
         started.append(crawler)
-        if spider_class.name in PLATFORM_SPIDERS:
-            deferred = runner.crawl(crawler, source=source)
-        else:
-            deferred = runner.crawl(
-                crawler,
-                start_urls=list(source.start_urls),
-                allowed_domains=list(source.allowed_domains),
-                max_pages=source.max_pages,
-                follow=list(source.follow),
-                source_id=source.id,
-            )
+        deferred = runner.crawl(crawler, **spider_class.crawl_arguments(source))
         return deferred.addCallback(lambda _: crawler)
 
     def stop() -> None:
-        from scrapy.utils.defer import deferred_from_coro
-
         for crawler in started:
             deferred_from_coro(crawler.stop_async())
 

@@ -1,10 +1,13 @@
 """Scrapy settings for Kaiku's crawler: polite by default.
 
 Also usable as a Scrapy settings module (`SCRAPY_SETTINGS_MODULE=crawler.settings scrapy list`), but
-Kaiku runs its crawls through `crawler.runner.run_crawl`, which adds the brands, classifier and writer.
+Kaiku runs its crawls through `crawler.runner.run_crawl`, which attaches the brands, classifier, writer and store
+(`crawler.context.CrawlContext`).
 """
 
-from kaiku import __version__
+from core import __version__
+from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY, BATCH_SIZE
+from crawler.dedup import DEFAULT_THRESHOLD as DEFAULT_DEDUP_THRESHOLD
 
 BOT_NAME = "kaiku"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -46,11 +49,14 @@ DOWNLOADER_MIDDLEWARES = {
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a review page or API answer larger than this is not one; counted as oversized
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 KAIKU_ALLOW_PRIVATE_URLS = False  # crawler/url_guard.py; the runner sets it from KAIKU_ALLOW_PRIVATE_URLS
-KAIKU_BASELINE_MIN_HISTORY = 50  # scored mentions a brand (or its industry) needs before its norm is used
-KAIKU_BASELINE_DAYS = 90  # how far back the norm looks (ending a week before the crawl)
+KAIKU_BASELINE_MIN_HISTORY = BASELINE_MIN_HISTORY  # scored mentions a brand (or its industry) needs for a norm
+KAIKU_BASELINE_DAYS = BASELINE_DAYS  # how far back the norm looks (ending a week before the crawl)
 KAIKU_BACKOFF_BASE = 2.0  # seconds before the first retry when the server gives no Retry-After; doubles per try
 KAIKU_RETRY_MAX_DELAY = 300.0  # longer Retry-After: not retried in this crawl
 KAIKU_MAX_REQUESTS = 0  # per-crawl request budget; 0 = none (the runner sets the source's, crawler/politeness.py)
+
+# The mentions of one response are looked up in the store together (one near-duplicate request per page).
+SPIDER_MIDDLEWARES = {"crawler.pipelines.PageTextsMiddleware": 950}
 
 ITEM_PIPELINES = {
     "crawler.pipelines.BrandMatchPipeline": 100,
@@ -60,13 +66,10 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ScoreAndIndexPipeline": 400,
 }
 
-# Kaiku's own settings (objects are put in by the runner).
-KAIKU_BRANDS = None  # list[kaiku.config.Brand]
-KAIKU_CLASSIFIER = None  # sentiment.SentimentClassifier
-KAIKU_WRITER = None  # anything with write(list[Mention]) -> BulkReport
-KAIKU_BATCH_SIZE = 32
+# Kaiku's own settings: plain values only. The brands, classifier, writer and store travel in the crawl's
+# CrawlContext (crawler/context.py).
+KAIKU_BATCH_SIZE = BATCH_SIZE
 KAIKU_DETECT_LANGUAGE = True
 KAIKU_LANG_HIGH_ACCURACY = True
-KAIKU_DEDUP_INDEX = None  # crawler.dedup.IndexedTexts: near-duplicates already in the index (set by the runner)
 KAIKU_DEDUP_LOOKUP_INDEX = True  # False: near-duplicates are looked for within the crawl only
-KAIKU_DEDUP_THRESHOLD = 0.8  # estimated Jaccard similarity of character shingles (crawler/dedup.py)
+KAIKU_DEDUP_THRESHOLD = DEFAULT_DEDUP_THRESHOLD  # estimated Jaccard similarity of character shingles (crawler/dedup.py)

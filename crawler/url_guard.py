@@ -31,6 +31,7 @@ from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolu
 from zope.interface import implementer, provider
 
 from crawler import stats as keys
+from crawler.errors import CrawlerError
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Host names that mean this machine on common systems (/etc/hosts of Debian, Red Hat, Alpine), with or without
@@ -56,7 +57,7 @@ def _is_guarded(host: str) -> bool:
         return host.lower().rstrip(".") in _guarded_hosts
 
 
-class UnsafeURL(ValueError):
+class UnsafeURL(CrawlerError, ValueError):
     """A URL Kaiku will not fetch; the message says why."""
 
 

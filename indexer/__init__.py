@@ -1,6 +1,5 @@
-"""Indexing mentions into Elasticsearch (or the local development engine)."""
+"""Storing mentions: the embedded store, Elasticsearch (or the local development engine), and every query."""
 
-from indexer.document import Mention, mention_id
 from indexer.errors import EngineUnavailable, IndexerError
 
-__all__ = ["EngineUnavailable", "IndexerError", "Mention", "mention_id"]
+__all__ = ["EngineUnavailable", "IndexerError"]

@@ -12,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from indexer.errors import IndexerError
+
 Interval = Literal["hour", "day", "week", "month"]
 INTERVALS: tuple[str, ...] = ("hour", "day", "week", "month")
 
 
-class InvalidBuckets(ValueError):
+class InvalidBuckets(IndexerError, ValueError):
     """A time zone, range or bucket count the request cannot have; `parameter` names the culprit."""
 
     def __init__(self, parameter: str, message: str) -> None:

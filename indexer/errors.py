@@ -1,7 +1,9 @@
 """Errors of the indexer package."""
 
+from core.store import StoreError
 
-class IndexerError(Exception):
+
+class IndexerError(StoreError):
     """Base error of the indexer package."""
 
 

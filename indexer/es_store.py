@@ -13,16 +13,17 @@ from typing import Any
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
+from core.mention import Mention
+from core.store import DuplicateCandidate
 from indexer import analytics, queries, retention
 from indexer.admin import ensure_index
 from indexer.analytics import Breakdown, BreakdownField, Counts
 from indexer.buckets import Bucket
 from indexer.client import engine_info, make_client
-from indexer.document import Mention
 from indexer.errors import EngineUnavailable, IndexerError
 from indexer.queries import SORTS, IndexMissing, MentionFilters, MentionPage, SortName, build_query, run_search
 from indexer.retention import RetentionReport
-from indexer.store import DuplicateCandidate, Selection
+from indexer.store import Selection
 from indexer.writer import BulkReport, BulkWriter
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -5,10 +5,12 @@ with the stemmer of the mention's language (PyStemmer, the Snowball algorithms),
 column beside the unstemmed text. A query term matches the unstemmed column exactly, or the stemmed column
 through its stem in each language the store holds (or the one the search is filtered on).
 
-Both sides are folded as brand queries are (crawler/query_language.py: case and accents) before stemming, so a
+Both sides are folded as brand queries are (core/query_language.py: case and accents) before stemming, so a
 query typed without accents finds the accented text. Snowball's Finnish stemmer leaves the nominative of -nen
 words apart from their other cases ("aamiainen" -> "aamiain", "aamiaisella" -> "aamiais"); `stem_word` joins
-them (the -s- stem, see FINNISH_NEN). The partitive ("aamiaista" -> "aamia") stays apart: a known gap.
+them (the -s- stem, see FINNISH_NEN), and the partitive of -ainen/-äinen words as well ("aamiaista" -> "aamia",
+made "aamiais", see FINNISH_AISTA). The partitive of other -nen words ("tavallista") stays apart: "-llista" is also
+the elative of every -lli word ("hotellista"), which Snowball already joins to its other cases.
 
 Queries are never passed raw: `fts_query` renders a parsed query (AND/OR/NOT, phrases, NEAR/n, prefix*) into
 FTS5's own syntax, every word quoted.
@@ -23,7 +25,7 @@ from functools import cache
 
 import Stemmer
 
-from crawler.query_language import And, Near, Node, Not, Or, Phrase
+from core.query_language import And, Near, Node, Not, Or, Phrase
 
 # ISO 639-1 codes of the languages whose Snowball stemmer PyStemmer ships.
 SNOWBALL = {
@@ -35,13 +37,16 @@ SNOWBALL = {
     "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }  # fmt: skip
 FINNISH_NEN = "nen"  # "aamiainen": Snowball stems it to "aamiain", its inflected forms to "aamiais": both -> "aamiais"
+# "aamiaista", "punaista" (partitive of -ainen/-äinen, folded): Snowball cuts them to "aamia"; the word less its -ta
+# joins the other cases. Seven letters at least: "naista" is also "näistä" (of these).
+FINNISH_AISTA = "aista"
 
 
-_WORD = re.compile(r"[^\W_]+")  # as crawler.query_language.words
+_WORD = re.compile(r"[^\W_]+")  # as core.query_language.words
 
 
 def folded_words(text: str) -> list[str]:
-    """`crawler.query_language.words`, the same result, several times faster: every mention written goes through it."""
+    """`core.query_language.words`, the same result, several times faster: every mention written goes through it."""
     if text.isascii():
         return _WORD.findall(text.casefold())
     decomposed = unicodedata.normalize("NFKD", text)
@@ -57,15 +62,20 @@ def _stemmer(lang: str) -> Stemmer.Stemmer | None:
     return Stemmer.Stemmer(name) if name else None
 
 
+def _finnish_stem(word: str, stem: str) -> str:
+    if word.endswith(FINNISH_NEN) and stem.endswith("n") and len(stem) > 3:
+        return stem[:-1] + "s"
+    if word.endswith(FINNISH_AISTA) and len(word) >= 7:
+        return word[:-2]
+    return stem
+
+
 def _stem_new(words: Iterable[str], lang: str, stemmer: Stemmer.Stemmer) -> dict[str, str]:
-    """The stems of words not met before, with the Finnish -nen rule applied."""
+    """The stems of words not met before, with the Finnish -nen and -aista rules applied."""
     words = list(words)
     stems = stemmer.stemWords(words)
     if lang == "fi":
-        stems = [
-            stem[:-1] + "s" if word.endswith(FINNISH_NEN) and stem.endswith("n") and len(stem) > 3 else stem
-            for word, stem in zip(words, stems, strict=True)
-        ]
+        stems = [_finnish_stem(word, stem) for word, stem in zip(words, stems, strict=True)]
     return dict(zip(words, stems, strict=True))
 
 

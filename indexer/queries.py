@@ -15,7 +15,7 @@ from typing import Any, Literal
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
-from crawler.query_language import And, Near, Node, Not, Or, Phrase, QueryError, parse_query, words
+from core.query_language import And, Near, Node, Not, Or, Phrase, QueryError, parse_query, words
 from indexer.errors import EngineUnavailable, IndexerError
 
 TEXT_FIELDS = ["text", "text.fi", "text.en", "title", "title.fi", "title.en"]
@@ -101,7 +101,7 @@ def build_query(filters: MentionFilters) -> dict[str, Any]:
 
 
 def parse_text_query(q: str) -> Node | None:
-    """The API's `q` as a brand query (AND/OR/NOT, "phrases", NEAR/n, prefix*, -exclusions; crawler/query_language.py),
+    """The API's `q` as a brand query (AND/OR/NOT, "phrases", NEAR/n, prefix*, -exclusions; core/query_language.py),
     the earlier simple syntax's `a | b` and `"a b"~N` included.
 
     Text that is not a valid query, or uses a shape not every store can run (NOT as an alternative of OR, NEAR

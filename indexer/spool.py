@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from indexer.document import Mention
+from core.mention import Mention
 from indexer.errors import EngineUnavailable, IndexerError
 from indexer.writer import BulkReport
 

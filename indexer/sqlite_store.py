@@ -21,6 +21,7 @@ Times are stored as integer milliseconds since the epoch (UTC).
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import re
@@ -28,15 +29,18 @@ import sqlite3
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.mention import Mention
+from core.query_language import Phrase, fold
+from core.store import DuplicateCandidate
 from indexer.analytics import EXPERIENCES, MISSING_KEY, Breakdown, BreakdownField, Counts, intensity
 from indexer.buckets import Bucket
-from indexer.document import Mention
 from indexer.errors import IndexerError
-from indexer.fulltext import fts_query, stemmed_text, stemming_languages
+from indexer.fulltext import fts_query, stem_words, stemmed_text, stemming_languages
 from indexer.queries import (
     HIGHLIGHT_FIELDS,
     MentionFilters,
@@ -47,7 +51,7 @@ from indexer.queries import (
     parse_text_query,
 )
 from indexer.retention import RetentionReport
-from indexer.store import DuplicateCandidate, Selection
+from indexer.store import Selection
 from indexer.writer import BulkReport
 
 SLOT_MS = 15 * 60 * 1000
@@ -408,12 +412,12 @@ class SQLiteMentionStore:
 
     @staticmethod
     def _row(mention: Mention) -> tuple[Any, ...]:
-        polarity = mention.polarity or {}
         published = _ms_or_none(mention.published_at)
         filed = published if published is not None else _ms(mention.crawled_at)
         return (
             mention.id, mention.brand, mention.source, mention.lang, mention.experience, published, filed,
-            polarity.get("negative"), polarity.get("positive"), mention.author_followers, _engagement(mention),
+            mention.polarity.negative if mention.polarity else None,
+            mention.polarity.positive if mention.polarity else None, mention.author_followers, _engagement(mention),
             mention.model.id if mention.model else None, mention.model.version if mention.model else None,
             mention.near_duplicate_of, _band_tokens(mention.dedup_bands),
             mention.model_dump_json(exclude={"dedup_bands"}),
@@ -797,8 +801,6 @@ def _after_keys(keys: Sequence[tuple[str, bool]], values: Sequence[Any], after_i
 
 
 def _with_experience(filters: MentionFilters, experience: str) -> MentionFilters:
-    from dataclasses import replace
-
     return replace(filters, experience=experience)
 
 
@@ -808,11 +810,6 @@ _TOKEN = re.compile(r"[^\W_]+")
 
 def _highlight(item: dict[str, Any], q: str, langs: Sequence[str]) -> dict[str, list[str]]:
     """Escaped HTML fragments with the words the query matched in <em>, per text field that has one."""
-    import html
-
-    from crawler.query_language import Phrase, fold
-    from indexer.fulltext import stem_words
-
     node = parse_text_query(q)
     terms: list[Phrase] = []
     stack: list[Any] = [node]

@@ -3,7 +3,7 @@
 Two implementations pass one contract-test suite (tests/indexer/contract_*.py):
 `indexer.sqlite_store.SQLiteMentionStore` (embedded, the default) and `indexer.es_store.ElasticsearchMentionStore`
 (a cluster, or the local engine as its stand-in). Nothing outside them builds a query body; callers speak in
-`MentionFilters`, calendar `Bucket`s and the brand-query language of `crawler.query_language`.
+`MentionFilters`, calendar `Bucket`s and the brand-query language of `core.query_language`.
 
 Mentions come back as plain dicts (the public document: `Mention.to_document()` without internal fields), as
 they are served by the API.
@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from core.mention import Mention
+from core.store import DuplicateCandidate
 from indexer.analytics import Breakdown, BreakdownField, Counts
 from indexer.buckets import Bucket
-from indexer.document import Mention
 from indexer.queries import MentionFilters, MentionPage, SortName
 from indexer.retention import RetentionReport
 from indexer.writer import BulkReport
@@ -31,16 +32,6 @@ class Selection:
     filters: MentionFilters = field(default_factory=MentionFilters)
     not_model: tuple[str, str] | None = None  # leave out mentions already scored by this (model id, version)
     scored_only: bool = False  # only mentions that carry a polarity
-
-
-@dataclass(frozen=True)
-class DuplicateCandidate:
-    """A stored mention sharing at least one MinHash band with a new text (crawler/dedup.py)."""
-
-    id: str
-    text: str
-    near_duplicate_of: str | None
-    filed_at: str  # published_at, else crawled_at, as an ISO string: the earliest copy is the root
 
 
 @runtime_checkable

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch
 
-from indexer.document import Mention
+from core.mention import Mention
 from indexer.errors import EngineUnavailable, IndexerError
 from indexer.schema import write_index_for
 

@@ -1,3 +1,2 @@
-"""Kaiku service shell: settings, configuration, CLI, demo."""
-
-__version__ = "0.1.0"
+"""Kaiku's services: alerts, cases, teams, the scheduler, its database and configuration store, and the wiring
+that builds the long-lived parts from settings. Under the API (api/) and the command (cli/)."""

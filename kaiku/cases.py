@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.config import KaikuConfig
 from kaiku.alerts.messages import ReminderFacts, build_message, render_reminder
 from kaiku.alerts.outbox import enqueue
-from kaiku.config import KaikuConfig
 from kaiku.db import cases, incidents
+from kaiku.errors import ServiceError
 
 STATUSES = ("open", "responded", "followed_up", "closed")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -29,7 +30,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class CaseError(Exception):
+class CaseError(ServiceError):
     """Base error of follow-up cases."""
 
 

@@ -5,7 +5,7 @@ A change is applied to a copy of the configuration, written to a scratch folder 
 dangling brand references). Only then are the files replaced, each atomically.
 
 Several API processes and the scheduler share the folder. A change is a read-modify-write under the folder's
-exclusive lock (`kaiku.config.config_lock`, an flock that works across processes): the files are read from disk
+exclusive lock (`core.config.config_lock`, an flock that works across processes): the files are read from disk
 inside the lock, the change is applied to what they hold then, and the new files are written before the lock is
 released, so two concurrent changes never build on the same old state. A file is written to a temporary file,
 fsynced, renamed over the old one and the folder fsynced: once `update` returns, the change survives a crash.
@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from kaiku.config import ConfigError, KaikuConfig, config_lock, load_config
+from core.config import ConfigError, KaikuConfig, config_lock, load_config
 
 FILES = {"brands": "brands.yaml", "sources": "sources.yaml", "alerts": "alerts.yaml"}
 logger = logging.getLogger(__name__)

@@ -1,8 +1,10 @@
 """Kaiku's own state in a SQL database (SQLite by default, any SQLAlchemy URL by setting).
 
 The search engine holds mentions; this database holds what Kaiku decides about them: incidents, the email
-outbox, follow-up cases and the scheduler's job results. Tables are defined here, in one place, with SQLAlchemy
-Core; `open_database` creates whatever is missing, so a fresh data folder needs no migration step.
+outbox, follow-up cases and the scheduler's job results; and what every API replica must agree on: teams, their
+hashed API keys (kaiku/teams.py) and the rate limits' recent requests (api/ratelimit.py). Tables are defined here,
+in one place, with SQLAlchemy Core; `open_database` creates whatever is missing, so a fresh data folder needs no
+migration step.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -29,8 +32,10 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
+from kaiku.errors import ServiceError
 
-class DatabaseError(Exception):
+
+class DatabaseError(ServiceError):
     """Kaiku's database cannot be opened or used."""
 
 
@@ -133,6 +138,51 @@ job_runs = Table(
 )
 
 
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", String(63), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+team_brands = Table(
+    "team_brands",
+    metadata,
+    Column("team", String(63), ForeignKey("teams.id"), primary_key=True),
+    Column("brand", String(100), primary_key=True, index=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the public part of the key: kaiku_<id>_<secret>
+    Column("team", String(63), ForeignKey("teams.id"), nullable=False, index=True),
+    Column("salt", LargeBinary(16), nullable=False),
+    Column("digest", LargeBinary(32), nullable=False),  # SHA-256 of salt + secret; the secret is never stored
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(400), nullable=False, index=True),  # limit and caller, as the `limits` library names it
+    Column("amount", Integer, nullable=False),
+    Column("at", Float, nullable=False),  # Unix time of the request
+    Column("expires_at", Float, nullable=False, index=True),  # when it leaves the window
+)
+
+migrations = Table(
+    "migrations",
+    metadata,
+    Column("name", String(100), primary_key=True),  # one-off data moves done on this database, e.g. legacy teams
+    Column("applied_at", UTCDateTime, nullable=False),
+    Column("detail", Text),
+)
+
+
 def ensure_sqlite_folder(url: str) -> None:
     """SQLite creates the file but not its folder."""
     parsed = make_url(url)
@@ -147,9 +197,13 @@ def open_database(url: str) -> Engine:
         engine = create_engine(url)
         if engine.dialect.name == "sqlite":
             # Several threads (scheduler jobs, API) share one file: wait for a writer instead of failing at once.
+            # Write-ahead logging: readers do not wait for a writer, and a commit is one fsync of the log instead
+            # of several of the file (every API request writes its rate limits here: bench/rate_limits.py).
             @event.listens_for(engine, "connect")
-            def _busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+                if make_url(url).database not in (None, "", ":memory:"):
+                    dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
         metadata.create_all(engine)
     except (SQLAlchemyError, OSError, ValueError) as exc:

@@ -19,15 +19,16 @@ from datetime import UTC, datetime, time, timedelta
 
 from pydantic import ValidationError
 
+from core.config import Brand
+from core.defaults import BASELINE_DAYS, BASELINE_MIN_HISTORY
+from core.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
+from core.mention import Mention, ModelInfo
+from core.polarity import SentimentClassifier
+from core.scoring import score_batch
 from crawler.baselines import BrandBaselines
 from crawler.items import join_title_and_text
-from indexer.document import Mention, ModelInfo
 from indexer.queries import MentionFilters
 from indexer.store import MentionStore, Selection
-from kaiku.config import Brand
-from sentiment.base import Polarity, SentimentClassifier
-from sentiment.experience import DEFAULT_THRESHOLDS, Baseline, ExperienceThresholds, classify_experience
-from sentiment.scoring import score_batch
 
 
 @dataclass
@@ -51,7 +52,13 @@ class ReclassifyReport:
 class NormsByWeek:
     """Each brand's norm as of the week a mention was published, read from the index once per brand and week."""
 
-    def __init__(self, store: MentionStore, brands: list[Brand], min_history: int = 50, days: int = 90) -> None:
+    def __init__(
+        self,
+        store: MentionStore,
+        brands: list[Brand],
+        min_history: int = BASELINE_MIN_HISTORY,
+        days: int = BASELINE_DAYS,
+    ) -> None:
         self._store, self._brands = store, brands
         self._min_history, self._days = min_history, days
         self._weeks: dict[datetime, BrandBaselines] = {}
@@ -117,13 +124,11 @@ def reclassify(
     for mentions in _pages(store, selection, batch_size, report.invalid):
         changed = []
         for mention in mentions:
-            try:
-                polarity = Polarity(**(mention.polarity or {}))
-            except TypeError:
-                report.invalid.append((mention.id, f"polarity {mention.polarity} is not negative/neutral/positive"))
+            if mention.polarity is None:  # a malformed polarity is already reported by _pages
+                report.invalid.append((mention.id, "no polarity to judge"))
                 continue
             norm = norms.for_mention(mention) if norms is not None else None
-            verdict = classify_experience(polarity, mention.rating, mention.rating_max, thresholds, norm)
+            verdict = classify_experience(mention.polarity, mention.rating, mention.rating_max, thresholds, norm)
             if verdict == (mention.experience, mention.experience_reason):
                 report.unchanged += 1
             else:
@@ -171,7 +176,7 @@ def _rescore_page(
     updated = [
         mention.model_copy(
             update={
-                "polarity": result.polarity.as_dict(),
+                "polarity": result.polarity,
                 "experience": result.experience,
                 "experience_reason": result.reason,
                 "model": model,

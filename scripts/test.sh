@@ -16,5 +16,5 @@ if ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
 fi
 .venv/bin/python -m ruff check .
 .venv/bin/python -m ruff format --check .
-.venv/bin/python -m mypy kaiku indexer api crawler sentiment
+.venv/bin/python -m mypy core crawler sentiment indexer kaiku api cli
 exec .venv/bin/python -m pytest "$@"

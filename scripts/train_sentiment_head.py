@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sentiment.base import LABELS
+from core.polarity import LABELS
 from sentiment.comfort_data import split_comfort
 from sentiment.e5_convert import (
     CONVERTED_NAME,
@@ -209,7 +209,7 @@ NEG, NEU, POS = (LABELS.index(label) for label in ("negative", "neutral", "posit
 
 
 def experience_classes(probabilities: np.ndarray, anger: float, delight: float) -> np.ndarray:
-    """The unrated experience rule (sentiment/experience.py) on polarity rows: 0 anger, 1 comfort, 2 delight."""
+    """The unrated experience rule (core/experience.py) on polarity rows: 0 anger, 1 comfort, 2 delight."""
     classes = np.ones(len(probabilities), dtype=int)
     negative, positive = probabilities[:, NEG] >= anger, probabilities[:, POS] >= delight
     classes[positive] = 2
@@ -482,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     seed_everything(args.seed)
     if args.model_cache is None:
-        from kaiku.settings import get_settings
+        from core.settings import get_settings
 
         args.model_cache = get_settings().resolved_model_cache_dir
     cache = args.cache or args.model_cache / "head-training"

@@ -38,7 +38,7 @@ from train_sentiment_head import (  # noqa: E402 - the training script's own spl
     train_head,
 )
 
-from sentiment.base import LABELS  # noqa: E402
+from core.polarity import LABELS  # noqa: E402
 from sentiment.e5_convert import ensure_converted_encoder  # noqa: E402
 from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder  # noqa: E402
 from sentiment.runtime import native_bfloat16  # noqa: E402
@@ -134,7 +134,7 @@ def main() -> int:
     args = parser.parse_args()
     torch.manual_seed(args.seed)
 
-    from kaiku.settings import get_settings
+    from core.settings import get_settings
 
     examples = load_examples(args.data)
     rng = np.random.default_rng(args.seed)

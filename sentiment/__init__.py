@@ -1,19 +1,7 @@
-"""Multilingual sentiment: polarity models and the experience class rule."""
+"""Multilingual sentiment: the polarity models behind `core.polarity.SentimentClassifier`, their conversion and
+training. The experience-class rule every layer shares is core/experience.py."""
 
-from sentiment.base import LABELS, Polarity, SentimentClassifier, SentimentError
-from sentiment.experience import ExperienceThresholds, classify_experience
+from sentiment.errors import SentimentError
 from sentiment.loader import DEFAULT_SPEC, load_classifier
-from sentiment.scoring import Scored, score_batch
 
-__all__ = [
-    "DEFAULT_SPEC",
-    "LABELS",
-    "ExperienceThresholds",
-    "Polarity",
-    "Scored",
-    "SentimentClassifier",
-    "SentimentError",
-    "classify_experience",
-    "load_classifier",
-    "score_batch",
-]
+__all__ = ["DEFAULT_SPEC", "SentimentError", "load_classifier"]

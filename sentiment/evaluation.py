@@ -2,7 +2,7 @@
 
 Input files hold one `label<TAB>text` per line. A polarity label (negative / neutral / positive) is
 scored against the model's polarity; an experience label (anger / comfort / delight) against the
-experience rule applied to it as to an unrated mention (sentiment/experience.py, with the given
+experience rule applied to it as to an unrated mention (core/experience.py, with the given
 thresholds and no brand norm). One file may mix both. Malformed lines are counted, reported with
 file and line number, and skipped: one bad line never hides the rest.
 """
@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sentiment.base import LABELS, SentimentClassifier
-from sentiment.experience import ANGER, COMFORT, DEFAULT_THRESHOLDS, DELIGHT, ExperienceThresholds, classify_experience
+from core.experience import ANGER, COMFORT, DEFAULT_THRESHOLDS, DELIGHT, ExperienceThresholds, classify_experience
+from core.language import decide_language
+from core.polarity import LABELS, SentimentClassifier
 
 UNKNOWN_LANGUAGE = "unknown"
 ALL = "all"
@@ -128,8 +129,6 @@ def slice_metrics(
 
 def detect_language(text: str) -> str:
     """The crawler's language rule for an undeclared text (lingua, min confidence 0.5), else 'unknown'."""
-    from crawler.language import decide_language
-
     return decide_language(text, None).lang or UNKNOWN_LANGUAGE
 
 

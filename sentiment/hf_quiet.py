@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 @contextmanager
 def quiet_progress_bars() -> Iterator[None]:
-    from transformers.utils import logging
+    from transformers.utils import logging  # late: importing transformers takes seconds
 
     was_enabled = logging.is_progress_bar_enabled()
     logging.disable_progress_bar()

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from sentiment.base import LABELS, SentimentError
+from core.polarity import LABELS
+from sentiment.errors import SentimentError
 
 NEGATIVE, NEUTRAL, POSITIVE = LABELS
 

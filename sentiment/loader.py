@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sentiment.base import SentimentClassifier, SentimentError
+from core.defaults import BATCH_SIZE
+from core.polarity import SentimentClassifier
+from sentiment.errors import SentimentError
+from sentiment.runtime import configure_threads
 
 DEFAULT_SPEC = "default"
 
@@ -15,7 +18,7 @@ def load_classifier(
     cache_dir: Path,
     device: str = "cpu",
     labels: str | None = None,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     threads: int | None = None,
     precision: str = "auto",
 ) -> SentimentClassifier:
@@ -27,8 +30,6 @@ def load_classifier(
     docs/sentiment.md has their costs).
     Loading is slow (seconds): load once per process and keep the classifier.
     """
-    from sentiment.runtime import configure_threads
-
     spec = (spec or "").strip()
     labels = labels.strip() if labels and labels.strip() else None  # an empty KAIKU_SENTIMENT_LABELS means none
     if not spec:
@@ -39,9 +40,11 @@ def load_classifier(
     if spec == DEFAULT_SPEC:
         if labels:
             raise SentimentError("a label mapping applies to transformers models only; the default model's is fixed")
-        from sentiment.e5_classifier import E5HeadClassifier
+        from sentiment.e5_classifier import E5HeadClassifier  # late, as below: only the model that is used loads
 
         return E5HeadClassifier(cache_dir, device=device, batch_size=batch_size, precision=precision)
+    # Imported here: each model's modules pull in numpy, safetensors and its converter (over a second), which
+    # `import sentiment` and the other model should not pay for.
     from sentiment.transformers_classifier import TransformersClassifier
 
     return TransformersClassifier(spec, device=device, labels=labels, batch_size=batch_size, precision=precision)

@@ -35,7 +35,7 @@ def _find(folder: Path | None, spec: str, revision: str | None, filename: str) -
     if folder is not None:
         path = folder / filename
         return path if path.is_file() else None
-    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub import try_to_load_from_cache  # late: a heavy import, needed only for hub models
 
     cached = try_to_load_from_cache(spec, filename, revision=revision)
     return Path(cached) if isinstance(cached, str) else None

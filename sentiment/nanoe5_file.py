@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment.base import SentimentError
+from sentiment.errors import SentimentError
 
 MAGIC = b"E5S1"
 FORMAT_VERSION = 1

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sentiment.base import SentimentError
+from sentiment.errors import SentimentError
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     import torch
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sentiment.base import LABELS
+from core.polarity import LABELS
 
 XED_EMOTIONS = {
     1: "anger",

@@ -6,12 +6,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sentiment.base import LABELS, Polarity, SentimentError
+from core.defaults import BATCH_SIZE
+from core.polarity import LABELS, Polarity
 from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
+from sentiment.errors import SentimentError
+from sentiment.hf_quiet import quiet_progress_bars
 from sentiment.label_mapping import map_labels
 from sentiment.model_version import describe_version
+from sentiment.runtime import apply_precision, resolve_precision
 from sentiment.torch_device import resolve_device
 
+# torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
     import torch
 
@@ -39,12 +44,10 @@ class TransformersClassifier:
         *,
         device: str = "cpu",
         labels: str | None = None,
-        batch_size: int = 32,
+        batch_size: int = BATCH_SIZE,
         precision: str = "auto",
     ) -> None:
         import torch
-
-        from sentiment.runtime import apply_precision, resolve_precision
 
         self.model_id = spec
         self.batch_size = batch_size
@@ -87,8 +90,6 @@ class TransformersClassifier:
 
 def _load(source: str):  # -> (tokenizer, model)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from sentiment.hf_quiet import quiet_progress_bars
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)

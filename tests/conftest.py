@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from kaiku.engine import LocalEngine, free_port
+from kaiku.local_engine import LocalEngine, free_port
 
 # Every test site, API fake and SMTP server runs on loopback, which crawls refuse by default (crawler/url_guard.py).
 # Tests of the refusal pass allow_private_urls=False explicitly.

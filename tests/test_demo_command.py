@@ -20,9 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
-from kaiku.cli import app
-from kaiku.engine import free_port
-from kaiku.settings import REPO_CONFIGS, get_settings
+from cli import app
+from core.settings import REPO_CONFIGS, get_settings
+from kaiku.local_engine import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -81,7 +81,7 @@ def test_management_api_writes_the_users_config_never_the_checkout(demo: Demo) -
     assert settings.config_dir == demo.data_dir / "config"
     rule = {"id": "revontuli-delight", "brand": "revontuli", "experience": "delight", "window": "1d",
             "min_count": 3, "recipients": ["marketing@revontuli.example"]}  # fmt: skip
-    with TestClient(create_app(settings, load_model=False)) as client:
+    with TestClient(create_app(settings)) as client:
         key = client.app.state.kaiku.teams.create_key("demo").secret
         created = client.post("/v1/alerts", json=rule, headers={"Authorization": f"Bearer {key}"})
         assert created.status_code == 201, created.text
@@ -137,7 +137,7 @@ def test_every_request_of_the_api_walkthrough_answers_on_demo_data(demo: Demo, t
     assert demo.result.exit_code == 0, demo.result.output
     shell: list[str] = []
     answers: dict[str, httpx.Response] = {}
-    with TestClient(create_app(get_settings(), load_model=False)) as client:
+    with TestClient(create_app(get_settings())) as client:
         for line in walkthrough():
             if line.startswith("kaiku "):
                 created = CliRunner().invoke(app, shlex.split(line)[1:])

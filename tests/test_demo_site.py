@@ -10,10 +10,10 @@ from urllib.robotparser import RobotFileParser
 
 import pytest
 
+from cli.demo.server import SITE_DIR, serve_site, shift_dates
+from core.config import load_config
 from crawler.brands import BrandMatcher
 from crawler.extract import ReviewRecord, extract_reviews
-from kaiku.config import load_config
-from kaiku.demo.server import SITE_DIR, serve_site, shift_dates
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 BASE = "http://demo.test"

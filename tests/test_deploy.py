@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,13 @@ DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 K8S = DEPLOY / "k8s"
 KUBERNETES_VERSION = "1.33.0"
 SAMPLE_ENV = {"ELASTIC_PASSWORD": "changeme", "KIBANA_PASSWORD": "changeme-too", "KAIKU_ADMIN_KEY": "admin-key"}
-PACKAGES = ("kaiku", "crawler", "sentiment", "indexer", "api")
+# Every package the wheel installs (pyproject's `include`): the image must copy each of them.
+PACKAGES = tuple(
+    name.rstrip("*")
+    for name in tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"][
+        "include"
+    ]
+)
 
 _VARIABLE = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<name>\w+)(?:(?P<op>:-|-|:\?|\?)(?P<arg>[^}]*))?\}|(?P<bare>\w+))")
 
@@ -203,7 +210,7 @@ def cli_accepts(args: list[str]) -> bool:
     """Whether the CLI knows this command and its options (parsed up to `--help`, as a shell would run it)."""
     from typer.testing import CliRunner
 
-    from kaiku.cli import app
+    from cli import app
 
     return CliRunner().invoke(app, [*args, "--help"]).exit_code == 0
 

@@ -11,14 +11,16 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from cli.demo.server import serve_site
+from core.config import KaikuConfig, load_config
+from core.settings import REPO_CONFIGS, Settings
+from crawler.context import CrawlContext
 from crawler.runner import CrawlSummary, run_crawl
 from indexer.admin import ensure_index
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig, load_config
-from kaiku.demo.server import serve_site
-from kaiku.engine import LocalEngine
-from kaiku.settings import REPO_CONFIGS, Settings
-from kaiku.teams import TeamStore
+from kaiku.local_engine import LocalEngine
+from kaiku.wiring import team_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -37,24 +39,25 @@ def crawled(engine: LocalEngine, default_classifier: Any, config: KaikuConfig) -
     ensure_index(client, alias)
     with serve_site(port=0) as site:
         source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
-        summary = run_crawl(source, config.brands, default_classifier, BulkWriter(client, alias))
+        summary = run_crawl(
+            source,
+            CrawlContext(
+                config.brands, default_classifier, BulkWriter(client, alias), ElasticsearchMentionStore(client, alias)
+            ),
+            allow_private_urls=True,
+        )
     client.indices.refresh(index=alias)
     yield alias, summary
     client.close()
 
 
 @pytest.fixture(scope="module")
-def api(
-    engine: LocalEngine, crawled: tuple[str, CrawlSummary], default_classifier: Any, tmp_path_factory: Any
-) -> Iterator[TestClient]:
+def api(engine: LocalEngine, crawled: tuple[str, CrawlSummary], tmp_path_factory: Any) -> Iterator[TestClient]:
     alias, _ = crawled
-    api_db = tmp_path_factory.mktemp("api") / "api.sqlite3"
-    store = TeamStore(api_db)
+    settings = Settings(elasticsearch_url=engine.url, index_alias=alias, data_dir=tmp_path_factory.mktemp("api"))
+    store = team_store(settings)
     key = store.create_key(store.create_team("marketing", brands=["revontuli", "tunturi"]).id).secret
-    settings = Settings(elasticsearch_url=engine.url, index_alias=alias, api_db=api_db)
-    with TestClient(
-        create_app(settings, classifier=default_classifier), headers={"Authorization": f"Bearer {key}"}
-    ) as client:
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {key}"}) as client:
         yield client
 
 

@@ -19,16 +19,18 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from bench.stand_ins import KeywordClassifier
+from cli.demo.server import serve_site
+from core.config import load_config
+from core.settings import REPO_CONFIGS, Settings
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
 from kaiku.alerts.messages import AlertFacts, mentions_query_url, render_alert
-from kaiku.config import load_config
-from kaiku.demo.server import serve_site
-from kaiku.settings import REPO_CONFIGS, Settings
-from kaiku.teams import TeamStore
+from kaiku.wiring import team_store
 from tests.api.conftest import bearer
-from tests.crawler.conftest import KeywordClassifier
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +75,16 @@ def test_a_hostile_review_is_stored_served_searched_exported_and_emailed_as_plai
     ensure_index(es, alias)
     with serve_site(port=0, directory=site_dir) as site:
         source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
-        summary = run_crawl(source, config.brands, KeywordClassifier(), BulkWriter(es, alias, refresh=True))
+        summary = run_crawl(
+            source,
+            CrawlContext(
+                config.brands,
+                KeywordClassifier(),
+                BulkWriter(es, alias, refresh=True),
+                ElasticsearchMentionStore(es, alias),
+            ),
+            allow_private_urls=True,
+        )
     assert summary.indexed == 1, summary.format()
     [stored] = [hit["_source"] for hit in es.search(index=alias, query={"match_all": {}})["hits"]["hits"]]
     # Markup in a review body is page formatting, not words: extraction keeps the text and drops the tags. Every
@@ -83,10 +94,10 @@ def test_a_hostile_review_is_stored_served_searched_exported_and_emailed_as_plai
     assert stored["title"] == '=HYPERLINK("http://evil.example","klik") Hotelli Revontuli'
     assert stored["author"] == "Mallory"
 
-    settings = Settings(elasticsearch_url=engine.url, index_alias=alias, api_db=tmp_path / "api.sqlite3")
-    store = TeamStore(settings.resolved_api_db)
+    settings = Settings(elasticsearch_url=engine.url, index_alias=alias, data_dir=tmp_path)
+    store = team_store(settings)
     key = store.create_key(store.create_team("north", brands=["revontuli"]).id).secret
-    with TestClient(create_app(settings, load_model=False), headers=bearer(key)) as api:
+    with TestClient(create_app(settings), headers=bearer(key)) as api:
         one = api.get(f"/v1/mentions/{stored['id']}")
         assert one.headers["content-type"].startswith("application/json")
         assert one.json()["text"] == stored["text"]

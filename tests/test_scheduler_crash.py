@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
+from cli.demo.server import DemoSite, serve_site
+from core.config import load_config
+from core.settings import REPO_CONFIGS, Settings
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
-from kaiku.config import load_config
-from kaiku.demo.server import DemoSite, serve_site
-from kaiku.engine import LocalEngine
+from kaiku.local_engine import LocalEngine
 from kaiku.scheduler.service import JobStoreView
-from kaiku.settings import REPO_CONFIGS, Settings
-from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 from tests.processes import start_scheduler
 from tests.sentiment.tiny_models import build_tiny_checkpoint
 
@@ -77,7 +78,12 @@ def test_a_scheduler_killed_mid_crawl_resumes_and_stores_each_mention_once(
     config = load_config(config_dir)
     expected = CollectingWriter()
     unhurried = config.source("demo-reviews").model_copy(update={"requests_per_minute": None})
-    run_crawl(unhurried, config.brands, KeywordClassifier(), expected, {"DOWNLOAD_DELAY": 0})
+    run_crawl(
+        unhurried,
+        CrawlContext(config.brands, KeywordClassifier(), expected),
+        {"DOWNLOAD_DELAY": 0},
+        allow_private_urls=True,
+    )
     expected_ids = sorted({mention.id for mention in expected.mentions})
     assert len(expected_ids) > 10
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminDep, StateDep
 from api.problems import ADMIN_ONLY_RESPONSES, BODY_RESPONSES, COMMON_RESPONSES, responses
+from api.schemas import KeyInfo, KeyList, NewKey, Team, TeamList
 from api.state import AppState
-from kaiku.config import MAX_ENTRIES, Id
-from kaiku.teams import TEAM_ID, Team
+from core.config import MAX_ENTRIES, Id
+from kaiku import teams
+from kaiku.teams import TEAM_ID
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses={**COMMON_RESPONSES, **ADMIN_ONLY_RESPONSES})
 
@@ -44,29 +45,37 @@ def _check_brands(state: AppState, brands: list[str] | None) -> None:
         raise HTTPException(422, f"unknown brands {unknown} (known: {sorted(known)})")
 
 
-def _team(team: Team) -> dict[str, Any]:
-    return {**asdict(team), "brands": list(team.brands)}
+def _team(team: teams.Team) -> Team:
+    return Team(id=team.id, name=team.name, brands=list(team.brands), created_at=team.created_at)
 
 
-@router.get("/teams", summary="All teams")
-def list_teams(_: AdminDep, state: StateDep) -> dict[str, Any]:
+@router.get("/teams", response_model=TeamList, summary="All teams")
+def list_teams(_: AdminDep, state: StateDep) -> TeamList:
     data = [_team(t) for t in state.teams.teams()]
-    return {"data": data, "count": len(data), "next": None}
+    return TeamList(data=data, count=len(data))
 
 
-@router.post("/teams", status_code=201, summary="Create a team owning some brands", responses=responses(409, 413))
-def create_team(body: TeamCreate, _: AdminDep, state: StateDep) -> dict[str, Any]:
+@router.post(
+    "/teams",
+    status_code=201,
+    response_model=Team,
+    summary="Create a team owning some brands",
+    responses=responses(409, 413),
+)
+def create_team(body: TeamCreate, _: AdminDep, state: StateDep) -> Team:
     _check_brands(state, body.brands)
     return _team(state.teams.create_team(body.id, body.name, body.brands))
 
 
-@router.get("/teams/{team}", summary="One team")
-def read_team(team: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
+@router.get("/teams/{team}", response_model=Team, summary="One team")
+def read_team(team: str, _: AdminDep, state: StateDep) -> Team:
     return _team(state.teams.team(team))
 
 
-@router.patch("/teams/{team}", summary="Rename a team or replace its brands", responses=BODY_RESPONSES)
-def change_team(team: str, body: TeamChange, _: AdminDep, state: StateDep) -> dict[str, Any]:
+@router.patch(
+    "/teams/{team}", response_model=Team, summary="Rename a team or replace its brands", responses=BODY_RESPONSES
+)
+def change_team(team: str, body: TeamChange, _: AdminDep, state: StateDep) -> Team:
     _check_brands(state, body.brands)
     return _team(state.teams.change_team(team, body.name, body.brands))
 
@@ -77,18 +86,23 @@ def delete_team(team: str, _: AdminDep, state: StateDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/teams/{team}/keys", status_code=201, summary="Create an API key; the key is shown only here, once")
-def create_key(team: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
+@router.post(
+    "/teams/{team}/keys",
+    status_code=201,
+    response_model=NewKey,
+    summary="Create an API key; the key is shown only here, once",
+)
+def create_key(team: str, _: AdminDep, state: StateDep) -> NewKey:
     new = state.teams.create_key(team)
-    return {**asdict(new.info), "key": new.secret}
+    return NewKey(**asdict(new.info), key=new.secret)
 
 
-@router.get("/teams/{team}/keys", summary="A team's keys (ids and dates; never the secrets)")
-def list_keys(team: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
-    data = [asdict(k) for k in state.teams.keys(team)]
-    return {"data": data, "count": len(data), "next": None}
+@router.get("/teams/{team}/keys", response_model=KeyList, summary="A team's keys (ids and dates; never the secrets)")
+def list_keys(team: str, _: AdminDep, state: StateDep) -> KeyList:
+    data = [KeyInfo(**asdict(k)) for k in state.teams.keys(team)]
+    return KeyList(data=data, count=len(data))
 
 
-@router.delete("/keys/{key_id}", summary="Revoke a key")
-def revoke_key(key_id: str, _: AdminDep, state: StateDep) -> dict[str, Any]:
-    return asdict(state.teams.revoke_key(key_id))
+@router.delete("/keys/{key_id}", response_model=KeyInfo, summary="Revoke a key")
+def revoke_key(key_id: str, _: AdminDep, state: StateDep) -> KeyInfo:
+    return KeyInfo(**asdict(state.teams.revoke_key(key_id)))

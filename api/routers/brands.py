@@ -9,12 +9,20 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import BrandDep, Caller, CallerDep, StateDep, StoreDep
-from api.params import FromParam, ToParam, period
+from api.params import FromParam, OutlierQuery, ToParam, period
 from api.problems import COMMON_RESPONSES, ENGINE_RESPONSES
+from api.schemas import (
+    BrandList,
+    BrandSummary,
+    BreakdownResponse,
+    MetricsBucket,
+    MetricsWithCompetitors,
+    OutlierList,
+)
+from core.config import Brand
 from indexer.analytics import Counts, engagement, intensity, metrics, total
 from indexer.buckets import Interval, buckets, zone
 from indexer.queries import MentionFilters
-from kaiku.config import Brand
 
 router = APIRouter(prefix="/v1/brands", tags=["brands"], responses=COMMON_RESPONSES)
 
@@ -30,23 +38,17 @@ METRIC_EXAMPLE = {
 }  # fmt: skip
 
 
-class Listing(BaseModel):
-    data: list[dict[str, Any]]
-    count: int
-    next: str | None = None
-
-
 class MetricsResponse(BaseModel):
     brand: str
-    interval: str
+    interval: Literal["hour", "day", "week", "month"]
     tz: str
     from_: str = Field(alias="from")
     to: str
     competitive_set: list[str]
-    data: list[dict[str, Any]]
+    data: list[MetricsBucket]
     count: int
     next: str | None = None
-    totals: dict[str, Any]
+    totals: MetricsWithCompetitors
 
     model_config = {
         "populate_by_name": True,
@@ -71,14 +73,14 @@ def competitive_set(brand: Brand, caller: Caller) -> list[str]:
     return [brand.id, *[c for c in brand.competitors if c != brand.id and caller.can_see(c)]]
 
 
-@router.get("", response_model=Listing, summary="The brands this key's team owns, with their competitive sets")
-def list_brands(caller: CallerDep, state: StateDep) -> Listing:
+@router.get("", response_model=BrandList, summary="The brands this key's team owns, with their competitive sets")
+def list_brands(caller: CallerDep, state: StateDep) -> BrandList:
     data = [
-        {"id": b.id, "name": b.name, "competitors": competitive_set(b, caller)[1:], "industry": b.industry}
+        BrandSummary(id=b.id, name=b.name, competitors=competitive_set(b, caller)[1:], industry=b.industry)
         for b in state.config.brands
         if caller.can_see(b.id)
     ]
-    return Listing(data=data, count=len(data))
+    return BrandList(data=data, count=len(data))
 
 
 @router.get(
@@ -86,6 +88,7 @@ def list_brands(caller: CallerDep, state: StateDep) -> Listing:
     responses=ENGINE_RESPONSES,
     response_model=MetricsResponse,
     response_model_by_alias=True,
+    response_model_exclude_unset=True,
     summary="Earned-media metrics per calendar bucket, against the competitive set",
     description=(
         "Per bucket: volume, anger/comfort/delight counts, earned (outliers), earned_share = earned / volume, "
@@ -131,7 +134,7 @@ def brand_metrics(
         {
             "brand": brand.id, "interval": interval, "tz": tz, "from": calendar[0].key,
             "to": calendar[-1].end.isoformat(), "competitive_set": brand_set, "data": data, "count": len(data),
-            "totals": row(totals),
+            "next": None, "totals": row(totals),
         }
     )  # fmt: skip
 
@@ -139,6 +142,9 @@ def brand_metrics(
 @router.get(
     "/{brand}/breakdown",
     responses=ENGINE_RESPONSES,
+    response_model=BreakdownResponse,
+    response_model_by_alias=True,
+    response_model_exclude_unset=True,
     summary="Volume, earned media and net delight by source, language or experience class",
     description="Mentions without a value (e.g. no detected language) are counted under the key `unknown`.",
 )
@@ -150,44 +156,35 @@ def brand_breakdown(
     to: ToParam = None,
     size: Annotated[int, Query(ge=1, le=100, description="Most frequent keys to return")] = 20,
     reach: Annotated[bool, Query()] = False,
-) -> dict[str, Any]:
+) -> BreakdownResponse:
     start, end = period(from_, to, timedelta(days=30))
     result = store.breakdown(MentionFilters(brand=brand.id, start=start, end=end), by, size)
     data = [{"key": key, **metrics(counts, with_reach=reach)} for key, counts in result.rows]
-    return {
+    return BreakdownResponse.model_validate({
         "brand": brand.id, "by": by, "from": start.isoformat(), "to": end.isoformat(),
         "data": data, "count": len(data), "next": None, "other": result.other,
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 @router.get(
     "/{brand}/outliers",
     responses=ENGINE_RESPONSES,
-    response_model=Listing,
+    response_model=OutlierList,
+    response_model_exclude_unset=True,
     summary="Top outliers of a period: most intense or most engaged",
     description=(
         "`rank=intensity`: by the polarity probability of the mention's own class (negative for anger, positive "
         "for delight); `rank=engagement`: by likes + replies + shares. Each mention carries its `score`."
     ),
 )
-def brand_outliers(
-    brand: BrandDep,
-    store: StoreDep,
-    rank: Annotated[Literal["intensity", "engagement"], Query()] = "intensity",
-    experience: Annotated[Literal["anger", "delight"] | None, Query(description="One class; default both")] = None,
-    lang: Annotated[str | None, Query(description="ISO 639-1 code", pattern=r"^[a-z]{2,3}$")] = None,
-    source: Annotated[str | None, Query(max_length=100)] = None,
-    from_: FromParam = None,
-    to: ToParam = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> Listing:
-    start, end = period(from_, to, timedelta(days=7))
-    filters = MentionFilters(brand=brand.id, lang=lang, source=source, start=start, end=end)
-    classes = [experience] if experience else ["anger", "delight"]
-    if rank == "intensity":
-        top = store.most_intense(filters, classes, limit)
+def brand_outliers(brand: BrandDep, store: StoreDep, query: Annotated[OutlierQuery, Query()]) -> OutlierList:
+    start, end = period(query.from_, query.to, timedelta(days=7))
+    filters = MentionFilters(brand=brand.id, lang=query.lang, source=query.source, start=start, end=end)
+    classes = [query.experience] if query.experience else ["anger", "delight"]
+    if query.rank == "intensity":
+        top = store.most_intense(filters, classes, query.limit)
         data = [{**m, "score": intensity(m)} for m in top]
     else:
-        top, _ = store.most_engaged(filters, classes, limit)
+        top, _ = store.most_engaged(filters, classes, query.limit)
         data = [{**m, "score": engagement(m)} for m in top]
-    return Listing(data=data, count=len(data))
+    return OutlierList.model_validate({"data": data, "count": len(data), "next": None})

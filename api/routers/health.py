@@ -1,7 +1,8 @@
-"""Health for probes: /livez (the process answers), /readyz and /healthz (engine reachable and model loaded).
+"""Health for probes: /livez (the process answers), /readyz and /healthz (the mention store is reachable).
 
-The answers say ok or not and nothing else: these routes need no key, so the engine's address, the client
-library's errors and the model's files go to the log, never into the body.
+The API scores nothing, so it holds no sentiment model and its readiness does not wait for one. The answers say
+ok or not and nothing else: these routes need no key, so the store's address and the client library's errors go
+to the log, never into the body.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from fastapi.responses import JSONResponse
 
 from api.deps import StateDep
 from api.problems import responses
+from api.schemas import HealthStatus
 from indexer import IndexerError
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger(__name__)
 
 
-@router.get("/livez", summary="The API process answers (liveness)", responses=responses(422))
+@router.get(
+    "/livez", response_model=HealthStatus, summary="The API process answers (liveness)", responses=responses(422)
+)
 def livez() -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
@@ -31,17 +35,24 @@ def _ready(state: StateDep) -> JSONResponse:
     except IndexerError as exc:
         logger.warning("not ready: search store unreachable: %s", exc)
         healthy = False
-    if state.classifier is None:
-        logger.warning("not ready: sentiment model not loaded: %s", state.model_error or "not loaded")
-        healthy = False
     return JSONResponse({"status": "ok" if healthy else "unavailable"}, status_code=200 if healthy else 503)
 
 
-@router.get("/readyz", summary="Search store reachable and model loaded (readiness)", responses=responses(422, 503))
+@router.get(
+    "/readyz",
+    response_model=HealthStatus,
+    summary="Search store reachable (readiness)",
+    responses=responses(422, 503),
+)
 def readyz(state: StateDep) -> JSONResponse:
     return _ready(state)
 
 
-@router.get("/healthz", summary="Same as /readyz (kept for existing probes)", responses=responses(422, 503))
+@router.get(
+    "/healthz",
+    response_model=HealthStatus,
+    summary="Same as /readyz (kept for existing probes)",
+    responses=responses(422, 503),
+)
 def healthz(state: StateDep) -> JSONResponse:
     return _ready(state)

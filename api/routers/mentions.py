@@ -6,19 +6,19 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 
 from api.deps import Caller, CallerDep, StateDep, StoreDep, charge, search_slot
-from api.params import FromParam, ToParam
+from api.params import ExportQuery, MentionQuery, SearchQuery
 from api.problems import COMMON_RESPONSES, ENGINE_RESPONSES, responses
+from api.schemas import Mention, MentionList
 from api.state import AppState
-from indexer.queries import MentionFilters, SortName
-from indexer.search_text import MAX_QUERY_LENGTH, search_text_cost
+from indexer.queries import MentionFilters
+from indexer.search_text import search_text_cost
 
 router = APIRouter(prefix="/v1/mentions", tags=["mentions"], responses=COMMON_RESPONSES)
 
@@ -36,77 +36,40 @@ T = TypeVar("T")
 UTF8_BOM = "\ufeff"  # Excel opens a CSV file in the local code page unless it starts with this
 
 
-class MentionList(BaseModel):
-    data: list[dict[str, Any]]
-    count: int
-    next: str | None
-
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {"data": [{"id": "3f2a...", "brand": "revontuli", "experience": "anger"}], "count": 1, "next": None}
-            ]
-        }
-    }
-
-
-BrandParam = Annotated[str | None, Query(description="Brand id (one of your team's)", examples=["revontuli"])]
-QParam = Annotated[
-    str | None,
-    Query(
-        description=(
-            'Full text in the brand-query syntax: words (all must match), "phrases", AND/OR/NOT, -excluded, prefix*, '
-            "a NEAR/3 b; text that is not a valid query is searched as its plain words. Bounded (docs/api.md, Query "
-            "cost): 20 words, 3 prefix terms, 3 letters before '*', parentheses 3 deep; each prefix term costs 4 "
-            "more requests of the rate budget"
-        ),
-        max_length=MAX_QUERY_LENGTH,
-        examples=["huone likainen"],
-    ),
-]
-ExperienceParam = Annotated[Literal["anger", "comfort", "delight"] | None, Query()]
-SourceParam = Annotated[str | None, Query(examples=["reviews"], max_length=100)]
-LangParam = Annotated[str | None, Query(description="ISO 639-1 code", pattern=r"^[a-z]{2,3}$")]
-
-
-def _filters(caller: Caller, state: AppState, brand: str | None, **fields: Any) -> MentionFilters:
-    """Filters limited to what the caller may see: another team's brand is a 404, as an unknown one is."""
-    if brand is not None:
+def _filters(caller: Caller, state: AppState, query: MentionQuery) -> MentionFilters:
+    """The query's filters limited to what the caller may see: another team's brand is a 404, as an unknown one is."""
+    if query.brand is not None:
         known = {b.id for b in state.config.brands}
-        if brand not in known or not caller.can_see(brand):
-            raise HTTPException(404, f"no brand {brand!r}")
-    if fields.get("start") and fields.get("end") and fields["start"] >= fields["end"]:
+        if query.brand not in known or not caller.can_see(query.brand):
+            raise HTTPException(404, f"no brand {query.brand!r}")
+    if query.from_ and query.to and query.from_ >= query.to:
         raise HTTPException(422, "parameter 'from' must be earlier than 'to'")
-    if fields.get("q"):
+    if query.q:
         # A costly text is refused (422 naming the limit); what it may still expand is charged to the budget.
-        charge(state, caller, search_text_cost(fields["q"]).request_cost - 1)
+        charge(state, caller, search_text_cost(query.q).request_cost - 1)
     brands = None if caller.is_admin else tuple(sorted(caller.brands))
-    return MentionFilters(brand=brand, brands=brands, **fields)
+    return MentionFilters(
+        brand=query.brand, brands=brands, q=query.q, experience=query.experience, source=query.source,
+        lang=query.lang, start=query.from_, end=query.to,
+    )  # fmt: skip
 
 
-@router.get("", response_model=MentionList, summary="Search mentions", responses=responses(400, 502))
+@router.get(
+    "",
+    response_model=MentionList,
+    response_model_exclude_unset=True,
+    summary="Search mentions",
+    responses=responses(400, 502),
+)
 def list_mentions(
-    store: StoreDep,
-    caller: CallerDep,
-    state: StateDep,
-    brand: BrandParam = None,
-    q: QParam = None,
-    experience: ExperienceParam = None,
-    source: SourceParam = None,
-    lang: LangParam = None,
-    from_: FromParam = None,
-    to: ToParam = None,
-    sort: Annotated[
-        SortName, Query(description="newest | oldest | angriest | most_delighted | relevance (best match to q)")
-    ] = "newest",
-    highlight: Annotated[bool, Query(description="Add `highlight`: escaped HTML fragments, matches in <em>")] = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    cursor: Annotated[str | None, Query(description="`next` from the previous page", max_length=2000)] = None,
+    query: Annotated[SearchQuery, Query()], store: StoreDep, caller: CallerDep, state: StateDep
 ) -> MentionList:
-    filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
-    with search_slot(state, caller, q):
-        page = store.search(filters, size=limit, cursor=cursor, sort=sort, highlight=highlight and bool(q))
-    return MentionList(data=page.data, count=page.count, next=page.next)
+    filters = _filters(caller, state, query)
+    with search_slot(state, caller, query.q):
+        page = store.search(
+            filters, size=query.limit, cursor=query.cursor, sort=query.sort, highlight=query.highlight and bool(query.q)
+        )
+    return MentionList.model_validate({"data": page.data, "count": page.count, "next": page.next})
 
 
 def _flat(mention: dict[str, Any]) -> dict[str, Any]:
@@ -138,8 +101,17 @@ def _csv_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 
 def _ndjson_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
+    # In chunks of ~64 KB, as the CSV: each chunk of a synchronous stream costs a hop to the thread pool, and one
+    # per line made a 1,000-line export cost about 1 s of CPU (bench/api_latency.py, docs/api.md).
+    lines: list[str] = []
+    size = 0
     for mention in mentions:
-        yield json.dumps(mention, ensure_ascii=False) + "\n"
+        lines.append(json.dumps(mention, ensure_ascii=False) + "\n")
+        size += len(lines[-1])
+        if size > 64_000:
+            yield "".join(lines)
+            lines, size = [], 0
+    yield "".join(lines)
 
 
 @router.get(
@@ -149,34 +121,20 @@ def _ndjson_lines(mentions: Iterator[dict[str, Any]]) -> Iterator[str]:
     responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}, **ENGINE_RESPONSES},
 )
 def export(
-    store: StoreDep,
-    caller: CallerDep,
-    state: StateDep,
-    format: Annotated[Literal["csv", "ndjson"], Query(description="csv (flat columns) or ndjson (whole documents)")],
-    bom: Annotated[
-        bool,
-        Query(description="csv: begin with a UTF-8 byte-order mark, so that Excel reads the file as UTF-8"),
-    ] = False,
-    brand: BrandParam = None,
-    q: QParam = None,
-    experience: ExperienceParam = None,
-    source: SourceParam = None,
-    lang: LangParam = None,
-    from_: FromParam = None,
-    to: ToParam = None,
+    query: Annotated[ExportQuery, Query()], store: StoreDep, caller: CallerDep, state: StateDep
 ) -> StreamingResponse:
-    if bom and format != "csv":
+    if query.bom and query.format != "csv":
         raise RequestValidationError([{"loc": ("query", "bom"), "type": "value_error", "msg": "only for format=csv"}])
-    filters = _filters(caller, state, brand, q=q, experience=experience, source=source, lang=lang, start=from_, end=to)
+    filters = _filters(caller, state, query)
     mentions = store.export(filters)
     # Fetch the first page before answering, so an engine failure is still a problem+json and not a cut stream.
-    with search_slot(state, caller, q):
+    with search_slot(state, caller, query.q):
         first = next(mentions, None)
     rest: Iterator[dict[str, Any]] = iter(()) if first is None else _chain(first, mentions)
-    if format == "csv":
+    if query.format == "csv":
         headers = {"Content-Disposition": 'attachment; filename="mentions.csv"'}
         lines = _csv_lines(rest)
-        return StreamingResponse(_chain(UTF8_BOM, lines) if bom else lines, media_type="text/csv; charset=utf-8",
+        return StreamingResponse(_chain(UTF8_BOM, lines) if query.bom else lines, media_type="text/csv; charset=utf-8",
                                  headers=headers)  # fmt: skip
     return StreamingResponse(_ndjson_lines(rest), media_type="application/x-ndjson")
 
@@ -186,7 +144,13 @@ def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:
     yield from rest
 
 
-@router.get("/{mention_id}", summary="One mention by id", responses=ENGINE_RESPONSES)
+@router.get(
+    "/{mention_id}",
+    response_model=Mention,
+    response_model_exclude_unset=True,
+    summary="One mention by id",
+    responses=ENGINE_RESPONSES,
+)
 def read_mention(mention_id: str, store: StoreDep, caller: CallerDep) -> dict[str, Any]:
     mention = store.get(mention_id)
     if mention is None or not caller.can_see(mention["brand"]):

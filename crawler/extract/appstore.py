@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from core.mention import Engagement
 from crawler.extract.posts import (
     BAD_POST,
     MALFORMED_PAYLOAD,
@@ -89,7 +90,9 @@ def parse_reviews(body: bytes | str, url: str, app_name: str | None = None) -> P
                 rating_max=rating_max,
                 item_reviewed=app_name,
                 local_id=review_id,
-                likes=count_value(_label(entry, "im:voteSum")),  # "helpful" votes
+                engagement=Engagement(
+                    likes=count_value(_label(entry, "im:voteSum")),  # "helpful" votes
+                ),
             )
         )
     return page

@@ -7,6 +7,7 @@ the last segment of the post's `at://` URI, which is also its stable key.
 
 from __future__ import annotations
 
+from core.mention import Engagement
 from crawler.extract.posts import (
     BAD_POST,
     MALFORMED_PAYLOAD,
@@ -61,9 +62,11 @@ def parse_search(body: bytes | str, url: str) -> PostPage:
                 author=handle,
                 published_at=date_value(dig(post, "record", "createdAt") or dig(post, "indexedAt"), page, where),
                 lang=primary_language(langs[0]) if isinstance(langs, list) and langs else None,
-                likes=count_value(dig(post, "likeCount")),
-                replies=count_value(dig(post, "replyCount")),
-                shares=_sum(count_value(dig(post, "repostCount")), count_value(dig(post, "quoteCount"))),
+                engagement=Engagement(
+                    likes=count_value(dig(post, "likeCount")),
+                    replies=count_value(dig(post, "replyCount")),
+                    shares=_sum(count_value(dig(post, "repostCount")), count_value(dig(post, "quoteCount"))),
+                ),
             )
         )
     return page

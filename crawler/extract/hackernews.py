@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from core.mention import Engagement
 from crawler.extract.posts import (
     BAD_POST,
     MALFORMED_PAYLOAD,
@@ -62,8 +63,10 @@ def parse_hits(body: bytes | str, url: str) -> PostPage:
                 author=text_value(dig(hit, "author")),
                 published_at=date_value(when, page, where),
                 title=title,
-                likes=count_value(dig(hit, "points")),
-                replies=count_value(dig(hit, "num_comments")),
+                engagement=Engagement(
+                    likes=count_value(dig(hit, "points")),
+                    replies=count_value(dig(hit, "num_comments")),
+                ),
             )
         )
     return page

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from core.mention import Engagement
 from crawler.extract.posts import (
     BAD_POST,
     MALFORMED_PAYLOAD,
@@ -67,9 +68,11 @@ def parse_statuses(body: bytes | str, url: str) -> PostPage:
                 title=text_value(status.get("spoiler_text")),
                 lang=primary_language(status.get("language")),
                 local_id=status_id,
-                likes=count_value(status.get("favourites_count")),
-                replies=count_value(status.get("replies_count")),
-                shares=count_value(status.get("reblogs_count")),
+                engagement=Engagement(
+                    likes=count_value(status.get("favourites_count")),
+                    replies=count_value(status.get("replies_count")),
+                    shares=count_value(status.get("reblogs_count")),
+                ),
                 author_followers=count_value(account.get("followers_count")),
             )
         )

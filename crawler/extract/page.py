@@ -7,10 +7,11 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
+from crawler.errors import CrawlerError
 from crawler.extract.values import primary_language
 
 
-class EmptyDocument(ValueError):
+class EmptyDocument(CrawlerError, ValueError):
     """The input holds no HTML at all."""
 
 

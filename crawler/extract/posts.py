@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from crawler.extract.schema_org import Problem, record_json
+from pydantic import model_validator
+
+from crawler.extract.record import Record
+from crawler.extract.schema_org import Problem
 from crawler.extract.values import parse_datetime
 
 # Problem codes shared by the platform parsers.
@@ -24,31 +27,18 @@ NO_TEXT = "no_text"  # one entry has no words (an image-only post); skipped
 BAD_DATE = "bad_date"  # a date that could not be read; the post is kept without it
 
 
-@dataclass(frozen=True)
-class PostRecord:
-    """One post, comment or review as the platform states it."""
+class PostRecord(Record):
+    """One post, comment or review as the platform states it (engagement and reach where it states them)."""
 
-    key: str  # the platform's own id (stable across re-crawls), for the mention id
-    url: str
-    text: str
-    author: str | None = None
-    published_at: datetime | None = None
-    title: str | None = None
-    rating: float | None = None
-    rating_max: float | None = None
-    lang: str | None = None
-    item_reviewed: str | None = None  # what the post is about when the text may not name it (an app)
     local_id: str | None = None  # an id that grows with time where the platform has one (Mastodon, App Store)
-    # Engagement and reach where the platform states them (indexed as `engagement` and `author_followers`).
-    likes: int | None = None
-    replies: int | None = None
-    shares: int | None = None
-    author_followers: int | None = None
 
-    def as_json(self, source: str) -> dict[str, Any]:
-        """The JSON line `kaiku parse` prints: the same fields, in the same order, as for `reviews`."""
-        # Platforms state no aggregate rating of what is reviewed.
-        return {"source": source, **record_json(self, item_rating=None)}
+    @model_validator(mode="before")
+    @classmethod
+    def _url_is_canonical(cls, data: Any) -> Any:
+        """A platform's address of a post is the canonical one (a page's review may have none of its own)."""
+        if isinstance(data, dict) and data.get("canonical_url") is None:
+            return {**data, "canonical_url": data.get("url")}
+        return data
 
 
 @dataclass

@@ -8,6 +8,7 @@ URL is the post's permalink on reddit.com; `after` (the fullname of the last chi
 
 from __future__ import annotations
 
+from core.mention import Engagement
 from crawler.extract.posts import (
     BAD_POST,
     MALFORMED_PAYLOAD,
@@ -63,8 +64,10 @@ def parse_listing(body: bytes | str, url: str) -> PostPage:
                 author=None if author == "[deleted]" else author,
                 published_at=date_value(dig(post, "created_utc"), page, where),
                 title=title,
-                likes=count_value(dig(post, "score")),  # upvotes minus downvotes, as Reddit shows it
-                replies=count_value(dig(post, "num_comments")),
+                engagement=Engagement(
+                    likes=count_value(dig(post, "score")),  # upvotes minus downvotes, as Reddit shows it
+                    replies=count_value(dig(post, "num_comments")),
+                ),
             )
         )
     return page

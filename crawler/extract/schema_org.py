@@ -11,14 +11,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from core.mention import ItemRating
 from crawler.extract.jsonld import jsonld_blocks
 from crawler.extract.microdata import UNOWNED, microdata_items, rdfa_items
 from crawler.extract.page import EmptyDocument, canonical_url, page_language, parse_document
+from crawler.extract.record import Record
 from crawler.extract.text import decode_html, html_to_text
 from crawler.extract.values import ValueProblem, parse_datetime, parse_number, primary_language, scale_rating
 
@@ -51,44 +53,15 @@ class Problem:
         return self.message
 
 
-@dataclass(frozen=True)
-class ReviewRecord:
-    """One review as the page states it; nothing here is inferred beyond the documented defaults."""
+class ReviewRecord(Record):
+    """One review as the page states it; nothing here is inferred beyond the documented defaults.
 
-    url: str  # the review's own URL, else the page URL + "#review-<fingerprint>"
-    key: str  # stable identity across re-crawls, for the mention id (docs/crawler.md)
+    `url` is the review's own URL, else the page URL + "#review-<fingerprint>"; `canonical_url` the review's
+    own URL, else the page's <link rel=canonical>; `key` as docs/crawler.md describes.
+    """
+
     page_url: str
-    canonical_url: str | None  # the review's own URL, else the page's <link rel=canonical>
-    text: str
-    author: str | None = None
-    published_at: datetime | None = None
-    title: str | None = None
-    rating: float | None = None
-    rating_max: float | None = None
-    lang: str | None = None
-    item_reviewed: str | None = None
-    # The reviewed item's AggregateRating, {"value", "max", "count"}: the norm a single review stands out from.
-    item_rating: dict[str, float | int | None] | None = None
     markup: str = JSON_LD
-
-    def as_json(self) -> dict[str, Any]:
-        return record_json(self, self.item_rating)
-
-
-def record_json(record: Any, item_rating: dict[str, Any] | None) -> dict[str, Any]:
-    """The fields `kaiku parse` prints for a review or a platform post, in one order for every source."""
-    return {
-        "url": record.url,
-        "author": record.author,
-        "published_at": record.published_at.isoformat() if record.published_at else None,
-        "title": record.title,
-        "text": record.text,
-        "rating": record.rating,
-        "rating_max": record.rating_max,
-        "lang": record.lang,
-        "item_reviewed": record.item_reviewed,
-        "item_rating": item_rating,
-    }
 
 
 @dataclass
@@ -380,7 +353,7 @@ def _rating(node: Any, where: str, problems: list[Problem]) -> tuple[float | Non
         return None, None
 
 
-def _item_rating(item: Any, graph: _Graph, where: str, problems: list[Problem]) -> dict[str, Any] | None:
+def _item_rating(item: Any, graph: _Graph, where: str, problems: list[Problem]) -> ItemRating | None:
     """An item's AggregateRating on the review's own scale rules, with its review (or rating) count."""
     if not isinstance(item, dict):
         return None
@@ -388,13 +361,13 @@ def _item_rating(item: Any, graph: _Graph, where: str, problems: list[Problem]) 
     if not isinstance(aggregate, dict):
         return None
     value, best = _rating(aggregate, f"{where}, aggregate rating", problems)
-    if value is None:
+    if value is None or best is None:
         return None
     try:
         count = parse_number(_first(aggregate.get("reviewCount")) or _first(aggregate.get("ratingCount")))
     except ValueProblem:
         count = None  # the average is still worth having without its count
-    return {"value": value, "max": best, "count": int(count) if count is not None and count >= 0 else None}
+    return ItemRating(value=value, max=best, count=int(count) if count is not None and count >= 0 else None)
 
 
 def _first(value: Any) -> Any:
@@ -501,15 +474,11 @@ def _distinct_keys(reviews: list[ReviewRecord], page: _Page) -> list[ReviewRecor
             key, url = _fingerprint_address(review.item_reviewed, review.author, review.published_at, review.text, page)
             if review.key != key:
                 came_from_url = review.url == review.key  # else from the @id, and the url is already the fallback
-                review = replace(
-                    review,
-                    key=key,
-                    url=url if came_from_url else review.url,
-                    canonical_url=page.canonical if came_from_url else review.canonical_url,
-                )
+                fallback = {"url": url, "canonical_url": page.canonical} if came_from_url else {}
+                review = review.model_copy(update={"key": key, **fallback})
         used[review.key] += 1
         if used[review.key] > 1:
             suffix = f"-{used[review.key]}"
-            review = replace(review, key=review.key + suffix, url=review.url + suffix)
+            review = review.model_copy(update={"key": review.key + suffix, "url": review.url + suffix})
         distinct.append(review)
     return distinct

@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from crawler.errors import CrawlerError
+
 DEFAULT_BEST_RATING = 5.0
 DEFAULT_WORST_RATING = 1.0
 
@@ -23,7 +25,7 @@ _DATE_FORMATS = (
 _LANG_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_].*)?$")
 
 
-class ValueProblem(ValueError):
+class ValueProblem(CrawlerError, ValueError):
     """A value is present but cannot be used; the message says why."""
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, quote, urlsplit
 
+from core.mention import Engagement
 from crawler.extract.posts import (
     BAD_POST,
     MALFORMED_PAYLOAD,
@@ -82,8 +83,10 @@ def parse_comment_threads(body: bytes | str, url: str) -> PostPage:
                 text=text,
                 author=text_value(dig(snippet, "authorDisplayName")),
                 published_at=date_value(dig(snippet, "publishedAt"), page, where),
-                likes=count_value(dig(snippet, "likeCount")),
-                replies=count_value(dig(thread, "snippet", "totalReplyCount")),
+                engagement=Engagement(
+                    likes=count_value(dig(snippet, "likeCount")),
+                    replies=count_value(dig(thread, "snippet", "totalReplyCount")),
+                ),
             )
         )
     return page

@@ -16,17 +16,22 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from core.config import AppStoreSource, spider_of
+from crawler.context import CrawlContext
 from crawler.extract.appstore import parse_reviews
 from crawler.extract.posts import PostPage, PostRecord
-from crawler.shared import unwrap
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.politeness import Budget
+from crawler.spiders.platform import PlatformSpider, Query
 
 MAX_PAGE = 10
 
 
-class AppStoreSpider(PlatformSpider):
-    name = "appstore"
-    platform = "appstore"
+class AppStoreSpider(PlatformSpider[AppStoreSource]):
+    name = spider_of(AppStoreSource)
+    source_model = AppStoreSource
+    parser = staticmethod(parse_reviews)
+    # Customer-reviews RSS: no published limit; 10 pages per storefront at most.
+    budget = Budget(20, None, "none published")
     default_base_url = "https://itunes.apple.com"
     custom_settings = {"ROBOTSTXT_OBEY": False}  # a feed API, not a page for robots
 
@@ -41,7 +46,7 @@ class AppStoreSpider(PlatformSpider):
         return int(post.local_id) if post.local_id and post.local_id.isdigit() else None
 
     def _app_name(self) -> str | None:
-        brands = unwrap(self.settings.get("KAIKU_BRANDS")) or []
+        brands = CrawlContext.of(self.crawler).brands
         return brands[0].name if len(self.source.brands) == 1 and len(brands) == 1 else None
 
     def parse_response(self, response: Response) -> PostPage:

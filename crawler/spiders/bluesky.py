@@ -24,9 +24,12 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from core.config import BlueskySource, spider_of
 from crawler import stats as keys
+from crawler.extract.bluesky import parse_search
 from crawler.extract.posts import PostPage
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.politeness import Budget
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 100  # the API's maximum
 TOKEN = "KAIKU_BLUESKY_TOKEN"
@@ -39,9 +42,12 @@ def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
-class BlueskySpider(PlatformSpider):
-    name = "bluesky"
-    platform = "bluesky"
+class BlueskySpider(PlatformSpider[BlueskySource]):
+    name = spider_of(BlueskySource)
+    source_model = BlueskySource
+    parser = staticmethod(parse_search)
+    # AppView: 3,000 requests per 5 minutes per IP (docs.bsky.app, rate limits).
+    budget = Budget(300, None, "3000 requests / 5 min per IP")
     default_base_url = "https://bsky.social"
     custom_settings = {"ROBOTSTXT_OBEY": False}  # an API, governed by its rate limits, not a page for robots
 

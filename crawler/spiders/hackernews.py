@@ -11,16 +11,22 @@ from __future__ import annotations
 import scrapy
 from scrapy.http import Response
 
+from core.config import HackerNewsSource, spider_of
+from crawler.extract.hackernews import parse_hits
 from crawler.extract.posts import PostPage
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.politeness import Budget
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 100
 PATH = "/api/v1/search_by_date"
 
 
-class HackerNewsSpider(PlatformSpider):
-    name = "hackernews"
-    platform = "hackernews"
+class HackerNewsSpider(PlatformSpider[HackerNewsSource]):
+    name = spider_of(HackerNewsSource)
+    source_model = HackerNewsSource
+    parser = staticmethod(parse_hits)
+    # Algolia API: 10,000 requests per hour per IP (hn.algolia.com/api).
+    budget = Budget(100, None, "10000 requests / hour per IP")
     default_base_url = "https://hn.algolia.com"
     custom_settings = {"ROBOTSTXT_OBEY": False}  # an API, governed by its rate limits, not a page for robots
 

@@ -16,9 +16,11 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import scrapy
 from scrapy.http import Response
 
-from crawler.extract.mastodon import link_next
+from core.config import MastodonSource, spider_of
+from crawler.extract.mastodon import link_next, parse_statuses
 from crawler.extract.posts import PostPage, PostRecord
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.politeness import Budget
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 40  # the API's maximum for both endpoints
 TOKEN = "KAIKU_MASTODON_TOKEN"
@@ -30,9 +32,12 @@ def _with_param(url: str, name: str, value: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(params)))
 
 
-class MastodonSpider(PlatformSpider):
-    name = "mastodon"
-    platform = "mastodon"
+class MastodonSpider(PlatformSpider[MastodonSource]):
+    name = spider_of(MastodonSource)
+    source_model = MastodonSource
+    parser = staticmethod(parse_statuses)
+    # 300 requests per 5 minutes per IP for unauthenticated API calls (docs.joinmastodon.org, rate limits).
+    budget = Budget(30, None, "300 requests / 5 min per IP")
     default_base_url = "https://mastodon.social"
     custom_settings = {"ROBOTSTXT_OBEY": False}  # an API, governed by its rate limits, not a page for robots
 

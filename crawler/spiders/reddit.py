@@ -18,9 +18,12 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from core.config import RedditSource, spider_of
 from crawler import stats as keys
 from crawler.extract.posts import PostPage
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.extract.reddit import parse_listing
+from crawler.politeness import Budget
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 100
 CLIENT_ID, CLIENT_SECRET = "KAIKU_REDDIT_CLIENT_ID", "KAIKU_REDDIT_CLIENT_SECRET"
@@ -28,9 +31,12 @@ PUBLIC, OAUTH = "https://www.reddit.com", "https://oauth.reddit.com"
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
 
 
-class RedditSpider(PlatformSpider):
-    name = "reddit"
-    platform = "reddit"
+class RedditSpider(PlatformSpider[RedditSource]):
+    name = spider_of(RedditSource)
+    source_model = RedditSource
+    parser = staticmethod(parse_listing)
+    # Data API: 100 queries per minute per OAuth client; far less without OAuth (support.reddithelp.com).
+    budget = Budget(10, None, "100 QPM with OAuth; ~10 QPM without")
     default_base_url = PUBLIC
     custom_settings = {"ROBOTSTXT_OBEY": False}  # an API, governed by its rate limits, not a page for robots
 

@@ -19,10 +19,13 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from w3lib.url import canonicalize_url
 
+from core.config import ReviewsSource, Source, spider_of
+from core.mention import SourceName
 from crawler import stats as keys
 from crawler.extract import extract_reviews
 from crawler.items import MentionItem
 from crawler.middlewares import SkippedResponse
+from crawler.politeness import WEB_PAGES
 from crawler.spiders.failures import count_failed_request
 
 DEFAULT_MAX_PAGES = 100
@@ -45,7 +48,10 @@ def _hostname(domain: str) -> str:
 
 
 class ReviewsSpider(scrapy.Spider):
-    name = "reviews"
+    name: SourceName = spider_of(ReviewsSource)
+    source_model = ReviewsSource
+    parser = staticmethod(extract_reviews)
+    budget = WEB_PAGES
 
     def __init__(
         self,
@@ -70,6 +76,19 @@ class ReviewsSpider(scrapy.Spider):
         self._links = LinkExtractor(unique=True)
         patterns = _as_list(follow)
         self._pagination = LinkExtractor(allow=patterns, unique=True) if patterns else None
+
+    @classmethod
+    def crawl_arguments(cls, source: Source) -> dict[str, Any]:
+        """What `run_crawl` passes to the spider for this source."""
+        if not isinstance(source, ReviewsSource):
+            raise ValueError(f"source {source.id} is for the {source.spider} spider, not {cls.name}")
+        return {
+            "start_urls": list(source.start_urls),
+            "allowed_domains": list(source.allowed_domains),
+            "max_pages": source.max_pages,
+            "follow": list(source.follow),
+            "source_id": source.id,
+        }
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.start_urls:
@@ -105,7 +124,7 @@ class ReviewsSpider(scrapy.Spider):
         stats.inc_value(keys.PAGES_WITH_REVIEWS)
         for review in result.reviews:
             stats.inc_value(keys.REVIEWS)
-            yield MentionItem.from_review(review)
+            yield MentionItem.from_record(review, self.name)
 
     def _follow(self, response: HtmlResponse, depth: int) -> Iterator[scrapy.Request]:
         urls = [response.urljoin(href) for href in self._rel_next(response)]

@@ -15,15 +15,20 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawler.spiders.api import PlatformSpider, Query
+from core.config import RssSource, spider_of
+from crawler.extract.rss import parse_feed
+from crawler.politeness import WEB_PAGES
+from crawler.spiders.platform import PlatformSpider, Query
 
 NOT_MODIFIED = "kaiku/skipped/not_modified"  # feeds that answered 304: nothing new since the last run
 VALIDATORS = {"etag": ("ETag", "If-None-Match"), "last_modified": ("Last-Modified", "If-Modified-Since")}
 
 
-class RssSpider(PlatformSpider):
-    name = "rss"
-    platform = "rss"
+class RssSpider(PlatformSpider[RssSource]):
+    name = spider_of(RssSource)
+    source_model = RssSource
+    parser = staticmethod(parse_feed)
+    budget = WEB_PAGES
     default_base_url = ""
 
     def build_queries(self) -> list[Query]:

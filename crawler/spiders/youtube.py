@@ -14,17 +14,23 @@ from __future__ import annotations
 import scrapy
 from scrapy.http import Response
 
+from core.config import YouTubeSource, spider_of
 from crawler.extract.posts import PostPage
-from crawler.spiders.api import PlatformSpider, Query
+from crawler.extract.youtube import parse_comment_threads
+from crawler.politeness import Budget
+from crawler.spiders.platform import PlatformSpider, Query
 
 PAGE_SIZE = 100
 KEY = "KAIKU_YOUTUBE_API_KEY"
 PATH = "/youtube/v3/commentThreads"
 
 
-class YouTubeSpider(PlatformSpider):
-    name = "youtube"
-    platform = "youtube"
+class YouTubeSpider(PlatformSpider[YouTubeSource]):
+    name = spider_of(YouTubeSource)
+    source_model = YouTubeSource
+    parser = staticmethod(parse_comment_threads)
+    # Data API: 10,000 quota units a day per project; commentThreads.list costs 1 unit. Four crawls a day.
+    budget = Budget(60, 2500, "10000 units / day; commentThreads.list = 1 unit")
     default_base_url = "https://www.googleapis.com"
     credentials_required = (KEY,)
     custom_settings = {"ROBOTSTXT_OBEY": False}  # an API, governed by its quota, not a page for robots

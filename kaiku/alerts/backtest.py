@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kaiku.alerts.detector import DEFAULT, Detection, DetectorParams, detect
+from kaiku.errors import ServiceError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_SLOTS = 5_000_000  # a grid longer than this is almost surely a typo in a timestamp or the interval
@@ -17,7 +18,7 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|min|h|d)\s*$")
 _UNITS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "d": 86400}
 
 
-class BacktestError(ValueError):
+class BacktestError(ServiceError, ValueError):
     """A problem with the input a user can fix: bad interval, unreadable file, no valid rows."""
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from core.config import AlertRule, KaikuConfig, config_interval
+from core.settings import Settings
 from indexer.queries import MentionFilters, SortName
 from indexer.store import MentionStore
 from kaiku.alerts.counts import CountSeries, count_series
@@ -21,8 +23,6 @@ from kaiku.alerts.detector import DEFAULT, DetectorParams, Incident, detect_inci
 from kaiku.alerts.incidents import continues, latest_incident, reconcile
 from kaiku.alerts.messages import AlertFacts, build_message, duration_text, mentions_query_url, render_alert
 from kaiku.alerts.outbox import enqueue
-from kaiku.config import AlertRule, KaikuConfig, config_interval
-from kaiku.settings import Settings
 
 TOP_MENTIONS = 5
 INTENSE_MENTIONS = 3

@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kaiku.alerts.detector import Incident
+from kaiku.errors import ServiceError
 
 Window = tuple[datetime, datetime]
 
 
-class LabelsError(ValueError):
+class LabelsError(ServiceError, ValueError):
     """An unreadable or malformed labels file."""
 
 

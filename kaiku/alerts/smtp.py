@@ -6,14 +6,15 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 
-from kaiku.settings import Settings
+from core.settings import Settings
+from kaiku.errors import ServiceError
 
 
-class TemporaryFailure(Exception):
+class TemporaryFailure(ServiceError):
     """Worth retrying later: the server is down, busy (4xx) or dropped the connection."""
 
 
-class PermanentFailure(Exception):
+class PermanentFailure(ServiceError):
     """Retrying will not help: the server refused the message or the recipient (5xx)."""
 
 

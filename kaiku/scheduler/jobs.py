@@ -12,13 +12,22 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from kaiku.config import KaikuConfig, load_config
-from kaiku.settings import Settings, get_settings
+from core.config import KaikuConfig, load_config
+from core.settings import Settings, get_settings
+from crawler.runner import run_crawl
+from kaiku.alerts.check import CheckOptions
+from kaiku.alerts.check import check_alerts as run_checks
+from kaiku.alerts.outbox import deliver_due
+from kaiku.alerts.smtp import SmtpConfig, SmtpSender
+from kaiku.cases import queue_followup_reminders
+from kaiku.crawl_counters import record_crawl
+from kaiku.db import open_database
+from kaiku.wiring import configured_classifier, crawl_context, crawl_settings_from, ready_store
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from sentiment import SentimentClassifier
+    from core.polarity import SentimentClassifier
 
 
 def _now(now: datetime | None) -> datetime:
@@ -32,8 +41,6 @@ def _config(settings: Settings) -> KaikuConfig:
 
 @lru_cache
 def _database(url: str) -> Engine:
-    from kaiku.db import open_database
-
     return open_database(url)
 
 
@@ -43,8 +50,6 @@ _classifier_lock = threading.Lock()
 
 def _classifier(settings: Settings) -> SentimentClassifier:
     """Loaded once per scheduler process, on the first crawl, and shared by every crawl job."""
-    from kaiku.wiring import configured_classifier
-
     key = (settings.sentiment_model, settings.sentiment_labels, settings.device)
     with _classifier_lock:
         if key not in _classifiers:
@@ -53,10 +58,6 @@ def _classifier(settings: Settings) -> SentimentClassifier:
 
 
 def crawl_source(source_id: str) -> str:
-    from crawler.runner import run_crawl
-    from kaiku.crawl_counters import record_crawl
-    from kaiku.wiring import crawl_settings_from, mention_writer, ready_store
-
     settings = get_settings()
     config = _config(settings)
     try:
@@ -66,9 +67,7 @@ def crawl_source(source_id: str) -> str:
     store = ready_store(settings)
     summary = run_crawl(
         source,
-        config.brands,
-        _classifier(settings),
-        mention_writer(settings, store),
+        crawl_context(settings, config.brands, _classifier(settings), store),
         extra_settings=crawl_settings_from(settings),
         allow_private_urls=settings.allow_private_urls,
     )
@@ -77,10 +76,6 @@ def crawl_source(source_id: str) -> str:
 
 
 def check_alerts(now: datetime | None = None) -> str:
-    from kaiku.alerts.check import CheckOptions
-    from kaiku.alerts.check import check_alerts as run_checks
-    from kaiku.wiring import ready_store
-
     settings = get_settings()
     results = run_checks(
         ready_store(settings),
@@ -98,9 +93,6 @@ def check_alerts(now: datetime | None = None) -> str:
 
 
 def deliver_outbox(now: datetime | None = None) -> str:
-    from kaiku.alerts.outbox import deliver_due
-    from kaiku.alerts.smtp import SmtpConfig, SmtpSender
-
     settings = get_settings()
     report = deliver_due(
         _database(settings.resolved_database_url),
@@ -113,8 +105,6 @@ def deliver_outbox(now: datetime | None = None) -> str:
 
 
 def followup_reminders(now: datetime | None = None) -> str:
-    from kaiku.cases import queue_followup_reminders
-
     settings = get_settings()
     queued = queue_followup_reminders(
         _database(settings.resolved_database_url),
@@ -127,8 +117,6 @@ def followup_reminders(now: datetime | None = None) -> str:
 
 
 def apply_retention(now: datetime | None = None) -> str:
-    from kaiku.wiring import ready_store
-
     settings = get_settings()
     if settings.retention_days is None:
         return "retention off (KAIKU_RETENTION_DAYS unset)"

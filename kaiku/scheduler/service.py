@@ -21,9 +21,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from kaiku.config import KaikuConfig, config_interval
+from core.config import KaikuConfig, config_interval
+from core.settings import Settings
 from kaiku.db import DatabaseError, ensure_sqlite_folder, job_runs
-from kaiku.settings import Settings
 
 JOBS_TABLE = "kaiku_scheduler_jobs"
 # `control`: spike checks, email, reminders, retention; `crawl`: the crawls of this worker's share of the

@@ -14,12 +14,12 @@ from aiosmtpd.controller import Controller
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.writer import BulkWriter
 from kaiku.alerts.smtp import SmtpConfig
 from kaiku.db import open_database
-from kaiku.engine import free_port
+from kaiku.local_engine import free_port
 
 
 @dataclass

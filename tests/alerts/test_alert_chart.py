@@ -71,7 +71,7 @@ def test_email_carries_the_chart_inline_and_keeps_the_text_part() -> None:
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert 'href="javascript' not in page and "<b>" not in page
     assert "Most intense angry mentions" in page and "POST https://api.example/v1/cases" in page
-    assert "&quot;mention_id&quot;: &quot;m-1&quot;" in page
+    assert "&#34;mention_id&#34;: &#34;m-1&#34;" in page  # the JSON body, its quotes escaped
 
     raw = build_message(rendered, "kaiku@x.example", "cx@r.example", "alert:1:cx@r.example", START)
     assert raw.isascii()
@@ -95,7 +95,7 @@ def test_finnish_alt_text_and_no_image_without_a_chart() -> None:
 def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
     # It takes seconds to load: the CLI, the scheduler, the API and a quiet check must not pay for it.
     code = (
-        "import sys, api.app, kaiku.alerts.check, kaiku.cli, kaiku.cli.alerts, kaiku.scheduler.jobs; "
+        "import sys, api.app, kaiku.alerts.check, cli, cli.alerts, kaiku.scheduler.jobs; "
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported eagerly'"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

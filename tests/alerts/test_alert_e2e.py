@@ -12,11 +12,11 @@ import pytest
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine, select
 
+from core.config import KaikuConfig, load_config
 from indexer.es_store import ElasticsearchMentionStore
 from kaiku.alerts.check import CheckOptions, check_alerts
 from kaiku.alerts.outbox import deliver_due, list_outbox
 from kaiku.alerts.smtp import SmtpSender
-from kaiku.config import KaikuConfig, load_config
 from kaiku.db import incidents, open_database
 from tests.alerts.conftest import SmtpServer, every, index_mentions
 
@@ -66,7 +66,7 @@ def test_burst_sends_exactly_one_email_and_cooldown_sends_none(
         "https://kaiku.example/api/v1/mentions?brand=revontuli&experience=anger&from=2026-11-20T12%3A00%3A00%2B00%3A00"
     )
     assert link in text and link.replace("&", "&amp;") in page
-    assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert HOSTILE in text  # the text part carries it verbatim: plain text cannot execute
     # The chart travels inside the email (multipart/related, by Content-ID): nothing is fetched when it is opened.
     [image] = [part for part in message.walk() if part.get_content_type() == "image/png"]

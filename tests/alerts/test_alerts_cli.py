@@ -11,9 +11,9 @@ import pytest
 from elasticsearch import Elasticsearch
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.engine import LocalEngine
-from kaiku.settings import get_settings
+from cli import app
+from core.settings import get_settings
+from kaiku.local_engine import LocalEngine
 from tests.alerts.conftest import SmtpServer, every, index_mentions
 from tests.alerts.test_alert_e2e import NOW
 

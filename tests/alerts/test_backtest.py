@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from kaiku.alerts.backtest import BacktestError, parse_duration, read_series
-from kaiku.cli import app
 
 pytestmark = pytest.mark.unit
 

@@ -12,9 +12,9 @@ import pytest
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
+from core.config import AlertRule, ConfigError, load_config
 from indexer.es_store import ElasticsearchMentionStore
 from kaiku.alerts.check import CheckOptions, check_alerts
-from kaiku.config import AlertRule, ConfigError, load_config
 from tests.alerts.conftest import every, index_mentions
 
 NOW = datetime(2026, 11, 20, 12, 40, tzinfo=UTC)

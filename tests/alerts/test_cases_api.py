@@ -11,15 +11,15 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.config import load_config
+from core.settings import Settings
 from indexer.es_store import ElasticsearchMentionStore
 from kaiku.alerts.outbox import deliver_due, list_outbox
 from kaiku.alerts.smtp import SmtpSender
 from kaiku.cases import queue_followup_reminders
-from kaiku.config import load_config
 from kaiku.db import open_database
-from kaiku.engine import LocalEngine
-from kaiku.settings import Settings
-from kaiku.teams import TeamStore
+from kaiku.local_engine import LocalEngine
+from kaiku.wiring import team_store
 from tests.alerts.conftest import SmtpServer, index_mentions
 from tests.alerts.test_alert_e2e import NOW
 from tests.api.conftest import bearer
@@ -34,21 +34,20 @@ def settings(engine: LocalEngine, alias: str, tmp_path: Path) -> Settings:
         index_alias=alias,
         database_url=f"sqlite:///{tmp_path / 'k.db'}",
         followup_days=10,
-        api_db=tmp_path / "api.sqlite3",
     )
 
 
 @pytest.fixture
 def team_keys(settings: Settings) -> dict[str, str]:
     """`both` owns both demo brands, `fell` only tunturi."""
-    store = TeamStore(settings.resolved_api_db)
+    store = team_store(settings)
     owned = {"both": ["revontuli", "tunturi"], "fell": ["tunturi"]}
     return {team: store.create_key(store.create_team(team, brands=brands).id).secret for team, brands in owned.items()}
 
 
 @pytest.fixture
 def api(settings: Settings, team_keys: dict[str, str]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, load_model=False), headers=bearer(team_keys["both"])) as client:
+    with TestClient(create_app(settings), headers=bearer(team_keys["both"])) as client:
         yield client
 
 
@@ -59,14 +58,14 @@ def test_a_team_sees_and_changes_only_the_cases_of_its_own_brands(
     [tunturi] = index_mentions(es, alias, "tunturi", [NOW - timedelta(minutes=5)])
     north_case = api.post("/v1/cases", json={"mention_id": revontuli.id, "owner": "a@r.example"}).json()
     fell_case = api.post("/v1/cases", json={"mention_id": tunturi.id, "owner": "b@t.example"}).json()
-    with TestClient(create_app(settings, load_model=False), headers=bearer(team_keys["fell"])) as fell:
+    with TestClient(create_app(settings), headers=bearer(team_keys["fell"])) as fell:
         assert [case["id"] for case in fell.get("/v1/cases").json()["data"]] == [fell_case["id"]]
         assert fell.get(f"/v1/cases/{north_case['id']}").status_code == 404
         assert fell.patch(f"/v1/cases/{north_case['id']}", json={"status": "closed"}).status_code == 404
         again = fell.post("/v1/cases", json={"mention_id": revontuli.id, "owner": "c@t.example"})
         assert again.status_code == 422 and "no mention" in again.json()["detail"]
         assert fell.get(f"/v1/cases/{fell_case['id']}").json()["brand"] == "tunturi"
-    with TestClient(create_app(settings, load_model=False)) as anonymous:
+    with TestClient(create_app(settings)) as anonymous:
         assert anonymous.get("/v1/cases").status_code == 401
     assert api.get(f"/v1/cases/{north_case['id']}").json()["status"] == "open"
 

@@ -12,11 +12,11 @@ import pytest
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine
 
+from core.config import load_config
 from indexer.es_store import ElasticsearchMentionStore
 from kaiku.alerts.check import CheckOptions, check_alerts
 from kaiku.alerts.counts import count_series, slot_start
 from kaiku.alerts.detector import detect_incidents, usual_band
-from kaiku.config import load_config
 from tests.alerts.conftest import every, index_mentions
 
 NOW = datetime(2026, 11, 20, 12, 40, tzinfo=UTC)
@@ -65,8 +65,8 @@ def test_a_brand_first_mentioned_today_does_not_fire_on_its_first_ordinary_burst
 
 @pytest.mark.integration
 def test_zero_slots_after_the_brand_first_mention_are_real_zeros(es: Elasticsearch, alias: str) -> None:
-    # The brand was first mentioned three days ago with joy; no angry mention since: anger is zero, not unknown.
-    index_mentions(es, alias, "tunturi", [NOW - timedelta(days=3)], experience="joy")
+    # The brand was first mentioned three days ago with delight; no angry mention since: anger is zero, not unknown.
+    index_mentions(es, alias, "tunturi", [NOW - timedelta(days=3)], experience="delight")
     series = count_series(ElasticsearchMentionStore(es, alias), "tunturi", "anger", NOW, HOUR, OPTIONS.history)
     first = series.timestamps.index(slot_start(NOW - timedelta(days=3), HOUR))
     assert all(math.isnan(v) for v in series.values[:first])

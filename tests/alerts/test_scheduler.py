@@ -19,13 +19,13 @@ from elasticsearch import Elasticsearch
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.config import load_config
+from cli import app
+from core.config import load_config
+from core.settings import Settings, get_settings
 from kaiku.db import job_runs, open_database
-from kaiku.engine import LocalEngine, free_port
+from kaiku.local_engine import LocalEngine, free_port
 from kaiku.scheduler import jobs
 from kaiku.scheduler.service import build_scheduler, install_result_recorder, job_specs, sync_jobs
-from kaiku.settings import Settings, get_settings
 from tests.alerts.conftest import SmtpServer, every, index_mentions
 from tests.alerts.test_alert_e2e import NOW
 from tests.api.conftest import bearer
@@ -228,9 +228,9 @@ def test_api_lists_jobs_and_runs_one_now(tmp_path: Path, config_dir: Path) -> No
     running.add_job("tests.alerts.test_scheduler:wake", IntervalTrigger(seconds=1, timezone=UTC), id="wake")
     running.resume()
     try:
-        with TestClient(create_app(settings, load_model=False)) as anonymous:
+        with TestClient(create_app(settings)) as anonymous:
             assert anonymous.get("/v1/jobs").status_code == 401
-        with TestClient(create_app(settings, load_model=False), headers=bearer("admin-key-for-jobs")) as api:
+        with TestClient(create_app(settings), headers=bearer("admin-key-for-jobs")) as api:
             listed = api.get("/v1/jobs").json()
             assert sorted(job["id"] for job in listed["data"]) == sorted([*EXPECTED_JOBS, "counter", "wake"])
             assert listed["count"] == 7

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from kaiku.alerts.smtp import SmtpConfig, SmtpSender, TemporaryFailure
-from kaiku.engine import free_port
+from kaiku.local_engine import free_port
 from tests.alerts.conftest import Inbox
 
 pytestmark = pytest.mark.integration

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,31 +11,22 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kaiku.engine import LocalEngine
-from kaiku.settings import REPO_CONFIGS, Settings
-from kaiku.teams import TeamStore
-from sentiment import Polarity
+from core.settings import REPO_CONFIGS, Settings
+from kaiku.local_engine import LocalEngine
+from kaiku.wiring import team_store
 
 ADMIN_KEY = "test-admin-key-0123456789"
 
 
-class StandInClassifier:
-    model_id = "test/stand-in"
-    model_version = "0"
-
-    def predict(self, texts: Sequence[str]) -> list[Polarity]:
-        return [Polarity(0.2, 0.6, 0.2) for _ in texts]
-
-
 @pytest.fixture
 def api_settings(engine: LocalEngine, alias: str, tmp_path: Path) -> Settings:
-    """Settings with a copy of configs/ (the management API writes to it) and a fresh team database."""
+    """Settings with a copy of configs/ (the management API writes to it) and a fresh database (teams, keys)."""
     config_dir = tmp_path / "configs"
     shutil.copytree(REPO_CONFIGS, config_dir)
     return Settings(
         elasticsearch_url=engine.url,
         index_alias=alias,
-        api_db=tmp_path / "api.sqlite3",
+        data_dir=tmp_path / "data",
         admin_key=ADMIN_KEY,
         config_dir=config_dir,
         # The suites send hundreds of wrong keys from one address on purpose; test_api_guards.py tests the limit.
@@ -45,7 +36,7 @@ def api_settings(engine: LocalEngine, alias: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(api_settings: Settings) -> FastAPI:
-    return create_app(api_settings, classifier=StandInClassifier())
+    return create_app(api_settings)
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -55,7 +46,7 @@ def bearer(key: str) -> dict[str, str]:
 @pytest.fixture
 def keys(api_settings: Settings) -> dict[str, str]:
     """Keys of three teams: `both` owns revontuli and tunturi, `north` only revontuli, `fell` only tunturi."""
-    store = TeamStore(api_settings.resolved_api_db)
+    store = team_store(api_settings)
     owned = {"both": ["revontuli", "tunturi"], "north": ["revontuli"], "fell": ["tunturi"]}
     return {team: store.create_key(store.create_team(team, brands=brands).id).secret for team, brands in owned.items()}
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from elasticsearch import Elasticsearch
 
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.admin import ensure_index
 from indexer.writer import BulkWriter
 

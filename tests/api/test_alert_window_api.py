@@ -7,8 +7,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from kaiku.config import load_config
-from kaiku.settings import Settings
+from core.config import load_config
+from core.settings import Settings
 from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.integration

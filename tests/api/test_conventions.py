@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from api.app import create_app
-from kaiku.settings import Settings
-from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+from core.settings import Settings
+from crawler.context import CrawlContext
+from tests.api.conftest import ADMIN_KEY, bearer
 from tests.api.dataset import WINDOW, seed
 
 pytestmark = pytest.mark.integration
@@ -92,7 +93,7 @@ def test_openapi_lists_the_statuses_the_routes_answer(api_settings: Settings, ke
     """Issue 15.11: each status provoked here is listed in the route's `responses` (the schemathesis test below
     checks every status it meets as well)."""
     relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000, "max_request_bytes": 2048})
-    app = create_app(relaxed, classifier=StandInClassifier())
+    app = create_app(relaxed)
     spec = app.openapi()
     seen: list[tuple[str, str, int]] = []
 
@@ -134,7 +135,7 @@ def test_openapi_lists_the_statuses_the_routes_answer(api_settings: Settings, ke
 def test_unknown_and_repeated_query_parameters_are_refused_on_every_route(api_settings: Settings, keys: dict) -> None:
     """Issue 15.3: a misspelt parameter is a 422 naming it, never silently ignored; so is a repeated single one."""
     relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000})
-    with TestClient(create_app(relaxed, classifier=StandInClassifier()), headers=bearer(ADMIN_KEY)) as admin:
+    with TestClient(create_app(relaxed), headers=bearer(ADMIN_KEY)) as admin:
         operations = every_operation(admin.get("/openapi.json").json())
         assert len(operations) >= 25
         for method, path, operation in operations:
@@ -161,7 +162,7 @@ def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elast
     any 4xx is fine, a 5xx never. Bounded by max_examples so that it takes seconds."""
     seed(es, alias)
     relaxed = api_settings.model_copy(update={"rate_limit_burst": 100_000})
-    app = create_app(relaxed, classifier=StandInClassifier())
+    app = create_app(relaxed)
     with TestClient(app):  # runs the lifespan
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         failures: list[str] = []
@@ -200,23 +201,28 @@ def test_no_server_errors_anywhere(api_settings: Settings, keys: dict, es: Elast
 
 def test_metrics_show_the_crawl_and_scoring_totals_that_crawls_recorded(api_settings: Settings, tmp_path) -> None:
     """Two real crawls of the demo site (another process in production) record their totals; /metrics shows them."""
+    from bench.stand_ins import CollectingWriter, KeywordClassifier
+    from cli.demo.server import serve_site
+    from core.config import load_config
     from crawler.runner import run_crawl
-    from kaiku.config import load_config
     from kaiku.crawl_counters import record_crawl
     from kaiku.db import open_database
-    from kaiku.demo.server import serve_site
-    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
     settings = api_settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'kaiku.db'}"})
     config = load_config(settings.config_dir)
     db = open_database(settings.resolved_database_url)
     with serve_site(port=0) as site:
         source = config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
-        summaries = [run_crawl(source, config.brands, KeywordClassifier(), CollectingWriter()) for _ in range(2)]
+        summaries = [
+            run_crawl(
+                source, CrawlContext(config.brands, KeywordClassifier(), CollectingWriter()), allow_private_urls=True
+            )
+            for _ in range(2)
+        ]
     for summary in summaries:
         record_crawl(db, summary)
     first = summaries[0]
-    with TestClient(create_app(settings, classifier=StandInClassifier())) as client:
+    with TestClient(create_app(settings)) as client:
         text = client.get("/metrics", headers=bearer(ADMIN_KEY)).text
     source_label = 'source="demo-reviews"'
     assert f"kaiku_crawl_runs_total{{{source_label}}} 2.0" in text

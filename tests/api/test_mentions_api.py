@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routers.mentions import CSV_COLUMNS, _flat
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
+from core.settings import Settings
 from indexer.admin import ensure_index
 from indexer.queries import MentionFilters, export_mentions
 from indexer.writer import BulkWriter
-from kaiku.settings import Settings
 from tests.api import dataset
-from tests.api.conftest import ADMIN_KEY, StandInClassifier, bearer
+from tests.api.conftest import ADMIN_KEY, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -125,9 +125,9 @@ def test_health_and_search_when_engine_is_down_reveal_no_details(
     alias: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine_url = "http://127.0.0.1:9"
-    settings = Settings(elasticsearch_url=engine_url, index_alias=alias, api_db=tmp_path / "api.sqlite3",
+    settings = Settings(elasticsearch_url=engine_url, index_alias=alias, data_dir=tmp_path,
                         admin_key=ADMIN_KEY)  # fmt: skip
-    with TestClient(create_app(settings, classifier=StandInClassifier()), headers=bearer(ADMIN_KEY)) as client:
+    with TestClient(create_app(settings), headers=bearer(ADMIN_KEY)) as client:
         for path in ("/healthz", "/readyz"):
             health = client.get(path)
             assert (health.status_code, health.json()) == (503, {"status": "unavailable"}), path

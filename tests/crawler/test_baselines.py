@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from bench.stand_ins import KeywordClassifier
+from cli.demo.server import serve_site
+from core.config import KaikuConfig
 from crawler.baselines import BrandBaselines
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig
-from kaiku.demo.server import serve_site
-from tests.crawler.conftest import KeywordClassifier
 from tests.indexer.test_indexer import make_mention
 
 pytestmark = pytest.mark.integration
@@ -90,7 +91,11 @@ def test_a_crawl_judges_an_unrated_mention_against_its_brand_norm(
     )
     with serve_site(port=0, directory=tmp_path) as site:
         source = kaiku_config.source("demo-reviews").model_copy(update={"start_urls": [site.url + "/"]})
-        summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer)
+        summary = run_crawl(
+            source,
+            CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),
+            allow_private_urls=True,
+        )
     assert summary.indexed == 1, summary.format()
     es.indices.refresh(index=alias)
     [stored] = [h["_source"] for h in es.search(index=alias, query={"term": {"author": "Tiina"}})["hits"]["hits"]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.config import Brand, KaikuConfig
 from crawler.brands import BrandMatcher, fold
-from kaiku.config import Brand, KaikuConfig
 
 pytestmark = pytest.mark.unit
 

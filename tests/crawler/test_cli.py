@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.settings import get_settings
+from cli import app
+from core.settings import get_settings
 from tests.crawler.conftest import PAGES
 
 pytestmark = pytest.mark.unit

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
+from cli.demo.server import DemoSite, serve_site
+from core.config import KaikuConfig, Source, source_of
+from crawler.context import CrawlContext
 from crawler.runner import CrawlSummary, run_crawl
 from indexer.errors import EngineUnavailable
-from kaiku.config import KaikuConfig, Source
-from kaiku.demo.server import DemoSite, serve_site
-from tests.crawler.conftest import PAGES, CollectingWriter, KeywordClassifier
+from tests.crawler.conftest import PAGES
 from tests.crawler.review_pages import LONG_PAGE_REVIEWS, long_review_page
 
 pytestmark = pytest.mark.integration
@@ -46,10 +48,9 @@ def demo_crawl(
     classifier, writer = KeywordClassifier(), CollectingWriter()
     summary = run_crawl(
         demo_source(kaiku_config, demo_site),
-        kaiku_config.brands,
-        classifier,
-        writer,
+        CrawlContext(kaiku_config.brands, classifier, writer),
         extra_settings={"KAIKU_BATCH_SIZE": 8},
+        allow_private_urls=True,
     )
     return summary, classifier, writer
 
@@ -122,7 +123,9 @@ def test_languages_declared_wrong_are_corrected(demo_crawl) -> None:
 def test_a_second_crawl_in_the_same_process_respects_max_pages(demo_site: DemoSite, kaiku_config: KaikuConfig) -> None:
     writer = CollectingWriter()
     summary = run_crawl(
-        demo_source(kaiku_config, demo_site, max_pages=3), kaiku_config.brands, KeywordClassifier(), writer
+        demo_source(kaiku_config, demo_site, max_pages=3),
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
+        allow_private_urls=True,
     )
     assert summary.pages == 3
     assert summary.stats["kaiku/skipped/max_pages"] >= 1
@@ -132,7 +135,9 @@ def test_a_second_crawl_in_the_same_process_respects_max_pages(demo_site: DemoSi
 def test_a_source_can_narrow_the_brands(demo_site: DemoSite, kaiku_config: KaikuConfig) -> None:
     writer = CollectingWriter()
     summary = run_crawl(
-        demo_source(kaiku_config, demo_site, brands=["tunturi"]), kaiku_config.brands, KeywordClassifier(), writer
+        demo_source(kaiku_config, demo_site, brands=["tunturi"]),
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
+        allow_private_urls=True,
     )
     assert {m.brand for m in writer.mentions} == {"tunturi"}
     assert summary.dropped["no_brand"] > 2
@@ -140,7 +145,11 @@ def test_a_source_can_narrow_the_brands(demo_site: DemoSite, kaiku_config: Kaiku
 
 def test_an_unreachable_engine_fails_the_summary_not_the_crawl(demo_site: DemoSite, kaiku_config: KaikuConfig) -> None:
     writer = CollectingWriter(error=EngineUnavailable("engine at http://127.0.0.1:9 is not reachable"))
-    summary = run_crawl(demo_source(kaiku_config, demo_site), kaiku_config.brands, KeywordClassifier(), writer)
+    summary = run_crawl(
+        demo_source(kaiku_config, demo_site),
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
+        allow_private_urls=True,
+    )
     assert summary.finish_reason == "finished"
     assert summary.index_failed == {"EngineUnavailable": 29}
     assert not summary.ok
@@ -171,9 +180,14 @@ def rough_site(tmp_path: Path) -> Iterator[DemoSite]:
 
 
 def test_bad_links_are_counted_and_the_crawl_goes_on(rough_site: DemoSite, kaiku_config: KaikuConfig) -> None:
-    source = Source(id="rough", spider="reviews", start_urls=[rough_site.url + "/"])
+    source = source_of(id="rough", spider="reviews", start_urls=[rough_site.url + "/"])
     writer = CollectingWriter()
-    summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings={"RETRY_TIMES": 0})
+    summary = run_crawl(
+        source,
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
+        extra_settings={"RETRY_TIMES": 0},
+        allow_private_urls=True,
+    )
     assert summary.errors == {"http_404": 1}
     assert summary.stats["robotstxt/forbidden"] == 1
     assert summary.skipped["ignored_request"] == 1
@@ -186,9 +200,12 @@ def test_a_site_that_is_down_is_not_ok(kaiku_config: KaikuConfig) -> None:
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    source = Source(id="down", spider="reviews", start_urls=[f"http://127.0.0.1:{port}/"])
+    source = source_of(id="down", spider="reviews", start_urls=[f"http://127.0.0.1:{port}/"])
     summary = run_crawl(
-        source, kaiku_config.brands, KeywordClassifier(), CollectingWriter(), extra_settings={"RETRY_TIMES": 0}
+        source,
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), CollectingWriter()),
+        extra_settings={"RETRY_TIMES": 0},
+        allow_private_urls=True,
     )
     assert summary.pages == 0
     assert summary.errors and not summary.ok
@@ -221,14 +238,14 @@ def numbered_pages_site(tmp_path: Path) -> Iterator[DemoSite]:
 def test_configured_patterns_follow_pagination_without_rel_next(
     numbered_pages_site: DemoSite, kaiku_config: KaikuConfig
 ) -> None:
-    plain = Source(id="numbered", spider="reviews", start_urls=[numbered_pages_site.url + "/"])
+    plain = source_of(id="numbered", spider="reviews", start_urls=[numbered_pages_site.url + "/"])
     writer = CollectingWriter()
-    run_crawl(plain, kaiku_config.brands, KeywordClassifier(), writer)
+    run_crawl(plain, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer), allow_private_urls=True)
     assert [m.text for m in writer.mentions] == ["Hyvä sijainti."]  # page 2 is linked from a non-start page only
 
     paged = plain.model_copy(update={"follow": [r"-sivu-\d+\.html$"]})
     writer = CollectingWriter()
-    summary = run_crawl(paged, kaiku_config.brands, KeywordClassifier(), writer)
+    summary = run_crawl(paged, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer), allow_private_urls=True)
     assert sorted(m.text for m in writer.mentions) == ["Hidas vastaanotto.", "Hyvä sijainti.", "Siisti huone."]
     # index, tunturi and its two further pages; the login page is linked from every page but never fetched.
     assert summary.pages == 4
@@ -238,9 +255,9 @@ def test_follow_patterns_are_checked_and_belong_to_the_reviews_spider() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match=r"not a regular expression: '\(sivu'"):
-        Source(id="bad", spider="reviews", start_urls=["https://example.fi/"], follow=["(sivu"])
+        source_of(id="bad", spider="reviews", start_urls=["https://example.fi/"], follow=["(sivu"])
     with pytest.raises(ValidationError, match="follow"):
-        Source(id="rss", spider="rss", start_urls=["https://example.fi/feed"], follow=["page"])
+        source_of(id="rss", spider="rss", start_urls=["https://example.fi/feed"], follow=["page"])
 
 
 WIDGET_PAGES = {  # page -> reviews on it
@@ -266,9 +283,9 @@ def widget_site(tmp_path: Path) -> Iterator[DemoSite]:
 
 
 def test_review_widgets_and_a_long_page_lose_no_mention(widget_site: DemoSite, kaiku_config: KaikuConfig) -> None:
-    source = Source(id="widgets", spider="reviews", start_urls=[widget_site.url + "/"])
+    source = source_of(id="widgets", spider="reviews", start_urls=[widget_site.url + "/"])
     writer = CollectingWriter()
-    summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer)
+    summary = run_crawl(source, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer), allow_private_urls=True)
     expected = sum(WIDGET_PAGES.values()) + LONG_PAGE_REVIEWS
     assert summary.stats["kaiku/reviews"] == expected == 101
     assert summary.indexed == len({m.id for m in writer.mentions}) == expected  # no id shared, nothing dropped

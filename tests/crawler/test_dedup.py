@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
+from cli.demo.server import DemoSite, serve_site
+from core.config import KaikuConfig, source_of
+from core.mention import Mention
+from crawler.context import CrawlContext
 from crawler.dedup import BANDS, DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import MentionFilters, search_mentions
+from indexer.sqlite_store import SQLiteMentionStore
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig, Source
-from kaiku.demo.server import DemoSite, serve_site
-from tests.crawler.conftest import KeywordClassifier
 
 REVIEW = (
     "Yövyimme Tunturi Innissä kolme yötä helmikuussa. Huone oli siisti ja hiljainen, aamiainen runsas ja "
@@ -80,20 +87,18 @@ def test_any_text_signs_without_error_and_is_identical_to_itself(text: str) -> N
 
 @pytest.mark.unit
 def test_the_pipeline_marks_a_copy_within_the_crawl_and_the_index_lookup_can_be_switched_off() -> None:
-    from datetime import UTC, datetime
     from types import SimpleNamespace
 
     from scrapy.settings import Settings
 
+    from crawler.context import CrawlContext
     from crawler.items import MentionItem
     from crawler.pipelines import NearDuplicatePipeline
-    from crawler.shared import Shared
     from tests.crawler.conftest import FakeStats
 
-    never = SimpleNamespace(find=lambda *args: pytest.fail("the index must not be asked"))
-    crawler = SimpleNamespace(
-        settings=Settings({"KAIKU_DEDUP_INDEX": Shared(never), "KAIKU_DEDUP_LOOKUP_INDEX": False}), stats=FakeStats()
-    )
+    never = SimpleNamespace(near_duplicate_candidates=lambda *args: pytest.fail("the index must not be asked"))
+    crawler = SimpleNamespace(settings=Settings({"KAIKU_DEDUP_LOOKUP_INDEX": False}), stats=FakeStats())
+    CrawlContext((), store=never).attach(crawler)  # type: ignore[arg-type]
     pipeline = NearDuplicatePipeline.from_crawler(crawler)  # type: ignore[arg-type]
     now = datetime(2026, 11, 22, tzinfo=UTC)
     first = pipeline.process_item(MentionItem(id="a", source="reviews", url="u1", text=REVIEW, crawled_at=now))
@@ -151,9 +156,14 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
 ) -> None:
     ensure_index(es, alias)
     writer = BulkWriter(es, alias)
-    source = Source(id="copies", spider="reviews", start_urls=[copy_site.url + "/"])
+    source = source_of(id="copies", spider="reviews", start_urls=[copy_site.url + "/"])
     settings_ = {"KAIKU_DETECT_LANGUAGE": False}
-    first = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
+    first = run_crawl(
+        source,
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),
+        extra_settings=settings_,
+        allow_private_urls=True,
+    )
     assert first.indexed == 3 and first.stats["kaiku/near_duplicates/crawl"] == 1
     docs = indexed(es, alias)
     assert len(docs) == 3
@@ -164,7 +174,12 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
     assert len(original["dedup_bands"]) == BANDS
 
     # Second crawl of the unchanged site: same ids overwrite, nothing new, and the marks stay as they were.
-    second = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
+    second = run_crawl(
+        source,
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),
+        extra_settings=settings_,
+        allow_private_urls=True,
+    )
     assert second.indexed == 3
     again = indexed(es, alias)
     assert len(again) == 3
@@ -176,8 +191,13 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
         review_page("Loma", COPY.replace("helmikuussa", "maaliskuussa"), "M. K."), encoding="utf-8"
     )
     with serve_site(port=0, directory=tmp_path / "late") as late_site:
-        late = Source(id="late", spider="reviews", start_urls=[late_site.url + "/"])
-        third = run_crawl(late, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=settings_)
+        late = source_of(id="late", spider="reviews", start_urls=[late_site.url + "/"])
+        third = run_crawl(
+            late,
+            CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),
+            extra_settings=settings_,
+            allow_private_urls=True,
+        )
     assert third.stats["kaiku/near_duplicates/index"] == 1
     assert indexed(es, alias)["M. K."]["near_duplicate_of"] == first_seen["id"]
 
@@ -185,3 +205,94 @@ def test_a_near_duplicate_pair_is_marked_in_the_engine_and_a_second_crawl_adds_n
     page = search_mentions(es, alias, MentionFilters(brand="tunturi"), size=10)
     assert page.count == 4 and sum(1 for m in page.data if m["near_duplicate_of"]) == 2
     assert all("dedup_bands" not in m for m in page.data)
+
+
+# --- One store request per page ------------------------------------------------------------------------------------
+
+
+def made_up_review(seed: int) -> str:
+    """A review of words of random letters: no two seeds share more than a few shingles."""
+    rng = random.Random(seed)
+    made_up = ["".join(rng.choices("abdefghijklmnoprstuvy", k=rng.randint(4, 9))) for _ in range(14)]
+    return f"Tunturi Inn: {' '.join(made_up)}."
+
+
+def hotel_page(bodies: list[str]) -> str:
+    """One hotel page holding several reviews, as review sites list them (schema.org Hotel with `review`)."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Hotel",
+        "name": "Tunturi Inn Ylläs",
+        "review": [
+            {
+                "@type": "Review",
+                "author": {"@type": "Person", "name": f"Arvioija {n}"},
+                "datePublished": "2026-02-14",
+                "reviewRating": {"@type": "Rating", "ratingValue": 4},
+                "reviewBody": body,
+            }
+            for n, body in enumerate(bodies)
+        ],
+    }
+    return f'<html lang="fi"><head><script type="application/ld+json">{json.dumps(data)}</script></head></html>'
+
+
+class CountingLookups:
+    """Wraps a real store and records the mentions of each near-duplicate request it is sent."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.requests: list[int] = []
+
+    def near_duplicate_candidates(self, bands_by_mention: Any, limit: int) -> Any:
+        self.requests.append(len(bands_by_mention))
+        return self.store.near_duplicate_candidates(bands_by_mention, limit)
+
+    def polarity_nets(self, brands: Any, start: Any, end: Any, limit: int) -> list[float]:
+        return self.store.polarity_nets(brands, start, end, limit)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["elasticsearch", "embedded"])
+def test_a_page_of_reviews_costs_one_lookup_and_copies_are_still_marked(
+    kind: str, kaiku_config: KaikuConfig, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if kind == "elasticsearch":  # the local engine over HTTP: one msearch per request
+        store: Any = ElasticsearchMentionStore(request.getfixturevalue("es"), request.getfixturevalue("alias"))
+    else:
+        store = SQLiteMentionStore(tmp_path / "mentions.sqlite3")
+    store.ensure_ready()
+    earlier = made_up_review(100)
+    sig = signature(earlier)
+    assert sig is not None
+    stored = Mention(
+        id="stored-earlier", brand="tunturi", source="reviews", url="https://elsewhere.example/1", text=earlier,
+        published_at=datetime(2026, 1, 2, tzinfo=UTC), crawled_at=datetime(2026, 1, 2, tzinfo=UTC),
+        dedup_bands=sig.bands(),
+    )  # fmt: skip
+    store.write([stored])
+    store.refresh()
+    bodies = [made_up_review(n) for n in range(12)]
+    bodies[5] = earlier.replace(".", ". Lähetetty iPhonesta.")  # a copy of a mention in the store
+    bodies[9] = bodies[2] + " Suosittelen."  # a copy of a review earlier on the same page
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text(hotel_page(bodies), encoding="utf-8")
+
+    lookups = CountingLookups(store)
+    writer = CollectingWriter()
+    with serve_site(port=0, directory=tmp_path / "site") as site:
+        source = source_of(id="one-page", spider="reviews", start_urls=[site.url + "/"])
+        summary = run_crawl(
+            source,
+            CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, lookups),
+            extra_settings={"KAIKU_DETECT_LANGUAGE": False},
+            allow_private_urls=True,
+        )
+    assert summary.reviews == 12 and len(writer.mentions) == 12
+    assert lookups.requests == [12], "one request for the whole page, asking about every review on it"
+    marks = {m.text: m.near_duplicate_of for m in writer.mentions}
+    by_text = {m.text: m.id for m in writer.mentions}
+    assert marks[bodies[5]] == "stored-earlier"
+    assert marks[bodies[9]] == by_text[bodies[2]]
+    assert sum(1 for root in marks.values() if root) == 2
+    assert summary.stats["kaiku/near_duplicates/index"] == 1 and summary.stats["kaiku/near_duplicates/crawl"] == 1

@@ -12,16 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from bench.stand_ins import KeywordClassifier
+from cli.demo.server import DemoSite
+from core.config import KaikuConfig
+from core.mention import Mention
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.client import make_client
-from indexer.document import Mention
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.spool import Spool, SpoolingWriter
 from indexer.writer import BulkReport, BulkWriter
-from kaiku.config import KaikuConfig
-from kaiku.demo.server import DemoSite
-from kaiku.engine import LocalEngine
-from tests.crawler.conftest import KeywordClassifier
+from kaiku.local_engine import LocalEngine
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +51,12 @@ def test_mentions_crawled_during_an_outage_are_indexed_once_when_the_engine_retu
     source = kaiku_config.source("demo-reviews").model_copy(update={"start_urls": [demo_site.url + "/"]})
 
     small_batches = {"KAIKU_BATCH_SIZE": 4}
-    summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, extra_settings=small_batches)
+    summary = run_crawl(
+        source,
+        CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
+        extra_settings=small_batches,
+        allow_private_urls=True,
+    )
 
     assert summary.finish_reason == "finished"
     assert summary.indexed == 4, "the first batch went in before the outage"
@@ -66,6 +73,9 @@ def test_mentions_crawled_during_an_outage_are_indexed_once_when_the_engine_retu
     assert client.count(index=alias)["count"] == summary.items
 
     # A second crawl with the engine up overwrites the same ids: still the same count.
-    again = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer)
+    store = ElasticsearchMentionStore(client, alias)
+    again = run_crawl(
+        source, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, store), allow_private_urls=True
+    )
     client.indices.refresh(index=alias)
     assert again.indexed == summary.items and client.count(index=alias)["count"] == summary.items

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.mention import ItemRating
 from crawler.extract import extract_reviews
 from crawler.extract.jsonld import _repair
 from tests.crawler.review_pages import HOTEL, LONG_PAGE_REVIEWS, long_review_page
@@ -257,8 +258,8 @@ def test_the_reviewed_items_aggregate_rating_goes_with_each_review() -> None:
         "review": [{"@type": "Review", "reviewBody": "Kylmä huone.", "reviewRating": {"ratingValue": 2}}],
     }
     [review] = extract_reviews(page(ld(hotel)), URL).reviews
-    assert review.item_rating == {"value": 8.6, "max": 10, "count": 512}
-    assert review.as_json()["item_rating"] == review.item_rating
+    assert review.item_rating == ItemRating(value=8.6, max=10, count=512)
+    assert review.as_json("reviews")["item_rating"] == {"value": 8.6, "max": 10, "count": 512}
 
     # Through @graph references and itemReviewed; ratingCount when there is no reviewCount; microdata alike.
     graph = {
@@ -269,14 +270,14 @@ def test_the_reviewed_items_aggregate_rating_goes_with_each_review() -> None:
         ]
     }
     [review] = extract_reviews(page(ld(graph)), URL).reviews
-    assert (review.item_reviewed, review.item_rating) == ("Tunturi Inn", {"value": 4.2, "max": 5, "count": 77})
+    assert (review.item_reviewed, review.item_rating) == ("Tunturi Inn", ItemRating(value=4.2, max=5, count=77))
     body = """<div itemscope itemtype="https://schema.org/Hotel"><span itemprop="name">Tunturi Inn</span>
       <div itemprop="aggregateRating" itemscope itemtype="https://schema.org/AggregateRating">
         <span itemprop="ratingValue">3.9</span> (<span itemprop="reviewCount">41</span>)</div>
       <div itemprop="review" itemscope itemtype="https://schema.org/Review">
         <p itemprop="reviewBody">Ok.</p></div></div>"""
     [review] = extract_reviews(page(body=body), URL).reviews
-    assert review.item_rating == {"value": 3.9, "max": 5, "count": 41}
+    assert review.item_rating == ItemRating(value=3.9, max=5, count=41)
 
 
 def test_an_unreadable_aggregate_rating_is_a_problem_not_a_lost_review() -> None:

@@ -9,13 +9,14 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import Settings
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
+from core.config import KaikuConfig
+from core.language import decide_language
+from crawler.context import CrawlContext
 from crawler.items import MentionItem
-from crawler.language import decide_language
 from crawler.pipelines import BrandMatchPipeline, DuplicatePipeline, LanguagePipeline, ScoreAndIndexPipeline
-from crawler.shared import Shared
 from indexer.errors import EngineUnavailable
-from kaiku.config import KaikuConfig
-from tests.crawler.conftest import CollectingWriter, FakeStats, KeywordClassifier
+from tests.crawler.conftest import FakeStats
 
 pytestmark = pytest.mark.unit
 
@@ -32,12 +33,15 @@ def item(text: str, item_reviewed: str | None = "Hotelli Revontuli Levi", n: int
     )
 
 
-def crawler(**settings) -> SimpleNamespace:
-    return SimpleNamespace(settings=Settings(settings), stats=FakeStats())
+def crawler(context: CrawlContext | None = None, **settings) -> SimpleNamespace:
+    crawler = SimpleNamespace(settings=Settings(settings), stats=FakeStats())
+    if context is not None:
+        context.attach(crawler)  # type: ignore[arg-type]  # a stand-in for scrapy's Crawler
+    return crawler
 
 
 def test_brand_match_records_brand_and_query(kaiku_config: KaikuConfig) -> None:
-    pipeline = BrandMatchPipeline.from_crawler(crawler(KAIKU_BRANDS=Shared(kaiku_config.brands)))
+    pipeline = BrandMatchPipeline.from_crawler(crawler(CrawlContext(kaiku_config.brands)))
     out = pipeline.process_item(item("Parempi kuin Tunturi Inn."))
     assert (out.brand, out.brands_matched, out.query_id) == ("revontuli", ["revontuli", "tunturi"], "revontuli")
     assert pipeline.stats.values == {"kaiku/brand/revontuli": 1}
@@ -56,9 +60,9 @@ def test_components_switch_off_without_their_dependency() -> None:
     with pytest.raises(NotConfigured):
         BrandMatchPipeline.from_crawler(crawler())
     with pytest.raises(NotConfigured):
-        ScoreAndIndexPipeline.from_crawler(crawler(KAIKU_WRITER=Shared(CollectingWriter())))
+        ScoreAndIndexPipeline.from_crawler(crawler(CrawlContext((), writer=CollectingWriter())))
     with pytest.raises(NotConfigured):
-        ScoreAndIndexPipeline.from_crawler(crawler(KAIKU_CLASSIFIER=Shared(KeywordClassifier())))
+        ScoreAndIndexPipeline.from_crawler(crawler(CrawlContext((), classifier=KeywordClassifier())))
     with pytest.raises(NotConfigured):
         LanguagePipeline.from_crawler(crawler(KAIKU_DETECT_LANGUAGE=False))
 
@@ -113,7 +117,7 @@ def test_score_and_index_batches_and_passes_each_item_once() -> None:
     assert [len(batch) for batch in classifier.batches] == [2, 2, 1]
     assert [m.id for m in writer.mentions] == [i.id for i in items]  # each written exactly once
     first = writer.mentions[0]
-    assert first.experience == "anger" and first.polarity["negative"] > 0.9
+    assert first.experience == "anger" and first.polarity is not None and first.polarity.negative > 0.9
     assert first.model is not None and first.model.id == "test-keywords"
     assert "rating 1/5" in (first.experience_reason or "")
     assert items[0].experience == "anger"  # the item itself is updated in place
@@ -150,15 +154,15 @@ def test_an_unreachable_engine_is_counted_not_raised() -> None:
 
 
 def test_configured_thresholds_reach_the_scoring_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kaiku.settings import Settings as KaikuSettings
-    from kaiku.wiring import crawl_settings_from
+    from core.settings import Settings as KaikuSettings
+    from kaiku.wiring import experience_thresholds
 
     monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_ANGER", "0.95")
-    configured = crawl_settings_from(KaikuSettings())
-    assert configured["KAIKU_EXPERIENCE_THRESHOLDS"].text_anger == 0.95
+    thresholds = experience_thresholds(KaikuSettings())
+    assert thresholds.text_anger == 0.95
     writer = CollectingWriter()
     pipeline = ScoreAndIndexPipeline.from_crawler(
-        crawler(KAIKU_CLASSIFIER=Shared(KeywordClassifier()), KAIKU_WRITER=Shared(writer), **configured)
+        crawler(CrawlContext((), KeywordClassifier(), writer, thresholds=thresholds))  # type: ignore[arg-type]
     )
     pipeline.process_item(branded(0, "Kamala kokemus"))  # P(negative) 0.92: anger by default, not at 0.95
     pipeline.close_spider()

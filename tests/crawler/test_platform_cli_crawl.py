@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.engine import LocalEngine
-from kaiku.settings import get_settings
-from tests.crawler.platform_fakes import YouTube, serve
+from bench.platform_fakes import YouTube, serve
+from cli import app
+from core.settings import get_settings
+from kaiku.local_engine import LocalEngine
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from core.config import ConfigError, load_config, source_of
+from core.settings import Settings
 from crawler.errors import CrawlerError
 from crawler.runner import crawl_settings
-from crawler.spiders.api import credential_settings
+from crawler.spiders.platform import credential_settings
 from crawler.state import CrawlState
-from kaiku.config import ConfigError, Source, load_config
-from kaiku.settings import Settings
 
 pytestmark = pytest.mark.unit
 
@@ -72,10 +72,10 @@ def test_credentials_and_state_path_come_from_the_environment(tmp_path: Path, mo
 
 
 def test_politeness_stays_on_for_public_apis() -> None:
-    public = Source(id="hn", spider="hackernews", queries=["a"])
-    local = Source(id="hn", spider="hackernews", queries=["a"], base_url="http://127.0.0.1:9")
-    assert crawl_settings(public, [], None, None).getfloat("DOWNLOAD_DELAY") > 0
-    assert crawl_settings(local, [], None, None).getfloat("DOWNLOAD_DELAY") == 0
+    public = source_of(id="hn", spider="hackernews", queries=["a"])
+    local = source_of(id="hn", spider="hackernews", queries=["a"], base_url="http://127.0.0.1:9")
+    assert crawl_settings(public).getfloat("DOWNLOAD_DELAY") > 0
+    assert crawl_settings(local).getfloat("DOWNLOAD_DELAY") == 0
 
 
 def test_state_keeps_other_entries_and_survives_a_reload(tmp_path: Path) -> None:

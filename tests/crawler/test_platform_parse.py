@@ -7,14 +7,17 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from bench.platform_fakes import FIXTURES
+from cli import app
 from crawler.extract.mastodon import link_next
-from crawler.extract.platforms import PARSERS
 from crawler.extract.rss import parse_feed, unwrap_redirect
-from kaiku.cli import app
-from tests.crawler.platform_fakes import FIXTURES
+from crawler.spiders.registry import SPIDERS
 from tests.crawler.test_cli import FIELDS  # the reviews parser's fields: every source prints the same
 
 pytestmark = pytest.mark.unit
+
+# The platform spiders' parsers, by spider name.
+PARSERS = {name: spider.parser for name, spider in SPIDERS.items() if name != "reviews"}
 
 APPSTORE_URL = "https://itunes.apple.com/fi/rss/customerreviews/page=1/id=1234567890/sortby=mostrecent/json"
 
@@ -242,9 +245,9 @@ def test_link_header() -> None:
 )
 def test_engagement_and_reach_of_the_first_post(source: str, name: str, expected: tuple) -> None:
     post = PARSERS[source]((FIXTURES / name).read_bytes(), APPSTORE_URL).posts[0]
-    assert (post.likes, post.replies, post.shares, post.author_followers) == expected
+    assert (*post.engagement.model_dump().values(), post.author_followers) == expected
 
 
 def test_hackernews_story_points() -> None:
     story = PARSERS["hackernews"]((FIXTURES / "hackernews_search_by_date.json").read_bytes(), "u").posts[1]
-    assert (story.likes, story.replies) == (87, 12)
+    assert (story.engagement.likes, story.engagement.replies) == (87, 12)

@@ -9,11 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.extract.platforms import PARSERS
+from bench.platform_fakes import fixture
 from crawler.extract.posts import PostPage
-from tests.crawler.platform_fakes import fixture
+from crawler.spiders.registry import SPIDERS
 
 pytestmark = pytest.mark.unit
+
+# The platform spiders' parsers, by spider name.
+PARSERS = {name: spider.parser for name, spider in SPIDERS.items() if name != "reviews"}
 
 RECORDED = {
     "rss": "rss_feed.xml",

@@ -16,11 +16,7 @@ from typing import Any
 
 import pytest
 
-from crawler.errors import CrawlerError
-from crawler.runner import CrawlSummary, run_crawl
-from kaiku.config import KaikuConfig, Source
-from tests.crawler.conftest import CollectingWriter, KeywordClassifier
-from tests.crawler.platform_fakes import (
+from bench.platform_fakes import (
     AppStore,
     Bluesky,
     FakeServer,
@@ -33,6 +29,11 @@ from tests.crawler.platform_fakes import (
     fixture,
     serve,
 )
+from bench.stand_ins import CollectingWriter, KeywordClassifier
+from core.config import KaikuConfig, Source, source_of
+from crawler.context import CrawlContext
+from crawler.errors import CrawlerError
+from crawler.runner import CrawlSummary, run_crawl
 
 pytestmark = pytest.mark.integration
 
@@ -119,7 +120,12 @@ class Run:
     def crawl(self, **settings: Any) -> tuple[CrawlSummary, CollectingWriter]:
         writer = CollectingWriter()
         extra = {"KAIKU_STATE_PATH": str(self.state_path), **self.case.settings, **settings}
-        summary = run_crawl(self.source, self.brands, KeywordClassifier(), writer, extra_settings=extra)
+        summary = run_crawl(
+            self.source,
+            CrawlContext(self.brands, KeywordClassifier(), writer),
+            extra_settings=extra,
+            allow_private_urls=True,
+        )
         self.writers.append(writer)
         return summary, writer
 
@@ -133,7 +139,7 @@ def run(request: pytest.FixtureRequest, tmp_path: Path, kaiku_config: KaikuConfi
     case = CASES[name]
     platform = case.make()
     server, stop = serve(platform.handle)
-    source = Source(id=f"test-{name}", spider=name, **case.source(server.url))
+    source = source_of(id=f"test-{name}", spider=name, **case.source(server.url))
     yield Run(platform, server, source, tmp_path / "state.json", case, kaiku_config.brands)
     stop()
 
@@ -222,12 +228,14 @@ def serving() -> Iterator[Callable[[Platform], FakeServer]]:
 def crawl(source: Source, brands: list, tmp_path: Path, **settings: Any) -> tuple[CrawlSummary, CollectingWriter]:
     writer = CollectingWriter()
     extra = {"KAIKU_STATE_PATH": str(tmp_path / "state.json"), **settings}
-    return run_crawl(source, brands, KeywordClassifier(), writer, extra_settings=extra), writer
+    return run_crawl(
+        source, CrawlContext(brands, KeywordClassifier(), writer), extra_settings=extra, allow_private_urls=True
+    ), writer
 
 
 def test_mastodon_search_needs_a_token_and_pages_by_max_id(serving, tmp_path: Path, kaiku_config) -> None:
     server = serving(Mastodon())
-    source = Source(id="m", spider="mastodon", base_url=server.url, queries=["Revontuli Hotels"])
+    source = source_of(id="m", spider="mastodon", base_url=server.url, queries=["Revontuli Hotels"])
     with pytest.raises(CrawlerError, match="KAIKU_MASTODON_TOKEN"):
         crawl(source, kaiku_config.brands, tmp_path)
     assert server.requests == []
@@ -249,7 +257,7 @@ def test_mastodon_search_needs_a_token_and_pages_by_max_id(serving, tmp_path: Pa
 def test_mastodon_keeps_since_id_on_the_link_header_pages(serving, tmp_path: Path, kaiku_config) -> None:
     platform = Mastodon()
     server = serving(platform)
-    source = Source(id="m", spider="mastodon", base_url=server.url, hashtags=["revontuli"])
+    source = source_of(id="m", spider="mastodon", base_url=server.url, hashtags=["revontuli"])
     crawl(source, kaiku_config.brands, tmp_path)
     platform.add_newer()
     count = len(server.api_requests())
@@ -261,7 +269,7 @@ def test_mastodon_keeps_since_id_on_the_link_header_pages(serving, tmp_path: Pat
 
 def test_bluesky_requeries_with_until_when_the_cursor_dies(serving, tmp_path: Path, kaiku_config) -> None:
     server = serving(Bluesky())
-    source = Source(id="b", spider="bluesky", base_url=server.url, queries=["tunturi"])
+    source = source_of(id="b", spider="bluesky", base_url=server.url, queries=["tunturi"])
     with pytest.raises(CrawlerError, match="KAIKU_BLUESKY_TOKEN"):
         crawl(source, kaiku_config.brands, tmp_path)
     summary, writer = crawl(source, kaiku_config.brands, tmp_path, KAIKU_BLUESKY_TOKEN=Bluesky.token)
@@ -279,7 +287,7 @@ def test_bluesky_requeries_with_until_when_the_cursor_dies(serving, tmp_path: Pa
 
 def test_reddit_gets_an_oauth_token_first_when_configured(serving, tmp_path: Path, kaiku_config) -> None:
     server = serving(Reddit(oauth=True))
-    source = Source(
+    source = source_of(
         id="r",
         spider="reddit",
         base_url=server.url,
@@ -303,7 +311,7 @@ def test_reddit_gets_an_oauth_token_first_when_configured(serving, tmp_path: Pat
 
 def test_hackernews_asks_only_for_what_is_newer_on_a_rerun(serving, tmp_path: Path, kaiku_config) -> None:
     server = serving(HackerNews())
-    source = Source(id="h", spider="hackernews", base_url=server.url, queries=["tunturi"], tags=["comment", "story"])
+    source = source_of(id="h", spider="hackernews", base_url=server.url, queries=["tunturi"], tags=["comment", "story"])
     crawl(source, kaiku_config.brands, tmp_path)
     crawl(source, kaiku_config.brands, tmp_path)
     first, *_, last = server.api_requests()
@@ -315,7 +323,7 @@ def test_appstore_reviews_are_about_the_one_brand_of_their_source(serving, tmp_p
     platform = AppStore()
     platform.add_newer()  # five reviews: the third page holds one, which Apple sends as an object, not a list
     server = serving(platform)
-    source = Source(id="a", spider="appstore", base_url=server.url, app_ids=["1234567890"], countries=["fi"])
+    source = source_of(id="a", spider="appstore", base_url=server.url, app_ids=["1234567890"], countries=["fi"])
     summary, writer = crawl(source, kaiku_config.brands, tmp_path)
     assert len(server.api_requests()) == 4 and summary.stats["kaiku/reviews"] == 4
     assert [m.text.split(".")[0] for m in writer.mentions] == ["Sovellus kaatuu aina kun yritän varata huoneen"] * 2
@@ -328,7 +336,7 @@ def test_appstore_reviews_are_about_the_one_brand_of_their_source(serving, tmp_p
 
 def test_youtube_sends_the_key_in_a_header_not_the_url(serving, tmp_path: Path, kaiku_config) -> None:
     server = serving(YouTube())
-    source = Source(id="y", spider="youtube", base_url=server.url, video_ids=["dQw4w9WgXcQ"])
+    source = source_of(id="y", spider="youtube", base_url=server.url, video_ids=["dQw4w9WgXcQ"])
     with pytest.raises(CrawlerError, match="KAIKU_YOUTUBE_API_KEY"):
         crawl(source, kaiku_config.brands, tmp_path)
     summary, writer = crawl(source, kaiku_config.brands, tmp_path, KAIKU_YOUTUBE_API_KEY=YouTube.key)
@@ -343,7 +351,7 @@ def test_google_alerts_links_are_unwrapped(serving, tmp_path: Path, kaiku_config
             return 200, {"Content-Type": "application/atom+xml"}, fixture("google_alerts.xml")
 
     server = serving(Alerts())
-    source = Source(id="g", spider="rss", start_urls=[f"{server.url}/alerts/feeds/1/2"])
+    source = source_of(id="g", spider="rss", start_urls=[f"{server.url}/alerts/feeds/1/2"])
     _, writer = crawl(source, kaiku_config.brands, tmp_path)
     assert sorted(m.url for m in writer.mentions) == [
         "https://blog.example/posts/never-again",
@@ -358,7 +366,7 @@ def test_an_rss_1_0_feed_is_read_end_to_end(serving, tmp_path: Path, kaiku_confi
             return 200, {"Content-Type": "application/rdf+xml; charset=utf-8"}, fixture("rss1_feed.rdf")
 
     server = serving(RdfFeed())
-    source = Source(id="rdf", spider="rss", start_urls=[f"{server.url}/rss/matkailu.rdf"])
+    source = source_of(id="rdf", spider="rss", start_urls=[f"{server.url}/rss/matkailu.rdf"])
     summary, writer = crawl(source, kaiku_config.brands, tmp_path)
     assert sorted((m.url, m.brand) for m in writer.mentions) == [
         ("https://ilmoitukset.example/a/8812", "tunturi"),  # Google Alerts redirect unwrapped
@@ -373,7 +381,7 @@ def test_an_rss_1_0_feed_is_read_end_to_end(serving, tmp_path: Path, kaiku_confi
 
 def test_bluesky_logs_in_with_an_app_password(serving, tmp_path: Path, kaiku_config) -> None:
     server = serving(Bluesky())
-    source = Source(id="b", spider="bluesky", base_url=server.url, queries=["tunturi"])
+    source = source_of(id="b", spider="bluesky", base_url=server.url, queries=["tunturi"])
     with pytest.raises(CrawlerError, match="KAIKU_BLUESKY_APP_PASSWORD"):
         crawl(source, kaiku_config.brands, tmp_path, KAIKU_BLUESKY_HANDLE="kaiku.bsky.social")
     login = {"KAIKU_BLUESKY_HANDLE": "kaiku.bsky.social", "KAIKU_BLUESKY_APP_PASSWORD": "wrong"}
@@ -389,7 +397,7 @@ def test_bluesky_logs_in_with_an_app_password(serving, tmp_path: Path, kaiku_con
 def test_an_unchanged_feed_answers_304_to_its_etag(serving, tmp_path: Path, kaiku_config) -> None:
     platform = Rss()
     server = serving(platform)
-    source = Source(id="f", spider="rss", start_urls=[f"{server.url}/matkailu/feed"])
+    source = source_of(id="f", spider="rss", start_urls=[f"{server.url}/matkailu/feed"])
     crawl(source, kaiku_config.brands, tmp_path)
     summary, writer = crawl(source, kaiku_config.brands, tmp_path)
     first, second = server.api_requests()
@@ -412,7 +420,7 @@ def test_a_parser_bug_is_counted_and_fails_only_its_query(serving, tmp_path: Pat
 
     monkeypatch.setattr(HackerNewsSpider, "parse_response", parse_response)
     server = serving(HackerNews())
-    source = Source(id="h", spider="hackernews", base_url=server.url, queries=["tunturi", "broken"])
+    source = source_of(id="h", spider="hackernews", base_url=server.url, queries=["tunturi", "broken"])
     summary, writer = crawl(source, kaiku_config.brands, tmp_path)
     assert summary.skipped["extract_error"] == 1 and summary.finish_reason == "finished"
     assert len(writer.mentions) == 3
@@ -421,7 +429,7 @@ def test_a_parser_bug_is_counted_and_fails_only_its_query(serving, tmp_path: Pat
 
 def test_youtube_reads_a_whole_channel(serving, tmp_path: Path, kaiku_config) -> None:
     server = serving(YouTube())
-    source = Source(id="y", spider="youtube", base_url=server.url, channel_ids=["UCxyz0000000000000000000"])
+    source = source_of(id="y", spider="youtube", base_url=server.url, channel_ids=["UCxyz0000000000000000000"])
     summary, writer = crawl(source, kaiku_config.brands, tmp_path, KAIKU_YOUTUBE_API_KEY=YouTube.key)
     assert {r.params["allThreadsRelatedToChannelId"] for r in server.api_requests()} == {"UCxyz0000000000000000000"}
     assert all("videoId" not in r.params for r in server.api_requests())

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from bench.platform_fakes import serve
+from bench.stand_ins import KeywordClassifier
+from core.config import KaikuConfig, source_of
+from crawler.context import CrawlContext
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
+from indexer.es_store import ElasticsearchMentionStore
 from indexer.writer import BulkWriter
-from kaiku.config import KaikuConfig, Source
-from tests.crawler.conftest import KeywordClassifier
-from tests.crawler.platform_fakes import serve
 from tests.crawler.test_platforms_e2e import CASES
 
 pytestmark = pytest.mark.integration
@@ -29,13 +31,18 @@ def test_a_second_crawl_of_every_unchanged_platform_adds_no_documents(
         server, stop = serve(platform.handle)
         stops.append(stop)
         platforms[name] = platform
-        sources.append((Source(id=f"engine-{name}", spider=name, **case.source(server.url)), case.settings))
+        sources.append((source_of(id=f"engine-{name}", spider=name, **case.source(server.url)), case.settings))
     settings = {"KAIKU_STATE_PATH": str(tmp_path / "state.json")}
 
     def crawl_all() -> dict[str, int]:
         indexed = {}
         for source, credentials in sources:
-            summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer, {**settings, **credentials})
+            summary = run_crawl(
+                source,
+                CrawlContext(kaiku_config.brands, KeywordClassifier(), writer, ElasticsearchMentionStore(es, alias)),
+                {**settings, **credentials},
+                allow_private_urls=True,
+            )
             assert summary.ok and summary.errors == {}, summary.format()
             indexed[source.spider] = summary.indexed
         es.indices.refresh(index=alias)

@@ -18,11 +18,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.stand_ins import CollectingWriter, KeywordClassifier
+from core.config import KaikuConfig, source_of
+from crawler.context import CrawlContext
 from crawler.middlewares import retry_after_seconds
-from crawler.politeness import DEFAULT_BUDGETS, budget_for
+from crawler.politeness import budget_for
 from crawler.runner import crawl_settings, run_crawl
-from kaiku.config import KaikuConfig, Source
-from tests.crawler.conftest import CollectingWriter, KeywordClassifier
+from crawler.spiders.mastodon import MastodonSpider
+from crawler.spiders.reddit import RedditSpider
+from crawler.spiders.youtube import YouTubeSpider
 
 # Short backoff so tests are quick; a small DOWNLOAD_MAXSIZE so "oversized" needs only 80 kB.
 FAST = {"KAIKU_BACKOFF_BASE": 0.05, "KAIKU_DETECT_LANGUAGE": False, "DOWNLOAD_MAXSIZE": 50_000}
@@ -97,9 +101,11 @@ def page(text: str) -> list[Answer]:
 
 
 def crawl(site: ScriptedSite, config: KaikuConfig, start: str = "/", **source_fields):
-    source = Source(id="scripted", spider="reviews", start_urls=[site.url + start], **source_fields)
+    source = source_of(id="scripted", spider="reviews", start_urls=[site.url + start], **source_fields)
     writer = CollectingWriter()
-    summary = run_crawl(source, config.brands, KeywordClassifier(), writer, extra_settings=FAST)
+    summary = run_crawl(
+        source, CrawlContext(config.brands, KeywordClassifier(), writer), extra_settings=FAST, allow_private_urls=True
+    )
     return summary, writer
 
 
@@ -217,16 +223,14 @@ def test_the_request_budget_stops_the_crawl_and_is_counted(scripted, kaiku_confi
 
 @pytest.mark.unit
 def test_budgets_default_to_the_platform_limit_and_configured_values_win(kaiku_config) -> None:
-    assert budget_for("youtube").max_requests == 2500
-    assert budget_for("mastodon").delay_s == 2.0  # 30 a minute: half the rate of the documented 300 / 5 min
-    assert budget_for("reddit", 90, 50).requests_per_minute == 90
-    spiders = {"reviews", "rss", "mastodon", "bluesky", "reddit", "hackernews", "appstore", "youtube"}
-    assert set(DEFAULT_BUDGETS) >= spiders
-    remote = Source(id="r", spider="reviews", start_urls=["https://reviews.example/"], requests_per_minute=20)
-    settings = crawl_settings(remote, kaiku_config.brands, None, None)
+    assert budget_for(YouTubeSpider.budget).max_requests == 2500
+    assert budget_for(MastodonSpider.budget).delay_s == 2.0  # 30 a minute: half the rate of the documented 300 / 5 min
+    assert budget_for(RedditSpider.budget, 90, 50).requests_per_minute == 90
+    remote = source_of(id="r", spider="reviews", start_urls=["https://reviews.example/"], requests_per_minute=20)
+    settings = crawl_settings(remote)
     assert settings.getfloat("DOWNLOAD_DELAY") == 3.0 and settings.getbool("AUTOTHROTTLE_ENABLED")
-    local = Source(id="l", spider="reviews", start_urls=["http://127.0.0.1:1/"])
-    assert crawl_settings(local, kaiku_config.brands, None, None).getfloat("DOWNLOAD_DELAY") == 0
+    local = source_of(id="l", spider="reviews", start_urls=["http://127.0.0.1:1/"])
+    assert crawl_settings(local).getfloat("DOWNLOAD_DELAY") == 0
 
 
 @pytest.mark.unit

@@ -1,4 +1,4 @@
-"""The brand query language (crawler/query_language.py): examples, errors with positions, and properties."""
+"""The brand query language (core/query_language.py): examples, errors with positions, and properties."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.brands import BrandMatcher
-from crawler.query_language import (
+from core.config import Brand, ConfigError, load_config
+from core.query_language import (
     And,
     Near,
     Node,
@@ -22,7 +22,7 @@ from crawler.query_language import (
     parse_query,
     words,
 )
-from kaiku.config import Brand, ConfigError, load_config
+from crawler.brands import BrandMatcher
 
 pytestmark = pytest.mark.unit
 

@@ -8,6 +8,7 @@ import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.context import CrawlContext
 from crawler.url_guard import UnsafeURL, UrlGuardMiddleware, check_url, internal_reason
 from tests.crawler.conftest import FakeStats
 
@@ -81,13 +82,13 @@ def test_middleware_drops_and_counts_internal_requests_such_as_redirect_targets(
 
 @pytest.mark.integration
 def test_a_crawl_refuses_an_internal_source_url_before_it_starts(kaiku_config) -> None:
+    from core.config import source_of
     from crawler.errors import CrawlerError
     from crawler.runner import run_crawl
-    from kaiku.config import Source
 
-    source = Source(id="metadata", spider="reviews", start_urls=["http://169.254.169.254/latest/meta-data/"])
+    source = source_of(id="metadata", spider="reviews", start_urls=["http://169.254.169.254/latest/meta-data/"])
     with pytest.raises(CrawlerError, match="source metadata: .*link-local"):
-        run_crawl(source, kaiku_config.brands, None, None, allow_private_urls=False)
+        run_crawl(source, CrawlContext(kaiku_config.brands, None, None), allow_private_urls=False)
 
 
 @pytest.mark.integration
@@ -102,10 +103,10 @@ def test_links_and_redirects_to_internal_addresses_are_not_followed(kaiku_config
     import threading
     from urllib.parse import urlsplit
 
+    from bench.stand_ins import CollectingWriter, KeywordClassifier
+    from core.config import source_of
     from crawler import url_guard
     from crawler.runner import run_crawl
-    from kaiku.config import Source
-    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
     fetched: list[str] = []
 
@@ -141,12 +142,10 @@ def test_links_and_redirects_to_internal_addresses_are_not_followed(kaiku_config
     }
     monkeypatch.setattr(url_guard, "resolve_host", lambda host: addresses.get(host, []))
     try:
-        source = Source(id="hostile", spider="reviews", start_urls=["http://site.example/"])
+        source = source_of(id="hostile", spider="reviews", start_urls=["http://site.example/"])
         summary = run_crawl(
             source,
-            kaiku_config.brands,
-            KeywordClassifier(),
-            CollectingWriter(),
+            CrawlContext(kaiku_config.brands, KeywordClassifier(), CollectingWriter()),
             extra_settings={"ROBOTSTXT_OBEY": False},
             allow_private_urls=False,
         )
@@ -208,9 +207,9 @@ def test_dns_rebinding_nothing_is_sent_to_the_internal_address(kaiku_config, mon
     import http.server
     import threading
 
+    from bench.stand_ins import CollectingWriter, KeywordClassifier
     from crawler import url_guard
     from crawler.runner import run_crawl
-    from tests.crawler.conftest import CollectingWriter, KeywordClassifier
 
     received: list[str] = []
 
@@ -235,7 +234,7 @@ def test_dns_rebinding_nothing_is_sent_to_the_internal_address(kaiku_config, mon
     try:
         start = f"http://localhost:{server.server_address[1]}/"
         source = kaiku_config.source("demo-reviews").model_copy(update={"start_urls": [start]})
-        summary = run_crawl(source, kaiku_config.brands, KeywordClassifier(), writer,
+        summary = run_crawl(source, CrawlContext(kaiku_config.brands, KeywordClassifier(), writer),
                             extra_settings={"ROBOTSTXT_OBEY": False, "RETRY_ENABLED": False},
                             allow_private_urls=False)  # fmt: skip
         assert received == [], "a request reached the internal address"
@@ -243,7 +242,7 @@ def test_dns_rebinding_nothing_is_sent_to_the_internal_address(kaiku_config, mon
         # The same crawl allowed to reach private addresses does connect: the guard made the difference. (The
         # host stays guarded in this process once a guarded crawl asked for it: forget it first.)
         url_guard._guarded_hosts.clear()
-        run_crawl(source, kaiku_config.brands, KeywordClassifier(), CollectingWriter(),
+        run_crawl(source, CrawlContext(kaiku_config.brands, KeywordClassifier(), CollectingWriter()),
                   extra_settings={"ROBOTSTXT_OBEY": False}, allow_private_urls=True)  # fmt: skip
         assert received == ["/"]
     finally:

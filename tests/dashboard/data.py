@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 from elasticsearch import Elasticsearch
 from sqlalchemy import Engine, insert
 
-from indexer import Mention, mention_id
+from core.mention import Engagement, Mention, mention_id
 from indexer.admin import ensure_index
-from indexer.document import Engagement
 from indexer.writer import BulkWriter
 from kaiku.db import cases, incidents
 

@@ -17,13 +17,11 @@ import pytest
 
 from api.app import create_app
 from api.security import API_CSP, DASHBOARD_CSP
-from kaiku.engine import LocalEngine
-from kaiku.settings import REPO_CONFIGS, Settings
-from kaiku.teams import TeamStore
-from kaiku.wiring import database
-from tests.api.conftest import StandInClassifier
+from bench.browser import chromium, missing_browser, overview_render_ms, serve, sign_in
+from core.settings import REPO_CONFIGS, Settings
+from kaiku.local_engine import LocalEngine
+from kaiku.wiring import database, team_store
 from tests.dashboard import data
-from tests.dashboard.browser import chromium, missing_browser, overview_render_ms, serve, sign_in
 
 MISSING = missing_browser()
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(MISSING is not None, reason=MISSING or "")]
@@ -48,7 +46,7 @@ def site(engine: LocalEngine, tmp_path_factory: pytest.TempPathFactory) -> Itera
     folder = tmp_path_factory.mktemp("dashboard")
     shutil.copytree(REPO_CONFIGS, folder / "configs")
     settings = Settings(
-        elasticsearch_url=engine.url, index_alias="t-dashboard", api_db=folder / "api.sqlite3",
+        elasticsearch_url=engine.url, index_alias="t-dashboard",
         config_dir=folder / "configs", data_dir=folder, rate_limit_burst=10_000,
     )  # fmt: skip
     from indexer.client import make_client
@@ -59,11 +57,11 @@ def site(engine: LocalEngine, tmp_path_factory: pytest.TempPathFactory) -> Itera
     db = database(settings)
     data.seed_alerts(db, rows)
     db.dispose()
-    store = TeamStore(settings.resolved_api_db)
+    store = team_store(settings)
     # north follows its competitor too: a competitor's figures are shown only for brands the team may see.
     keys = {team: store.create_key(store.create_team(team, brands=brands).id).secret
             for team, brands in (("north", ["revontuli", "tunturi"]), ("fell", ["tunturi"]))}  # fmt: skip
-    with serve(create_app(settings, classifier=StandInClassifier())) as url:
+    with serve(create_app(settings)) as url:
         yield {"url": url, "keys": keys, "rows": rows}
 
 

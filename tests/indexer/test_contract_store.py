@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.mention import Mention, ModelInfo, mention_id
 from indexer.analytics import EXPERIENCES, MISSING_KEY, Counts, engagement, intensity
 from indexer.buckets import buckets, zone
-from indexer.document import Mention, ModelInfo, mention_id
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import InvalidCursor, MentionFilters
 from indexer.sqlite_store import SQLiteMentionStore
@@ -143,7 +143,7 @@ def test_other_orders_put_missing_values_last(filled: MentionStore, sort: str) -
             return (value is None, value or 0, m.id)
         # The class first (missing last), then the intensity within it (missing last).
         rank = classes[sort].index(m.experience) if m.experience else 3
-        value = (m.polarity or {}).get("negative" if sort == "angriest" else "positive")
+        value = getattr(m.polarity, "negative" if sort == "angriest" else "positive", None)
         return (rank, value is None, -(value or 0), m.id)
 
     expected = [m.id for m in sorted(MENTIONS, key=key)]
@@ -310,7 +310,7 @@ def test_norm_sample(filled: MentionStore) -> None:
          and start <= m.published_at < end),
         key=newest_key,
     )[:6]  # fmt: skip
-    expected = [m.polarity["positive"] - m.polarity["negative"] for m in chosen]  # type: ignore[index]
+    expected = [m.polarity.positive - m.polarity.negative for m in chosen if m.polarity]
     assert filled.polarity_nets(["revontuli", "kide"], start, end, 6) == pytest.approx(expected)
 
 

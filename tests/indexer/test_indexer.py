@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from elasticsearch import Elasticsearch
 
-from indexer import EngineUnavailable, Mention, mention_id
+from core.mention import Mention, mention_id
+from indexer import EngineUnavailable
 from indexer.admin import ensure_index, managed_indices
 from indexer.client import engine_info, make_client
 from indexer.queries import InvalidCursor, MentionFilters, decode_cursor, search_mentions

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.mention import Mention
 from indexer.admin import ensure_index
-from indexer.document import Mention
 from indexer.schema import MAPPINGS, write_index_for
 from indexer.writer import BulkWriter
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import Elasticsearch
 
-from indexer import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.admin import ensure_index, managed_indices
 from indexer.retention import delete_older_than
 from indexer.schema import write_index_for

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.mention import Mention
 from indexer.admin import ensure_index
 from indexer.client import make_client
-from indexer.document import Mention
 from indexer.errors import EngineUnavailable
 from indexer.spool import LocalEngineDurability, Spool, SpoolingWriter
 from indexer.writer import BulkReport, BulkWriter
-from kaiku.engine import LocalEngine
+from kaiku.local_engine import LocalEngine
 from tests.indexer.test_indexer import NOW, make_mention
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.document import Mention, mention_id
+from core.mention import Mention, mention_id
 from indexer.fulltext import stemmed_text
 from indexer.queries import MentionFilters
 from indexer.sqlite_store import SQLiteMentionStore
@@ -60,10 +60,12 @@ def rollup_is_exact(path: Path) -> bool:
 def test_finnish_search_finds_other_cases_of_the_word(tmp_path: Path) -> None:
     store = SQLiteMentionStore(tmp_path / "m.sqlite3")
     texts = ["Aamiaisella oli kylmää kahvia", "Aamiaisen jälkeen lähdimme", "Aamiainen oli hyvä", "Huone oli siisti"]
+    texts += ["Emme saaneet aamiaista", "Hotellista oli lyhyt matka"]
     store.write([mention(n, text) for n, text in enumerate(texts)])
-    for query in ("aamiainen", "aamiaisella", "Aamiaisen"):
+    for query in ("aamiainen", "aamiaisella", "Aamiaisen", "aamiaista"):  # the partitive too
         found = store.search(MentionFilters(q=query, lang="fi"), size=10)
-        assert found.count == 3, query
+        assert found.count == 4, query
+    assert store.search(MentionFilters(q="hotelli", lang="fi"), size=10).count == 1  # its elative, "hotellista"
     assert store.search(MentionFilters(q="hyva"), size=10).count == 1  # typed without the accent
     assert stemmed_text("Aamiainen aamiaisella", "fi").split() == ["aamiais", "aamiais"]
 

@@ -10,9 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.engine import free_port
-from kaiku.settings import get_settings
+from cli import app
+from core.settings import get_settings
+from kaiku.local_engine import free_port
 
 
 @pytest.fixture
@@ -132,14 +132,14 @@ def test_demo_makes_an_admin_key_for_the_api_it_serves_and_never_prints_a_config
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from kaiku.demo.run import with_admin_key
-    from kaiku.settings import Settings
+    from cli.demo.run import with_admin_key
+    from core.settings import Settings
 
     settings, line = with_admin_key(Settings(data_dir=tmp_path, elasticsearch_url="http://127.0.0.1:9"), True)
     assert settings.admin_key is not None
     key = settings.admin_key.get_secret_value()
     assert line.endswith(key) and len(key) > 30
-    with TestClient(create_app(settings, load_model=False)) as client:
+    with TestClient(create_app(settings)) as client:
         assert client.get("/v1/admin/teams", headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
     configured = Settings(data_dir=tmp_path, admin_key="the-operators-secret")

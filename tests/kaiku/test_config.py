@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from kaiku.config import MAX_FILE_BYTES, MAX_ITEMS, ConfigError, load_config
+from core.config import MAX_FILE_BYTES, MAX_ITEMS, ConfigError, load_config
 
 pytestmark = pytest.mark.unit
 

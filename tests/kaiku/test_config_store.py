@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kaiku.config import AlertRule, ConfigError, KaikuConfig, Source, load_config
+from core.config import AlertRule, ConfigError, KaikuConfig, load_config, source_of
+from core.settings import REPO_CONFIGS
 from kaiku.config_store import ConfigStore
-from kaiku.settings import REPO_CONFIGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from kaiku.config import AlertRule
+    from core.config import AlertRule
     from kaiku.config_store import ConfigStore
 
     folder, prefix, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
@@ -74,7 +74,7 @@ def test_a_change_keeps_the_files_mode_and_a_new_file_gets_the_umask(folder: Pat
     store = ConfigStore(folder)
     store.update(add_rule("one"))
     assert alerts.stat().st_mode & 0o777 == 0o640
-    source = Source(id="feed", spider="rss", start_urls=["https://example.com/feed"])
+    source = source_of(id="feed", spider="rss", start_urls=["https://example.com/feed"])
     store.update(lambda current: current.model_copy(update={"sources": [*current.sources, source]}))
     umask = os.umask(0)
     os.umask(umask)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.settings import get_settings
-from kaiku.teams import TeamStore
+from cli import app
+from core.settings import Settings, get_settings
+from kaiku.wiring import team_store
 
 pytestmark = pytest.mark.unit
 
@@ -32,7 +32,7 @@ def test_create_list_revoke(run, tmp_path: Path) -> None:
     assert created.exit_code == 0, created.output
     assert "team marketing (brands: revontuli)" in created.output
     key = created.output.strip().splitlines()[-1]
-    store = TeamStore(tmp_path / "data" / "api.sqlite3")
+    store = team_store(Settings(data_dir=tmp_path / "data"))
     info = store.authenticate(key)
     assert info is not None and info.team == "marketing"
     second = run("keys", "create", "--team", "marketing", "--brand", "tunturi")

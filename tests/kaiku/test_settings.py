@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from kaiku.settings import REPO_CONFIGS, Settings
+from core.settings import REPO_CONFIGS, Settings
+from kaiku.wiring import experience_thresholds
 
 pytestmark = pytest.mark.unit
 
@@ -24,8 +25,8 @@ def test_bad_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_get_settings_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kaiku.config import ConfigError
-    from kaiku.settings import get_settings
+    from core.config import ConfigError
+    from core.settings import get_settings
 
     get_settings.cache_clear()
     monkeypatch.setenv("KAIKU_API_PORT", "eighty")
@@ -52,25 +53,26 @@ def test_text_thresholds_come_from_the_default_head_unless_set(monkeypatch: pyte
     from sentiment.e5_head import load_head_metadata
 
     calibrated = load_head_metadata()["experience"]
-    thresholds = Settings().experience_thresholds
+    thresholds = experience_thresholds(Settings())
     assert (thresholds.text_anger, thresholds.text_delight) == (calibrated["text_anger"], calibrated["text_delight"])
     monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_DELIGHT", "0.97")
-    thresholds = Settings().experience_thresholds
+    thresholds = experience_thresholds(Settings())
     assert (thresholds.text_anger, thresholds.text_delight) == (calibrated["text_anger"], 0.97)
-    assert Settings().experience_thresholds_for("some/hub-model").text_anger == 0.80
+    assert experience_thresholds(Settings(), "some/hub-model").text_anger == 0.80
 
 
 def test_experience_thresholds_are_settings_checked_together(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kaiku.config import ConfigError
-    from kaiku.settings import get_settings
-    from sentiment.experience import ExperienceThresholds, model_text_thresholds
+    from core.config import ConfigError
+    from core.experience import ExperienceThresholds
+    from core.settings import get_settings
+    from sentiment.e5_head import model_text_thresholds
 
     anger, delight = model_text_thresholds("default")  # calibrated with the default head, stored in its json
-    assert Settings().experience_thresholds == ExperienceThresholds(text_anger=anger, text_delight=delight)
+    assert experience_thresholds(Settings()) == ExperienceThresholds(text_anger=anger, text_delight=delight)
     monkeypatch.setenv("KAIKU_EXPERIENCE_OUTLIER_Z", "3")
     monkeypatch.setenv("KAIKU_EXPERIENCE_RATING_ANGER", "0.4")
     monkeypatch.setenv("KAIKU_SENTIMENT_MODEL", "/srv/models/some-transformers-model")  # no calibration of ours
-    assert Settings().experience_thresholds == ExperienceThresholds(outlier_z=3.0, rating_anger=0.4)
+    assert experience_thresholds(Settings()) == ExperienceThresholds(outlier_z=3.0, rating_anger=0.4)
     monkeypatch.setenv("KAIKU_EXPERIENCE_USUAL_Z", "3.5")  # a usual band wider than the outlier limit
     monkeypatch.setenv("KAIKU_EXPERIENCE_TEXT_DELIGHT", "0.3")  # 1/3 or less: most texts would be delight
     get_settings.cache_clear()

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from indexer.document import Mention, mention_id
+from cli import app
+from core.mention import Mention, mention_id
+from core.settings import get_settings
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import MentionFilters
 from indexer.sqlite_store import SQLiteMentionStore
 from indexer.store import Selection
-from kaiku.cli import app
-from kaiku.engine import LocalEngine
-from kaiku.settings import get_settings
+from kaiku.local_engine import LocalEngine
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 

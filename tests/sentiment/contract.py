@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sentiment import LABELS, Polarity, SentimentClassifier
+from core.polarity import LABELS, Polarity, SentimentClassifier
 
 CONTRACT_TEXTS = [
     "Kamala kokemus, en suosittele kenellekään.",

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import pytest
 
-from sentiment.experience import ANGER, COMFORT, DELIGHT, ExperienceThresholds, model_text_thresholds
-from sentiment.scoring import score_batch
+from core.experience import ANGER, COMFORT, DELIGHT, ExperienceThresholds
+from core.scoring import score_batch
+from sentiment.e5_head import model_text_thresholds
 
 # The table and the README / docs examples.
 MUST = [

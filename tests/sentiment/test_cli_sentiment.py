@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.settings import get_settings
+from cli import app
+from core.settings import get_settings
 
 INPUT = "Kamala kokemus, en suosittele kenellekään.\n\n   \nBest hotel ever, the staff were wonderful!\n"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kaiku.cli import app
-from kaiku.settings import get_settings
-from sentiment.base import Polarity
+from cli import app
+from core.polarity import Polarity
+from core.settings import get_settings
 from sentiment.evaluation import evaluate, format_table, read_labelled_files, slice_metrics
 
 
@@ -110,7 +110,7 @@ def test_given_language_is_one_slice(tmp_path: Path) -> None:
 
 @pytest.mark.unit
 def test_experience_labels_are_scored_through_the_experience_rule(tmp_path: Path) -> None:
-    from sentiment.experience import ExperienceThresholds
+    from core.experience import ExperienceThresholds
 
     path = tmp_path / "mixed.tsv"
     path.write_text(

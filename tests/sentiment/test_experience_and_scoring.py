@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from sentiment import ExperienceThresholds, Polarity, SentimentClassifier, classify_experience, score_batch
-from sentiment.experience import normalise_rating
+from core.experience import ExperienceThresholds, classify_experience, normalise_rating
+from core.polarity import Polarity, SentimentClassifier
+from core.scoring import score_batch
 
 pytestmark = pytest.mark.unit
 

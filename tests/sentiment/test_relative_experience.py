@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sentiment import Polarity
-from sentiment.experience import Baseline, ExperienceThresholds, classify_experience
+from core.experience import Baseline, ExperienceThresholds, classify_experience
+from core.polarity import Polarity
 
 pytestmark = pytest.mark.unit
 

@@ -10,19 +10,18 @@ import pytest
 from elasticsearch import Elasticsearch
 from typer.testing import CliRunner
 
-from indexer import Mention, mention_id
+from cli import app
+from core.config import load_config
+from core.experience import ExperienceThresholds
+from core.mention import Mention, ModelInfo, mention_id
+from core.polarity import Polarity
+from core.settings import REPO_CONFIGS, get_settings
 from indexer.admin import ensure_index
-from indexer.document import ModelInfo
 from indexer.es_store import ElasticsearchMentionStore
 from indexer.queries import MentionFilters
 from indexer.writer import BulkWriter
-from kaiku.cli import app
-from kaiku.config import load_config
-from kaiku.engine import LocalEngine
+from kaiku.local_engine import LocalEngine
 from kaiku.rescore import NormsByWeek, reclassify, rescore
-from kaiku.settings import REPO_CONFIGS, get_settings
-from sentiment.base import Polarity
-from sentiment.experience import ExperienceThresholds
 
 pytestmark = pytest.mark.integration
 
