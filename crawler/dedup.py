@@ -16,8 +16,8 @@ Method (docs/crawler.md, "Near-duplicates", has the measured figures):
 - Candidates are found by LSH: the signature is cut into bands (datasketch's `MinHashLSH` picks their number
   and width for `CANDIDATE_THRESHOLD`, 0.6: 18 bands of 7 values), each hashed to a short string
   (`"07:5f3a9c21e4b0"`). Two texts are compared only when they share a band; at Jaccard 0.8 the chance of
-  sharing none is (1 - 0.8^7)^18, about 1.5%, at 0.9 less than 1e-6 (bench/dedup_quality.py: recall within
-  0.3 points of the 32 bands of 4 used before, with 18 instead of 32 tokens to index per mention). The bands
+  sharing none is (1 - 0.8^7)^18, about 1.5%, at 0.9 less than 1e-6 (on bench/dedup_quality.py's pairs the
+  recall is within 0.3 points of 32 bands of 4 on the same signatures, with 18 tokens to index, not 32). The bands
   are stored with the mention (a band index in the embedded store, the `dedup_bands` keyword field in
   Elasticsearch), so copies already stored are found with one lookup; their signatures are recomputed from
   their stored text. Mentions stored with the bands of the earlier hand-written MinHash are not found by
