@@ -90,7 +90,9 @@ def score(model: ModelOption = None, labels: LabelsOption = None) -> None:
     from sentiment.scoring import score_batch
 
     with user_errors():
-        thresholds = get_settings().experience_thresholds
+        settings = get_settings()
+        # The thresholds belong to the model that scores: a head stores its own calibrated ones.
+        thresholds = settings.experience_thresholds_for(model or settings.sentiment_model)
         classifier = _load(model, labels)
         stdin = typer.get_text_stream("stdin", encoding="utf-8", errors="strict")
         try:
