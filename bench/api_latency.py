@@ -19,7 +19,6 @@ import os
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -28,9 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-
-# The repository first: run as `python bench/api_latency.py`, bench/ would be first, where sentiment.py is a script.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
 from indexer import Mention, mention_id

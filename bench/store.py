@@ -39,9 +39,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# The repository first: run as `python bench/store.py`, bench/ would be first, where sentiment.py is a script.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from indexer.buckets import buckets, zone
 from indexer.document import Mention, mention_id
 from indexer.queries import MentionFilters

@@ -170,7 +170,7 @@ class Settings(BaseSettings):
 
     def experience_thresholds_for(self, model: str) -> ExperienceThresholds:
         """The thresholds for scoring with `model`: each text threshold the user set, else the model's default."""
-        # Imported here: `python bench/<script>.py` puts bench/ first on sys.path, where sentiment.py is a script.
+        # Imported here, not at module level: settings load without the sentiment package.
         from sentiment.experience import ExperienceThresholds, model_text_thresholds
 
         default_anger, default_delight = model_text_thresholds(model)

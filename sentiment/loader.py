@@ -23,11 +23,11 @@ def load_classifier(
     anything else: a transformers hub id or local folder, `labels` overriding its label mapping.
 
     `threads` sets torch's thread count (default: the available cores); `precision` is one of
-    `sentiment.runtime.PRECISIONS` ("auto": bfloat16 where the device computes it natively, else float32;
+    `sentiment.runtime.hardware.hardware.PRECISIONS` ("auto": bfloat16 where the device computes it natively, else float32;
     docs/sentiment.md has their costs).
     Loading is slow (seconds): load once per process and keep the classifier.
     """
-    from sentiment.runtime import configure_threads
+    from sentiment.runtime.hardware.hardware import configure_threads
 
     spec = (spec or "").strip()
     labels = labels.strip() if labels and labels.strip() else None  # an empty KAIKU_SENTIMENT_LABELS means none
@@ -39,9 +39,9 @@ def load_classifier(
     if spec == DEFAULT_SPEC:
         if labels:
             raise SentimentError("a label mapping applies to transformers models only; the default model's is fixed")
-        from sentiment.e5_classifier import E5HeadClassifier
+        from sentiment.models.e5_classifier import E5HeadClassifier
 
         return E5HeadClassifier(cache_dir, device=device, batch_size=batch_size, precision=precision)
-    from sentiment.transformers_classifier import TransformersClassifier
+    from sentiment.models.transformers_classifier import TransformersClassifier
 
     return TransformersClassifier(spec, device=device, labels=labels, batch_size=batch_size, precision=precision)

