@@ -143,7 +143,7 @@ def main() -> int:
         print(json.dumps(run_mode(args._run, args._folder, args.cache, args._texts, args.threads)))
         return 0
 
-    from sentiment.runtime.hardware.hardware import available_cores
+    from sentiment.runtime.hardware import available_cores
 
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     unknown = set(modes) - set(MODES)

@@ -23,11 +23,11 @@ def load_classifier(
     anything else: a transformers hub id or local folder, `labels` overriding its label mapping.
 
     `threads` sets torch's thread count (default: the available cores); `precision` is one of
-    `sentiment.runtime.hardware.hardware.PRECISIONS` ("auto": bfloat16 where the device computes it natively, else float32;
+    `sentiment.runtime.hardware.PRECISIONS` ("auto": bfloat16 where the device computes it natively, else float32;
     docs/sentiment.md has their costs).
     Loading is slow (seconds): load once per process and keep the classifier.
     """
-    from sentiment.runtime.hardware.hardware import configure_threads
+    from sentiment.runtime.hardware import configure_threads
 
     spec = (spec or "").strip()
     labels = labels.strip() if labels and labels.strip() else None  # an empty KAIKU_SENTIMENT_LABELS means none

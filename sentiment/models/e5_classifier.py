@@ -27,7 +27,7 @@ class E5HeadClassifier:
         heads_dir: Path | None = None,
         precision: str = "auto",
     ) -> None:
-        from sentiment.runtime.hardware.hardware import apply_precision, resolve_precision
+        from sentiment.runtime.hardware import apply_precision, resolve_precision
 
         self.head, metadata = load_head(heads_dir)
         _check_head_fits_encoder(metadata)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sentiment.base import SentimentError
-from sentiment.runtime.hardware.batching import MAX_TOKENS, run_in_sorted_batches
-from sentiment.runtime.hardware.device import resolve_device
+from sentiment.runtime.batching import MAX_TOKENS, run_in_sorted_batches
+from sentiment.runtime.device import resolve_device
 
 if TYPE_CHECKING:
     import torch
@@ -25,7 +25,7 @@ class E5Encoder:
     def __init__(self, model_dir: Path, *, device: str = "cpu", batch_size: int = 32) -> None:
         from transformers import AutoTokenizer, BertModel
 
-        from sentiment.runtime.hardware.hf_quiet import quiet_progress_bars
+        from sentiment.runtime.hf_quiet import quiet_progress_bars
 
         self.device = resolve_device(device)
         self.batch_size = batch_size

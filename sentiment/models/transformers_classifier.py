@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from sentiment.base import LABELS, Polarity, SentimentError
 from sentiment.models.label_mapping import map_labels
 from sentiment.models.model_version import describe_version
-from sentiment.runtime.hardware.batching import MAX_TOKENS, run_in_sorted_batches
-from sentiment.runtime.hardware.device import resolve_device
+from sentiment.runtime.batching import MAX_TOKENS, run_in_sorted_batches
+from sentiment.runtime.device import resolve_device
 
 if TYPE_CHECKING:
     import torch
@@ -44,7 +44,7 @@ class TransformersClassifier:
     ) -> None:
         import torch
 
-        from sentiment.runtime.hardware.hardware import apply_precision, resolve_precision
+        from sentiment.runtime.hardware import apply_precision, resolve_precision
 
         self.model_id = spec
         self.batch_size = batch_size
@@ -88,7 +88,7 @@ class TransformersClassifier:
 def _load(source: str):  # -> (tokenizer, model)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from sentiment.runtime.hardware.hf_quiet import quiet_progress_bars
+    from sentiment.runtime.hf_quiet import quiet_progress_bars
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)

@@ -8,7 +8,7 @@ import pytest
 
 from sentiment import SentimentError
 from sentiment.loader import load_classifier
-from sentiment.runtime.hardware import hardware
+from sentiment.runtime import hardware
 from tests.sentiment.contract import check_classifier_contract
 
 pytestmark = pytest.mark.unit
