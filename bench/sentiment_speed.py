@@ -168,7 +168,9 @@ def main() -> int:
         results = {}
         for mode in modes:
             command = [sys.executable, __file__, "--_run", mode, "--_folder", str(folder), "--_texts", str(texts_file)]
-            command += ["--cache", str(args.cache)] + (["--threads", str(args.threads)] if args.threads else [])
+            command += ["--data", str(args.data), "--cache", str(args.cache)] + (
+                ["--threads", str(args.threads)] if args.threads else []
+            )
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(f"{mode}: failed\n{done.stderr[-2000:]}")
