@@ -385,7 +385,8 @@ def split_all(
     }
 
     def unseen(examples: list[Example], also: frozenset[str] = frozenset()) -> list[Example]:
-        return [example for example in examples if " ".join(example.text.lower().split()) not in held_texts | also]
+        excluded = held_texts | also
+        return [example for example in examples if " ".join(example.text.lower().split()) not in excluded]
 
     validation = unseen(validation + new_validation)
     # Lines outside the split samples train only; a copy of a validation line is no more trained on than a held-out one.
