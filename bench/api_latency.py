@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -31,9 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-
-# The repository first: run as `python bench/api_latency.py`, bench/ would be first, where sentiment.py is a script.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
 from core.mention import Mention, mention_id

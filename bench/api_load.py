@@ -38,7 +38,7 @@ import uvicorn
 
 from crawler.context import CrawlContext
 
-# The repository first: run as `python bench/api_load.py`, bench/ would be first, where sentiment.py is a script.
+# The repository first: run as `python bench/api_load.py`, bench/ would be first and `bench.api_latency` not found.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app

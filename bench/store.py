@@ -42,9 +42,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# The repository first: run as `python bench/store.py`, bench/ would be first, where sentiment.py is a script.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from core.mention import Mention, mention_id
 from crawler.dedup import BANDS
 from indexer.buckets import buckets, zone

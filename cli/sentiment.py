@@ -91,7 +91,8 @@ def score(model: ModelOption = None, labels: LabelsOption = None) -> None:
     from kaiku.wiring import experience_thresholds
 
     with user_errors():
-        thresholds = experience_thresholds(get_settings())
+        # The thresholds belong to the model that scores: a head stores its own calibrated ones.
+        thresholds = experience_thresholds(get_settings(), model)
         classifier = _load(model, labels)
         stdin = typer.get_text_stream("stdin", encoding="utf-8", errors="strict")
         try:

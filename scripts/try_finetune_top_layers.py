@@ -39,10 +39,10 @@ from train_sentiment_head import (  # noqa: E402 - the training script's own spl
 )
 
 from core.polarity import LABELS  # noqa: E402
-from sentiment.e5_convert import ensure_converted_encoder  # noqa: E402
-from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder  # noqa: E402
-from sentiment.runtime import native_bfloat16  # noqa: E402
-from sentiment.training_data import load_examples  # noqa: E402
+from sentiment.conversion.e5_convert import ensure_converted_encoder  # noqa: E402
+from sentiment.models.e5_encoder import QUERY_PREFIX, E5Encoder  # noqa: E402
+from sentiment.runtime.hardware import native_bfloat16  # noqa: E402
+from sentiment.training.data import load_examples  # noqa: E402
 
 HEAD = CANDIDATES[4]  # MLP 256, dropout 0.3: v2's head
 

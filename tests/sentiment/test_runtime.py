@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sentiment import SentimentError, runtime
+from sentiment import SentimentError
 from sentiment.loader import load_classifier
+from sentiment.runtime import hardware
 from tests.sentiment.contract import check_classifier_contract
 
 pytestmark = pytest.mark.unit
@@ -21,19 +22,19 @@ def test_auto_picks_bfloat16_only_where_the_cpu_computes_it(monkeypatch: pytest.
     import torch
 
     cpu = torch.device("cpu")
-    monkeypatch.setattr(runtime, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
-    assert runtime.resolve_precision("auto", cpu) == "bfloat16"
-    monkeypatch.setattr(runtime, "cpu_flags", lambda: {"avx2", "amx_bf16"})
-    assert runtime.resolve_precision("auto", cpu) == "bfloat16"
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
+    assert hardware.resolve_precision("auto", cpu) == "bfloat16"
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2", "amx_bf16"})
+    assert hardware.resolve_precision("auto", cpu) == "bfloat16"
     # AVX-512 without its bf16 extension only emulates bfloat16: slower than float32.
-    monkeypatch.setattr(runtime, "cpu_flags", lambda: {"avx2", "avx512f"})
-    assert runtime.resolve_precision("auto", cpu) == "float32"
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2", "avx512f"})
+    assert hardware.resolve_precision("auto", cpu) == "float32"
     for explicit in ("float32", "bfloat16"):
-        assert runtime.resolve_precision(explicit, cpu) == explicit
+        assert hardware.resolve_precision(explicit, cpu) == explicit
 
 
 def test_cpu_flags_come_from_this_machine() -> None:
-    flags = runtime.cpu_flags()
+    flags = hardware.cpu_flags()
     if Path("/proc/cpuinfo").exists():
         assert flags and all(flag == flag.strip() and flag for flag in flags)
     else:
@@ -44,9 +45,9 @@ def test_bad_precisions_are_errors_that_name_the_choices() -> None:
     import torch
 
     with pytest.raises(SentimentError, match="auto, float32, bfloat16.*'fp8'"):
-        runtime.resolve_precision("fp8", torch.device("cpu"))
+        hardware.resolve_precision("fp8", torch.device("cpu"))
     with pytest.raises(SentimentError, match="auto, float32, bfloat16.*'int8'"):
-        runtime.resolve_precision("int8", torch.device("cpu"))
+        hardware.resolve_precision("int8", torch.device("cpu"))
 
 
 def test_thread_count_is_set_and_checked() -> None:
@@ -54,10 +55,10 @@ def test_thread_count_is_set_and_checked() -> None:
 
     before = torch.get_num_threads()
     try:
-        assert runtime.configure_threads(1) == 1 and torch.get_num_threads() == 1
-        assert runtime.configure_threads(None) == runtime.available_cores()
+        assert hardware.configure_threads(1) == 1 and torch.get_num_threads() == 1
+        assert hardware.configure_threads(None) == hardware.available_cores()
         with pytest.raises(SentimentError, match="at least 1"):
-            runtime.configure_threads(0)
+            hardware.configure_threads(0)
     finally:
         torch.set_num_threads(before)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sentiment.training_data import (
+from sentiment.training.data import (
     projection_languages,
     read_neutral,
     read_projections,
@@ -111,7 +111,7 @@ def test_read_projections_skips_alignment_debris(tmp_path: Path) -> None:
 
 
 def test_comfort_templates_are_neutral_split_apart_and_not_the_behaviour_table() -> None:
-    from sentiment.comfort_data import comfort_examples, split_comfort
+    from sentiment.training.comfort import comfort_examples, split_comfort
     from tests.sentiment.test_behaviour import MUST, TABLE
 
     examples = comfort_examples()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from sentiment.training_data import Example
+from sentiment.training.data import Example
 
 OPENERS = {
     ("fi", "negative"): (

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.defaults import BATCH_SIZE
-from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
 from sentiment.errors import SentimentError
-from sentiment.hf_quiet import quiet_progress_bars
-from sentiment.torch_device import resolve_device
+from sentiment.runtime.batching import MAX_TOKENS, run_in_sorted_batches
+from sentiment.runtime.device import resolve_device
+from sentiment.runtime.hf_quiet import quiet_progress_bars
 
 # torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:

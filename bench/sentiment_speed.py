@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Sentiment scoring speed: a naive per-text `transformers.pipeline` loop against Kaiku's scorer.
 
-    python bench/sentiment.py              # 2,000 texts, every mode
-    python bench/sentiment.py --n 300      # a quicker look
+    python bench/sentiment_speed.py              # 2,000 texts, every mode
+    python bench/sentiment_speed.py --n 300      # a quicker look
 
 The texts: XED and UCI lines from the training data folder (`--data`, or KAIKU_SENTIMENT_DATA; laid out as
 docs/sentiment.md describes), Finnish and English alternating,
@@ -32,8 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 DEFAULT_DATA = Path(os.environ["KAIKU_SENTIMENT_DATA"]) if "KAIKU_SENTIMENT_DATA" in os.environ else None
 TARGET_TOKENS = 40
 MODES = ("naive", "kaiku", "kaiku-float32", "default", "default-float32")
@@ -41,7 +39,7 @@ MODES = ("naive", "kaiku", "kaiku-float32", "default", "default-float32")
 
 def build_texts(data: Path, n: int, tokenizer) -> list[str]:
     """`n` texts of about TARGET_TOKENS tokens, Finnish and English alternating, deterministic."""
-    from sentiment.training_data import load_examples
+    from sentiment.training.data import load_examples
 
     by_lang: dict[str, list[str]] = {"fi": [], "en": []}
     for example in load_examples(data):
@@ -64,7 +62,7 @@ def build_model(cache: Path, folder: Path) -> None:
     import torch
     from transformers import AutoTokenizer, BertForSequenceClassification
 
-    from sentiment.e5_convert import ensure_converted_encoder
+    from sentiment.conversion.e5_convert import ensure_converted_encoder
 
     encoder_dir = ensure_converted_encoder(cache)
     torch.manual_seed(0)
@@ -145,7 +143,7 @@ def main() -> int:
         print(json.dumps(run_mode(args._run, args._folder, args.cache, args._texts, args.threads)))
         return 0
 
-    from sentiment.runtime import available_cores
+    from sentiment.runtime.hardware import available_cores
 
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     unknown = set(modes) - set(MODES)
@@ -170,7 +168,9 @@ def main() -> int:
         results = {}
         for mode in modes:
             command = [sys.executable, __file__, "--_run", mode, "--_folder", str(folder), "--_texts", str(texts_file)]
-            command += ["--cache", str(args.cache)] + (["--threads", str(args.threads)] if args.threads else [])
+            command += ["--data", str(args.data), "--cache", str(args.cache)] + (
+                ["--threads", str(args.threads)] if args.threads else []
+            )
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(f"{mode}: failed\n{done.stderr[-2000:]}")

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 from core.defaults import BATCH_SIZE
 from core.polarity import LABELS, Polarity
-from sentiment.batching import MAX_TOKENS, run_in_sorted_batches
 from sentiment.errors import SentimentError
-from sentiment.hf_quiet import quiet_progress_bars
-from sentiment.label_mapping import map_labels
-from sentiment.model_version import describe_version
-from sentiment.runtime import apply_precision, resolve_precision
-from sentiment.torch_device import resolve_device
+from sentiment.models.label_mapping import map_labels
+from sentiment.models.model_version import describe_version
+from sentiment.runtime.batching import MAX_TOKENS, run_in_sorted_batches
+from sentiment.runtime.device import resolve_device
+from sentiment.runtime.hardware import apply_precision, resolve_precision
+from sentiment.runtime.hf_quiet import quiet_progress_bars
 
 # torch, transformers and tokenizers take seconds to import: the functions that use them import them.
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def local_folder(spec: str) -> Path | None:
 
 class TransformersClassifier:
     """`SentimentClassifier` over `AutoModelForSequenceClassification`; probabilities of outputs that
-    share a polarity are summed (see `sentiment.label_mapping`)."""
+    share a polarity are summed (see `sentiment.models.label_mapping`)."""
 
     def __init__(
         self,

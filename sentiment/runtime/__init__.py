@@ -1,0 +1,1 @@
+"""How scoring uses the hardware: length-sorted batches, the device, threads and number format."""

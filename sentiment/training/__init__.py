@@ -1,0 +1,1 @@
+"""Labelled data for training the default head (used by scripts/, never when scoring)."""
