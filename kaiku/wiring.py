@@ -18,8 +18,8 @@ from indexer.spool import LocalEngineDurability, Spool, SpoolingWriter
 from indexer.sqlite_store import SQLiteMentionStore
 from indexer.store import MentionStore
 from kaiku.db import open_database
-from sentiment.e5_head import model_text_thresholds
 from sentiment.loader import load_classifier
+from sentiment.models.e5_head import model_text_thresholds
 
 if TYPE_CHECKING:
     from kaiku.teams import TeamStore
