@@ -7,72 +7,28 @@ Mentions and metrics are returned as the store gives them: routes that answer th
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from core.config import AlertRule, Source
-
-Experience = Literal["anger", "comfort", "delight"]
+from core.mention import Mention as StoredMention
 
 
 class _Answer(BaseModel):
-    """A response body. Fields the models do not name are left out of answers: tests/api/test_schemas.py keeps
-    Mention in step with the stored document, so that none is dropped unnoticed."""
+    """A response body. Fields the models do not name are left out of answers."""
 
 
-class Polarity(_Answer):
-    negative: float
-    neutral: float
-    positive: float
+class Mention(StoredMention):
+    """One public post, comment or review that matched a brand's query (docs/design.md §4): the stored document
+    (core/mention.py) less the fields only the store reads."""
 
+    model_config = ConfigDict(extra="ignore")  # an answer leaves out what it does not name, never refuses it
 
-class ModelInfo(_Answer):
-    id: str
-    version: str
-
-
-class Engagement(_Answer):
-    likes: int | None = None
-    replies: int | None = None
-    shares: int | None = None
-
-
-class ItemRating(_Answer):
-    value: float
-    max: float
-    count: int | None = None
-
-
-class Mention(_Answer):
-    """One public post, comment or review that matched a brand's query (docs/design.md §4)."""
-
-    id: str
-    brand: str = Field(description="The brand whose query it matched first")
-    brands_matched: list[str] = Field(default_factory=list, description="Every brand whose query it matched")
-    query_id: str | None = None
-    source: str = Field(description="The source (sources.yaml) that found it")
-    url: str
-    canonical_url: str | None = None
-    author: str | None = None
-    author_followers: int | None = None
-    title: str | None = None
-    text: str
-    lang: str | None = Field(default=None, description="ISO 639-1 code")
-    lang_declared: str | None = None
-    lang_detected: str | None = None
-    published_at: datetime | None = None
-    crawled_at: datetime
-    rating: float | None = None
-    rating_max: float | None = None
-    item_rating: ItemRating | None = None
-    polarity: Polarity | None = Field(default=None, description="Sentiment probabilities; null: not scored")
-    experience: Experience | None = Field(default=None, description="Class of the experience; null: not scored")
-    experience_reason: str | None = None
-    model: ModelInfo | None = Field(default=None, description="The sentiment model that scored it")
-    engagement: Engagement = Field(default_factory=Engagement)
-    near_duplicate_of: str | None = Field(default=None, description="Id of the earlier mention it nearly repeats")
+    dedup_bands: SkipJsonSchema[list[str]] = Field(
+        default_factory=list, exclude=True
+    )  # indexer.queries.INTERNAL_FIELDS
 
 
 class SearchedMention(Mention):
