@@ -31,19 +31,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
-
-from crawler.context import CrawlContext
 
 # The repository first: run as `python bench/api_load.py`, bench/ would be first and `bench.api_latency` not found.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
 from core.mention import Mention, mention_id
-from core.polarity import Polarity
 from core.settings import REPO_CONFIGS, Settings
 from kaiku.local_engine import LocalEngine, free_port
 from kaiku.wiring import ready_store, team_store
@@ -56,15 +52,6 @@ WORDS = {
 ORDINARY_SEARCH = {"brand": "revontuli", "q": "huone kylmä", "lang": "fi"}
 HEAVY_ALLOWED = {"q": "kyl* huo* lik*"}  # the costliest text the bounds let through
 ATTACK = {"q": "|".join(f"{a}{b}*" for a in "abcdefghijklmnopqrstuvwxyz" for b in "aeiouy")[:500]}  # refused
-
-
-class StandIn:
-    """A scorer for the crawl that runs during the load: the model's cost is not what this measures."""
-
-    model_id, model_version = "bench/stand-in", "0"
-
-    def predict(self, texts: Any) -> list[Polarity]:
-        return [Polarity(0.3, 0.4, 0.3) for _ in texts]
 
 
 def synthetic(n: int, seed: int = 7) -> list[Mention]:
@@ -133,10 +120,11 @@ def serve(settings: Settings) -> Iterator[str]:
 
 
 def crawl_forever(settings: Settings, stop: threading.Event, crawls: list[int]) -> None:
+    from bench.crawl import ConstantClassifier  # the model's cost is not what this measures
     from cli.demo.server import serve_site
     from core.config import load_config
     from crawler.runner import run_crawl
-    from kaiku.wiring import mention_store, mention_writer
+    from kaiku.wiring import crawl_context, mention_store
 
     config = load_config(settings.config_dir)
     store = mention_store(settings)
@@ -145,7 +133,7 @@ def crawl_forever(settings: Settings, stop: threading.Event, crawls: list[int]) 
         while not stop.is_set():
             run_crawl(
                 source,
-                CrawlContext(config.brands, StandIn(), mention_writer(settings, store), store),
+                crawl_context(settings, config.brands, ConstantClassifier(), store),
                 allow_private_urls=True,
             )
             crawls[0] += 1

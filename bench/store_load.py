@@ -91,9 +91,8 @@ def crawl(work: str, site_dir: str, pages: int, report: Any) -> None:
     from bench.crawl import ConstantClassifier, bench_source
     from cli.demo.server import serve_site
     from core.config import load_config
-    from crawler.context import CrawlContext
     from crawler.runner import run_crawl
-    from kaiku.wiring import mention_store, mention_writer
+    from kaiku.wiring import crawl_context, mention_store
 
     settings = bench_settings(Path(work))
     store = mention_store(settings)
@@ -102,9 +101,7 @@ def crawl(work: str, site_dir: str, pages: int, report: Any) -> None:
         started = time.perf_counter()
         summary = run_crawl(
             bench_source(site.url, pages),
-            CrawlContext(
-                load_config(settings.config_dir).brands, ConstantClassifier(), mention_writer(settings, store), store
-            ),
+            crawl_context(settings, load_config(settings.config_dir).brands, ConstantClassifier(), store),
             allow_private_urls=True,
         )
         elapsed = time.perf_counter() - started
