@@ -14,7 +14,6 @@ e5 feed-forward layer for a whole padded batch against one text: how much batchi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -64,7 +63,7 @@ def main() -> int:
         folder = Path(temporary) / "e5-small-seqcls"
         build_model(cache, folder)
         texts = build_texts(args.data, args.n, AutoTokenizer.from_pretrained(folder))
-        print(f"{len(texts)} texts; {json.dumps(texts[0], ensure_ascii=False)[:60]}...")
+        print(f"{len(texts)} texts, as bench/sentiment_speed.py builds them (about 45 tokens each)")
 
         classify = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device=-1, top_k=None)
         naive = cpu_seconds(lambda batch: [classify(text, truncation=True) for text in batch], texts)
