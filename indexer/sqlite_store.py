@@ -43,6 +43,7 @@ from indexer.errors import IndexerError
 from indexer.fulltext import fts_query, stem_words, stemmed_text, stemming_languages
 from indexer.queries import (
     HIGHLIGHT_FIELDS,
+    SEARCH_COUNT_LIMIT,
     MentionFilters,
     MentionPage,
     SortName,
@@ -249,7 +250,7 @@ def _with_brands(match: str, filters: MentionFilters) -> str:
     cheaper than SQLite's check of every text match against the brand (the SQL conditions stay as well)."""
     if filters.brand is not None:
         match = f'({match}) AND brand : "{_brand_token(filters.brand)}"'
-    if filters.brands:
+    if filters.brands and (filters.brand is None or filters.brand not in filters.brands):  # else implied above
         either = " OR ".join(f'brand : "{_brand_token(brand)}"' for brand in filters.brands)
         match = f"({match}) AND ({either})"
     return match
@@ -448,8 +449,9 @@ class SQLiteMentionStore:
         """The stemmed languages of the stored mentions (read each time: other processes add languages)."""
         return stemming_languages(r[0] for r in self._fetch("SELECT lang FROM languages"))
 
-    def _where(self, filters: MentionFilters) -> tuple[list[str], list[Any], str | None]:
-        """SQL conditions on `m` (mentions), their parameters, and the FTS5 expression of `q` (None without q)."""
+    def _where(self, filters: MentionFilters, text: bool = True) -> tuple[list[str], list[Any], str | None]:
+        """SQL conditions on `m` (mentions), their parameters, and the FTS5 expression of `q` (None without q).
+        With `text=False` the match of `q` is left out of the conditions, for a caller that joins it itself."""
         clauses: list[str] = []
         params: list[Any] = []
         for name in ("brand", "experience", "source", "lang"):
@@ -476,9 +478,10 @@ class SQLiteMentionStore:
                 match = fts_query(node, langs)
                 if self._text_has_brand:
                     match = _with_brands(match, filters)
-                # A list subquery: SQLite runs the full-text match once, then the indexes do the rest.
-                clauses.append("m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)")
-                params.append(match)
+                if text:
+                    # A list subquery: SQLite runs the full-text match once, then the indexes do the rest.
+                    clauses.append("m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)")
+                    params.append(match)
         return clauses, params, match
 
     def search(
@@ -489,26 +492,46 @@ class SQLiteMentionStore:
         sort: SortName = "newest",
         highlight: bool = False,
     ) -> MentionPage:
-        clauses, params, match = self._where(filters)
+        clauses, params, match = self._where(filters, text=False)
         keys = _SORTS[sort]
         if sort == "relevance" and match is None:
             keys = (("0", False),)  # every mention scores alike without a query: the id decides, as in Elasticsearch
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        total = self._fetch(f"SELECT count(*) FROM mentions AS m{where}", params)[0][0]
+        source = "mentions AS m"
+        count_exact = True
+        if match is None:
+            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+            total = self._fetch(f"SELECT count(*) FROM mentions AS m{where}", params)[0][0]
+        else:
+            # The text matches drive the count, which stops past SEARCH_COUNT_LIMIT: it costs what the matches
+            # counted cost, not what every match of a common word would.
+            total = self._fetch(
+                "SELECT count(*) FROM (SELECT 1 FROM mention_text AS t CROSS JOIN mentions AS m ON m.rowid = t.rowid "
+                f"WHERE {' AND '.join(['t.mention_text MATCH ?', *clauses])} LIMIT ?)",
+                [match, *params, SEARCH_COUNT_LIMIT + 1],
+            )[0][0]
+            count_exact = total <= SEARCH_COUNT_LIMIT
+            total = min(total, SEARCH_COUNT_LIMIT)
+            if sort == "relevance":
+                source = (
+                    f"(SELECT rowid, bm25(mention_text{', 1, 1, 0' if self._text_has_brand else ''}) AS score "
+                    "FROM mention_text WHERE mention_text MATCH ?) AS t "
+                    "JOIN mentions AS m ON m.rowid = t.rowid"
+                )
+                params = [match, *params]
+            elif count_exact:
+                # Few matches: sorting them all is cheaper than walking an index in the page's order.
+                source = "mention_text AS t CROSS JOIN mentions AS m ON m.rowid = t.rowid"
+                clauses, params = ["t.mention_text MATCH ?", *clauses], [match, *params]
+            else:
+                # Many: the index in the page's order is walked and each row checked against the matches.
+                clauses.append("m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)")
+                params.append(match)
         page_clauses, page_params = list(clauses), list(params)
         if cursor:
             *after, after_id = decode_cursor(cursor, sort)
             condition, values = _after_keys(keys, after, after_id)
             page_clauses.append(condition)
             page_params.extend(values)
-        source = "mentions AS m"
-        if sort == "relevance" and match is not None:
-            source = (
-                f"(SELECT rowid, bm25(mention_text{', 1, 1, 0' if self._text_has_brand else ''}) AS score "
-                "FROM mention_text WHERE mention_text MATCH ?) AS t "
-                "JOIN mentions AS m ON m.rowid = t.rowid"
-            )
-            page_params.insert(0, match)
         where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
         order = ", ".join(f"{column} {'DESC' if descending else 'ASC'} NULLS LAST" for column, descending in keys)
         columns = ", ".join(column for column, _ in keys)
@@ -522,7 +545,7 @@ class SQLiteMentionStore:
                 item["highlight"] = _highlight(item, filters.q, self.languages())
             data.append(item)
         next_cursor = encode_cursor(sort, [*rows[-1][2:], rows[-1][1]]) if len(rows) == size else None
-        return MentionPage(data=data, count=int(total), next=next_cursor)
+        return MentionPage(data=data, count=int(total), next=next_cursor, count_exact=count_exact)
 
     def export(self, filters: MentionFilters, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         clauses, params, _ = self._where(filters)
