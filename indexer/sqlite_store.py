@@ -59,6 +59,8 @@ SLOT_MS = 15 * 60 * 1000
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 BANDS_AUTOMERGE = 8
+PROBE_CHUNK = 64  # rows of a page walk checked against a text query at once
+PROBE_LIMIT = 256  # rows checked before a page walk gives way to the list of all matches
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -474,8 +476,7 @@ class SQLiteMentionStore:
             if node is None:
                 clauses.append("0")  # no word to look for: nothing matches
             else:
-                langs = [filters.lang] if filters.lang in self.languages() else self.languages()
-                match = fts_query(node, langs)
+                match = fts_query(node, self._languages_for(filters))
                 if self._text_has_brand:
                     match = _with_brands(match, filters)
                 if text:
@@ -522,10 +523,6 @@ class SQLiteMentionStore:
                 # Few matches: sorting them all is cheaper than walking an index in the page's order.
                 source = "mention_text AS t CROSS JOIN mentions AS m ON m.rowid = t.rowid"
                 clauses, params = ["t.mention_text MATCH ?", *clauses], [match, *params]
-            else:
-                # Many: the index in the page's order is walked and each row checked against the matches.
-                clauses.append("m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)")
-                params.append(match)
         page_clauses, page_params = list(clauses), list(params)
         if cursor:
             *after, after_id = decode_cursor(cursor, sort)
@@ -535,9 +532,20 @@ class SQLiteMentionStore:
         where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
         order = ", ".join(f"{column} {'DESC' if descending else 'ASC'} NULLS LAST" for column, descending in keys)
         columns = ", ".join(column for column, _ in keys)
-        rows = self._fetch(
-            f"SELECT m.doc, m.id, {columns} FROM {source}{where} ORDER BY {order}, m.id LIMIT ?", [*page_params, size]
-        )
+        rows = None
+        if not count_exact and sort != "relevance":
+            # Many matches: the rows in the page's order are checked against the text a few at a time, which
+            # stops once the page is full; where matches are too sparse for that, against the list of them all.
+            rows = self._probed_page(filters, where, page_params, order, columns, size)
+            if rows is None:
+                list_clause = "m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)"
+                where = f"{where} AND {list_clause}" if where else f" WHERE {list_clause}"
+                page_params.append(match)
+        if rows is None:
+            rows = self._fetch(
+                f"SELECT m.doc, m.id, {columns} FROM {source}{where} ORDER BY {order}, m.id LIMIT ?",
+                [*page_params, size],
+            )
         data = []
         for doc, *_ in rows:
             item = json.loads(doc)
@@ -546,6 +554,50 @@ class SQLiteMentionStore:
             data.append(item)
         next_cursor = encode_cursor(sort, [*rows[-1][2:], rows[-1][1]]) if len(rows) == size else None
         return MentionPage(data=data, count=int(total), next=next_cursor, count_exact=count_exact)
+
+    def _probed_page(
+        self, filters: MentionFilters, where: str, params: list[Any], order: str, columns: str, size: int
+    ) -> list[Any] | None:
+        """(doc, id, sort keys...) of the first `size` mentions in `order` that match `filters.q`, found by walking
+        the mentions that pass `where` in that order and checking them against the text PROBE_CHUNK at a time; None
+        when PROBE_LIMIT rows were checked without filling the page.
+
+        A check costs FTS5 a lookup per row (tens of microseconds), so this pays where matches are dense along the
+        order (a common word: ten checks or so per row found), while the list of all matches costs as much as
+        the word has matches. The brand is left out of the checked text: `where` holds it."""
+        text = fts_query(parse_text_query(filters.q or ""), self._languages_for(filters))  # type: ignore[arg-type]
+        try:
+            walk = self.db.execute(f"SELECT m.rowid, m.id, {columns} FROM mentions AS m{where} ORDER BY {order}, m.id",
+                                   params)  # fmt: skip
+            found: list[tuple[Any, ...]] = []
+            checked = 0
+            while len(found) < size:
+                if checked >= PROBE_LIMIT:
+                    return None
+                chunk = walk.fetchmany(PROBE_CHUNK)
+                if not chunk:
+                    break
+                checked += len(chunk)
+                marks = ",".join("?" * len(chunk))
+                hits = {rowid for (rowid,) in self.db.execute(
+                    f"SELECT rowid FROM mention_text WHERE mention_text MATCH ? AND rowid IN ({marks})",
+                    [text, *(row[0] for row in chunk)],
+                )}  # fmt: skip
+                found.extend(row for row in chunk if row[0] in hits)
+            walk.close()
+            found = found[:size]
+            marks = ",".join("?" * len(found))
+            docs = dict(
+                self.db.execute(f"SELECT rowid, doc FROM mentions WHERE rowid IN ({marks})", [r[0] for r in found])
+            )
+        except sqlite3.Error as exc:
+            raise IndexerError(f"reading the mention store failed: {exc}") from exc
+        return [(docs[rowid], *rest) for rowid, *rest in found]
+
+    def _languages_for(self, filters: MentionFilters) -> list[str]:
+        """The stemmers a text query is matched with: the filtered language's, else every stored language's."""
+        languages = self.languages()
+        return [filters.lang] if filters.lang in languages else languages
 
     def export(self, filters: MentionFilters, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         clauses, params, _ = self._where(filters)

@@ -14,10 +14,10 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from core.mention import Mention, ModelInfo, mention_id
+from indexer import queries, sqlite_store
 from indexer.analytics import EXPERIENCES, MISSING_KEY, Counts, engagement, intensity
 from indexer.buckets import buckets, zone
 from indexer.es_store import ElasticsearchMentionStore
-from indexer import queries, sqlite_store
 from indexer.queries import InvalidCursor, MentionFilters
 from indexer.sqlite_store import SQLiteMentionStore
 from indexer.store import MentionStore, Selection
@@ -188,12 +188,17 @@ def test_text_query_finds_words_and_stems(filled: MentionStore, q: str, lang: st
     assert {m["id"] for m in page.data} == expected and page.count == len(expected)
 
 
+@pytest.mark.parametrize("probe", [(64, 256), (1, 2)], ids=["walk", "list"])
 def test_a_text_search_counts_up_to_the_limit_then_at_least(
-    filled: MentionStore, monkeypatch: pytest.MonkeyPatch
+    filled: MentionStore, monkeypatch: pytest.MonkeyPatch, probe: tuple[int, int]
 ) -> None:
     # Both stores read the limit at each search; 6 lies between the two queries' match counts below.
     monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", 6)
     monkeypatch.setattr(sqlite_store, "SEARCH_COUNT_LIMIT", 6)
+    # The embedded store finds a page of many matches by walking the rows in order, or ("list") gives up on that
+    # after 2 rows and checks the rows against the list of every match.
+    monkeypatch.setattr(sqlite_store, "PROBE_CHUNK", probe[0])
+    monkeypatch.setattr(sqlite_store, "PROBE_LIMIT", probe[1])
     newest = sorted(MENTIONS, key=newest_key)
     many = [m.id for m in newest if "breakfast" in m.text]
     few = [m.id for m in newest if "breakfast" in m.text and m.brand == "tunturi" and m.experience == "anger"]
