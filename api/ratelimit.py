@@ -261,8 +261,10 @@ class RateLimits:
     def take(self, key_id: str, team: str | None, cost: int = 1) -> float:
         """Spend `cost` of the key's and the team's budget (the admin has no team): 0.0 or seconds to wait.
 
-        Both are checked before either is spent; a replica spending the team's last place between the check
-        and the spending can cost the key one place for a refused request, never more than the budgets allow.
+        On Kaiku's database both are spent together and taken back together when either is over (two requests
+        racing for the last place may both be refused, never both allowed). On another `limits` storage both are
+        checked before either is spent; a replica spending the team's last place between the check and the
+        spending can cost the key one place for a refused request, never more than the budgets allow.
         A cost above a burst waits for an empty window and takes all of it.
         """
         budgets = [(self.key, key_id)] + ([(self.team, team)] if team is not None else [])
