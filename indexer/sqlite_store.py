@@ -566,25 +566,27 @@ class SQLiteMentionStore:
         order (a common word: ten checks or so per row found), while the list of all matches costs as much as
         the word has matches. The brand is left out of the checked text: `where` holds it."""
         text = fts_query(parse_text_query(filters.q or ""), self._languages_for(filters))  # type: ignore[arg-type]
+        found: list[tuple[Any, ...]] = []
         try:
             walk = self.db.execute(f"SELECT m.rowid, m.id, {columns} FROM mentions AS m{where} ORDER BY {order}, m.id",
                                    params)  # fmt: skip
-            found: list[tuple[Any, ...]] = []
-            checked = 0
-            while len(found) < size:
-                if checked >= PROBE_LIMIT:
-                    return None
-                chunk = walk.fetchmany(PROBE_CHUNK)
-                if not chunk:
-                    break
-                checked += len(chunk)
-                marks = ",".join("?" * len(chunk))
-                hits = {rowid for (rowid,) in self.db.execute(
-                    f"SELECT rowid FROM mention_text WHERE mention_text MATCH ? AND rowid IN ({marks})",
-                    [text, *(row[0] for row in chunk)],
-                )}  # fmt: skip
-                found.extend(row for row in chunk if row[0] in hits)
-            walk.close()
+            try:
+                checked = 0
+                while len(found) < size:
+                    if checked >= PROBE_LIMIT:
+                        return None
+                    chunk = walk.fetchmany(PROBE_CHUNK)
+                    if not chunk:
+                        break
+                    checked += len(chunk)
+                    marks = ",".join("?" * len(chunk))
+                    hits = {rowid for (rowid,) in self.db.execute(
+                        f"SELECT rowid FROM mention_text WHERE mention_text MATCH ? AND rowid IN ({marks})",
+                        [text, *(row[0] for row in chunk)],
+                    )}  # fmt: skip
+                    found.extend(row for row in chunk if row[0] in hits)
+            finally:
+                walk.close()  # an open statement would hold its read snapshot
             found = found[:size]
             marks = ",".join("?" * len(found))
             docs = dict(
