@@ -55,8 +55,12 @@ class MentionList(_Answer):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"data": [{"id": "3f2a...", "brand": "revontuli", "experience": "anger"}], "count": 1,
-                 "count_exact": True, "next": None}
+                {
+                    "data": [{"id": "3f2a...", "brand": "revontuli", "experience": "anger"}],
+                    "count": 1,
+                    "count_exact": True,
+                    "next": None,
+                }
             ]
         }
     )
