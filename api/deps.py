@@ -21,12 +21,14 @@ from indexer.store import MentionStore
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kaiku_<id>_<secret>`")
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies that only read memory are `async def`: FastAPI runs them in the event loop, where a plain `def`
+# would cost each request a hop to the thread pool and back. Those that wait on a database stay plain `def`.
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.kaiku
     return state
 
 
-def get_store(state: Annotated[AppState, Depends(get_state)]) -> MentionStore:
+async def get_store(state: Annotated[AppState, Depends(get_state)]) -> MentionStore:
     return state.store
 
 
@@ -146,7 +148,7 @@ def charge(state: AppState, caller: Caller, cost: int) -> None:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_admin(caller: CallerDep) -> Caller:
+async def require_admin(caller: CallerDep) -> Caller:
     if not caller.is_admin:
         # The admin routes are documented, so a 404 would hide nothing; 403 says what the key lacks.
         raise HTTPException(403, "admin key required: this route is for KAIKU_ADMIN_KEY, not a team's key")
@@ -156,7 +158,7 @@ def require_admin(caller: CallerDep) -> Caller:
 AdminDep = Annotated[Caller, Depends(require_admin)]
 
 
-def visible_brand(
+async def visible_brand(
     brand: Annotated[str, Path(description="Brand id from configs/brands.yaml", examples=["revontuli"])],
     caller: CallerDep,
     state: StateDep,

@@ -97,7 +97,7 @@ def _query_parameters(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
     return cached
 
 
-def reject_unknown_query_parameters(request: Request) -> None:
+async def reject_unknown_query_parameters(request: Request) -> None:  # async: no thread-pool hop, no I/O
     """422 naming each query parameter the route does not take, or that it takes once but was given more often.
 
     A mistyped filter (`brnad=...`, `intervall=day`) silently ignored would return other data than asked for, and

@@ -14,6 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from core.config import AlertRule, Source
 from core.mention import Mention as StoredMention
+from indexer.queries import SEARCH_COUNT_LIMIT
 
 
 class _Answer(BaseModel):
@@ -43,13 +44,23 @@ class Outlier(Mention):
 
 class MentionList(_Answer):
     data: list[SearchedMention]
-    count: int
+    count: int = Field(
+        description=f"Matching mentions; with `q`, counted up to {SEARCH_COUNT_LIMIT:,} (then `count_exact` is false)"
+    )
+    count_exact: bool = Field(
+        default=True, description=f"False when more match than `count`: a text search counts to {SEARCH_COUNT_LIMIT:,}"
+    )
     next: str | None = Field(default=None, description="Cursor of the next page; null on the last")
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"data": [{"id": "3f2a...", "brand": "revontuli", "experience": "anger"}], "count": 1, "next": None}
+                {
+                    "data": [{"id": "3f2a...", "brand": "revontuli", "experience": "anger"}],
+                    "count": 1,
+                    "count_exact": True,
+                    "next": None,
+                }
             ]
         }
     )

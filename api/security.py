@@ -10,10 +10,10 @@ allows nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import Settings
 
@@ -38,16 +38,33 @@ SECURITY_HEADERS = {
 }
 
 
+class SecurityHeaders:
+    """Adds the headers above to every response that does not set its own. A plain ASGI middleware: the
+    `@app.middleware("http")` kind runs each request through a task group and a memory stream."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Content-Security-Policy", content_security_policy(scope["path"]))
+                # Answers depend on the key presented and change as mentions arrive: no cache may keep them.
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def install_security_headers(app: FastAPI, settings: Settings) -> None:
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(request.url.path))
-        # Answers depend on the key presented and change as mentions arrive: no cache may keep them.
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     origins = allowed_origins(settings)
     if origins:  # no CORS headers at all unless configured: browsers then refuse cross-origin reads

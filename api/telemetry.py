@@ -10,11 +10,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import get_db, require_metrics_reader
 from api.problems import responses
@@ -65,9 +66,15 @@ class CrawlTotals(Collector):
         yield from (runs, requests, mentions, experience, losses)
 
 
-def _route_template(request: Request) -> str:
-    """The path template (`/v1/brands/{brand}/metrics`) that routing chose, never the raw path: labels stay few."""
-    return str(getattr(request.scope.get("route"), "path", "unmatched"))
+class _Around:
+    """A plain ASGI middleware that runs `around(scope, receive, send, app)` for each request."""
+
+    def __init__(self, app: ASGIApp, around: Callable[[Scope, Receive, Send, ASGIApp], Awaitable[None]]) -> None:
+        self.app = app
+        self.around = around
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.around(scope, receive, send, self.app)
 
 
 def install_metrics(app: FastAPI) -> None:
@@ -79,18 +86,29 @@ def install_metrics(app: FastAPI) -> None:
         registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     )  # fmt: skip
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    # A plain ASGI middleware, not @app.middleware("http"): that one runs each request through a task group and a
+    # memory stream, a cost every request paid (docs/storage.md, "Under load").
+    async def observe(scope: Scope, receive: Receive, send: Send, app_: ASGIApp) -> None:
+        if scope["type"] != "http":
+            await app_(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500  # an exception escaping the app is answered 500 by the server-error handler outside
+
+        async def sent(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await app_(scope, receive, sent)
         finally:
-            route = _route_template(request)
-            latency.labels(request.method, route).observe(time.perf_counter() - started)
-            requests.labels(request.method, route, str(status)).inc()
+            route = str(getattr(scope.get("route"), "path", "unmatched"))  # the template routing chose, not the path
+            latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+            requests.labels(scope["method"], route, str(status)).inc()
+
+    app.add_middleware(_Around, around=observe)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (metrics key or admin key)",
              response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **responses(401, 422)},

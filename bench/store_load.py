@@ -1,12 +1,13 @@
 """The embedded store under load: API clients reading while a crawl writes into the same SQLite file.
 
-    python bench/store_load.py [--base 200000] [--mentions 10000] [--clients 16] [--seconds 60]
+    python bench/store_load.py [--base 200000] [--mentions 10000] [--clients 16] [--seconds 60] [--api-workers N]
 
 Three kinds of process, as a single-machine installation runs them:
 
 1. the API: the real app served by uvicorn on an ephemeral loopback port, in its own process (`kaiku serve`
-   without the model: a constant stand-in, which the read routes never call), its rate limits raised out of the
-   way (a client of a small store asks more than the 10 a second a key may);
+   without the model: a constant stand-in, which the read routes never call) with `--api-workers` worker
+   processes (KAIKU_API_WORKERS; default one per core), its rate limits raised out of the way (a client of a
+   small store asks more than the 10 a second a key may);
 2. a crawl, in its own process: the real `reviews` spider through Scrapy and every Kaiku pipeline (brand match,
    language detection, duplicates, near-duplicates looked up in the store, scoring by a constant stand-in instead
    of the model, the spooling writer) crawling the scaled demo site (bench/scaled_site.py) on loopback, which
@@ -23,7 +24,8 @@ every review on the site, each once (an export of everything); the metrics of ea
 each of its mentions once; p95 of every question at most `--p95-goal` ms.
 
 Prints, per question: requests, p50/p95/p99; the crawl's own time; the load average and the CPU seconds of
-each process (this machine may be shared: the latencies are as good as the CPU the processes got).
+each process (the API's with its workers, and per request; this machine may be shared: the latencies are as
+good as the CPU the processes got).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import os
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -61,29 +64,34 @@ EXPORT_PAGES = 25  # an export client starts over after this many pages
 QUESTIONS = ("weekly_metrics", "search", "export_page")
 
 
-def bench_settings(work: Path) -> Settings:
-    return Settings(
-        data_dir=work,
-        config_dir=work / "configs",
-        api_db=work / "api.sqlite3",
-        store_path=work / "mentions.sqlite3",
-        allow_private_urls=True,
+def bench_environment(work: Path) -> dict[str, str]:
+    """The settings of every process here, as environment variables: the API's workers read them from there."""
+    return {
+        "KAIKU_DATA_DIR": str(work),
+        "KAIKU_CONFIG_DIR": str(work / "configs"),
+        "KAIKU_API_DB": str(work / "api.sqlite3"),
+        "KAIKU_STORE_PATH": str(work / "mentions.sqlite3"),
+        "KAIKU_ALLOW_PRIVATE_URLS": "true",
         # The store is measured, not the rate limiter: a client on a small store asks more than 10 times a second.
-        rate_limit_per_minute=1_000_000,
-        rate_limit_burst=10_000,
-        team_rate_limit_per_minute=1_000_000,
-        team_rate_limit_burst=10_000,
+        "KAIKU_RATE_LIMIT_PER_MINUTE": "1000000",
+        "KAIKU_RATE_LIMIT_BURST": "10000",
+        "KAIKU_TEAM_RATE_LIMIT_PER_MINUTE": "1000000",
+        "KAIKU_TEAM_RATE_LIMIT_BURST": "10000",
+    }
+
+
+def bench_settings(work: Path) -> Settings:
+    return Settings.model_validate(
+        {name.removeprefix("KAIKU_").lower(): value for name, value in bench_environment(work).items()}
     )
 
 
-def serve_api(work: str, port: int) -> None:
-    """The API process."""
-    import uvicorn
-
-    from api.app import create_app
-
-    app = create_app(bench_settings(Path(work)))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", server_header=False)
+def serve_api(work: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """The API process, started as a user starts it: `kaiku serve` with KAIKU_API_WORKERS=workers."""
+    command = [sys.executable, "-c", "from cli import main; main()", "serve", "--host", "127.0.0.1", "--port",
+               str(port), "--workers", str(workers), "--log-level", "WARNING"]  # fmt: skip
+    environment = {**os.environ, **bench_environment(work)}
+    return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
 
 
 def crawl(work: str, site_dir: str, pages: int, report: Any) -> None:
@@ -171,24 +179,31 @@ def client(base: str, key: str, until: float, crawl_done: threading.Event, seed:
                 pages = pages if cursor is not None else 0
 
 
-def wait_for_api(base: str, process: multiprocessing.process.BaseProcess) -> None:
-    deadline = time.monotonic() + 120
+def wait_for_api(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 180  # a worker imports Kaiku first: slow on a busy machine
     while time.monotonic() < deadline:
-        if not process.is_alive():
-            raise SystemExit(f"the API process exited ({process.exitcode})")
+        if process.poll() is not None:
+            raise SystemExit(f"the API process exited ({process.returncode})")
         try:
             if httpx.get(f"{base}/livez", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise SystemExit("the API did not start within 120 s")
+    raise SystemExit("the API did not start within 180 s")
 
 
 def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a running process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of a running process and its running children (Linux /proc): the API's workers."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def load_average() -> str:
@@ -202,6 +217,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--p95-goal", type=float, default=300.0, help="ms")
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="KAIKU_API_WORKERS of the API (default: one per core)",
+    )
     args = parser.parse_args()
 
     from kaiku.wiring import mention_store, team_store
@@ -209,6 +230,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="kaiku-bench-store-load-"))
     spawn = multiprocessing.get_context("spawn")
     processes: list[multiprocessing.process.BaseProcess] = []
+    api: subprocess.Popen[bytes] | None = None
     try:
         shutil.copytree(REPO_CONFIGS, work / "configs")
         settings = bench_settings(work)
@@ -231,12 +253,10 @@ def main() -> int:
         ]
 
         port = free_port()
-        api = spawn.Process(target=serve_api, args=(str(work), port), daemon=True)
-        api.start()
-        processes.append(api)
+        api = serve_api(work, port, args.api_workers)
         base_url = f"http://127.0.0.1:{port}"
         wait_for_api(base_url, api)
-        api_cpu_before = process_cpu_s(api.pid or 0)
+        api_cpu_before = process_cpu_s(api.pid)
 
         report = spawn.Queue()
         crawler = spawn.Process(target=crawl, args=(str(work), str(site_dir), pages, report), daemon=True)
@@ -260,14 +280,15 @@ def main() -> int:
             thread.join()
         asked = time.monotonic() - asking_since
         load_end = load_average()
-        api_cpu = process_cpu_s(api.pid or 0) - api_cpu_before
+        api_cpu = process_cpu_s(api.pid) - api_cpu_before
         own_cpu = resource.getrusage(resource.RUSAGE_SELF)
         clients_cpu = own_cpu.ru_utime + own_cpu.ru_stime - own_cpu_before.ru_utime - own_cpu_before.ru_stime
         crawler.join(60)
 
         failures = []
-        print(f"\n{args.clients} clients for {asked:.0f} s against the API while a crawl wrote {args.mentions:,} "
-              f"mentions (load average {load_start} at the start, {load_end} at the end):")  # fmt: skip
+        print(f"\n{args.clients} clients for {asked:.0f} s against the API ({args.api_workers} worker processes) while "
+              f"a crawl wrote {args.mentions:,} mentions (load average {load_start} at the start, {load_end} at the "
+              "end):")  # fmt: skip
         total = 0
         for question in QUESTIONS:
             latencies, statuses = results.latencies[question], results.statuses[question]
@@ -280,7 +301,8 @@ def main() -> int:
                 failures.append(f"{question}: answers other than 200: {dict(statuses)}")
             if not p95 <= args.p95_goal:
                 failures.append(f"{question}: p95 {p95:.0f} ms above {args.p95_goal:.0f} ms")
-        print(f"  all             {total:6,} requests, {total / asked:.1f}/s")
+        print(f"  all             {total:6,} requests, {total / asked:.1f}/s; the API's CPU "
+              f"{api_cpu * 1000 / total:.1f} ms per request")  # fmt: skip
         print(f"crawl: {crawled['items']:,} mentions ({crawled['indexed']:,} written, {crawled['spooled']} spooled) "
               f"in {crawled['seconds']:.0f} s, {crawled['items'] / crawled['seconds']:.0f}/s; near-duplicates "
               f"{crawled['near_duplicates']}; index failures {crawled['index_failed'] or 'none'}, errors "
@@ -312,6 +334,9 @@ def main() -> int:
         print("\nFAILED:\n  " + "\n  ".join(failures) if failures else "\nall checks passed")
         return 1 if failures else 0
     finally:
+        if api is not None and api.poll() is None:
+            api.terminate()  # uvicorn's supervisor stops its workers
+            api.wait(30)
         for process in processes:
             if process.is_alive():
                 process.terminate()

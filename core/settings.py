@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     batch_size: int = BATCH_SIZE
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = Field(
+        default=1, ge=1, le=64, description="API server processes on the one port (`kaiku serve`): one per core"
+    )
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body the API reads")
     demo_site_port: int = 8765
     baseline_min_history: int = Field(

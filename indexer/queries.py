@@ -68,11 +68,17 @@ class MentionFilters:
     end: datetime | None = None  # exclusive
 
 
+# A text search counts its matches exactly up to this many, then answers "at least this many" (`count_exact`
+# false), as Elasticsearch's track_total_hits: counting every match of a common word costs more than the page.
+SEARCH_COUNT_LIMIT = 1000
+
+
 @dataclass(frozen=True)
 class MentionPage:
     data: list[dict[str, Any]]
     count: int
     next: str | None
+    count_exact: bool = True  # False: `count` is SEARCH_COUNT_LIMIT and more mentions match
 
 
 def build_query(filters: MentionFilters) -> dict[str, Any]:
@@ -270,7 +276,7 @@ def search_mentions(
         "query": build_query(filters),
         "sort": SORTS[sort],
         "size": size,
-        "track_total_hits": True,
+        "track_total_hits": SEARCH_COUNT_LIMIT if filters.q else True,
     }
     if highlight:
         body["highlight"] = {
@@ -282,7 +288,7 @@ def search_mentions(
         body["search_after"] = decode_cursor(cursor, sort)
     response = run_search(client, alias, body)
     hits = response["hits"]["hits"]
-    total = response["hits"]["total"]["value"]
+    total, relation = response["hits"]["total"]["value"], response["hits"]["total"]["relation"]
     next_cursor = encode_cursor(sort, hits[-1]["sort"]) if len(hits) == size else None
     data = []
     for hit in hits:
@@ -290,7 +296,7 @@ def search_mentions(
         if highlight:
             item["highlight"] = _highlighted(hit)
         data.append(item)
-    return MentionPage(data=data, count=int(total), next=next_cursor)
+    return MentionPage(data=data, count=int(total), next=next_cursor, count_exact=relation == "eq")
 
 
 def export_mentions(client: Elasticsearch, alias: str, filters: MentionFilters, page_size: int = 1000

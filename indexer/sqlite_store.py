@@ -43,6 +43,7 @@ from indexer.errors import IndexerError
 from indexer.fulltext import fts_query, stem_words, stemmed_text, stemming_languages
 from indexer.queries import (
     HIGHLIGHT_FIELDS,
+    SEARCH_COUNT_LIMIT,
     MentionFilters,
     MentionPage,
     SortName,
@@ -58,6 +59,8 @@ SLOT_MS = 15 * 60 * 1000
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 BANDS_AUTOMERGE = 8
+PROBE_CHUNK = 64  # rows of a page walk checked against a text query at once
+PROBE_LIMIT = 256  # rows checked before a page walk gives way to the list of all matches
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -249,7 +252,7 @@ def _with_brands(match: str, filters: MentionFilters) -> str:
     cheaper than SQLite's check of every text match against the brand (the SQL conditions stay as well)."""
     if filters.brand is not None:
         match = f'({match}) AND brand : "{_brand_token(filters.brand)}"'
-    if filters.brands:
+    if filters.brands and (filters.brand is None or filters.brand not in filters.brands):  # else implied above
         either = " OR ".join(f'brand : "{_brand_token(brand)}"' for brand in filters.brands)
         match = f"({match}) AND ({either})"
     return match
@@ -448,8 +451,9 @@ class SQLiteMentionStore:
         """The stemmed languages of the stored mentions (read each time: other processes add languages)."""
         return stemming_languages(r[0] for r in self._fetch("SELECT lang FROM languages"))
 
-    def _where(self, filters: MentionFilters) -> tuple[list[str], list[Any], str | None]:
-        """SQL conditions on `m` (mentions), their parameters, and the FTS5 expression of `q` (None without q)."""
+    def _where(self, filters: MentionFilters, text: bool = True) -> tuple[list[str], list[Any], str | None]:
+        """SQL conditions on `m` (mentions), their parameters, and the FTS5 expression of `q` (None without q).
+        With `text=False` the match of `q` is left out of the conditions, for a caller that joins it itself."""
         clauses: list[str] = []
         params: list[Any] = []
         for name in ("brand", "experience", "source", "lang"):
@@ -472,13 +476,13 @@ class SQLiteMentionStore:
             if node is None:
                 clauses.append("0")  # no word to look for: nothing matches
             else:
-                langs = [filters.lang] if filters.lang in self.languages() else self.languages()
-                match = fts_query(node, langs)
+                match = fts_query(node, self._languages_for(filters))
                 if self._text_has_brand:
                     match = _with_brands(match, filters)
-                # A list subquery: SQLite runs the full-text match once, then the indexes do the rest.
-                clauses.append("m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)")
-                params.append(match)
+                if text:
+                    # A list subquery: SQLite runs the full-text match once, then the indexes do the rest.
+                    clauses.append("m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)")
+                    params.append(match)
         return clauses, params, match
 
     def search(
@@ -489,32 +493,59 @@ class SQLiteMentionStore:
         sort: SortName = "newest",
         highlight: bool = False,
     ) -> MentionPage:
-        clauses, params, match = self._where(filters)
+        clauses, params, match = self._where(filters, text=False)
         keys = _SORTS[sort]
         if sort == "relevance" and match is None:
             keys = (("0", False),)  # every mention scores alike without a query: the id decides, as in Elasticsearch
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        total = self._fetch(f"SELECT count(*) FROM mentions AS m{where}", params)[0][0]
+        source = "mentions AS m"
+        count_exact = True
+        if match is None:
+            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+            total = self._fetch(f"SELECT count(*) FROM mentions AS m{where}", params)[0][0]
+        else:
+            # The text matches drive the count, which stops past SEARCH_COUNT_LIMIT: it costs what the matches
+            # counted cost, not what every match of a common word would.
+            total = self._fetch(
+                "SELECT count(*) FROM (SELECT 1 FROM mention_text AS t CROSS JOIN mentions AS m ON m.rowid = t.rowid "
+                f"WHERE {' AND '.join(['t.mention_text MATCH ?', *clauses])} LIMIT ?)",
+                [match, *params, SEARCH_COUNT_LIMIT + 1],
+            )[0][0]
+            count_exact = total <= SEARCH_COUNT_LIMIT
+            total = min(total, SEARCH_COUNT_LIMIT)
+            if sort == "relevance":
+                source = (
+                    f"(SELECT rowid, bm25(mention_text{', 1, 1, 0' if self._text_has_brand else ''}) AS score "
+                    "FROM mention_text WHERE mention_text MATCH ?) AS t "
+                    "JOIN mentions AS m ON m.rowid = t.rowid"
+                )
+                params = [match, *params]
+            elif count_exact:
+                # Few matches: sorting them all is cheaper than walking an index in the page's order.
+                source = "mention_text AS t CROSS JOIN mentions AS m ON m.rowid = t.rowid"
+                clauses, params = ["t.mention_text MATCH ?", *clauses], [match, *params]
         page_clauses, page_params = list(clauses), list(params)
         if cursor:
             *after, after_id = decode_cursor(cursor, sort)
             condition, values = _after_keys(keys, after, after_id)
             page_clauses.append(condition)
             page_params.extend(values)
-        source = "mentions AS m"
-        if sort == "relevance" and match is not None:
-            source = (
-                f"(SELECT rowid, bm25(mention_text{', 1, 1, 0' if self._text_has_brand else ''}) AS score "
-                "FROM mention_text WHERE mention_text MATCH ?) AS t "
-                "JOIN mentions AS m ON m.rowid = t.rowid"
-            )
-            page_params.insert(0, match)
         where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
         order = ", ".join(f"{column} {'DESC' if descending else 'ASC'} NULLS LAST" for column, descending in keys)
         columns = ", ".join(column for column, _ in keys)
-        rows = self._fetch(
-            f"SELECT m.doc, m.id, {columns} FROM {source}{where} ORDER BY {order}, m.id LIMIT ?", [*page_params, size]
-        )
+        rows = None
+        if not count_exact and sort != "relevance":
+            # Many matches: the rows in the page's order are checked against the text a few at a time, which
+            # stops once the page is full; where matches are too sparse for that, against the list of them all.
+            rows = self._probed_page(filters, where, page_params, order, columns, size)
+            if rows is None:
+                list_clause = "m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)"
+                where = f"{where} AND {list_clause}" if where else f" WHERE {list_clause}"
+                page_params.append(match)
+        if rows is None:
+            rows = self._fetch(
+                f"SELECT m.doc, m.id, {columns} FROM {source}{where} ORDER BY {order}, m.id LIMIT ?",
+                [*page_params, size],
+            )
         data = []
         for doc, *_ in rows:
             item = json.loads(doc)
@@ -522,7 +553,53 @@ class SQLiteMentionStore:
                 item["highlight"] = _highlight(item, filters.q, self.languages())
             data.append(item)
         next_cursor = encode_cursor(sort, [*rows[-1][2:], rows[-1][1]]) if len(rows) == size else None
-        return MentionPage(data=data, count=int(total), next=next_cursor)
+        return MentionPage(data=data, count=int(total), next=next_cursor, count_exact=count_exact)
+
+    def _probed_page(
+        self, filters: MentionFilters, where: str, params: list[Any], order: str, columns: str, size: int
+    ) -> list[Any] | None:
+        """(doc, id, sort keys...) of the first `size` mentions in `order` that match `filters.q`, found by walking
+        the mentions that pass `where` in that order and checking them against the text PROBE_CHUNK at a time; None
+        when PROBE_LIMIT rows were checked without filling the page.
+
+        A check costs FTS5 a lookup per row (tens of microseconds), so this pays where matches are dense along the
+        order (a common word: ten checks or so per row found), while the list of all matches costs as much as
+        the word has matches. The brand is left out of the checked text: `where` holds it."""
+        text = fts_query(parse_text_query(filters.q or ""), self._languages_for(filters))  # type: ignore[arg-type]
+        found: list[tuple[Any, ...]] = []
+        try:
+            walk = self.db.execute(f"SELECT m.rowid, m.id, {columns} FROM mentions AS m{where} ORDER BY {order}, m.id",
+                                   params)  # fmt: skip
+            try:
+                checked = 0
+                while len(found) < size:
+                    if checked >= PROBE_LIMIT:
+                        return None
+                    chunk = walk.fetchmany(PROBE_CHUNK)
+                    if not chunk:
+                        break
+                    checked += len(chunk)
+                    marks = ",".join("?" * len(chunk))
+                    hits = {rowid for (rowid,) in self.db.execute(
+                        f"SELECT rowid FROM mention_text WHERE mention_text MATCH ? AND rowid IN ({marks})",
+                        [text, *(row[0] for row in chunk)],
+                    )}  # fmt: skip
+                    found.extend(row for row in chunk if row[0] in hits)
+            finally:
+                walk.close()  # an open statement would hold its read snapshot
+            found = found[:size]
+            marks = ",".join("?" * len(found))
+            docs = dict(
+                self.db.execute(f"SELECT rowid, doc FROM mentions WHERE rowid IN ({marks})", [r[0] for r in found])
+            )
+        except sqlite3.Error as exc:
+            raise IndexerError(f"reading the mention store failed: {exc}") from exc
+        return [(docs[rowid], *rest) for rowid, *rest in found]
+
+    def _languages_for(self, filters: MentionFilters) -> list[str]:
+        """The stemmers a text query is matched with: the filtered language's, else every stored language's."""
+        languages = self.languages()
+        return [filters.lang] if filters.lang in languages else languages
 
     def export(self, filters: MentionFilters, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         clauses, params, _ = self._where(filters)

@@ -69,7 +69,9 @@ def list_mentions(
         page = store.search(
             filters, size=query.limit, cursor=query.cursor, sort=query.sort, highlight=query.highlight and bool(query.q)
         )
-    return MentionList.model_validate({"data": page.data, "count": page.count, "next": page.next})
+    return MentionList.model_validate(
+        {"data": page.data, "count": page.count, "count_exact": page.count_exact, "next": page.next}
+    )
 
 
 def _flat(mention: dict[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,12 @@ def test_search_metrics_and_health_on_the_embedded_store(tmp_path: Path) -> None
     with TestClient(create_app(settings), headers=bearer(key)) as api:
         assert api.get("/healthz").json() == {"status": "ok"}
         found = api.get("/v1/mentions", params={"q": "aamiainen", "lang": "fi", "highlight": "true"}).json()
-        assert found["count"] == 2
+        assert found["count"] == 2 and found["count_exact"] is True
+        with pytest.MonkeyPatch.context() as patch:  # more matches than a text search counts: "at least 1"
+            patch.setattr("indexer.sqlite_store.SEARCH_COUNT_LIMIT", 1)
+            at_least = api.get("/v1/mentions", params={"q": "aamiainen", "limit": 1}).json()
+            assert (at_least["count"], at_least["count_exact"], len(at_least["data"])) == (1, False, 1)
+            assert api.get("/v1/mentions", params={"q": "aamiainen", "cursor": at_least["next"]}).json()["data"]
         assert all("<em>" in m["highlight"]["text"][0] for m in found["data"])
         assert api.get("/v1/mentions", params={"q": "aamiainen -kamala"}).json()["count"] == 1
         assert api.get("/v1/mentions", params={"q": '"unclosed'}).status_code == 200

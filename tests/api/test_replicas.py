@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import sqlite3
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from limits.storage import MemoryStorage
+from pydantic import ValidationError
 
 from api.app import create_app
 from api.ratelimit import Budget, DatabaseStorage, RateLimits, open_storage
-from core.settings import Settings
+from core.settings import REPO_CONFIGS, Settings
 from kaiku.db import open_database
+from kaiku.local_engine import free_port
 from kaiku.wiring import team_store
 from tests.api.conftest import ADMIN_KEY, bearer
 
@@ -152,3 +160,59 @@ def test_a_window_that_is_not_whole_seconds_is_rounded_up_and_said(caplog: pytes
     item = Budget(per_minute=600, burst=7).item("key")  # 0.7 s
     assert (item.amount, item.get_expiry()) == (7, 1)
     assert "rounded up" in caplog.text
+
+
+@pytest.mark.slow
+def test_kaiku_serve_workers_answer_on_one_port_and_spend_one_budget(tmp_path: Path) -> None:
+    """`kaiku serve --workers 2`: two processes on one port, a key's budget (5 requests) spent once for both."""
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir, config_dir=REPO_CONFIGS)
+    teams = team_store(settings)
+    key = teams.create_key(teams.create_team("north", brands=["revontuli"]).id).secret
+    port = free_port()
+    environment = {
+        **os.environ, "KAIKU_DATA_DIR": str(data_dir), "KAIKU_CONFIG_DIR": str(REPO_CONFIGS),
+        "KAIKU_RATE_LIMIT_BURST": "5", "KAIKU_RATE_LIMIT_PER_MINUTE": "5",
+    }  # fmt: skip
+    command = [sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen([*command, "--log-level", "WARNING"], env=environment)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120  # each worker imports Kaiku first
+        while not _answers(f"{base}/livez"):
+            assert server.poll() is None and time.monotonic() < deadline, "kaiku serve --workers 2 did not start"
+            time.sleep(0.5)
+        workers = [p for p in Path("/proc").glob("[0-9]*/stat") if _parent(p) == server.pid]
+        assert len(workers) >= 2  # uvicorn's workers (and perhaps multiprocessing's resource tracker)
+
+        def ask(_: int) -> int:  # a new connection each time: the kernel hands them to either worker
+            return httpx.get(f"{base}/v1/brands", headers=bearer(key), timeout=30).status_code
+
+        with ThreadPoolExecutor(10) as pool:
+            statuses = sorted(pool.map(ask, range(10)))
+        assert statuses == [200] * 5 + [429] * 5
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _parent(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("workers", ["0", "65", "two"])
+def test_a_worker_count_out_of_range_is_refused(workers: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAIKU_API_WORKERS", workers)
+    with pytest.raises(ValidationError, match="api_workers"):
+        Settings()

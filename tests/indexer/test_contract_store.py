@@ -14,6 +14,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from core.mention import Mention, ModelInfo, mention_id
+from indexer import queries, sqlite_store
 from indexer.analytics import EXPERIENCES, MISSING_KEY, Counts, engagement, intensity
 from indexer.buckets import buckets, zone
 from indexer.es_store import ElasticsearchMentionStore
@@ -185,6 +186,35 @@ def test_text_query_finds_words_and_stems(filled: MentionStore, q: str, lang: st
     expected = {m.id for m in MENTIONS if word in m.text.lower() and (lang is None or m.lang == lang)}
     page = filled.search(MentionFilters(q=q, lang=lang), size=100)
     assert {m["id"] for m in page.data} == expected and page.count == len(expected)
+
+
+@pytest.mark.parametrize("probe", [(64, 256), (1, 2)], ids=["walk", "list"])
+def test_a_text_search_counts_up_to_the_limit_then_at_least(
+    filled: MentionStore, monkeypatch: pytest.MonkeyPatch, probe: tuple[int, int]
+) -> None:
+    # Both stores read the limit at each search; 6 lies between the two queries' match counts below.
+    monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", 6)
+    monkeypatch.setattr(sqlite_store, "SEARCH_COUNT_LIMIT", 6)
+    # The embedded store finds a page of many matches by walking the rows in order, or ("list") gives up on that
+    # after 2 rows and checks the rows against the list of every match.
+    monkeypatch.setattr(sqlite_store, "PROBE_CHUNK", probe[0])
+    monkeypatch.setattr(sqlite_store, "PROBE_LIMIT", probe[1])
+    newest = sorted(MENTIONS, key=newest_key)
+    many = [m.id for m in newest if "breakfast" in m.text]
+    few = [m.id for m in newest if "breakfast" in m.text and m.brand == "tunturi" and m.experience == "anger"]
+    assert 0 < len(few) <= 6 < len(many)
+    for filters, expected, count, exact in (
+        (MentionFilters(q="breakfast"), many, 6, False),  # past the limit the count says "at least"
+        (MentionFilters(q="breakfast", brand="tunturi", experience="anger"), few, len(few), True),
+    ):
+        seen, cursor = [], None
+        while True:  # and the pages hold every match once, in order, either way
+            page = filled.search(filters, size=4, cursor=cursor)
+            assert (page.count, page.count_exact) == (count, exact)
+            seen.extend(m["id"] for m in page.data)
+            if (cursor := page.next) is None:
+                break
+        assert seen == expected
 
 
 def test_highlights_are_escaped_html(filled: MentionStore) -> None:

@@ -669,7 +669,7 @@
     const page = await api("/v1/mentions", { ...searchParams(), cursor: state.explorer.cursors[state.explorer.page] });
     state.explorer.rows = page.data;
     state.explorer.next = page.next;
-    $("result-count").textContent = t("explorer.count", { count: fmtInt(page.count), shown: fmtInt(page.data.length), page: state.explorer.page + 1 });
+    $("result-count").textContent = t("explorer.count", { count: fmtInt(page.count) + (page.count_exact === false ? "+" : ""), shown: fmtInt(page.data.length), page: state.explorer.page + 1 });
     $("page-no").textContent = t("page.no", { page: state.explorer.page + 1 });
     $("page-prev").disabled = state.explorer.page === 0;
     $("page-next").disabled = !page.next;
