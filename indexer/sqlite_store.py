@@ -181,7 +181,7 @@ def _add_new_statement(table: str, slot_ms: int, extra: tuple[str, ...]) -> str:
     return (
         f"INSERT INTO {table} ({', '.join(keys)}, n, reach, reach_unknown) "
         f"SELECT {', '.join(keys.values())}, count(*), sum(coalesce(followers, 0)), sum(followers IS NULL) "
-        f"FROM mentions WHERE rowid > ? AND published_ms IS NOT NULL GROUP BY {', '.join(keys.values())} "
+        f"FROM mentions NOT INDEXED WHERE rowid > ? AND published_ms IS NOT NULL GROUP BY {', '.join(keys.values())} "
         "ON CONFLICT DO UPDATE SET n = n + excluded.n, reach = reach + excluded.reach, "
         "reach_unknown = reach_unknown + excluded.reach_unknown"
     )
