@@ -1,6 +1,7 @@
 """End to end: the scaled demo site crawled, scored by the default model and written into the store.
 
     python -m bench.end_to_end [--mentions 10000] [--prefill 0] [--scorer default|constant] [--store embedded|local]
+                               [--scorer-sample 2000] [--paired]
 
 The real path of `kaiku crawl`: the `reviews` spider on loopback, Kaiku's pipelines, the offline default
 sentiment model (converted once into the model cache) and the spooling writer into a fresh store: the embedded
@@ -13,8 +14,9 @@ starts: once per process, not per mention.
 
 Prints mentions per second over the whole crawl, the share of it spent scoring, the process's CPU time per mention
 (what a shared machine's load does not blur), then the scorer alone on
-`--scorer-sample` of the same texts (same batch size), and end to end as a share of that; peak memory and the
-count the store holds afterwards.
+`--scorer-sample` of the same texts (same batch size), and end to end as a share of that; with `--paired`, also the
+scorer alone on every batch at the same moments as the crawl (see TimedClassifier: on a shared machine the load
+moves between two runs that follow each other); peak memory and the count the store holds afterwards.
 """
 
 from __future__ import annotations
@@ -50,18 +52,38 @@ PREFILL_URL = "https://prefill.example/"
 
 
 class TimedClassifier:
-    """The real classifier, with the time spent in it added up."""
+    """The real classifier, with the time spent in it added up.
 
-    def __init__(self, inner) -> None:
-        self.inner, self.seconds = inner, 0.0
+    `paired`: every batch is also scored a second time on its own, right before or right after the crawl's own call
+    (alternately, so that neither order is always the warm one): the scorer alone on the same texts, timed at the same
+    moments as the crawl, under the same load. The reactor thread waits meanwhile, so the crawl is longer by exactly
+    that time, which is taken off again.
+    """
+
+    def __init__(self, inner, paired: bool = False) -> None:
+        self.inner, self.seconds, self.paired = inner, 0.0, paired
+        self.alone_seconds, self.alone_cpu, self.alone_texts, self.calls = 0.0, 0.0, 0, 0
         self.model_id, self.model_version = inner.model_id, inner.model_version
 
     def predict(self, texts):
+        self.calls += 1
+        alone_first = self.paired and self.calls % 2 == 0
+        if alone_first:
+            self._alone(texts)
         started = time.perf_counter()
         try:
             return self.inner.predict(texts)
         finally:
             self.seconds += time.perf_counter() - started
+            if self.paired and not alone_first:
+                self._alone(texts)
+
+    def _alone(self, texts) -> None:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        self.inner.predict(texts)
+        self.alone_seconds += time.perf_counter() - started
+        self.alone_cpu += time.process_time() - cpu_started
+        self.alone_texts += len(texts)
 
 
 def prefill(store: MentionStore, n: int, first: int) -> float:
@@ -121,6 +143,7 @@ def main() -> None:
     parser.add_argument("--scorer", choices=["default", "constant"], default="default")
     parser.add_argument("--scorer-sample", type=int, default=2000, help="texts the scorer alone is timed on")
     parser.add_argument("--store", choices=["embedded", "local"], default="embedded")
+    parser.add_argument("--paired", action="store_true", help="also score every batch alone at the same moment")
     args = parser.parse_args()
 
     settings = Settings()
@@ -128,7 +151,7 @@ def main() -> None:
         inner = load_classifier("default", cache_dir=settings.resolved_model_cache_dir)
     else:
         inner = ConstantClassifier()
-    classifier = TimedClassifier(inner)
+    classifier = TimedClassifier(inner, paired=args.paired and args.scorer == "default")
     work = Path(tempfile.mkdtemp(prefix="kaiku-bench-e2e-"))  # the store (or engine) and the spool; removed after
     try:
         run(args, settings, inner, classifier, work)
@@ -171,6 +194,7 @@ def run(args: argparse.Namespace, settings: Settings, inner, classifier: TimedCl
         context = CrawlContext(brands, classifier, writer, store)
         summary = run_crawl(bench_source(site.url, pages), context, batch, allow_private_urls=True)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        elapsed, cpu = elapsed - classifier.alone_seconds, cpu - classifier.alone_cpu  # the paired scoring's
         load_after = os.getloadavg()
         store.refresh()
         stored = store.count(Selection())
@@ -202,6 +226,12 @@ def run(args: argparse.Namespace, settings: Settings, inner, classifier: TimedCl
         alone_ms, end_to_end_ms = alone_cpu / len(sample) * 1000, cpu / summary.items * 1000
         print(f"  in CPU time: the scorer alone {alone_ms:.2f} ms per mention, end to end {end_to_end_ms:.2f}: "
               f"{alone_ms / end_to_end_ms:.0%}")  # fmt: skip
+    if classifier.alone_texts:
+        alone = classifier.alone_texts / classifier.alone_seconds
+        print(f"  paired: the scorer alone on each batch at the same moments: {alone:7.1f} mentions/s; end to end is "
+              f"{per_s / alone:.0%} of it; in CPU time "
+              f"{classifier.alone_cpu / classifier.alone_texts * 1000:.2f} ms per mention alone, "
+              f"{cpu / summary.items * 1000:.2f} end to end")  # fmt: skip
     print(f"  written {summary.indexed:,}, spooled {summary.spooled}, the store holds {stored:,}; "
           f"near-duplicates {({k.rsplit('/', 1)[1]: v for k, v in summary.stats.items() if 'near_dup' in k})}; "
           f"experience {summary.experience}")  # fmt: skip
