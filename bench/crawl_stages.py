@@ -15,7 +15,7 @@ import functools
 import shutil
 import tempfile
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ STAGES: list[tuple[Any, str, str]] = [  # (owner, attribute, stage)
 ]
 
 
-def timed(function: Callable[..., Any], stage: str, seconds: Counter[str]) -> Callable[..., Any]:
+def timed(function: Callable[..., Any], stage: str, seconds: dict[str, float]) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         started = time.thread_time()
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--prefill", type=int, default=0)
     args = parser.parse_args()
 
-    seconds: Counter[str] = Counter()
+    seconds: defaultdict[str, float] = defaultdict(float)
     for owner, attribute, stage in STAGES:
         setattr(owner, attribute, timed(getattr(owner, attribute), stage, seconds))
     work = Path(tempfile.mkdtemp(prefix="kaiku-bench-stages-"))

@@ -35,7 +35,7 @@ from bench.scaled_site import demo_reviews, write_site
 from cli.demo.server import serve_site
 from core.config import load_config
 from core.language import decide_language
-from core.mention import Mention, mention_id
+from core.mention import Mention, Polarity, mention_id
 from core.settings import REPO_CONFIGS, Settings
 from crawler.context import CrawlContext
 from crawler.dedup import signature
@@ -100,7 +100,7 @@ def prefill(store: MentionStore, n: int, first: int) -> float:
                 source="reviews", url=f"{PREFILL_URL}{number}", text=text, lang="fi",
                 published_at=datetime(2026, 11, 20, tzinfo=UTC) - timedelta(minutes=number),
                 crawled_at=datetime(2026, 11, 21, tzinfo=UTC), dedup_bands=sig.bands() if sig else [],
-                polarity={"negative": 0.2, "neutral": 0.5, "positive": 0.3}, experience="comfort",
+                polarity=Polarity(negative=0.2, neutral=0.5, positive=0.3), experience="comfort",
             ))  # fmt: skip
         store.write(batch)
     store.refresh()
