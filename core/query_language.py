@@ -45,9 +45,19 @@ LastWord = Literal["exact", "prefix", "inflect"]
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form of a text."""
+    """Case- and accent-insensitive form of a text: NFKD, combining marks dropped, casefolded.
+
+    Every mention goes through it several times (brand match, near-duplicate signature), so the marks are removed
+    per distinct character rather than tested character by character in Python; ASCII, which NFKD leaves as it is
+    and which holds no marks, is only casefolded.
+    """
+    if text.isascii():
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    for char in set(decomposed):  # a few dozen distinct characters, however long the text
+        if char > "\x7f" and unicodedata.combining(char):
+            decomposed = decomposed.replace(char, "")
+    return decomposed.casefold()
 
 
 def words(text: str) -> list[str]:
@@ -84,21 +94,19 @@ class Phrase:
     words: tuple[str, ...]
     last: LastWord = "exact"
 
-    def _last_matches(self, word: str) -> bool:
-        term_word = self.words[-1]
-        if self.last == "prefix":
-            return word.startswith(term_word)
-        if self.last == "inflect":
-            return inflected_match(term_word, word)
-        return word == term_word
-
     def spans(self, text: Sequence[str]) -> list[Span]:
-        n = len(self.words)
-        found = []
-        for start in range(len(text) - n + 1):
-            if all(text[start + k] == self.words[k] for k in range(n - 1)) and self._last_matches(text[start + n - 1]):
-                found.append((start, start + n))
-        return found
+        # The words where the last word matches first (one comprehension over the text), then the words before them:
+        # every mention is matched against every brand's queries, and most words match nothing.
+        n, term = len(self.words), self.words[-1]
+        if self.last == "exact":
+            ends = [end for end, word in enumerate(text) if word == term]
+        elif self.last == "prefix":
+            ends = [end for end, word in enumerate(text) if word.startswith(term)]
+        else:  # both ways of an inflected match begin with the term's first letter
+            first = term[:1]
+            ends = [end for end, word in enumerate(text) if word.startswith(first) and inflected_match(term, word)]
+        head = self.words[:-1]
+        return [(end - n + 1, end + 1) for end in ends if end >= n - 1 and tuple(text[end - n + 1 : end]) == head]
 
     def render(self) -> str:
         star = "*" if self.last == "prefix" else ""
@@ -395,4 +403,7 @@ class Query:
         return matches(self.node, text)
 
     def first_position(self, text: Sequence[str]) -> int | None:
-        return first_position(self.node, text) if matches(self.node, text) else None
+        position = first_position(self.node, text)
+        if position is None or positional(self.node):  # a positional query matches exactly where it has a position
+            return position
+        return position if matches(self.node, text) else None

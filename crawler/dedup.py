@@ -59,7 +59,10 @@ def normalise(text: str) -> str:
 
 
 def shingles(text: str) -> set[str]:
-    norm = normalise(text)
+    return _shingles_of(normalise(text))
+
+
+def _shingles_of(norm: str) -> set[str]:
     if len(norm) <= SHINGLE:
         return {norm} if norm else set()
     return {norm[i : i + SHINGLE] for i in range(len(norm) - SHINGLE + 1)}
@@ -83,11 +86,12 @@ class Signature:
 
 def signature(text: str) -> Signature | None:
     """MinHash signature of a text; None when it is too short to call a copy a copy."""
-    if len(normalise(text)) < MIN_CHARS:
+    norm = normalise(text)
+    if len(norm) < MIN_CHARS:
         return None
     # crc32 rather than datasketch's default sha1: stable across processes and several times faster.
     minhash = MinHash(num_perm=PERMUTATIONS, hashfunc=zlib.crc32, permutations=_PERMUTATIONS, scheme=_SCHEME)
-    minhash.update_batch([shingle.encode() for shingle in shingles(text)])
+    minhash.update_batch([shingle.encode() for shingle in _shingles_of(norm)])
     return Signature(minhash)
 
 
@@ -143,15 +147,22 @@ class IndexedTexts:
         signatures: dict[str, Signature | None] = {}  # the copies of one text share their candidates
         roots: dict[str, str | None] = {}
         for mention_id, (sig, _) in texts.items():
-            matches = []
-            for candidate in candidates[mention_id]:
+            # Earliest first, and only as far as the first match (and those filed at the same moment, the smallest
+            # root of which wins): a text stored thousands of times brings `MAX_CANDIDATES` candidates, and signing
+            # each of them cost more than the lookup itself.
+            earliest: tuple[str, str] | None = None
+            for candidate in sorted(candidates[mention_id], key=lambda candidate: candidate.filed_at):
+                if earliest is not None and candidate.filed_at != earliest[0]:
+                    break
                 root = candidate.near_duplicate_of or candidate.id
+                if root == mention_id:
+                    continue
                 if candidate.text not in signatures:
                     signatures[candidate.text] = signature(candidate.text)
                 other = signatures[candidate.text]
-                if root != mention_id and other is not None and sig.similarity(other) >= threshold:
-                    matches.append((candidate.filed_at, root))
-            roots[mention_id] = min(matches)[1] if matches else None
+                if other is not None and sig.similarity(other) >= threshold:
+                    earliest = min(earliest or (candidate.filed_at, root), (candidate.filed_at, root))
+            roots[mention_id] = earliest[1] if earliest else None
         return roots
 
 

@@ -18,8 +18,9 @@ from bench.stand_ins import CollectingWriter, KeywordClassifier
 from cli.demo.server import DemoSite, serve_site
 from core.config import KaikuConfig, source_of
 from core.mention import Mention
+from core.store import DuplicateCandidate
 from crawler.context import CrawlContext
-from crawler.dedup import BANDS, DEFAULT_THRESHOLD, MIN_CHARS, SeenTexts, signature
+from crawler.dedup import BANDS, DEFAULT_THRESHOLD, MIN_CHARS, IndexedTexts, SeenTexts, signature
 from crawler.runner import run_crawl
 from indexer.admin import ensure_index
 from indexer.es_store import ElasticsearchMentionStore
@@ -83,6 +84,47 @@ def test_any_text_signs_without_error_and_is_identical_to_itself(text: str) -> N
     sig = signature(text)
     if sig is not None:
         assert sig.similarity(sig) == 1.0
+
+
+class CandidatesInOrder:
+    """A store that answers with these candidates, in this order (Elasticsearch orders them by score, not time)."""
+
+    def __init__(self, candidates: list[DuplicateCandidate]) -> None:
+        self.candidates = candidates
+
+    def near_duplicate_candidates(self, bands_by_mention: Any, limit: int) -> dict[str, list[DuplicateCandidate]]:
+        return {mention_id: self.candidates for mention_id in bands_by_mention}
+
+
+candidates = st.lists(
+    st.builds(
+        DuplicateCandidate,
+        st.sampled_from(["a", "b", "c", "new"]),
+        st.sampled_from([REVIEW, COPY, OTHER, "short"]),
+        st.sampled_from([None, None, "a", "c", "new"]),
+        st.sampled_from(["2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00.500000+00:00", "2026-02-01T00:00:00Z"]),
+    ),
+    max_size=8,
+)
+
+
+@pytest.mark.unit
+@given(candidates)
+@settings(max_examples=200, deadline=None)
+def test_the_stored_root_is_the_earliest_similar_copy_whatever_order_the_store_answers_in(
+    found: list[DuplicateCandidate],
+) -> None:
+    sig = signature(REVIEW)
+    assert sig is not None
+    similar = [
+        (c.filed_at, c.near_duplicate_of or c.id)
+        for c in found
+        if (c.near_duplicate_of or c.id) != "new"
+        and (other := signature(c.text)) is not None
+        and sig.similarity(other) >= DEFAULT_THRESHOLD
+    ]
+    expected = min(similar)[1] if similar else None  # earliest filed, then the smallest root
+    assert IndexedTexts(CandidatesInOrder(found)).find("new", sig, sig.bands()) == expected
 
 
 @pytest.mark.unit

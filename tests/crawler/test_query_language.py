@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,11 @@ from core.query_language import (
     Not,
     Or,
     Phrase,
+    Query,
     QueryError,
+    first_position,
+    fold,
+    inflected_match,
     matches,
     parse_query,
     words,
@@ -125,16 +130,16 @@ def test_the_shipped_brands_config_uses_the_language() -> None:
 
 # --- Properties ----------------------------------------------------------------------------------------------------
 
-VOCABULARY = ["kaiku", "kaikun", "hotelli", "revontuli", "tunturi", "levi", "cafe", "ab"]
+VOCABULARY = ["kaiku", "kaikun", "hotelli", "hotellissa", "revontuli", "revontulessa", "tunturi", "levi", "cafe", "ab"]
 word_lists = st.lists(st.sampled_from(VOCABULARY), max_size=12)
 
 
-def _phrase() -> st.SearchStrategy[Phrase]:
+def _phrase(lasts: list[str]) -> st.SearchStrategy[Phrase]:
     return st.builds(
         Phrase,
         st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=3).map(tuple),
-        st.sampled_from(["exact", "prefix"]),
-    ).filter(lambda p: p.last == "exact" or len(p.words[-1]) >= 3)
+        st.sampled_from(lasts),
+    ).filter(lambda p: p.last != "prefix" or len(p.words[-1]) >= 3)
 
 
 def _positional(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
@@ -144,16 +149,20 @@ def _positional(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
     )
 
 
-positional_nodes: st.SearchStrategy[Node] = st.recursive(_phrase(), _positional, max_leaves=4)
-nodes: st.SearchStrategy[Node] = st.recursive(
-    positional_nodes,
-    lambda children: st.one_of(
-        st.builds(Not, children),
-        st.lists(children, min_size=2, max_size=3).map(lambda ops: And(tuple(ops))),
-        st.lists(children, min_size=2, max_size=3).map(lambda ops: Or(tuple(ops))),
-    ),
-    max_leaves=6,
-)
+def _trees(lasts: list[str]) -> st.SearchStrategy[Node]:
+    return st.recursive(
+        st.recursive(_phrase(lasts), _positional, max_leaves=4),
+        lambda children: st.one_of(
+            st.builds(Not, children),
+            st.lists(children, min_size=2, max_size=3).map(lambda ops: And(tuple(ops))),
+            st.lists(children, min_size=2, max_size=3).map(lambda ops: Or(tuple(ops))),
+        ),
+        max_leaves=6,
+    )
+
+
+parsable_nodes = _trees(["exact", "prefix"])  # what the query syntax can say
+nodes = _trees(["exact", "prefix", "inflect"])  # and the brand names' phrases with an inflected last word
 
 
 def reference(node: Node, text: list[str]) -> bool:
@@ -180,7 +189,12 @@ def reference_spans(node: Node, text: list[str]) -> set[tuple[int, int]]:
                 continue
             head_ok = " ".join(window[:-1]) == " ".join(node.words[:-1])
             last = window[-1]
-            last_ok = last.startswith(node.words[-1]) if node.last == "prefix" else last == node.words[-1]
+            if node.last == "prefix":
+                last_ok = last.startswith(node.words[-1])
+            elif node.last == "inflect":
+                last_ok = inflected_match(node.words[-1], last)
+            else:
+                last_ok = last == node.words[-1]
             if head_ok and last_ok:
                 found.add((start, end))
         return found
@@ -202,7 +216,22 @@ def test_matcher_agrees_with_the_reference(node: Node, text: list[str]) -> None:
     assert matches(node, text) == reference(node, text)
 
 
-@given(nodes)
+@given(nodes, word_lists)
+@settings(max_examples=150, deadline=None)
+def test_a_query_has_a_first_position_exactly_when_it_matches(node: Node, text: list[str]) -> None:
+    expected = first_position(node, text) if reference(node, text) else None
+    assert Query("q", "", node).first_position(text) == expected
+    assert Query("q", "", node).first_position(tuple(text)) == expected  # any sequence of words
+
+
+@given(st.text(max_size=40) | st.text(alphabet="aAäÄöÖåÅéÉüÜ ıİﬁǅ\u0301\u0308-", max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_folding_drops_every_combining_mark_and_casefolds(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", text)
+    assert fold(text) == "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+@given(parsable_nodes)
 @settings(max_examples=150, deadline=None)
 def test_rendered_queries_parse_back_to_the_same_tree(node: Node) -> None:
     try:
