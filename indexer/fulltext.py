@@ -18,14 +18,12 @@ FTS5's own syntax, every word quoted.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
 
 import Stemmer
 
-from core.query_language import And, Near, Node, Not, Or, Phrase
+from core.query_language import And, Near, Node, Not, Or, Phrase, words
 
 # ISO 639-1 codes of the languages whose Snowball stemmer PyStemmer ships.
 SNOWBALL = {
@@ -40,20 +38,6 @@ FINNISH_NEN = "nen"  # "aamiainen": Snowball stems it to "aamiain", its inflecte
 # "aamiaista", "punaista" (partitive of -ainen/-äinen, folded): Snowball cuts them to "aamia"; the word less its -ta
 # joins the other cases. Seven letters at least: "naista" is also "näistä" (of these).
 FINNISH_AISTA = "aista"
-
-
-_WORD = re.compile(r"[^\W_]+")  # as core.query_language.words
-
-
-def folded_words(text: str) -> list[str]:
-    """`core.query_language.words`, the same result, several times faster: every mention written goes through it."""
-    if text.isascii():
-        return _WORD.findall(text.casefold())
-    decomposed = unicodedata.normalize("NFKD", text)
-    for char in set(decomposed):  # a few distinct characters, however long the text
-        if char > "\x7f" and unicodedata.combining(char):
-            decomposed = decomposed.replace(char, "")
-    return _WORD.findall(decomposed.casefold())
 
 
 @cache
@@ -104,7 +88,7 @@ def stem_words(folded: Sequence[str], lang: str | None) -> list[str]:
 
 def stemmed_text(text: str, lang: str | None) -> str:
     """What goes into the stemmed column: the text's folded words, stemmed, separated by spaces."""
-    return " ".join(stem_words(folded_words(text), lang))
+    return " ".join(stem_words(words(text), lang))
 
 
 def stemming_languages(langs: Iterable[str | None]) -> list[str]:
