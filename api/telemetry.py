@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from fastapi import Depends, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -66,31 +66,17 @@ class CrawlTotals(Collector):
         yield from (runs, requests, mentions, experience, losses)
 
 
-class _Around:
-    """A plain ASGI middleware that runs `around(scope, receive, send, app)` for each request."""
+class RequestMetrics:
+    """Counts and times every HTTP request by method, route template and status. A plain ASGI middleware, not
+    @app.middleware("http"): that one runs each request through a task group and a memory stream, a cost every
+    request paid (docs/storage.md, "Under load")."""
 
-    def __init__(self, app: ASGIApp, around: Callable[[Scope, Receive, Send, ASGIApp], Awaitable[None]]) -> None:
-        self.app = app
-        self.around = around
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app, self.requests, self.latency = app, requests, latency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.around(scope, receive, send, self.app)
-
-
-def install_metrics(app: FastAPI) -> None:
-    registry = CollectorRegistry()
-    registry.register(CrawlTotals(lambda: app.state.kaiku))
-    requests = Counter("kaiku_http_requests", "HTTP requests served", ["method", "route", "status"], registry=registry)
-    latency = Histogram(
-        "kaiku_http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"],
-        registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-    )  # fmt: skip
-
-    # A plain ASGI middleware, not @app.middleware("http"): that one runs each request through a task group and a
-    # memory stream, a cost every request paid (docs/storage.md, "Under load").
-    async def observe(scope: Scope, receive: Receive, send: Send, app_: ASGIApp) -> None:
         if scope["type"] != "http":
-            await app_(scope, receive, send)
+            await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500  # an exception escaping the app is answered 500 by the server-error handler outside
@@ -102,13 +88,23 @@ def install_metrics(app: FastAPI) -> None:
             await send(message)
 
         try:
-            await app_(scope, receive, sent)
+            await self.app(scope, receive, sent)
         finally:
             route = str(getattr(scope.get("route"), "path", "unmatched"))  # the template routing chose, not the path
-            latency.labels(scope["method"], route).observe(time.perf_counter() - started)
-            requests.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+            self.requests.labels(scope["method"], route, str(status)).inc()
 
-    app.add_middleware(_Around, around=observe)
+
+def install_metrics(app: FastAPI) -> None:
+    registry = CollectorRegistry()
+    registry.register(CrawlTotals(lambda: app.state.kaiku))
+    requests = Counter("kaiku_http_requests", "HTTP requests served", ["method", "route", "status"], registry=registry)
+    latency = Histogram(
+        "kaiku_http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"],
+        registry=registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    )  # fmt: skip
+
+    app.add_middleware(RequestMetrics, requests=requests, latency=latency)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (metrics key or admin key)",
              response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **responses(401, 422)},
