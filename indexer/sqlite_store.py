@@ -27,7 +27,6 @@ import json
 import re
 import sqlite3
 import threading
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -503,8 +502,10 @@ class SQLiteMentionStore:
         source = "mentions AS m"
         count_exact = True
         if match is None:
-            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-            total = self._fetch(f"SELECT count(*) FROM mentions AS m{where}", params)[0][0]
+            total = self._count_from_rollups(filters)
+            if total is None:
+                where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+                total = self._fetch(f"SELECT count(*) FROM mentions AS m{where}", params)[0][0]
         else:
             # The text matches drive the count, which stops past SEARCH_COUNT_LIMIT: it costs what the matches
             # counted cost, not what every match of a common word would.
@@ -663,48 +664,51 @@ class SQLiteMentionStore:
         result = [{brand: Counts() for brand in brands} for _ in buckets]
         if not buckets or not brands:
             return result
-        starts = [_ms(b.start) for b in buckets]
-        ends = [_ms(b.end) for b in buckets]
-        if any(edge % SLOT_MS for edge in (*starts, ends[-1])):  # a zone whose hours do not start on a quarter hour
-            return self._counts_from_mentions(brands, buckets)
-        # Whole UTC days inside a bucket come from the daily rollup, the edges from the 15-minute one. The ranges go
-        # in as a table: SQLite walks a rollup's primary key once per range and brand and sums in C; Python sees
-        # one row per (bucket, brand, class) and table.
-        days: list[tuple[int, int, int]] = []
-        edges: list[tuple[int, int, int]] = []
-        for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
-            first_day, last_day = -(-start // DAY_MS) * DAY_MS, end // DAY_MS * DAY_MS
-            if first_day < last_day:
-                days.append((i, first_day, last_day))
-                edges.extend(r for r in ((i, start, first_day), (i, last_day, end)) if r[1] < r[2])
-            else:
-                edges.append((i, start, end))
-        for table, ranges in (("rollup_day", days), ("rollup", edges)):
-            for chunk in _chunks(ranges, 2000):
-                values = ", ".join("(?, ?, ?)" for _ in chunk)
-                rows = self._fetch(
-                    f"WITH b (i, s, e) AS (VALUES {values}) "
-                    "SELECT b.i, r.brand, r.experience, sum(r.n), sum(r.reach), sum(r.reach_unknown) "
-                    f"FROM b JOIN {table} AS r ON r.brand IN ({','.join('?' * len(brands))}) "
-                    "AND r.slot >= b.s AND r.slot < b.e GROUP BY b.i, r.brand, r.experience",
-                    [*(x for r in chunk for x in r), *brands],
-                )
-                for i, brand, experience, n, reach, unknown in rows:
-                    _add(result[i][brand], experience, n, reach, unknown)
+        ranges = [(_ms(b.start), _ms(b.end)) for b in buckets]
+        for i, brand, experience, n, reach, unknown in self._range_counts(brands, ranges):
+            _add(result[i][brand], experience, n, reach, unknown)
         return result
 
-    def _counts_from_mentions(self, brands: Sequence[str], buckets: Sequence[Bucket]) -> list[dict[str, Counts]]:
-        result = [{brand: Counts() for brand in brands} for _ in buckets]
-        starts = [_ms(b.start) for b in buckets]
-        rows = self._fetch(
-            f"SELECT brand, published_ms, coalesce(experience, ''), followers FROM mentions "
-            f"WHERE brand IN ({','.join('?' * len(brands))}) AND published_ms >= ? AND published_ms < ?",
-            [*brands, starts[0], _ms(buckets[-1].end)],
-        )
-        for brand, published, experience, followers in rows:
-            i = bisect_right(starts, published) - 1
-            _add(result[i][brand], experience, 1, followers or 0, int(followers is None))
-        return result
+    def _range_counts(self, brands: Sequence[str], ranges: Sequence[tuple[int, int]]) -> list[tuple[Any, ...]]:
+        """(range index, brand, class, mentions, reach, reach unknown) rows that sum to the published mentions of
+        `brands` in each range [start, end) of epoch ms: whole days from the daily rollup, the rest of a quarter
+        hour from the 15-minute one, what is left from the mentions (`_pieces`). The pieces go in as a table:
+        SQLite walks a rollup's primary key once per piece and brand and sums in C; Python sees one row per
+        (range, brand, class) and table."""
+        pieces: dict[str, list[tuple[int, int, int, int]]] = {table: [] for table in _PIECE_SOURCES}
+        for i, (start, end) in enumerate(ranges):
+            for table, sign, piece_start, piece_end in _pieces(start, end):
+                pieces[table].append((i, sign, piece_start, piece_end))
+        rows: list[tuple[Any, ...]] = []
+        for table, table_pieces in pieces.items():
+            for chunk in _chunks(table_pieces, 2000):
+                values = ", ".join("(?, ?, ?, ?)" for _ in chunk)
+                rows.extend(self._fetch(
+                    f"WITH b (i, sign, s, e) AS (VALUES {values}) SELECT b.i, {_PIECE_SOURCES[table]} "
+                    f"AND r.brand IN ({','.join('?' * len(brands))}) GROUP BY 1, 2, 3",
+                    [*(x for piece in chunk for x in piece), *brands],
+                ))  # fmt: skip
+        return rows
+
+    def _count_from_rollups(self, filters: MentionFilters) -> int | None:
+        """The number of mentions that pass `filters`, from the rollups where they can tell (no text, source or
+        language filter): a few hundred rollup rows instead of every matching mention's index entry."""
+        if filters.q or filters.source is not None or filters.lang is not None:
+            return None
+        brands = list(filters.brands) if filters.brands is not None else None
+        if filters.brand is not None:
+            brands = [filters.brand] if brands is None or filters.brand in brands else []
+        if brands is None:
+            brands = [brand for (brand,) in self._fetch("SELECT DISTINCT brand FROM rollup_day")]
+        start = _ms(filters.start) if filters.start is not None else -_UNBOUNDED_MS
+        end = _ms(filters.end) if filters.end is not None else _UNBOUNDED_MS
+        wanted = filters.experience
+        total = sum(row[3] for row in self._range_counts(brands, [(start, end)]) if wanted in (None, row[2]))
+        if filters.start is None and filters.end is None:  # mentions without a date are in no rollup
+            clauses, params, _ = self._where(filters)
+            where = " AND ".join(["m.published_ms IS NULL", *clauses])
+            total += self._fetch(f"SELECT count(*) FROM mentions AS m WHERE {where}", params)[0][0]
+        return int(total)
 
     def breakdown(self, filters: MentionFilters, by: BreakdownField, size: int) -> Breakdown:
         clauses, params, match = self._where(filters)
@@ -839,6 +843,50 @@ class _transaction:
 def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
+
+
+# Where `_range_counts` reads each kind of piece: the rows of table `r`, signed, per (range, brand, class).
+_ROLLUP_PIECE = ("r.brand, r.experience, sum(b.sign * r.n), sum(b.sign * r.reach), sum(b.sign * r.reach_unknown) "
+                 "FROM b CROSS JOIN {} AS r ON r.slot >= b.s AND r.slot < b.e")  # fmt: skip
+_PIECE_SOURCES = {
+    "rollup_day": _ROLLUP_PIECE.format("rollup_day"),
+    "rollup": _ROLLUP_PIECE.format("rollup"),
+    "mentions": "r.brand, coalesce(r.experience, ''), sum(b.sign), sum(b.sign * coalesce(r.followers, 0)), "
+    "sum(b.sign * (r.followers IS NULL)) FROM b CROSS JOIN mentions AS r "
+    "ON r.published_ms >= b.s AND r.published_ms < b.e",
+}
+_UNBOUNDED_MS = 2**52 // DAY_MS * DAY_MS  # a whole number of days beyond any date: an open end of a range
+
+
+def _pieces(start: int, end: int) -> list[tuple[str, int, int, int]]:
+    """[start, end) in epoch ms as signed pieces (table, +1 or -1, piece start, piece end) of `_PIECE_SOURCES`:
+    the whole days nearest its ends from `rollup_day`, then the difference at each end (under half a day, added
+    or taken away) in quarter hours from `rollup`, and what is left of that (under a quarter hour) from
+    `mentions`. A week of Europe/Helsinki (from 22:00 UTC) is seven days, plus two hours, less two hours."""
+    if start >= end:
+        return []
+    first_day, last_day = _nearest(start, DAY_MS), _nearest(end, DAY_MS)
+    if first_day >= last_day:
+        return _quarter_pieces(start, end, 1)
+    pieces = [("rollup_day", 1, first_day, last_day)]
+    pieces += _quarter_pieces(start, first_day, 1) if start < first_day else _quarter_pieces(first_day, start, -1)
+    pieces += _quarter_pieces(last_day, end, 1) if last_day < end else _quarter_pieces(end, last_day, -1)
+    return pieces
+
+
+def _quarter_pieces(start: int, end: int, sign: int) -> list[tuple[str, int, int, int]]:
+    """[start, end) as the whole 15-minute slots inside it and the mentions at either side of them."""
+    if start >= end:
+        return []
+    first, last = -(-start // SLOT_MS) * SLOT_MS, end // SLOT_MS * SLOT_MS
+    if first >= last:
+        return [("mentions", sign, start, end)]
+    edges = [("mentions", sign, s, e) for s, e in ((start, first), (last, end)) if s < e]
+    return [("rollup", sign, first, last), *edges]
+
+
+def _nearest(moment: int, step: int) -> int:
+    return (moment + step // 2) // step * step
 
 
 def _add(counts: Counts, experience: str, n: int, reach: float, unknown: int) -> None:

@@ -169,6 +169,37 @@ def test_filters_combine(filled: MentionStore) -> None:
     assert {m["id"] for m in page.data} == expected and page.count == len(expected)
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        MentionFilters(),
+        MentionFilters(brand="tunturi"),
+        MentionFilters(brands=("revontuli", "kide"), experience="anger"),
+        MentionFilters(brand="kide", brands=("revontuli",)),
+        MentionFilters(start=START + timedelta(hours=13, minutes=7), end=START + timedelta(days=5, hours=3)),
+        MentionFilters(brand="revontuli", start=START + timedelta(days=2, minutes=50)),
+        MentionFilters(brands=("tunturi",), experience="comfort", end=START + timedelta(days=6, hours=20)),
+    ],
+    ids=["all", "brand", "brands-class", "brand-outside-brands", "between", "from", "to"],
+)
+def test_a_search_without_text_counts_every_match(filled: MentionStore, filters: MentionFilters) -> None:
+    # The embedded store counts these from its rollups (and the undated mentions from the mentions).
+    def matches(m: Mention) -> bool:
+        published = m.published_at
+        return (
+            (filters.brand is None or m.brand == filters.brand)
+            and (filters.brands is None or m.brand in filters.brands)
+            and (filters.experience is None or m.experience == filters.experience)
+            and (filters.start is None or (published is not None and published >= filters.start))
+            and (filters.end is None or (published is not None and published < filters.end))
+        )
+
+    expected = sum(map(matches, MENTIONS))
+    assert filled.search(filters, size=1).count == expected
+    if filters == MentionFilters():
+        assert expected == len(MENTIONS)
+
+
 def test_a_cursor_of_another_order_is_refused(filled: MentionStore) -> None:
     page = filled.search(MentionFilters(), size=5)
     with pytest.raises(InvalidCursor):
