@@ -121,13 +121,17 @@ def _plain(phrase: Phrase) -> str:
 
 
 def _phrase_variants(phrase: Phrase, langs: Sequence[str]) -> list[str]:
-    """Column-qualified alternatives of one phrase: its exact words, and their stems in each language."""
-    found = [f"plain : {_plain(phrase)}"]
+    """Column-qualified alternatives of one phrase: its exact words, and their stems in each language. Words that
+    are their own stems are looked up once in both columns: FTS5 reads each alternative's lists apart."""
+    plain, stems = _plain(phrase), []
     for lang in langs:
         stemmed = _stemmed(phrase, lang)
-        if stemmed is not None and f"stemmed : {stemmed}" not in found:
-            found.append(f"stemmed : {stemmed}")
-    return found
+        if stemmed is not None and stemmed not in stems:
+            stems.append(stemmed)
+    if plain in stems:
+        stems.remove(plain)
+        return [f"{{plain stemmed}} : {plain}", *(f"stemmed : {stemmed}" for stemmed in stems)]
+    return [f"plain : {plain}", *(f"stemmed : {stemmed}" for stemmed in stems)]
 
 
 def _phrases(node: Node) -> list[Phrase]:

@@ -58,7 +58,7 @@ SLOT_MS = 15 * 60 * 1000
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 BANDS_AUTOMERGE = 8
-PROBE_CHUNK = 64  # rows of a page walk checked against a text query at once
+PROBE_CHUNK = 64  # rows of a page walk checked against a text query at once, at most
 PROBE_LIMIT = 256  # rows checked before a page walk gives way to the list of all matches
 
 SCHEMA = """
@@ -579,7 +579,7 @@ class SQLiteMentionStore:
                 while len(found) < size:
                     if checked >= PROBE_LIMIT:
                         return None
-                    chunk = walk.fetchmany(PROBE_CHUNK)
+                    chunk = walk.fetchmany(_probe_chunk(size - len(found), len(found), checked))
                     if not chunk:
                         break
                     checked += len(chunk)
@@ -838,6 +838,14 @@ class _transaction:
         self.db.execute("ROLLBACK")
         if isinstance(exc, sqlite3.Error):
             raise IndexerError(f"{self.what} failed: {exc}") from exc
+
+
+def _probe_chunk(wanted: int, found: int, checked: int) -> int:
+    """How many rows of a page walk to check next for `wanted` more matches: as many as the matches seen so far
+    say it takes, a quarter more, at least 8, at most PROBE_CHUNK. A check costs FTS5 a lookup per row and per index
+    segment; each query, little: checking far past the page's end would cost more than a second query."""
+    rate = found / checked if found else 0.5
+    return min(PROBE_CHUNK, max(8, round(wanted / max(rate, 0.1) * 1.25)))
 
 
 def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
