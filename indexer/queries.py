@@ -79,6 +79,9 @@ class MentionPage:
     count: int
     next: str | None
     count_exact: bool = True  # False: `count` is SEARCH_COUNT_LIMIT and more mentions match
+    # The same documents as one JSON array, where a store holds them as the public document's JSON text (the
+    # embedded store): the API sends it as it is instead of validating and dumping each document again.
+    data_json: str | None = None
 
 
 def build_query(filters: MentionFilters) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from api.deps import Caller, CallerDep, StateDep, StoreDep, charge, search_slot
 from api.params import ExportQuery, MentionQuery, SearchQuery
@@ -63,12 +63,19 @@ def _filters(caller: Caller, state: AppState, query: MentionQuery) -> MentionFil
 )
 def list_mentions(
     query: Annotated[SearchQuery, Query()], store: StoreDep, caller: CallerDep, state: StateDep
-) -> MentionList:
+) -> MentionList | Response:
     filters = _filters(caller, state, query)
     with search_slot(state, caller, query.q):
         page = store.search(
             filters, size=query.limit, cursor=query.cursor, sort=query.sort, highlight=query.highlight and bool(query.q)
         )
+    if page.data_json is not None:
+        # The store's JSON text of each document is what MentionList would dump (tests/api/test_embedded_store_api.py
+        # checks): sent as it is, an export page of 200 costs a quarter less than validated and dumped again.
+        rest = json.dumps(
+            {"count": page.count, "count_exact": page.count_exact, "next": page.next}, separators=(",", ":")
+        )
+        return Response(f'{{"data":{page.data_json},{rest[1:]}', media_type="application/json")
     return MentionList.model_validate(
         {"data": page.data, "count": page.count, "count_exact": page.count_exact, "next": page.next}
     )

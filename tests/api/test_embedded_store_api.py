@@ -12,8 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.schemas import MentionList
 from core.mention import Mention, mention_id
 from core.settings import REPO_CONFIGS, Settings
+from indexer.queries import MentionFilters
 from indexer.sqlite_store import SQLiteMentionStore
 from kaiku.wiring import team_store
 from tests.api.conftest import bearer
@@ -57,11 +59,47 @@ def test_search_metrics_and_health_on_the_embedded_store(tmp_path: Path) -> None
         assert len(lines) == 3
 
 
+def test_a_page_sent_as_stored_is_what_the_schema_would_send(tmp_path: Path) -> None:
+    """The embedded store's pages go out as the stored JSON text of each document, not validated and dumped again:
+    byte for byte what MentionList would send, for documents with every kind of field."""
+    settings = Settings(data_dir=tmp_path / "data", config_dir=REPO_CONFIGS)
+    mentions = [
+        Mention(
+            id=mention_id("reviews", f"https://r.example/{n}"), brand="revontuli", source="reviews",
+            url=f"https://r.example/{n}", title='<b>"Arvio"</b> & ääkköset' if n % 2 else None,
+            text=f"Huone {n} oli siisti 😀\n\"lainaus\"", lang="fi" if n % 3 else None,
+            published_at=NOW - timedelta(hours=n) if n % 4 else None, crawled_at=NOW, author_followers=n * 7 or None,
+            experience=("anger", "comfort", "delight", None)[n % 4],
+            polarity={"negative": 0.1 + n / 100, "neutral": 0.2, "positive": 1 / 3} if n % 4 != 3 else None,
+            engagement={"likes": n, "replies": None, "shares": 2}, model={"id": "m", "version": "1"} if n % 2 else None,
+            brands_matched=["revontuli"], rating=4.5 if n % 5 == 0 else None, rating_max=5 if n % 5 == 0 else None,
+        )
+        for n in range(12)
+    ]  # fmt: skip
+    store = SQLiteMentionStore(settings.resolved_store_path)
+    store.write(mentions)
+    teams = team_store(settings)
+    key = teams.create_key(teams.create_team("north", brands=["revontuli"]).id).secret
+    with TestClient(create_app(settings), headers=bearer(key)) as api:
+        for params in ({"limit": 5}, {"limit": 100, "q": "huone"}, {"limit": 100, "sort": "angriest"}):
+            sent = api.get("/v1/mentions", params=params)
+            page = store.search(MentionFilters(brand=None, brands=("revontuli",), q=params.get("q")),
+                                size=params["limit"], sort=params.get("sort", "newest"))  # fmt: skip
+            assert page.data_json is not None
+            validated = MentionList.model_validate(
+                {"data": page.data, "count": page.count, "count_exact": page.count_exact, "next": page.next}
+            )
+            assert sent.headers["content-type"] == "application/json"
+            assert sent.content == validated.model_dump_json(exclude_unset=True).encode()
+            assert len(sent.json()["data"]) == min(params["limit"], len(mentions))
+
+
 # Started in a fresh interpreter: this one has imported torch for other tests already.
 STARTS_WITHOUT_MODEL = """
 import sys
 from fastapi.testclient import TestClient
 from api.app import create_app
+from api.schemas import MentionList
 from core.settings import REPO_CONFIGS, Settings
 
 settings = Settings(data_dir=sys.argv[1], config_dir=REPO_CONFIGS, api_db=sys.argv[1] + "/api.sqlite3",
