@@ -83,10 +83,10 @@ def _authenticate(state: AppState, presented: str) -> Caller | None:
     admin_key = state.settings.admin_key
     if admin_key is not None and hmac.compare_digest(presented.encode(), admin_key.get_secret_value().encode()):
         return Caller(key_id="admin", team=None, brands=frozenset())
-    key = state.teams.authenticate(presented)
-    if key is None:
+    found = state.teams.key_and_team(presented)
+    if found is None:
         return None
-    team = state.teams.team(key.team)
+    key, team = found
     return Caller(key_id=key.id, team=team.id, brands=frozenset(team.brands))
 
 

@@ -199,13 +199,23 @@ class TeamStore:
 
     def authenticate(self, presented: str) -> KeyInfo | None:
         """The key's record if `presented` is a live key, else None (never says which part was wrong)."""
+        with self.db.connect() as conn:
+            return self._authenticate(conn, presented)
+
+    def key_and_team(self, presented: str) -> tuple[KeyInfo, Team] | None:
+        """`authenticate` and the key's team, read on one connection: every API request asks both."""
+        with self.db.connect() as conn:
+            key = self._authenticate(conn, presented)
+            return None if key is None else (key, self._team(conn, key.team))
+
+    @staticmethod
+    def _authenticate(conn: Connection, presented: str) -> KeyInfo | None:
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != KEY_PREFIX:
             return None
         _, key_id, secret = parts
-        with self.db.connect() as conn:
-            row = conn.execute(select(*_KEY_COLUMNS, api_keys.c.salt, api_keys.c.digest).where(api_keys.c.id == key_id))
-            found = row.one_or_none()
+        row = conn.execute(select(*_KEY_COLUMNS, api_keys.c.salt, api_keys.c.digest).where(api_keys.c.id == key_id))
+        found = row.one_or_none()
         if found is None or found.revoked_at is not None:
             return None
         if not hmac.compare_digest(_digest(found.salt, secret), found.digest):
