@@ -85,6 +85,7 @@ class ElasticsearchMentionStore:
         cursor: str | None = None,
         sort: SortName = "newest",
         highlight: bool = False,
+        as_json: bool = False,  # the documents come parsed from the engine's answer: `data` it is
     ) -> MentionPage:
         return queries.search_mentions(self.client, self.alias, filters, size, cursor, sort, highlight)
 

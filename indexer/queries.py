@@ -79,8 +79,9 @@ class MentionPage:
     count: int
     next: str | None
     count_exact: bool = True  # False: `count` is SEARCH_COUNT_LIMIT and more mentions match
-    # The same documents as one JSON array, where a store holds them as the public document's JSON text (the
-    # embedded store): the API sends it as it is instead of validating and dumping each document again.
+    # The documents as one JSON array, from a store that holds them as the public document's JSON text (the
+    # embedded store) when asked `as_json` (then `data` is empty): the API sends it as it is instead of parsing,
+    # validating and dumping each document again.
     data_json: str | None = None
 
 

@@ -497,6 +497,7 @@ class SQLiteMentionStore:
         cursor: str | None = None,
         sort: SortName = "newest",
         highlight: bool = False,
+        as_json: bool = False,
     ) -> MentionPage:
         clauses, params, match = self._where(filters, text=False)
         keys = _SORTS[sort]
@@ -553,19 +554,20 @@ class SQLiteMentionStore:
                 f"SELECT m.doc, m.id, {columns} FROM {source}{where} ORDER BY {order}, m.id LIMIT ?",
                 [*page_params, size],
             )
+        next_cursor = encode_cursor(sort, [*rows[-1][2:], rows[-1][1]]) if len(rows) == size else None
         # `doc` is the public document as the model dumps it (`_row`): one array of them parses faster than each
-        # apart, and the API sends the text as it is where no highlight is added.
+        # apart, and is what the API sends where no highlight is added.
         data_json = "[" + ",".join(doc for doc, *_ in rows) + "]"
+        highlighted = highlight and bool(filters.q)
+        if as_json and not highlighted:
+            return MentionPage(data=[], count=int(total), next=next_cursor, count_exact=count_exact,
+                               data_json=data_json)  # fmt: skip
         data = json.loads(data_json)
-        if highlight and filters.q:
+        if highlighted:
             languages = self.languages()
             for item in data:
-                item["highlight"] = _highlight(item, filters.q, languages)
-        next_cursor = encode_cursor(sort, [*rows[-1][2:], rows[-1][1]]) if len(rows) == size else None
-        return MentionPage(
-            data=data, count=int(total), next=next_cursor, count_exact=count_exact,
-            data_json=None if highlight and filters.q else data_json,
-        )  # fmt: skip
+                item["highlight"] = _highlight(item, filters.q or "", languages)
+        return MentionPage(data=data, count=int(total), next=next_cursor, count_exact=count_exact)
 
     def _probed_page(
         self, filters: MentionFilters, where: str, params: list[Any], order: str, columns: str, size: int

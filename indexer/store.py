@@ -68,9 +68,12 @@ class MentionStore(Protocol):
         cursor: str | None = None,
         sort: SortName = "newest",
         highlight: bool = False,
+        as_json: bool = False,
     ) -> MentionPage:
         """One page in the given order, the total count of matches, and the cursor of the next page.
-        `filters.q` is a brand query (AND/OR/NOT, phrases, NEAR/n, prefix*); invalid ones raise QueryError."""
+        `filters.q` is a brand query (AND/OR/NOT, phrases, NEAR/n, prefix*); invalid ones raise QueryError.
+        `as_json`: the caller sends the documents on as JSON; a store that holds them as JSON text may then give
+        them in `data_json` only, leaving `data` empty."""
 
     def export(self, filters: MentionFilters, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Every match, newest first, fetched lazily."""

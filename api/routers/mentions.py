@@ -67,7 +67,12 @@ def list_mentions(
     filters = _filters(caller, state, query)
     with search_slot(state, caller, query.q):
         page = store.search(
-            filters, size=query.limit, cursor=query.cursor, sort=query.sort, highlight=query.highlight and bool(query.q)
+            filters,
+            size=query.limit,
+            cursor=query.cursor,
+            sort=query.sort,
+            highlight=query.highlight and bool(query.q),
+            as_json=True,
         )
     if page.data_json is not None:
         # The store's JSON text of each document is what MentionList would dump (tests/api/test_embedded_store_api.py
