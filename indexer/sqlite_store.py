@@ -21,6 +21,7 @@ Times are stored as integer milliseconds since the epoch (UTC).
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import json
@@ -57,6 +58,7 @@ from indexer.writer import BulkReport
 SLOT_MS = 15 * 60 * 1000
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
+MMAP_BYTES = 1 << 30
 BANDS_AUTOMERGE = 8
 TEXT_AUTOMERGE = 2
 PROBE_CHUNK = 64  # rows of a page walk checked against a text query at once, at most
@@ -245,6 +247,14 @@ def _band_tokens(bands: Sequence[str]) -> str | None:
     return "b" + joined.replace(" ", " b").replace(":", "")
 
 
+@functools.lru_cache(maxsize=256)
+def _text_match(q: str, languages: tuple[str, ...]) -> str | None:
+    """The FTS5 expression of a text query in these languages, None where it holds no word: a search asks for it
+    more than once (its count, its page), and clients repeat their queries."""
+    node = parse_text_query(q)
+    return None if node is None else fts_query(node, languages)
+
+
 def _brand_token(brand: str) -> str:
     """The brand as one FTS5 token of letters and digits, whatever characters its name holds."""
     return "b" + brand.encode().hex()
@@ -309,6 +319,10 @@ class SQLiteMentionStore:
             connection.execute("PRAGMA journal_size_limit = 67108864")  # the WAL file shrinks back to 64 MiB
             connection.execute("PRAGMA temp_store = MEMORY")
             connection.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
+            # Pages read through a memory map of the file (up to 1 GiB), not copied in by a read() each: every
+            # commit of another process empties a connection's page cache, and the API's readers refill it
+            # from the map for less.
+            connection.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             self._local.connection = connection
             if not self._ready:
                 self._create(connection)
@@ -477,11 +491,10 @@ class SQLiteMentionStore:
             params.append(_ms(filters.end))
         match = None
         if filters.q:
-            node = parse_text_query(filters.q)
-            if node is None:
+            match = _text_match(filters.q, tuple(self._languages_for(filters)))
+            if match is None:
                 clauses.append("0")  # no word to look for: nothing matches
             else:
-                match = fts_query(node, self._languages_for(filters))
                 if self._text_has_brand:
                     match = _with_brands(match, filters)
                 if text:
@@ -573,13 +586,13 @@ class SQLiteMentionStore:
         self, filters: MentionFilters, where: str, params: list[Any], order: str, columns: str, size: int
     ) -> list[Any] | None:
         """(doc, id, sort keys...) of the first `size` mentions in `order` that match `filters.q`, found by walking
-        the mentions that pass `where` in that order and checking them against the text PROBE_CHUNK at a time; None
+        the mentions that pass `where` in that order and checking them against the text a chunk at a time; None
         when PROBE_LIMIT rows were checked without filling the page.
 
         A check costs FTS5 a lookup per row (tens of microseconds), so this pays where matches are dense along the
         order (a common word: ten checks or so per row found), while the list of all matches costs as much as
         the word has matches. The brand is left out of the checked text: `where` holds it."""
-        text = fts_query(parse_text_query(filters.q or ""), self._languages_for(filters))  # type: ignore[arg-type]
+        text = _text_match(filters.q or "", tuple(self._languages_for(filters)))
         found: list[tuple[Any, ...]] = []
         try:
             walk = self.db.execute(f"SELECT m.rowid, m.id, {columns} FROM mentions AS m{where} ORDER BY {order}, m.id",
