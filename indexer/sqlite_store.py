@@ -865,9 +865,10 @@ class _transaction:
 
 def _probe_chunk(wanted: int, found: int, checked: int) -> int:
     """How many rows of a page walk to check next for `wanted` more matches: as many as the matches seen so far
-    say it takes, a quarter more, at least 8, at most PROBE_CHUNK. A check costs FTS5 a lookup per row and per index
-    segment; each query, little: checking far past the page's end would cost more than a second query."""
-    rate = found / checked if found else 0.5
+    say it takes (at first, that every row matches: a walk is for a text with many matches), a quarter more, at
+    least 8, at most PROBE_CHUNK. A check costs FTS5 a lookup per row and per index segment; a query, little:
+    checking far past the page's end costs more than a second query."""
+    rate = found / checked if checked else 1.0
     return min(PROBE_CHUNK, max(8, round(wanted / max(rate, 0.1) * 1.25)))
 
 
