@@ -58,7 +58,6 @@ from indexer.writer import BulkReport
 SLOT_MS = 15 * 60 * 1000
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
-MMAP_BYTES = 1 << 30
 BANDS_AUTOMERGE = 8
 TEXT_AUTOMERGE = 2
 PROBE_CHUNK = 64  # rows of a page walk checked against a text query at once, at most
@@ -319,10 +318,6 @@ class SQLiteMentionStore:
             connection.execute("PRAGMA journal_size_limit = 67108864")  # the WAL file shrinks back to 64 MiB
             connection.execute("PRAGMA temp_store = MEMORY")
             connection.execute("PRAGMA cache_size = -65536")  # 64 MiB of page cache per connection
-            # Pages read through a memory map of the file (up to 1 GiB), not copied in by a read() each: every
-            # commit of another process empties a connection's page cache, and the API's readers refill it
-            # from the map for less.
-            connection.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             self._local.connection = connection
             if not self._ready:
                 self._create(connection)
