@@ -689,8 +689,8 @@ class SQLiteMentionStore:
 
     def _range_counts(self, brands: Sequence[str], ranges: Sequence[tuple[int, int]]) -> list[tuple[Any, ...]]:
         """(range index, brand, class, mentions, reach, reach unknown) rows that sum to the published mentions of
-        `brands` in each range [start, end) of epoch ms: whole days from the daily rollup, the rest of a quarter
-        hour from the 15-minute one, what is left from the mentions (`_pieces`). The pieces go in as a table:
+        `brands` in each range [start, end) of epoch ms: whole days from the daily rollup, the rest in quarter
+        hours from the 15-minute one, what is left from the mentions (`_pieces`). The pieces go in as a table:
         SQLite walks a rollup's primary key once per piece and brand and sums in C; Python sees one row per
         (range, brand, class) and table."""
         pieces: dict[str, list[tuple[int, int, int, int]]] = {table: [] for table in _PIECE_SOURCES}
