@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.api_load import END, WORDS, percentile, synthetic
 from bench.scaled_site import write_site
 from core.mention import mention_id
+from core.priority import lower_priority
 from core.settings import REPO_CONFIGS, Settings
 from crawler.extract.schema_org import extract_reviews
 from indexer.queries import MentionFilters
@@ -94,8 +95,10 @@ def serve_api(work: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
 
 
-def crawl(work: str, site_dir: str, pages: int, report: Any) -> None:
-    """The crawl process: the scaled site served here, crawled into the store; sends back what it did."""
+def crawl(work: str, site_dir: str, pages: int, niceness: int, report: Any) -> None:
+    """The crawl process, at `niceness` as `kaiku crawl` and the scheduler run one: the scaled site served here,
+    crawled into the store; sends back what it did."""
+    lower_priority(niceness)
     from bench.crawl import ConstantClassifier, bench_source
     from cli.demo.server import serve_site
     from core.config import load_config
@@ -217,6 +220,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--p95-goal", type=float, default=300.0, help="ms")
+    parser.add_argument("--crawl-nice", type=int, default=Settings.model_fields["crawl_nice"].default,
+                        help="the crawl's niceness (KAIKU_CRAWL_NICE; 0: as high a priority as the API's)")  # fmt: skip
     parser.add_argument(
         "--api-workers",
         type=int,
@@ -259,7 +264,8 @@ def main() -> int:
         api_cpu_before = process_cpu_s(api.pid)
 
         report = spawn.Queue()
-        crawler = spawn.Process(target=crawl, args=(str(work), str(site_dir), pages, report), daemon=True)
+        crawl_args = (str(work), str(site_dir), pages, args.crawl_nice, report)
+        crawler = spawn.Process(target=crawl, args=crawl_args, daemon=True)
         results = Results()
         own_cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         crawler.start()
@@ -287,8 +293,8 @@ def main() -> int:
 
         failures = []
         print(f"\n{args.clients} clients for {asked:.0f} s against the API ({args.api_workers} worker processes) while "
-              f"a crawl wrote {args.mentions:,} mentions (load average {load_start} at the start, {load_end} at the "
-              "end):")  # fmt: skip
+              f"a crawl at niceness {args.crawl_nice} wrote {args.mentions:,} mentions (load average {load_start} at "
+              f"the start, {load_end} at the end):")  # fmt: skip
         total = 0
         for question in QUESTIONS:
             latencies, statuses = results.latencies[question], results.statuses[question]

@@ -14,6 +14,7 @@ import typer
 from cli._common import fail, user_errors
 from core.config import load_config
 from core.mention import SOURCE_NAMES
+from core.priority import lower_priority
 from core.settings import get_settings
 
 
@@ -52,6 +53,7 @@ def crawl(
 
     with user_errors():
         settings = get_settings()
+        lower_priority(settings.crawl_nice)  # before the model starts its threads, which inherit it
         kaiku_config = load_config(config or settings.config_dir)
         sources = kaiku_config.sources_named(name)
         if not sources:

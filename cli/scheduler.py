@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from cli._common import user_errors
+from core.priority import lower_priority
 from core.settings import get_settings
 
 
@@ -43,6 +44,8 @@ def scheduler(role: RoleOption = SchedulerRole.all) -> None:
 
     with user_errors():
         settings = get_settings()
+        if role != SchedulerRole.control:  # before the scheduler starts its threads, which inherit it
+            lower_priority(settings.crawl_nice)
         config = load_config(settings.config_dir)
         db = database(settings)
         runner = build_scheduler(settings, role.value)

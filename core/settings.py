@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     outbox_retry_max_seconds: int = Field(default=3600, ge=1)
     crawl_shard: int = Field(default=0, ge=0, description="This crawl worker's share of the sources (0-based)")
     crawl_shards: int = Field(default=1, ge=1, description="How many crawl workers share the sources")
+    crawl_nice: int = Field(
+        default=10, ge=0, le=19, description="Niceness of crawl processes (0-19): higher yields the CPU to the API"
+    )
     followup_days: int = Field(default=10, ge=1, description="A responded case is followed up this many days later")
     retention_days: int | None = Field(default=None, ge=1, description="Delete mentions older than this; unset: keep")
     scheduler_misfire_grace_seconds: int | None = Field(

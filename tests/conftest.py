@@ -23,6 +23,8 @@ os.environ.setdefault("KAIKU_ALLOW_PRIVATE_URLS", "true")
 _TEST_DATA_DIR = tempfile.mkdtemp(prefix="kaiku-tests-")
 atexit.register(shutil.rmtree, _TEST_DATA_DIR, ignore_errors=True)
 os.environ.setdefault("KAIKU_DATA_DIR", _TEST_DATA_DIR)
+# `kaiku crawl` runs in the test process in CLI tests: it keeps its priority (a lowered one cannot be raised back).
+os.environ.setdefault("KAIKU_CRAWL_NICE", "0")
 
 
 @pytest.fixture(scope="session")

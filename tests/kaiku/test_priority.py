@@ -1,0 +1,68 @@
+"""Crawls yield the CPU to the API: the niceness of a crawl process and of the threads it starts afterwards."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from cli import app
+from core.settings import Settings, get_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Run in a child process: a lowered priority cannot be raised back, and the test process must keep its own.
+LOWER_THEN_START_A_THREAD = """
+import os, threading
+from core.priority import lower_priority
+print(lower_priority(int(os.environ["WANTED"])))
+seen = []
+thread = threading.Thread(target=lambda: seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+thread.start()
+thread.join()
+print(seen[0])
+print(lower_priority(0))  # asking for a higher priority leaves it lowered
+"""
+
+
+def _niceness_after(wanted: int) -> list[int]:
+    environment = {**os.environ, "WANTED": str(wanted)}
+    result = subprocess.run([sys.executable, "-c", LOWER_THEN_START_A_THREAD], cwd=REPO, env=environment,
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    return [int(line) for line in result.stdout.split()]
+
+
+def test_a_process_and_the_threads_it_starts_afterwards_run_at_the_niceness_asked() -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    wanted = min(own + 5, 19)
+    assert _niceness_after(wanted) == [wanted, wanted, wanted]
+
+
+def test_a_process_already_at_a_lower_priority_keeps_it() -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert _niceness_after(max(own - 1, 0)) == [own, own, own]
+
+
+def test_the_crawl_niceness_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KAIKU_CRAWL_NICE")
+    assert Settings().crawl_nice == 10
+    for bad in (-1, 20):
+        with pytest.raises(ValidationError, match="crawl_nice"):
+            Settings(crawl_nice=bad)
+
+
+def test_kaiku_crawl_lowers_its_priority_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    lowered: list[int] = []
+    monkeypatch.setattr("cli.crawl.lower_priority", lowered.append)
+    monkeypatch.setenv("KAIKU_CRAWL_NICE", "12")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["crawl", "no-such-source"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2 and lowered == [12]
