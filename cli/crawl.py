@@ -53,7 +53,7 @@ def crawl(
 
     with user_errors():
         settings = get_settings()
-        lower_priority(settings.crawl_nice)  # before the model starts its threads, which inherit it
+        lower_priority(settings.crawl_nice)  # the crawl yields the CPU to the API; the model's threads inherit it
         kaiku_config = load_config(config or settings.config_dir)
         sources = kaiku_config.sources_named(name)
         if not sources:

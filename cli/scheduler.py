@@ -44,7 +44,7 @@ def scheduler(role: RoleOption = SchedulerRole.all) -> None:
 
     with user_errors():
         settings = get_settings()
-        if role != SchedulerRole.control:  # before the scheduler starts its threads, which inherit it
+        if role != SchedulerRole.control:  # its crawls yield the CPU to the API; its threads inherit the niceness
             lower_priority(settings.crawl_nice)
         config = load_config(settings.config_dir)
         db = database(settings)

@@ -20,11 +20,21 @@ REPO = Path(__file__).resolve().parents[2]
 LOWER_THEN_START_A_THREAD = """
 import os, threading
 from core.priority import lower_priority
+
+def niceness():
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+release = threading.Event()
+earlier = threading.Thread(target=release.wait)  # a pool a library started at import
+earlier.start()
 print(lower_priority(int(os.environ["WANTED"])))
+print(niceness())
+print(os.getpriority(os.PRIO_PROCESS, earlier.native_id))
+release.set()
 seen = []
-thread = threading.Thread(target=lambda: seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
-thread.start()
-thread.join()
+later = threading.Thread(target=lambda: seen.append(niceness()))
+later.start()
+later.join()
 print(seen[0])
 print(lower_priority(0))  # asking for a higher priority leaves it lowered
 """
@@ -37,15 +47,15 @@ def _niceness_after(wanted: int) -> list[int]:
     return [int(line) for line in result.stdout.split()]
 
 
-def test_a_process_and_the_threads_it_starts_afterwards_run_at_the_niceness_asked() -> None:
+def test_a_process_its_running_threads_and_those_it_starts_afterwards_run_at_the_niceness_asked() -> None:
     own = os.getpriority(os.PRIO_PROCESS, 0)
     wanted = min(own + 5, 19)
-    assert _niceness_after(wanted) == [wanted, wanted, wanted]
+    assert _niceness_after(wanted) == [wanted] * 5
 
 
 def test_a_process_already_at_a_lower_priority_keeps_it() -> None:
     own = os.getpriority(os.PRIO_PROCESS, 0)
-    assert _niceness_after(max(own - 1, 0)) == [own, own, own]
+    assert _niceness_after(max(own - 1, 0)) == [own] * 5
 
 
 def test_the_crawl_niceness_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
