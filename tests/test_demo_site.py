@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
+import struct
+import time
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
@@ -131,3 +134,17 @@ def test_served_relative_to_today_the_reviews_end_last_week(today: date) -> None
     assert len(shifts) == 1 and shifts.pop() % 7 == 0  # whole weeks: weekdays and spacing as written
     last_week = [r for r in reviews if r.published_at and this_monday - timedelta(days=7) <= r.published_at.date()]
     assert any(r.rating == 1 and r.lang == "fi" and "Kamala kokemus" in r.text for r in last_week)
+
+
+def test_a_client_that_resets_its_connection_is_no_error_of_the_site(capfd: pytest.CaptureFixture[str]) -> None:
+    # A crawl that stops, or a browser tab closed, drops its connection mid-request: the site goes on quietly.
+    with serve_site(port=0) as site:
+        client = socket.create_connection((site.host, site.port))
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        client.sendall(b"GET / HTTP/1.1\r\nHost: demo")  # half a request: the site is reading when the reset comes
+        time.sleep(0.2)
+        client.close()
+        time.sleep(0.2)
+        with urllib.request.urlopen(f"{site.url}/robots.txt", timeout=10) as response:
+            assert response.status == 200
+    assert "Traceback" not in capfd.readouterr().err

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import io
 import re
+import sys
 import threading
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -91,10 +92,20 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
 
+class _SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops its connection mid-request (a crawl stopping, a browser tab closed) is no error of the
+        # site's: the base class would print a traceback for it.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class DemoSite:
     """A running demo site; `url` has no trailing slash."""
 
-    def __init__(self, server: ThreadingHTTPServer, thread: threading.Thread) -> None:
+    def __init__(self, server: _SiteServer, thread: threading.Thread) -> None:
         self._server = server
         self._thread = thread
         host, port = server.server_address[:2]
@@ -120,8 +131,7 @@ def serve_site(
     """Serve `directory`; with `today`, the pages' dates are moved so that SITE_WEEK is the week of `today`."""
     handler_class = type("_SiteHandler", (_QuietHandler,), {"shift_weeks": weeks_to_shift(today) if today else 0})
     handler = partial(handler_class, directory=str(directory))
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = _SiteServer((host, port), handler)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="kaiku-demo-site", daemon=True
     )
