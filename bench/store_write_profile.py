@@ -1,12 +1,13 @@
 """Where the embedded store's write time goes: CPU seconds per SQL statement, and the Python before it.
 
-    python bench/store_write_profile.py [--n 40000] [--order random|newest-first]
+    python bench/store_write_profile.py [--n 40000] [--order random|newest-first] [--batch 1000]
 
-Writes `--n` of bench/store.py's synthetic mentions in batches of 1,000 into a fresh SQLiteMentionStore whose
-connection is wrapped so that every execute/executemany is timed (CPU time of this process: on a shared machine
-the wall time includes waiting for a core). Prints the total wall and CPU time, mentions per CPU second, the
-CPU seconds per statement (first 50 characters of the SQL), and the rest ("python": building rows, JSON,
-folding, stemming, band tokens), and the bytes the process wrote per mention (the WAL and its checkpoints).
+Writes `--n` of bench/store.py's synthetic mentions in batches of `--batch` (bench/store.py's 1,000) into a fresh
+SQLiteMentionStore whose connection is wrapped so that every execute/executemany is timed (CPU time of this
+process: on a shared machine the wall time includes waiting for a core). Prints the total wall and CPU time,
+mentions per CPU second, the CPU seconds per statement (first 50 characters of the SQL), and the rest ("python":
+building rows, JSON, folding, stemming, band tokens), and the bytes the process wrote per mention (the WAL and its
+checkpoints).
 
 `--order newest-first` writes the same mentions sorted by publication time, newest first, as `kaiku store copy`
 reads them from its source and as a crawl brings mostly recent mentions: batches then touch neighbouring pages of
@@ -77,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=40_000)
     parser.add_argument("--order", choices=["random", "newest-first"], default="random")
+    parser.add_argument("--batch", type=int, default=BATCH, help="mentions per write")
     args = parser.parse_args()
     spent: dict[str, float] = defaultdict(float)
     with tempfile.TemporaryDirectory() as folder:
@@ -87,7 +89,7 @@ def main() -> None:
         if args.order == "newest-first":
             mentions = iter(sorted(mentions, key=lambda m: m.published_at or m.crawled_at, reverse=True))
         written_before = bytes_written()
-        while batch := list(itertools.islice(mentions, BATCH)):
+        while batch := list(itertools.islice(mentions, args.batch)):
             started, started_cpu = time.perf_counter(), time.process_time()
             store.write(batch)
             wall += time.perf_counter() - started
@@ -95,8 +97,8 @@ def main() -> None:
         store.close()
         written = bytes_written() - written_before
     print(
-        f"{args.n} mentions ({args.order}): {wall:.1f} s wall, {cpu:.1f} s CPU, {args.n / cpu:,.0f} per CPU second, "
-        f"{written / args.n / 1024:.1f} KiB written per mention"
+        f"{args.n} mentions ({args.order}, batches of {args.batch:,}): {wall:.1f} s wall, {cpu:.1f} s CPU, "
+        f"{args.n / cpu:,.0f} per CPU second, {written / args.n / 1024:.1f} KiB written per mention"
     )
     for sql, seconds in sorted(spent.items(), key=lambda item: -item[1]):
         if seconds >= 0.005:
