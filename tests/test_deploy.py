@@ -231,3 +231,9 @@ def test_every_cli_command_in_the_deploy_files_exists() -> None:
     assert len(commands) >= 7
     for command in commands:
         assert cli_accepts(command[1:]), command
+
+
+def test_the_crawl_worker_yields_the_cpu_to_the_api() -> None:
+    """Containers are cgroups of their own: the crawl's niceness does not reach the API's, the CPU weight does."""
+    services = compose_config("docker-compose.yml")["services"]
+    assert services["crawl-worker"]["cpu_shares"] < services["api"].get("cpu_shares", 1024)
