@@ -1,4 +1,4 @@
-"""Crawls yield the CPU to the API: the niceness of a crawl process and of the threads it starts afterwards."""
+"""Crawls yield the CPU to the API: the niceness of a crawl process, of the threads it runs and of those it starts."""
 
 from __future__ import annotations
 
