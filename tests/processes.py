@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 
-def start_scheduler(environment: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    """`kaiku scheduler` in a new process, once it says it is running, and what it printed until then."""
+def start_scheduler(environment: dict[str, str], *options: str) -> tuple[subprocess.Popen[str], str]:
+    """`kaiku scheduler [options]` in a new process, once it says it is running, and what it printed until then."""
     process = subprocess.Popen(
-        [sys.executable, "-c", "from cli import main; main()", "scheduler"],
+        [sys.executable, "-c", "from cli import main; main()", "scheduler", *options],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

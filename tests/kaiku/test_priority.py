@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from core.settings import Settings, get_settings
+from tests.processes import start_scheduler
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,3 +77,32 @@ def test_kaiku_crawl_lowers_its_priority_first(monkeypatch: pytest.MonkeyPatch) 
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 2 and lowered == [12]
+
+
+def _niceness_of_every_thread(pid: int) -> set[int]:
+    found = set()
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        try:
+            found.add(os.getpriority(os.PRIO_PROCESS, int(thread)))
+        except ProcessLookupError:  # the thread ended meanwhile
+            continue
+    return found
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the threads of a process from /proc")
+@pytest.mark.parametrize(("role", "lowered"), [("crawl", True), ("all", True), ("control", False)])
+def test_the_scheduler_runs_every_thread_of_a_crawling_role_at_the_crawl_niceness(
+    tmp_path: Path, role: str, lowered: bool
+) -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    wanted = min(own + 5, 19)
+    environment = {**os.environ, "KAIKU_DATA_DIR": str(tmp_path), "KAIKU_CRAWL_NICE": str(wanted)}
+    environment.pop("KAIKU_CONFIG_DIR", None)
+    process, _ = start_scheduler(environment, "--role", role)
+    try:
+        found = _niceness_of_every_thread(process.pid)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    assert found == {wanted if lowered else own}
