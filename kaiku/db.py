@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -187,6 +188,10 @@ migrations = Table(
 )
 
 
+# Indexes of older files that a newer one replaced: `ix_rate_limit_hits_key` by `rate_limit_hits_window`.
+RETIRED_INDEXES = ("ix_rate_limit_hits_key",)
+
+
 def ensure_sqlite_folder(url: str) -> None:
     """SQLite creates the file but not its folder."""
     parsed = make_url(url)
@@ -217,6 +222,9 @@ def open_database(url: str) -> Engine:
         for table in metadata.sorted_tables:  # create_all leaves an existing table without the indexes added since
             for index in table.indexes:
                 index.create(engine, checkfirst=True)
+        with engine.begin() as conn:  # and with those replaced since, which every insert would still write
+            for name in RETIRED_INDEXES:
+                conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
     except (SQLAlchemyError, OSError, ValueError) as exc:
         raise DatabaseError(f"cannot open the database {url!r}: {exc}") from exc
     return engine
