@@ -197,13 +197,10 @@ class TeamStore:
             raise TeamNotFound(f"no key {key_id!r}")
         return _key_info(row)
 
-    def authenticate(self, presented: str) -> KeyInfo | None:
-        """The key's record if `presented` is a live key, else None (never says which part was wrong)."""
-        with self.db.connect() as conn:
-            return self._authenticate(conn, presented)
-
     def key_and_team(self, presented: str) -> tuple[KeyInfo, Team] | None:
-        """`authenticate` and the key's team, read on one connection: every API request asks both."""
+        """The key's record and its team if `presented` is a live key, else None (never says which part was wrong).
+
+        Read on one connection: every API request asks both."""
         with self.db.connect() as conn:
             key = self._authenticate(conn, presented)
             return None if key is None else (key, self._team(conn, key.team))

@@ -156,8 +156,9 @@ def test_keys_are_stored_hashed(api_settings: Settings) -> None:
     with sqlite3.connect(api_settings.data_dir / "kaiku.db") as db:
         salts = [row[0] for row in db.execute("SELECT salt FROM api_keys")]
     assert len(salts[0]) == 16
-    assert store.authenticate(key.secret) == key.info
-    assert store.authenticate(key.secret[:-1] + ("A" if key.secret[-1] != "A" else "B")) is None
+    found = store.key_and_team(key.secret)
+    assert found is not None and found[0] == key.info and found[1].id == "t1"
+    assert store.key_and_team(key.secret[:-1] + ("A" if key.secret[-1] != "A" else "B")) is None
 
 
 def test_rate_limit_per_key(api_settings: Settings, keys: dict) -> None:

@@ -33,14 +33,15 @@ def test_create_list_revoke(run, tmp_path: Path) -> None:
     assert "team marketing (brands: revontuli)" in created.output
     key = created.output.strip().splitlines()[-1]
     store = team_store(Settings(data_dir=tmp_path / "data"))
-    info = store.authenticate(key)
-    assert info is not None and info.team == "marketing"
+    found = store.key_and_team(key)
+    assert found is not None and found[0].team == "marketing" and found[1].brands == ("revontuli",)
+    info = found[0]
     second = run("keys", "create", "--team", "marketing", "--brand", "tunturi")
     assert "brands: revontuli, tunturi" in second.output
     listed = run("keys", "list", "--team", "marketing")
     assert listed.output.count("active") == 2 and key not in listed.output
     assert run("keys", "revoke", info.id).exit_code == 0
-    assert store.authenticate(key) is None
+    assert store.key_and_team(key) is None
     assert "revoked" in run("keys", "list", "--team", "marketing").output
 
 
