@@ -159,6 +159,17 @@ def positional(node: Node) -> bool:
     return False
 
 
+def has_prefix(node: Node) -> bool:
+    """Whether any term of the query is a prefix term (`word*`)."""
+    if isinstance(node, Phrase):
+        return node.last == "prefix"
+    if isinstance(node, Not):
+        return has_prefix(node.operand)
+    if isinstance(node, Near):
+        return has_prefix(node.left) or has_prefix(node.right)
+    return any(has_prefix(o) for o in node.operands)
+
+
 def spans(node: Node, text: Sequence[str]) -> list[Span]:
     """Where a positional node matches in `text`."""
     if isinstance(node, Phrase):

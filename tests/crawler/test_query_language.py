@@ -22,6 +22,7 @@ from core.query_language import (
     QueryError,
     first_position,
     fold,
+    has_prefix,
     inflected_match,
     matches,
     parse_query,
@@ -276,3 +277,18 @@ def test_a_word_matches_itself_in_any_case_and_with_or_without_accents(word: str
         assert not words(word)  # only a "word" that folds away entirely (no letters left) is refused
         return
     assert hits(query, text) and hits(query, word.lower())
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sauna", False),
+        ('"kylmä huone" OR aamiai*', True),
+        ("huone -kyl*", True),
+        ("(sauna OR huone) NEAR/3 kyl*", True),
+        ('"kylmä huo*"', True),  # the phrase's last word as a prefix
+        ("sauna NEAR/2 (huone OR sänky)", False),
+    ],
+)
+def test_has_prefix_finds_a_prefix_term_anywhere_in_the_tree(query: str, expected: bool) -> None:
+    assert has_prefix(parse_query(query)) is expected

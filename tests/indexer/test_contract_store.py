@@ -134,8 +134,9 @@ def test_paging_newest_first_sees_every_match_once_in_order(filled: MentionStore
     assert seen == expected
 
 
+@pytest.mark.parametrize("brands", [None, ("revontuli", "kide")], ids=["all", "two-brands"])
 @pytest.mark.parametrize("sort", ["oldest", "angriest", "most_delighted"])
-def test_other_orders_put_missing_values_last(filled: MentionStore, sort: str) -> None:
+def test_other_orders_put_missing_values_last(filled: MentionStore, sort: str, brands: tuple[str, ...] | None) -> None:
     classes = {"angriest": ("anger", "comfort", "delight"), "most_delighted": ("delight", "comfort", "anger")}
 
     def key(m: Mention) -> tuple:
@@ -147,10 +148,10 @@ def test_other_orders_put_missing_values_last(filled: MentionStore, sort: str) -
         value = getattr(m.polarity, "negative" if sort == "angriest" else "positive", None)
         return (rank, value is None, -(value or 0), m.id)
 
-    expected = [m.id for m in sorted(MENTIONS, key=key)]
+    expected = [m.id for m in sorted(MENTIONS, key=key) if brands is None or m.brand in brands]
     seen, cursor = [], None
     for _ in range(20):
-        page = filled.search(MentionFilters(), size=11, cursor=cursor, sort=sort)  # type: ignore[arg-type]
+        page = filled.search(MentionFilters(brands=brands), size=11, cursor=cursor, sort=sort)  # type: ignore[arg-type]
         seen.extend(m["id"] for m in page.data)
         if (cursor := page.next) is None:
             break
@@ -233,10 +234,14 @@ def test_a_text_search_counts_up_to_the_limit_then_at_least(
     newest = sorted(MENTIONS, key=newest_key)
     many = [m.id for m in newest if "breakfast" in m.text]
     few = [m.id for m in newest if "breakfast" in m.text and m.brand == "tunturi" and m.experience == "anger"]
-    assert 0 < len(few) <= 6 < len(many)
+    two = ("revontuli", "tunturi")  # a team's brands
+    of_two = [m.id for m in newest if "breakfast" in m.text and m.brand in two]
+    assert 0 < len(few) <= 6 < len(of_two)
     for filters, expected, count, exact in (
         (MentionFilters(q="breakfast"), many, 6, False),  # past the limit the count says "at least"
         (MentionFilters(q="breakfast", brand="tunturi", experience="anger"), few, len(few), True),
+        (MentionFilters(q="breakfast", brands=two), of_two, 6, False),
+        (MentionFilters(q="breakf*", brands=two), of_two, 6, False),  # a prefix term: the list of matches
     ):
         seen, cursor = [], None
         while True:  # and the pages hold every match once, in order, either way
@@ -328,6 +333,9 @@ def test_top_outliers_by_intensity_and_engagement(filled: MentionStore) -> None:
 def test_export_streams_every_match_newest_first(filled: MentionStore) -> None:
     exported = [m["id"] for m in filled.export(MentionFilters(lang="fi"), page_size=4)]
     assert exported == [m.id for m in sorted(MENTIONS, key=newest_key) if m.lang == "fi"]
+    two = ("tunturi", "kide")
+    exported = [m["id"] for m in filled.export(MentionFilters(brands=two), page_size=4)]
+    assert exported == [m.id for m in sorted(MENTIONS, key=newest_key) if m.brand in two]
 
 
 def test_selection_for_rescore_and_reclassify(filled: MentionStore) -> None:
