@@ -12,6 +12,8 @@ runs `--repeat`). Per store:
                         bulk_per_cpu_s: the same per second of the bench process's CPU time
   weekly_metrics_p50_ms a quarter of weekly buckets in Europe/Helsinki for a brand and its 4 competitors
   search_p50_ms         one brand, a one-word text query (Finnish or English), newest first, 20 per page, with count
+  team_search_p50_ms    the same without a brand, as a team's key asks it: the team's three brands (one brand and
+                        two competitors)
   outliers_p50_ms       the 10 most intense anger and delight outliers of one brand over 30 days
   get_p50_ms            one mention by id
   *_p50_cpu_ms          embedded only: the median CPU time of this process per question (on a shared machine
@@ -55,6 +57,7 @@ FI = ["huone", "aamiainen", "aamiaisella", "henkilökunta", "sauna", "sänky", "
 EN = ["room", "breakfast", "staff", "sauna", "bed", "cold", "lovely", "dirty", "price", "location", "service",
       "hotel", "coffee", "restaurant", "reception", "clean", "noisy", "friendly", "rooms", "breakfasts"]  # fmt: skip
 QUERIES = [("aamiainen", None), ("sauna", None), ("breakfast", None), ("likainen", None), ("staff", None)]
+TEAM = ("revontuli", "tunturi", "kide")  # what a team's key sees: its brand and two competitors
 BATCH = 1000
 ENGINE_TIMEOUT_S = 1800
 
@@ -126,13 +129,14 @@ def measure(store: MentionStore, n: int, repeat: int, cpu_figures: bool) -> dict
     queries = iter(QUERIES * (repeat + 1))
     month = MentionFilters(brand="revontuli", start=END - timedelta(days=30), end=END)
 
-    def search() -> None:
+    def search(**scope: Any) -> None:
         q, lang = next(queries)
-        store.search(MentionFilters(brand="tunturi", q=q, lang=lang), size=20)
+        store.search(MentionFilters(q=q, lang=lang, **scope), size=20)
 
     questions: dict[str, Callable[[], Any]] = {
         "weekly_metrics": lambda: store.brand_counts_per_bucket(BRANDS, calendar),
-        "search": search,
+        "search": lambda: search(brand="tunturi"),
+        "team_search": lambda: search(brands=TEAM),
         "outliers": lambda: store.most_intense(month, ["anger", "delight"], 10),
         "get": lambda: store.get(ids.pop()),
     }
