@@ -1,11 +1,12 @@
 """The API under load: many clients, a concurrent crawl, and a query-cost attack beside ordinary searches.
 
     python bench/api_load.py [--store embedded|local|url] [--n 3000] [--clients 16] [--duration 60]
-                              [--attack-seconds 20]
+                              [--attack-seconds 20] [--api-workers N]
 
 Indexes N synthetic mentions spread over a year into the store (`--store embedded`, the default: the embedded
 SQLite store in a temporary data dir; `local`: a fresh local noida-db engine; `url` or KAIKU_BENCH_STORE=url: the
-Elasticsearch at KAIKU_ELASTICSEARCH_URL under a new alias), serves the real app with uvicorn on loopback, and then:
+Elasticsearch at KAIKU_ELASTICSEARCH_URL under a new alias), serves the real app as a user starts it (`kaiku serve`
+on loopback, in processes of its own: `--api-workers`, default one per core), and then:
 
 1. load: `--clients` threads, each with its own team's key, send a mix of searches, brand metrics, breakdowns
    and brand lists for `--duration` seconds while the demo site is crawled again and again into the same store;
@@ -21,6 +22,7 @@ import argparse
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,12 +35,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 # The repository first: run as `python bench/api_load.py`, bench/ would be first and `bench.api_latency` not found.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.app import create_app
 from core.mention import Mention, mention_id
 from core.settings import REPO_CONFIGS, Settings
 from kaiku.local_engine import LocalEngine, free_port
@@ -97,26 +97,49 @@ def open_store(store: str, work: Path) -> Iterator[str | None]:
         raise SystemExit(f"unknown --store {store!r}: embedded, local or url")
 
 
+def serve_api(settings: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    """The API process, started as a user starts it: `kaiku serve` with KAIKU_API_WORKERS=workers, and these
+    environment variables over this process's."""
+    command = [sys.executable, "-c", "from cli import main; main()", "serve", "--host", "127.0.0.1", "--port",
+               str(port), "--workers", str(workers), "--log-level", "WARNING"]  # fmt: skip
+    return subprocess.Popen(command, env={**os.environ, **settings}, stdout=subprocess.DEVNULL)
+
+
+def wait_for_api(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 180  # a worker imports Kaiku first: slow on a busy machine
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the API process exited ({process.returncode})")
+        try:
+            if httpx.get(f"{base}/livez", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the API did not start within 180 s")
+
+
 @contextmanager
-def serve(settings: Settings) -> Iterator[str]:
+def serve(settings: Settings, workers: int) -> Iterator[str]:
+    """The API as a user starts it (`kaiku serve` with `workers` processes), in processes of its own. Served from a
+    thread of this process, it shared one GIL with every client thread here and the crawl: the attack then
+    measured this process's own contention as much as the API's."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    environment = {
+        "KAIKU_DATA_DIR": str(settings.data_dir),
+        "KAIKU_CONFIG_DIR": str(settings.config_dir),
+        "KAIKU_INDEX_ALIAS": settings.index_alias,
+        "KAIKU_ALLOW_PRIVATE_URLS": "true",
+        "KAIKU_ELASTICSEARCH_URL": settings.elasticsearch_url or "",
+    }  # fmt: skip  (empty: embedded)
+    process = serve_api(environment, port, workers)
+    base = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        wait_for_api(base, process)
+        yield base
     finally:
-        server.should_exit = True
-        thread.join(10)
+        process.terminate()  # uvicorn's supervisor stops its workers
+        process.wait(30)
 
 
 def crawl_forever(settings: Settings, stop: threading.Event, crawls: list[int]) -> None:
@@ -224,6 +247,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--attack-seconds", type=float, default=20.0)
+    parser.add_argument("--api-workers", type=int, default=os.cpu_count() or 1,
+                        help="KAIKU_API_WORKERS of the API (default: one per core)")  # fmt: skip
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kaiku-bench-load-"))
     try:
@@ -255,7 +280,7 @@ def main() -> None:
             # The attack comes from one customer: one team, four keys.
             attacker_team = teams.create_team("attacker", brands=["revontuli", "tunturi"]).id
             attacker_keys = [teams.create_key(attacker_team).secret for _ in range(4)]
-            with serve(settings) as base:
+            with serve(settings, args.api_workers) as base:
                 stop, crawls = threading.Event(), [0]
                 crawler = threading.Thread(target=crawl_forever, args=(settings, stop, crawls), daemon=True)
                 crawler.start()

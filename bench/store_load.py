@@ -51,7 +51,7 @@ import httpx
 # The repository first: run as `python bench/store_load.py`, bench/ would be first, where sentiment.py is a script.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.api_load import END, WORDS, percentile, synthetic
+from bench.api_load import END, WORDS, percentile, serve_api, synthetic, wait_for_api
 from bench.scaled_site import write_site
 from core.mention import mention_id
 from core.priority import lower_priority
@@ -85,14 +85,6 @@ def bench_settings(work: Path) -> Settings:
     return Settings.model_validate(
         {name.removeprefix("KAIKU_").lower(): value for name, value in bench_environment(work).items()}
     )
-
-
-def serve_api(work: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    """The API process, started as a user starts it: `kaiku serve` with KAIKU_API_WORKERS=workers."""
-    command = [sys.executable, "-c", "from cli import main; main()", "serve", "--host", "127.0.0.1", "--port",
-               str(port), "--workers", str(workers), "--log-level", "WARNING"]  # fmt: skip
-    environment = {**os.environ, **bench_environment(work)}
-    return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
 
 
 def crawl(work: str, site_dir: str, pages: int, niceness: int, report: Any) -> None:
@@ -182,20 +174,6 @@ def client(base: str, key: str, until: float, crawl_done: threading.Event, seed:
                 pages = pages if cursor is not None else 0
 
 
-def wait_for_api(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 180  # a worker imports Kaiku first: slow on a busy machine
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the API process exited ({process.returncode})")
-        try:
-            if httpx.get(f"{base}/livez", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the API did not start within 180 s")
-
-
 def process_cpu_s(pid: int) -> float:
     """User + system CPU seconds of a running process and its running children (Linux /proc): the API's workers."""
     total = 0.0
@@ -258,7 +236,7 @@ def main() -> int:
         ]
 
         port = free_port()
-        api = serve_api(work, port, args.api_workers)
+        api = serve_api(bench_environment(work), port, args.api_workers)
         base_url = f"http://127.0.0.1:{port}"
         wait_for_api(base_url, api)
         api_cpu_before = process_cpu_s(api.pid)
