@@ -68,6 +68,9 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
+OVER_BUDGET = "rate limit exceeded for this API key or its team"
+
+
 def _too_many(detail: str, wait: float) -> HTTPException:
     return HTTPException(429, detail, headers={"Retry-After": retry_after_header(wait)})
 
@@ -100,13 +103,18 @@ def get_caller(
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         state.rate_limits.auth_failed(address)
         raise _unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
+    refusals = state.rate_limits.recent_refusals
+    wait = refusals.wait(credentials.credentials)
+    if wait > 0:
+        raise _too_many(OVER_BUDGET, wait)
     caller = _authenticate(state, credentials.credentials)
     if caller is None:
         state.rate_limits.auth_failed(address)
         raise _unauthorized("the API key is not valid")
     wait = state.rate_limits.take(caller.key_id, caller.team)
     if wait > 0:
-        raise _too_many("rate limit exceeded for this API key or its team", wait)
+        refusals.remember(credentials.credentials, wait)
+        raise _too_many(OVER_BUDGET, wait)
     return caller
 
 

@@ -21,6 +21,7 @@ several replicas, each holds this many.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
@@ -42,6 +43,7 @@ from kaiku.db import rate_limit_hits
 
 DATABASE = "database"  # KAIKU_RATE_LIMIT_STORAGE for Kaiku's own database
 CLEANUP_EVERY = 60.0  # seconds between deletions of requests that left every window
+REFUSAL_MEMORY_S = 1.0  # how long an API process refuses a key on its own after the budgets refused it
 logger = logging.getLogger(__name__)
 
 
@@ -229,6 +231,41 @@ class Budget:
         return RateLimitItemPerSecond(self.burst, window, namespace=namespace)
 
 
+class RecentRefusals:
+    """The keys this process's budgets refused a moment ago, refused again without reading the database.
+
+    A key that keeps sending past its budget (a flood, a runaway script) otherwise costs a key lookup and a window
+    count in the database for every refusal, on the cores the other teams' requests need. A refusal is remembered
+    for REFUSAL_MEMORY_S, or its wait if shorter: no place in a moving window frees before the wait is over, so
+    nothing is refused that the budgets would allow, except for that second after an operator resets the limits
+    (and a key revoked meanwhile gets 429 instead of 401 for that second). Keyed by a digest of the presented key,
+    which had been authenticated before it was refused.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, most: int = 10_000) -> None:
+        self._clock = clock
+        self._most = most
+        self._refused: dict[bytes, tuple[float, float]] = {}  # digest -> (remembered until, the wait's end)
+        self._lock = threading.Lock()
+
+    def wait(self, presented: str) -> float:
+        """Seconds left of a remembered refusal of this key, else 0.0."""
+        found = self._refused.get(hashlib.sha256(presented.encode()).digest())
+        now = self._clock()
+        if found is None or now >= found[0]:
+            return 0.0
+        return found[1] - now
+
+    def remember(self, presented: str, wait: float) -> None:
+        now = self._clock()
+        with self._lock:
+            if len(self._refused) >= self._most:  # many keys refused at once: keep the memory bounded
+                self._refused = {k: v for k, v in self._refused.items() if v[0] > now}
+                if len(self._refused) >= self._most:
+                    self._refused.clear()
+            self._refused[hashlib.sha256(presented.encode()).digest()] = (now + min(wait, REFUSAL_MEMORY_S), now + wait)
+
+
 class RateLimits:
     """The API's limits: per key and per team (spent together), and failed authentications per address."""
 
@@ -252,6 +289,7 @@ class RateLimits:
         # Retry-After is counted on the storage's clock (the memory storage's is time.time).
         self._clock: Callable[[], float] = getattr(storage, "clock", time.time)
         self._lock = threading.Lock()  # this process's key and team windows are checked and spent as one step
+        self.recent_refusals = RecentRefusals()
 
     def _wait(self, item: RateLimitItem, identifier: str) -> float:
         """Seconds until the oldest request in the window leaves it."""

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.deps import require_admin
+from api.ratelimit import REFUSAL_MEMORY_S, RecentRefusals
 from core.config import load_config
 from core.settings import Settings
 from kaiku.wiring import team_store
@@ -173,6 +174,36 @@ def test_rate_limit_per_key(api_settings: Settings, keys: dict) -> None:
         assert client.get("/v1/brands", headers=bearer(keys["fell"])).status_code == 200
 
 
+def test_a_key_refused_a_moment_ago_is_refused_again_without_reading_the_database(
+    api_settings: Settings, keys: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limited = api_settings.model_copy(update={"rate_limit_per_minute": 1, "rate_limit_burst": 2})
+    app = create_app(limited)
+    with TestClient(app) as client:
+        state = app.state.kaiku
+        now = [0.0]
+        state.rate_limits.recent_refusals = RecentRefusals(clock=lambda: now[0])
+        looked_up: list[str] = []
+        lookup = state.teams.key_and_team
+        monkeypatch.setattr(
+            state.teams, "key_and_team", lambda presented: looked_up.append(presented) or lookup(presented)
+        )
+
+        def status() -> tuple[int, int]:
+            response = client.get("/v1/brands", headers=bearer(keys["north"]))
+            return response.status_code, len(looked_up)
+
+        assert [status() for _ in range(3)] == [(200, 1), (200, 2), (429, 3)]  # the budget refused the third
+        now[0] = 0.5
+        refused = client.get("/v1/brands", headers=bearer(keys["north"]))
+        assert refused.status_code == 429 and len(looked_up) == 3  # refused from memory: no lookup, no count
+        assert 110 <= int(refused.headers["retry-after"]) <= 120  # the budget's own wait, not the memory's second
+        assert client.get("/v1/brands", headers=bearer(keys["fell"])).status_code == 200  # other keys as before
+        assert len(looked_up) == 4
+        now[0] = REFUSAL_MEMORY_S
+        assert status() == (429, 5)  # after a second the budget is asked again, and refuses again
+
+
 def test_competitor_figures_only_for_brands_the_team_may_see(
     app: FastAPI, keys: dict, api_settings: Settings, es: Elasticsearch, alias: str
 ) -> None:
@@ -240,3 +271,18 @@ def test_a_new_brand_is_not_seen_by_a_team_left_listed_for_an_old_one_of_its_id(
         assert north.post("/v1/brands", json={"id": "merituuli", "name": "Merituuli"}).status_code == 201
         assert north.get("/v1/brands/merituuli").status_code == 200
         assert fell.get("/v1/brands/merituuli").status_code == 404
+
+
+def test_the_memory_of_refusals_stays_bounded_and_forgets() -> None:
+    now = [0.0]
+    refusals = RecentRefusals(clock=lambda: now[0], most=2)
+    refusals.remember("kaiku_a_1", 30.0)
+    refusals.remember("kaiku_b_2", 0.2)  # a wait shorter than the memory's second: remembered as long as the wait
+    assert refusals.wait("kaiku_a_1") == 30.0 and refusals.wait("kaiku_b_2") == 0.2 and refusals.wait("other") == 0.0
+    now[0] = 0.5
+    refusals.remember("kaiku_c_3", 30.0)  # full: the expired b goes first
+    assert refusals.wait("kaiku_a_1") == 29.5 and refusals.wait("kaiku_c_3") == 30.0 and refusals.wait("kaiku_b_2") == 0
+    refusals.remember("kaiku_d_4", 30.0)  # full of live ones: all forgotten rather than growing
+    assert [refusals.wait(k) for k in ("kaiku_a_1", "kaiku_c_3", "kaiku_d_4")] == [0.0, 0.0, 30.0]
+    now[0] = 0.5 + REFUSAL_MEMORY_S
+    assert refusals.wait("kaiku_d_4") == 0.0  # a second later the budgets are asked again
