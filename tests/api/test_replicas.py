@@ -19,7 +19,7 @@ from limits.storage import MemoryStorage
 from pydantic import ValidationError
 
 from api.app import create_app
-from api.ratelimit import Budget, DatabaseStorage, RateLimits, open_storage
+from api.ratelimit import REFUSAL_MEMORY_S, Budget, DatabaseStorage, RateLimits, RecentRefusals, open_storage
 from core.settings import REPO_CONFIGS, Settings
 from kaiku.db import open_database
 from kaiku.local_engine import free_port
@@ -97,15 +97,21 @@ def test_two_replicas_share_teams_keys_and_one_rate_budget(api_settings: Setting
     settings = api_settings.model_copy(update={"rate_limit_burst": 4, "rate_limit_per_minute": 1})
     first = TestClient(create_app(settings))
     second = TestClient(create_app(settings))
+    now = [0.0]
     with first, second:
+        for client in (first, second):  # a clock of the test's for each replica's memory of refusals
+            client.app.state.kaiku.rate_limits.recent_refusals = RecentRefusals(clock=lambda: now[0])
         made = first.post("/v1/admin/teams", json={"id": "north", "brands": ["revontuli"]}, headers=bearer(ADMIN_KEY))
         assert made.status_code == 201
         key = bearer(first.post("/v1/admin/teams/north/keys", headers=bearer(ADMIN_KEY)).json()["key"])
         statuses = [client.get("/v1/brands", headers=key).status_code for client in (first, second) * 3]
         assert statuses == [200] * 4 + [429] * 2  # four for the two together, not four each
-        # A key revoked through one replica is refused by the other at once.
+        # A key revoked through one replica is refused by the other at once: for a second still as over its budget
+        # (the replica refused it for that a moment ago and remembers it, api/ratelimit.py), then as not valid.
         key_id = key["Authorization"].split("_")[1]
         second.delete(f"/v1/admin/keys/{key_id}", headers=bearer(ADMIN_KEY))
+        assert first.get("/v1/brands", headers=key).status_code == 429
+        now[0] = REFUSAL_MEMORY_S
         assert first.get("/v1/brands", headers=key).status_code == 401
 
 
