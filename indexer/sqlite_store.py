@@ -567,14 +567,7 @@ class SQLiteMentionStore:
                 page_clauses.append("m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)")
                 page_params.append(match)
         if rows is None:
-            if source == _MENTIONS:
-                sql, sql_params = _in_order(f"m.doc, m.id, {columns}", page_clauses, page_params, keys, filters)
-            else:
-                where = f" WHERE {' AND '.join(page_clauses)}" if page_clauses else ""
-                sql, sql_params = (
-                    f"SELECT m.doc, m.id, {columns} FROM {source}{where} ORDER BY {_order_by(keys)}",
-                    page_params,
-                )
+            sql, sql_params = _in_order(f"m.doc, m.id, {columns}", page_clauses, page_params, keys, filters, source)
             rows = self._fetch(f"{sql} LIMIT ?", [*sql_params, size])
         next_cursor = encode_cursor(sort, [*rows[-1][2:], rows[-1][1]]) if len(rows) == size else None
         # `doc` is the public document as the model dumps it (`_row`): one array of them parses faster than each
@@ -942,21 +935,27 @@ def _order_by(keys: SortKeys) -> str:
 
 
 def _in_order(
-    columns: str, clauses: Sequence[str], params: Sequence[Any], keys: SortKeys, filters: MentionFilters
+    columns: str,
+    clauses: Sequence[str],
+    params: Sequence[Any],
+    keys: SortKeys,
+    filters: MentionFilters,
+    source: str = _MENTIONS,
 ) -> tuple[str, list[Any]]:
-    """SELECT `columns` of the mentions passing `clauses`, in the order of `keys` then the id (no LIMIT), and its
-    parameters.
+    """SELECT `columns` of `source` (the mentions as `m`, or joined with the text matches) passing `clauses`, in the
+    order of `keys` then the id (no LIMIT), and its parameters.
 
     Several brands and no single one (what a team's key sees) are walked one brand at a time, merged by SQLite
     (a MERGE of UNION ALL arms, each in the order of `mentions_brand_time`): one walk over `brand IN (...)` sorts
     every mention of those brands before its first row (a page for a team of two brands at 200,000: 550 ms
-    against 1 ms). The merge orders by position in `columns`, which must hold every key and the id."""
+    against 1 ms). The merge orders by position in `columns`, which must hold every key and the id. A join with
+    the text matches is left whole: it holds few rows (the exact count's), sorted at once."""
     brands = tuple(dict.fromkeys(filters.brands or ()))  # each brand once: an arm per brand
-    if filters.brand is not None or len(brands) < 2:
+    if source != _MENTIONS or filters.brand is not None or len(brands) < 2:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return f"SELECT {columns} FROM mentions AS m{where} ORDER BY {_order_by(keys)}", list(params)
+        return f"SELECT {columns} FROM {source}{where} ORDER BY {_order_by(keys)}", list(params)
     where = " AND ".join(["m.brand = ?", *clauses])
-    arm = f"SELECT * FROM (SELECT {columns} FROM mentions AS m WHERE {where} ORDER BY {_order_by(keys)})"
+    arm = f"SELECT * FROM (SELECT {columns} FROM {_MENTIONS} WHERE {where} ORDER BY {_order_by(keys)})"
     names = columns.split(", ")
     merged = ", ".join(
         f"{names.index(column) + 1} {'DESC' if descending else 'ASC'} NULLS LAST"
