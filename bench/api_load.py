@@ -130,8 +130,8 @@ def serve(settings: Settings, workers: int) -> Iterator[str]:
         "KAIKU_CONFIG_DIR": str(settings.config_dir),
         "KAIKU_INDEX_ALIAS": settings.index_alias,
         "KAIKU_ALLOW_PRIVATE_URLS": "true",
-        "KAIKU_ELASTICSEARCH_URL": settings.elasticsearch_url or "",
-    }  # fmt: skip  (empty: embedded)
+        "KAIKU_ELASTICSEARCH_URL": settings.elasticsearch_url or "",  # empty: the embedded store
+    }
     process = serve_api(environment, port, workers)
     base = f"http://127.0.0.1:{port}"
     try:
