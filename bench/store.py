@@ -14,6 +14,7 @@ runs `--repeat`). Per store:
   search_p50_ms         one brand, a one-word text query (Finnish or English), newest first, 20 per page, with count
   team_search_p50_ms    the same without a brand, as a team's key asks it: the team's three brands (one brand and
                         two competitors)
+  angriest_p50_ms       one brand's angriest mentions first (no text, no dates: the brand's whole year), 20 per page
   outliers_p50_ms       the 10 most intense anger and delight outliers of one brand over 30 days
   get_p50_ms            one mention by id
   *_p50_cpu_ms          embedded only: the median CPU time of this process per question (on a shared machine
@@ -137,6 +138,7 @@ def measure(store: MentionStore, n: int, repeat: int, cpu_figures: bool) -> dict
         "weekly_metrics": lambda: store.brand_counts_per_bucket(BRANDS, calendar),
         "search": lambda: search(brand="tunturi"),
         "team_search": lambda: search(brands=TEAM),
+        "angriest": lambda: store.search(MentionFilters(brand="tunturi"), size=20, sort="angriest"),
         "outliers": lambda: store.most_intense(month, ["anger", "delight"], 10),
         "get": lambda: store.get(ids.pop()),
     }

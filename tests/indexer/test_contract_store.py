@@ -6,7 +6,7 @@ the answer against a plain-Python reference computed from the same mentions.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,9 +134,8 @@ def test_paging_newest_first_sees_every_match_once_in_order(filled: MentionStore
     assert seen == expected
 
 
-@pytest.mark.parametrize("brands", [None, ("revontuli", "kide")], ids=["all", "two-brands"])
-@pytest.mark.parametrize("sort", ["oldest", "angriest", "most_delighted"])
-def test_other_orders_put_missing_values_last(filled: MentionStore, sort: str, brands: tuple[str, ...] | None) -> None:
+def order_key(sort: str) -> Callable[[Mention], tuple]:
+    """The sort key of a mention in the order `sort` (other than newest)."""
     classes = {"angriest": ("anger", "comfort", "delight"), "most_delighted": ("delight", "comfort", "anger")}
 
     def key(m: Mention) -> tuple:
@@ -148,7 +147,13 @@ def test_other_orders_put_missing_values_last(filled: MentionStore, sort: str, b
         value = getattr(m.polarity, "negative" if sort == "angriest" else "positive", None)
         return (rank, value is None, -(value or 0), m.id)
 
-    expected = [m.id for m in sorted(MENTIONS, key=key) if brands is None or m.brand in brands]
+    return key
+
+
+@pytest.mark.parametrize("brands", [None, ("revontuli", "kide")], ids=["all", "two-brands"])
+@pytest.mark.parametrize("sort", ["oldest", "angriest", "most_delighted"])
+def test_other_orders_put_missing_values_last(filled: MentionStore, sort: str, brands: tuple[str, ...] | None) -> None:
+    expected = [m.id for m in sorted(MENTIONS, key=order_key(sort)) if brands is None or m.brand in brands]
     seen, cursor = [], None
     for _ in range(20):
         page = filled.search(MentionFilters(brands=brands), size=11, cursor=cursor, sort=sort)  # type: ignore[arg-type]
@@ -247,6 +252,31 @@ def test_a_text_search_counts_up_to_the_limit_then_at_least(
         while True:  # and the pages hold every match once, in order, either way
             page = filled.search(filters, size=4, cursor=cursor)
             assert (page.count, page.count_exact) == (count, exact)
+            seen.extend(m["id"] for m in page.data)
+            if (cursor := page.next) is None:
+                break
+        assert seen == expected
+
+
+@pytest.mark.parametrize("probe", [(64, 256), (1, 2)], ids=["walk", "list"])
+@pytest.mark.parametrize("sort", ["angriest", "most_delighted"])
+def test_a_text_search_by_intensity_pages_through_every_class(
+    filled: MentionStore, monkeypatch: pytest.MonkeyPatch, sort: str, probe: tuple[int, int]
+) -> None:
+    # Many matches (past the count limit): the embedded store walks the rows one class at a time (or checks them
+    # against the list of matches); a page of 3 ends inside a class and the next goes on from there.
+    monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", 6)
+    monkeypatch.setattr(sqlite_store, "SEARCH_COUNT_LIMIT", 6)
+    monkeypatch.setattr(sqlite_store, "PROBE_CHUNK", probe[0])
+    monkeypatch.setattr(sqlite_store, "PROBE_LIMIT", probe[1])
+    two = ("revontuli", "tunturi")
+    for filters in (MentionFilters(q="breakfast"), MentionFilters(q="breakfast", brands=two)):
+        expected = [m.id for m in sorted(MENTIONS, key=order_key(sort))
+                    if "breakfast" in m.text and (filters.brands is None or m.brand in two)]  # fmt: skip
+        assert len({m.experience for m in MENTIONS if m.id in expected}) == 4  # three classes and unscored
+        seen, cursor = [], None
+        while True:
+            page = filled.search(filters, size=3, cursor=cursor, sort=sort)  # type: ignore[arg-type]
             seen.extend(m["id"] for m in page.data)
             if (cursor := page.next) is None:
                 break

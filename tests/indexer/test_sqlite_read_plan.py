@@ -1,14 +1,15 @@
-"""The embedded store's pages for a team of several brands cost what a page holds, not what the brands hold."""
+"""The embedded store's pages cost what a page holds, not what the brands or classes before it hold."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.mention import Mention, mention_id
+from core.mention import ANGER, COMFORT, Experience, Mention, Polarity, mention_id
 from indexer import sqlite_store
 from indexer.queries import MentionFilters
 from indexer.sqlite_store import _NEWEST, SQLiteMentionStore, _in_order
@@ -68,3 +69,31 @@ def test_a_prefix_term_is_matched_once_not_checked_row_by_row(
     assert not walked and len(page.data) == 5 and not page.count_exact
     store.search(MentionFilters(q="kylmä", brands=("revontuli", "tunturi")), size=5)
     assert walked  # a plain word still walks
+
+
+def test_a_page_by_intensity_reads_one_class_at_a_time(tmp_path: Path) -> None:
+    # A sort by the class first sorted every mention of a brand before the first row (340 ms for a brand's year
+    # at 200,000, docs/storage.md); read class by class, a page costs what the classes it reaches hold.
+    store = SQLiteMentionStore(tmp_path / "mentions.sqlite3")
+    classes: list[Experience | None] = [ANGER] * 30 + [COMFORT] * 30 + [None] * 5
+    store.write([
+        Mention(id=mention_id("intensity", str(n)), brand="kide", source="reviews", url=f"https://x.example/{n}",
+                text=f"Arvio {n}", lang="fi", published_at=START + timedelta(hours=n), crawled_at=START,
+                experience=experience, polarity=Polarity(negative=n / 100, neutral=0.5, positive=0.1) if experience
+                else None)
+        for n, experience in enumerate(classes)
+    ])  # fmt: skip
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    filters = MentionFilters(brand="kide")
+    for size, read in ((5, ["anger"]), (40, ["anger", "comfort"]), (65, ["anger", "comfort", "delight", None])):
+        statements.clear()
+        page = store.search(filters, size=size, sort="angriest")
+        assert [m["experience"] for m in page.data] == classes[:size]
+        assert [m["polarity"]["negative"] for m in page.data[:30]] == sorted(
+            (m["polarity"]["negative"] for m in page.data[:30]), reverse=True
+        )
+        pages = [sql for sql in statements if "ORDER BY" in sql]
+        assert [re.findall(r"experience (?:= '(\w+)'|IS (NULL))", sql) for sql in pages] == [
+            [(name or "", "" if name else "NULL")] for name in read
+        ]
