@@ -56,12 +56,13 @@ from indexer.store import Selection
 from indexer.writer import BulkReport
 
 SLOT_MS = 15 * 60 * 1000
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
 BANDS_AUTOMERGE = 8
 TEXT_AUTOMERGE = 2
 PROBE_CHUNK = 64  # rows of a page walk checked against a text query at once, at most
 PROBE_LIMIT = 256  # rows checked before a page walk gives way to the list of all matches
+MAX_BRAND_WALKS = 200  # brands walked one at a time and merged; more are sorted at once (SQLite: 500 arms at most)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -86,7 +87,6 @@ CREATE TABLE IF NOT EXISTS mentions (
 );
 CREATE INDEX IF NOT EXISTS mentions_brand_time
     ON mentions (brand, published_ms, experience, source, lang, followers);
-CREATE INDEX IF NOT EXISTS mentions_time ON mentions (published_ms DESC, id);
 CREATE TABLE IF NOT EXISTS rollup (
     brand TEXT NOT NULL,
     slot INTEGER NOT NULL,              -- start of the 15-minute UTC slot, ms
@@ -109,6 +109,7 @@ CREATE TABLE IF NOT EXISTS rollup_day (
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_bands USING fts5 (bands, content = '', detail = 'none');
 CREATE TABLE IF NOT EXISTS languages (lang TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS brands (brand TEXT PRIMARY KEY) WITHOUT ROWID;  -- every brand written (pages walk each)
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_text USING fts5 (plain, stemmed, brand,
                                                             tokenize = 'unicode61 remove_diacritics 2');
 
@@ -172,6 +173,9 @@ END;
 """
 # Schema version 1 added every new row by trigger: those triggers go (they would count a new mention twice).
 _OLD_TRIGGERS = ("mentions_rollup_insert", "mentions_rollup_update_old", "mentions_rollup_update_new")
+# Schema version 2 kept every mention in a time index as well, (published_ms DESC, id), for pages of no brand: a
+# B-tree ordered neither by arrival nor by brand cost writes 40%. Pages of every brand merge one walk per brand.
+_OLD_INDEXES = ("mentions_time",)
 
 
 def _add_new_statement(table: str, slot_ms: int, extra: tuple[str, ...]) -> str:
@@ -337,8 +341,13 @@ class SQLiteMentionStore:
             connection.execute("BEGIN IMMEDIATE")
             for name in _OLD_TRIGGERS:
                 connection.execute(f"DROP TRIGGER IF EXISTS {name}")
+            for name in _OLD_INDEXES:
+                connection.execute(f"DROP INDEX IF EXISTS {name}")
             for statement in _statements(SCHEMA + TRIGGERS):
                 connection.execute(statement)
+            version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if version is None or int(version[0]) < 3:  # `brands` is new in version 3
+                connection.execute("INSERT OR IGNORE INTO brands SELECT DISTINCT brand FROM mentions")
             connection.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             # FTS5 merges a level's segments once it holds this many (default 4). The band index merges later
             # (18 new tokens per mention, looked up once per new mention): fewer merges per write, a few more
@@ -400,6 +409,9 @@ class SQLiteMentionStore:
         with _transaction(db, f"writing {len(rows)} mentions"):
             langs = {m.lang for m, _ in rows if m.lang}
             db.executemany("INSERT OR IGNORE INTO languages VALUES (?)", [(lang,) for lang in langs])
+            db.executemany(
+                "INSERT OR IGNORE INTO brands VALUES (?)", [(brand,) for brand in {m.brand for m, _ in rows}]
+            )
             ids = [m.id for m, _ in rows]
             old = {i: (rowid, tokens) for i, rowid, tokens in self._select_in(db, _OLD_ROWS, ids)}
             old_bands = dict(old.values())
@@ -556,6 +568,7 @@ class SQLiteMentionStore:
             page_clauses.append(condition)
             page_params.extend(values)
         arms = _class_arms(keys, filters, after[0] if after else _NO_CURSOR)
+        walks = self._brand_walks(filters)
         columns = ", ".join(column for column, _ in keys)
         rows: list[Any] | None = None
         if not count_exact and sort != "relevance":
@@ -564,7 +577,7 @@ class SQLiteMentionStore:
             # A prefix term goes straight to the list: FTS5 expands it into every word it begins at each check
             # (60-150 ms a chunk at 200,000), and once for the whole list (30-40 ms).
             if not _has_prefix_term(filters.q or ""):
-                rows = self._probed_page(filters, page_clauses, page_params, keys, arms, size)
+                rows = self._probed_page(filters, page_clauses, page_params, keys, arms, walks, size)
             if rows is None:
                 page_clauses.append("m.rowid IN (SELECT rowid FROM mention_text WHERE mention_text MATCH ?)")
                 page_params.append(match)
@@ -573,7 +586,7 @@ class SQLiteMentionStore:
             # The few rows of a join with the text matches are sorted at once; arms would repeat the match.
             for arm_clauses, arm_params in arms if source == _MENTIONS else [_WHOLE]:
                 sql, sql_params = _in_order(f"m.doc, m.id, {columns}", [*page_clauses, *arm_clauses],
-                                            [*page_params, *arm_params], keys, filters, source)  # fmt: skip
+                                            [*page_params, *arm_params], keys, walks, source)  # fmt: skip
                 rows += self._fetch(f"{sql} LIMIT ?", [*sql_params, size - len(rows)])
                 if len(rows) == size:
                     break
@@ -599,6 +612,7 @@ class SQLiteMentionStore:
         params: list[Any],
         keys: SortKeys,
         arms: Sequence[tuple[list[str], list[Any]]],
+        walks: Sequence[str],
         size: int,
     ) -> list[Any] | None:
         """(doc, id, sort keys...) of the first `size` mentions in the order of `keys` that match `filters.q`, found
@@ -616,7 +630,7 @@ class SQLiteMentionStore:
             for arm_clauses, arm_params in arms:
                 # No more rows than can be checked: with a LIMIT, SQLite keeps the first rows of a sort, not all.
                 sql, sql_params = _in_order(f"m.rowid, m.id, {columns}", [*clauses, *arm_clauses],
-                                            [*params, *arm_params], keys, filters)  # fmt: skip
+                                            [*params, *arm_params], keys, walks)  # fmt: skip
                 walk = self.db.execute(f"{sql} LIMIT ?", [*sql_params, PROBE_LIMIT - checked])
                 try:
                     while len(found) < size:
@@ -645,6 +659,16 @@ class SQLiteMentionStore:
             raise IndexerError(f"reading the mention store failed: {exc}") from exc
         return [(docs[rowid], *rest) for rowid, *rest in found]
 
+    def _brand_walks(self, filters: MentionFilters) -> tuple[str, ...]:
+        """The brands a page of `filters` walks one at a time (`_in_order`): a team's several brands, or every
+        stored brand where no brand is named; none where one is named (its conditions hold it)."""
+        if filters.brand is not None:
+            return ()
+        if filters.brands is not None:
+            brands = tuple(dict.fromkeys(filters.brands))  # each brand once
+            return brands if len(brands) > 1 else ()
+        return tuple(brand for (brand,) in self._fetch("SELECT brand FROM brands ORDER BY brand"))
+
     def _languages_for(self, filters: MentionFilters) -> list[str]:
         """The stemmers a text query is matched with: the filtered language's, else every stored language's."""
         languages = self.languages()
@@ -662,13 +686,14 @@ class SQLiteMentionStore:
         """Pages of `columns` (then id and published_ms) of the matching mentions, newest first, by keyset: a page
         costs the same however deep it is, and rows changed between pages are neither skipped nor repeated."""
         after: tuple[Any, str] | None = None
+        walks = self._brand_walks(filters)
         while True:
             page_clauses, page_params = list(clauses), list(params)
             if after is not None:
                 condition, values = _after("m.published_ms", True, *after)
                 page_clauses.append(condition)
                 page_params.extend(values)
-            sql, sql_params = _in_order(f"{columns}, m.id, m.published_ms", page_clauses, page_params, _NEWEST, filters)
+            sql, sql_params = _in_order(f"{columns}, m.id, m.published_ms", page_clauses, page_params, _NEWEST, walks)
             rows = self._fetch(f"{sql} LIMIT ?", [*sql_params, page_size])
             if rows:
                 yield rows
@@ -959,30 +984,33 @@ def _in_order(
     clauses: Sequence[str],
     params: Sequence[Any],
     keys: SortKeys,
-    filters: MentionFilters,
+    walks: Sequence[str],
     source: str = _MENTIONS,
 ) -> tuple[str, list[Any]]:
     """SELECT `columns` of `source` (the mentions as `m`, or joined with the text matches) passing `clauses`, in the
     order of `keys` then the id (no LIMIT), and its parameters.
 
-    Several brands and no single one (what a team's key sees) are walked one brand at a time, merged by SQLite
-    (a MERGE of UNION ALL arms, each in the order of `mentions_brand_time`): one walk over `brand IN (...)` sorts
-    every mention of those brands before its first row (a page for a team of two brands at 200,000: 550 ms
-    against 1 ms). The merge orders by position in `columns`, which must hold every key and the id. A join with
-    the text matches is left whole: it holds few rows (the exact count's), sorted at once."""
-    brands = tuple(dict.fromkeys(filters.brands or ()))  # each brand once: an arm per brand
-    if source != _MENTIONS or filters.brand is not None or len(brands) < 2:
+    The mentions of the brands in `walks` (`_brand_walks`: a team's brands, or every brand where none is named)
+    are walked one brand at a time, merged by SQLite (a MERGE of UNION ALL arms, each in the order of
+    `mentions_brand_time`): one walk over `brand IN (...)` sorts every mention of those brands before its first
+    row (a page for a team of two brands at 200,000: 550 ms against 1 ms), and no index orders every mention by
+    time (it cost writes 40%). The merge orders by position in `columns`, which must hold every key and the id.
+    A join with the text matches is left whole: it holds few rows (the exact count's), sorted at once; so are
+    more than MAX_BRAND_WALKS brands."""
+    if source != _MENTIONS or not walks or len(walks) > MAX_BRAND_WALKS:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         return f"SELECT {columns} FROM {source}{where} ORDER BY {_order_by(keys)}", list(params)
     where = " AND ".join(["m.brand = ?", *clauses])
-    arm = f"SELECT * FROM (SELECT {columns} FROM {_MENTIONS} WHERE {where} ORDER BY {_order_by(keys)})"
+    walk = f"SELECT {columns} FROM {_MENTIONS} WHERE {where} ORDER BY {_order_by(keys)}"
+    if len(walks) == 1:
+        return walk, [walks[0], *params]
     names = columns.split(", ")
     merged = ", ".join(
         f"{names.index(column) + 1} {'DESC' if descending else 'ASC'} NULLS LAST"
         for column, descending in (*keys, ("m.id", False))
     )
-    arms_params = [value for brand in brands for value in (brand, *params)]
-    return " UNION ALL ".join([arm] * len(brands)) + f" ORDER BY {merged}", arms_params
+    arms_params = [value for brand in walks for value in (brand, *params)]
+    return " UNION ALL ".join([f"SELECT * FROM ({walk})"] * len(walks)) + f" ORDER BY {merged}", arms_params
 
 
 _WHOLE: tuple[list[str], list[Any]] = ([], [])  # one arm: every row

@@ -40,7 +40,7 @@ def test_a_page_of_several_brands_merges_one_ordered_walk_per_brand(store: SQLit
     # a page of a two-brand team at 200,000 mentions (docs/storage.md). Merged walks read what the page needs.
     filters = MentionFilters(brands=("revontuli", "tunturi"), lang="fi")
     clauses, params, _ = store._where(filters)
-    sql, sql_params = _in_order("m.doc, m.id, m.published_ms", clauses, params, _NEWEST, filters)
+    sql, sql_params = _in_order("m.doc, m.id, m.published_ms", clauses, params, _NEWEST, store._brand_walks(filters))
     plan = _plan(store, sql, sql_params)
     assert "MERGE (UNION ALL)" in plan and plan.count("USING INDEX mentions_brand_time (brand=?)") == 2, plan
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan  # only ties of one time, by id, are sorted
@@ -49,10 +49,41 @@ def test_a_page_of_several_brands_merges_one_ordered_walk_per_brand(store: SQLit
     assert len(rows) == 5 and all('"brand":"kide"' not in row[0] for row in rows)
 
 
+@pytest.mark.parametrize("filters", [MentionFilters(), MentionFilters(lang="fi")], ids=["all", "language"])
+def test_a_page_of_no_brand_merges_a_walk_per_stored_brand(store: SQLiteMentionStore, filters: MentionFilters) -> None:
+    # No index orders every mention by time (one cost writes 40%, docs/storage.md): the brands' walks merge.
+    clauses, params, _ = store._where(filters)
+    walks = store._brand_walks(filters)
+    assert walks == tuple(sorted(BRANDS))
+    sql, sql_params = _in_order("m.doc, m.id, m.published_ms", clauses, params, _NEWEST, walks)
+    plan = _plan(store, sql, sql_params)
+    assert plan.count("USING INDEX mentions_brand_time (brand=?)") == 3 and "MERGE (UNION ALL)" in plan, plan
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+    newest = [m["id"] for m in store.search(filters, size=300).data]
+    assert newest == [mention_id("plan", str(n)) for n in range(299, -1, -1)]
+
+
+def test_past_the_brand_walks_limit_a_page_is_sorted_at_once(
+    store: SQLiteMentionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_store, "MAX_BRAND_WALKS", 2)
+    sql, _ = _in_order("m.doc, m.id, m.published_ms", [], [], _NEWEST, store._brand_walks(MentionFilters()))
+    assert "UNION" not in sql
+    pages, cursor = [], None
+    while True:
+        page = store.search(MentionFilters(), size=70, cursor=cursor)
+        pages.extend(m["id"] for m in page.data)
+        if (cursor := page.next) is None:
+            break
+    assert pages == [mention_id("plan", str(n)) for n in range(299, -1, -1)]
+
+
 def test_one_brand_is_one_walk(store: SQLiteMentionStore) -> None:
     for filters in (MentionFilters(brand="kide", brands=BRANDS), MentionFilters(brands=("kide",))):
         clauses, params, _ = store._where(filters)
-        sql, sql_params = _in_order("m.doc, m.id, m.published_ms", clauses, params, _NEWEST, filters)
+        sql, sql_params = _in_order(
+            "m.doc, m.id, m.published_ms", clauses, params, _NEWEST, store._brand_walks(filters)
+        )
         assert "UNION" not in sql
         assert "USE TEMP B-TREE FOR ORDER BY" not in _plan(store, sql, sql_params)
 

@@ -163,7 +163,22 @@ def test_a_store_of_schema_1_loses_its_per_row_triggers_and_counts_each_mention_
     store.write([mention(n) for n in range(20)])
     store.write([mention(n, experience="anger") for n in range(10)])  # rewrites move their counts
     assert rollup_is_exact(path)
-    assert store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    assert store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+
+
+def test_a_store_of_schema_2_loses_its_time_index_and_learns_its_brands(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    SQLiteMentionStore(path).write([mention(n).model_copy(update={"brand": f"brand{n % 3}"}) for n in range(30)])
+    with sqlite3.connect(path) as db:  # schema 2 had a time index and no list of brands
+        db.execute("CREATE INDEX mentions_time ON mentions (published_ms DESC, id)")
+        db.execute("DELETE FROM brands")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    db.close()
+    store = SQLiteMentionStore(path)
+    assert store.db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_time'").fetchall() == []
+    assert store._brand_walks(MentionFilters()) == ("brand0", "brand1", "brand2")
+    newest = [m["id"] for m in store.export(MentionFilters())]
+    assert len(newest) == 30 == len(set(newest))  # every brand's mentions in the pages of no brand
 
 
 @pytest.mark.parametrize("old_text_index", [False, True])
