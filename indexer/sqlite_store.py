@@ -174,7 +174,7 @@ END;
 # Schema version 1 added every new row by trigger: those triggers go (they would count a new mention twice).
 _OLD_TRIGGERS = ("mentions_rollup_insert", "mentions_rollup_update_old", "mentions_rollup_update_new")
 # Schema version 2 kept every mention in a time index as well, (published_ms DESC, id), for pages of no brand: a
-# B-tree ordered neither by arrival nor by brand cost writes 40%. Pages of every brand merge one walk per brand.
+# B-tree ordered neither by arrival nor by brand cost writes 13-20%. Pages of no brand merge one walk per brand.
 _OLD_INDEXES = ("mentions_time",)
 
 
@@ -994,7 +994,7 @@ def _in_order(
     are walked one brand at a time, merged by SQLite (a MERGE of UNION ALL arms, each in the order of
     `mentions_brand_time`): one walk over `brand IN (...)` sorts every mention of those brands before its first
     row (a page for a team of two brands at 200,000: 550 ms against 1 ms), and no index orders every mention by
-    time (it cost writes 40%). The merge orders by position in `columns`, which must hold every key and the id.
+    time (one cost writes 13-20%). The merge orders by position in `columns`, which must hold every key and the id.
     A join with the text matches is left whole: it holds few rows (the exact count's), sorted at once; so are
     more than MAX_BRAND_WALKS brands."""
     if source != _MENTIONS or not walks or len(walks) > MAX_BRAND_WALKS:

@@ -51,7 +51,7 @@ def test_a_page_of_several_brands_merges_one_ordered_walk_per_brand(store: SQLit
 
 @pytest.mark.parametrize("filters", [MentionFilters(), MentionFilters(lang="fi")], ids=["all", "language"])
 def test_a_page_of_no_brand_merges_a_walk_per_stored_brand(store: SQLiteMentionStore, filters: MentionFilters) -> None:
-    # No index orders every mention by time (one cost writes 40%, docs/storage.md): the brands' walks merge.
+    # No index orders every mention by time (one cost writes 13-20%, docs/storage.md): the brands' walks merge.
     clauses, params, _ = store._where(filters)
     walks = store._brand_walks(filters)
     assert walks == tuple(sorted(BRANDS))
