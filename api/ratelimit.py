@@ -231,6 +231,11 @@ class Budget:
         return RateLimitItemPerSecond(self.burst, window, namespace=namespace)
 
 
+def _digest(presented: str) -> bytes:
+    """What RecentRefusals keeps of a presented key: never the key itself."""
+    return hashlib.sha256(presented.encode()).digest()
+
+
 class RecentRefusals:
     """The keys this process's budgets refused a moment ago, refused again without reading the database.
 
@@ -250,7 +255,7 @@ class RecentRefusals:
 
     def wait(self, presented: str) -> float:
         """Seconds left of a remembered refusal of this key, else 0.0."""
-        found = self._refused.get(hashlib.sha256(presented.encode()).digest())
+        found = self._refused.get(_digest(presented))
         now = self._clock()
         if found is None or now >= found[0]:
             return 0.0
@@ -263,7 +268,7 @@ class RecentRefusals:
                 self._refused = {k: v for k, v in self._refused.items() if v[0] > now}
                 if len(self._refused) >= self._most:
                     self._refused.clear()
-            self._refused[hashlib.sha256(presented.encode()).digest()] = (now + min(wait, REFUSAL_MEMORY_S), now + wait)
+            self._refused[_digest(presented)] = (now + min(wait, REFUSAL_MEMORY_S), now + wait)
 
 
 class RateLimits:
