@@ -29,7 +29,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -205,6 +205,19 @@ _COLUMNS = (
     "id, brand, source, lang, experience, published_ms, filed_ms, negative, positive, followers, engagement, "
     "model_id, model_version, near_duplicate_of, bands, doc"
 )
+_ID_AT, _BRAND_AT, _LANG_AT, _BANDS_AT = 0, 1, 3, 14  # positions in a row of `_COLUMNS`
+
+
+@dataclass
+class PreparedBatch:
+    """Mentions made ready for the SQL of a write: a row of `_COLUMNS` each, and (plain, stemmed, brand token) for
+    the text index in the same order; `failed` the mentions that could not be (id, why)."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    texts: list[tuple[str, str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
 _UPSERT = f"""
 INSERT INTO mentions ({_COLUMNS}) VALUES ({", ".join("?" * 16)})
 ON CONFLICT (id) DO UPDATE SET
@@ -392,34 +405,44 @@ class SQLiteMentionStore:
 
     # --- writes -------------------------------------------------------------------------------------------------
     def write(self, mentions: Sequence[Mention]) -> BulkReport:
-        report = BulkReport()
-        if not mentions:
-            return report
+        batch = self.prepare(mentions)
+        if batch.rows:
+            self.apply(batch)
+        return BulkReport(indexed=len(batch.rows), failed=batch.failed)
+
+    def prepare(self, mentions: Sequence[Mention]) -> PreparedBatch:
+        """The Python half of a write: rows, JSON, stems, band tokens. Made before the transaction begins, so the
+        write lock is held for the SQL only (`apply`)."""
+        batch = PreparedBatch()
         latest = {m.id: m for m in mentions}  # the same id twice in a batch: the last one wins, as in a bulk request
-        rows = []
         for mention in latest.values():
             try:
-                rows.append((mention, self._row(mention)))
+                row = self._row(mention)
             except IndexerError as exc:
-                report.failed.append((mention.id, f"invalid: {exc}"))
-        # Stemmed before the transaction begins: the write lock is held for the SQL only.
-        texts = {m.id: (plain, stemmed_text(plain, m.lang), _brand_token(m.brand)) for m, _ in rows
-                 for plain in [_plain(m)]}  # fmt: skip
+                batch.failed.append((mention.id, f"invalid: {exc}"))
+                continue
+            plain = _plain(mention)
+            batch.rows.append(row)
+            batch.texts.append((plain, stemmed_text(plain, mention.lang), _brand_token(mention.brand)))
+        return batch
+
+    def apply(self, batch: PreparedBatch) -> None:
+        """The SQL half of a write: one transaction."""
+        rows = batch.rows
         db = self.db
         with _transaction(db, f"writing {len(rows)} mentions"):
-            langs = {m.lang for m, _ in rows if m.lang}
+            langs = {row[_LANG_AT] for row in rows if row[_LANG_AT]}
+            brands = {row[_BRAND_AT] for row in rows}
             db.executemany("INSERT OR IGNORE INTO languages VALUES (?)", [(lang,) for lang in langs])
-            db.executemany(
-                "INSERT OR IGNORE INTO brands VALUES (?)", [(brand,) for brand in {m.brand for m, _ in rows}]
-            )
-            ids = [m.id for m, _ in rows]
+            db.executemany("INSERT OR IGNORE INTO brands VALUES (?)", [(brand,) for brand in brands])
+            ids = [row[_ID_AT] for row in rows]
             old = {i: (rowid, tokens) for i, rowid, tokens in self._select_in(db, _OLD_ROWS, ids)}
             old_bands = dict(old.values())
             # A new row gets a rowid one above the largest (SQLite's rule without AUTOINCREMENT, short of rowid
             # 2^63 - 1); a rewritten one keeps its own: so `rowid > last` are exactly the mentions this batch added,
             # numbered in the order they were inserted (checked below, else asked for).
             (last,) = db.execute("SELECT coalesce(max(rowid), 0) FROM mentions").fetchone()
-            db.executemany(_UPSERT, [row for _, row in rows])
+            db.executemany(_UPSERT, rows)
             for statement in _ADD_NEW_TO_ROLLUPS:
                 db.execute(statement, (last,))
             new_ids = [i for i in ids if i not in old]
@@ -430,16 +453,15 @@ class SQLiteMentionStore:
             _forget_bands(db, old_bands.items())
             db.executemany(
                 "INSERT INTO mention_bands (rowid, bands) VALUES (?, ?)",
-                [(rowids[m.id], row[14]) for m, row in rows if row[14]],
+                [(rowids[row[_ID_AT]], row[_BANDS_AT]) for row in rows if row[_BANDS_AT]],
             )
+            width = 3 if self._text_has_brand else 2
             db.executemany(
                 "INSERT INTO mention_text (rowid, plain, stemmed, brand) VALUES (?, ?, ?, ?)"
                 if self._text_has_brand
                 else "INSERT INTO mention_text (rowid, plain, stemmed) VALUES (?, ?, ?)",
-                [(rowids[i], *text[: 3 if self._text_has_brand else 2]) for i, text in texts.items()],
+                [(rowids[row[_ID_AT]], *text[:width]) for row, text in zip(rows, batch.texts, strict=True)],
             )
-        report.indexed += len(rows)
-        return report
 
     @staticmethod
     def _select_in(db: sqlite3.Connection, sql: str, values: Sequence[str]) -> list[Any]:
@@ -1094,8 +1116,8 @@ def _highlight(item: dict[str, Any], q: str, langs: Sequence[str]) -> dict[str, 
         return any((lang, stem_words([folded], lang)[0]) in stems for lang in langs)
 
     found: dict[str, list[str]] = {}
-    for field in HIGHLIGHT_FIELDS:
-        text = item.get(field)
+    for name in HIGHLIGHT_FIELDS:
+        text = item.get(name)
         if not text:
             continue
         pieces, last, marked = [], 0, False
@@ -1106,5 +1128,5 @@ def _highlight(item: dict[str, Any], q: str, langs: Sequence[str]) -> dict[str, 
                 last, marked = token.end(), True
         if marked:
             pieces.append(html.escape(text[last:], quote=False))
-            found[field] = ["".join(pieces)]
+            found[name] = ["".join(pieces)]
     return found
