@@ -1,6 +1,6 @@
 """Where the embedded store's write time goes: CPU seconds per SQL statement, and the Python before it.
 
-    python bench/store_write_profile.py [--n 40000] [--order random|newest-first] [--batch 1000]
+    python bench/store_write_profile.py [--n 40000] [--order random|newest-first] [--batch 1000] [--sql-only]
 
 Writes `--n` of bench/store.py's synthetic mentions in batches of `--batch` (bench/store.py's 1,000) into a fresh
 SQLiteMentionStore whose connection is wrapped so that every execute/executemany is timed (CPU time of this
@@ -12,6 +12,10 @@ checkpoints).
 `--order newest-first` writes the same mentions sorted by publication time, newest first, as `kaiku store copy`
 reads them from its source and as a crawl brings mostly recent mentions: batches then touch neighbouring pages of
 the time-ordered indexes and rollups instead of pages all over the year.
+
+`--sql-only` prepares every batch first (`SQLiteMentionStore.prepare`: the Python half of a write) and times only
+the transactions (`apply`): the most one writing process can reach with no Python at all, since SQLite lets one
+process write a file at a time. The last line gives that ceiling.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +84,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=40_000)
     parser.add_argument("--order", choices=["random", "newest-first"], default="random")
     parser.add_argument("--batch", type=int, default=BATCH, help="mentions per write")
+    parser.add_argument("--sql-only", action="store_true", help="time the transactions, not the Python before them")
     args = parser.parse_args()
     spent: dict[str, float] = defaultdict(float)
     with tempfile.TemporaryDirectory() as folder:
@@ -88,10 +94,14 @@ def main() -> None:
         mentions = synthetic(args.n)
         if args.order == "newest-first":
             mentions = iter(sorted(mentions, key=lambda m: m.published_at or m.crawled_at, reverse=True))
+        batches: Iterator[Any] = iter(lambda: list(itertools.islice(mentions, args.batch)), [])
+        write: Callable[[Any], object] = store.write
+        if args.sql_only:
+            batches, write = iter([store.prepare(batch) for batch in batches]), store.apply
         written_before = bytes_written()
-        while batch := list(itertools.islice(mentions, args.batch)):
+        for batch in batches:
             started, started_cpu = time.perf_counter(), time.process_time()
-            store.write(batch)
+            write(batch)
             wall += time.perf_counter() - started
             cpu += time.process_time() - started_cpu
         store.close()
@@ -103,7 +113,13 @@ def main() -> None:
     for sql, seconds in sorted(spent.items(), key=lambda item: -item[1]):
         if seconds >= 0.005:
             print(f"{seconds:7.2f} s  {sql}")
-    print(f"{cpu - sum(spent.values()):7.2f} s  python (rows, JSON, folding, stemming, band tokens)")
+    sql_cpu = sum(spent.values())
+    rest = "between the statements" if args.sql_only else "(rows, JSON, folding, stemming, band tokens)"
+    print(f"{cpu - sql_cpu:7.2f} s  python {rest}")
+    print(
+        f"SQL: {sql_cpu:.2f} s of CPU, {sql_cpu / args.n * 1e6:.1f} us per mention: one writing process could reach "
+        f"at most {args.n / sql_cpu:,.0f} mentions/s with no Python at all"
+    )
 
 
 if __name__ == "__main__":
