@@ -36,9 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from store import BATCH, synthetic  # bench/store.py
 
-from indexer.sqlite_store import PreparedBatch, SQLiteMentionStore
-
-BANDS_AT = 14  # the band tokens' place in a prepared row (indexer/sqlite_store.py `_COLUMNS`)
+from indexer.sqlite_store import _BANDS_AT, PreparedBatch, SQLiteMentionStore
 
 
 def second_process(path: Path, channel: Connection) -> None:
@@ -60,7 +58,7 @@ def write_bands(bands: SQLiteMentionStore, batch: PreparedBatch, first_rowid: in
     db.execute("BEGIN IMMEDIATE")
     db.executemany(
         "INSERT INTO mention_bands (rowid, bands) VALUES (?, ?)",
-        [(rowid, row[BANDS_AT]) for rowid, row in enumerate(batch.rows, first_rowid) if row[BANDS_AT]],
+        [(rowid, row[_BANDS_AT]) for rowid, row in enumerate(batch.rows, first_rowid) if row[_BANDS_AT]],
     )
     db.execute("COMMIT")
 
