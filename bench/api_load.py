@@ -175,8 +175,7 @@ class Recorder:
         return {"latencies": self.latencies, "statuses": self.statuses}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__()  # type: ignore[misc]
-        self.latencies, self.statuses = state["latencies"], state["statuses"]
+        self.latencies, self.statuses, self.lock = state["latencies"], state["statuses"], threading.Lock()
 
     def record(self, seconds: float, status: int) -> None:
         with self.lock:
