@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -73,8 +74,9 @@ def copy(
         reader = _open(source, alias or settings.index_alias, settings.elasticsearch_api_key, create=False)
         writer = _open(target, alias or settings.index_alias, settings.elasticsearch_api_key, create=True)
         total = reader.count(Selection())
-        copied, failed = 0, []
-        with typer.progressbar(length=total, label="copying mentions", file=None) as bar:
+        failed: list[tuple[str, str]] = []
+
+        def valid_pages(bar: Any) -> Iterator[list[Mention]]:
             for page in reader.pages(Selection(), batch):
                 mentions = []
                 for document in page:
@@ -82,11 +84,14 @@ def copy(
                         mentions.append(Mention.model_validate(document))
                     except ValidationError as exc:
                         failed.append((str(document.get("id", "?")), str(exc).splitlines()[0]))
-                report = writer.write(mentions)
-                copied += report.indexed
-                failed.extend(report.failed)
-                failed.extend((m.id, "the target refused it for now") for m in report.retryable)
+                yield mentions
                 bar.update(len(page))
+
+        with typer.progressbar(length=total, label="copying mentions", file=None) as bar:
+            report = writer.write_all(valid_pages(bar))
+        copied = report.indexed
+        failed.extend(report.failed)
+        failed.extend((m.id, "the target refused it for now") for m in report.retryable)
         writer.refresh()
     print(f"copied {copied} of {total} mentions, {len(failed)} failed")
     for mention_id, reason in failed[:20]:

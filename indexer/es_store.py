@@ -6,7 +6,7 @@ the `MentionStore` methods.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -70,6 +70,12 @@ class ElasticsearchMentionStore:
     # --- writes -------------------------------------------------------------------------------------------------
     def write(self, mentions: Sequence[Mention]) -> BulkReport:
         return self._writer.write(mentions)
+
+    def write_all(self, batches: Iterable[Sequence[Mention]]) -> BulkReport:
+        report = BulkReport()
+        for mentions in batches:
+            report.merge(self._writer.write(mentions))
+        return report
 
     def delete_older_than(self, cutoff: datetime) -> RetentionReport:
         return retention.delete_older_than(self.client, self.alias, cutoff)

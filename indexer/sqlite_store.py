@@ -217,6 +217,14 @@ class PreparedBatch:
     texts: list[tuple[str, str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
+    @classmethod
+    def joined(cls, batches: Sequence[PreparedBatch]) -> PreparedBatch:
+        """One batch of several, written as if one after the other: the last of each id wins."""
+        if len(batches) == 1:
+            return batches[0]
+        latest = {row[_ID_AT]: (row, text) for b in batches for row, text in zip(b.rows, b.texts, strict=True)}
+        return cls(rows=[row for row, _ in latest.values()], texts=[text for _, text in latest.values()])
+
 
 _UPSERT = f"""
 INSERT INTO mentions ({_COLUMNS}) VALUES ({", ".join("?" * 16)})
@@ -409,6 +417,13 @@ class SQLiteMentionStore:
         if batch.rows:
             self.apply(batch)
         return BulkReport(indexed=len(batch.rows), failed=batch.failed)
+
+    def write_all(self, batches: Iterable[Sequence[Mention]]) -> BulkReport:
+        """A bulk load: batches prepared here and committed by a second process, many at once
+        (indexer/sqlite_bulk.py). Returns once every batch is committed."""
+        from indexer.sqlite_bulk import write_all  # it builds on this module
+
+        return write_all(self, batches)
 
     def prepare(self, mentions: Sequence[Mention]) -> PreparedBatch:
         """The Python half of a write: rows, JSON, stems, band tokens. Made before the transaction begins, so the

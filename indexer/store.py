@@ -11,7 +11,7 @@ they are served by the API.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -54,6 +54,10 @@ class MentionStore(Protocol):
     def write(self, mentions: Sequence[Mention]) -> BulkReport:
         """Insert or overwrite by id: a re-crawl, rescore or reclassification replaces, never adds.
         Aggregates (rollups) move with the mention: a changed class moves a count, never adds one twice."""
+
+    def write_all(self, batches: Iterable[Sequence[Mention]]) -> BulkReport:
+        """A bulk load: `write` of every batch, in order, as fast as the store takes them; returns once all are
+        written. The reports of the batches are added up."""
 
     def delete_older_than(self, cutoff: datetime) -> RetentionReport:
         """Delete mentions published (else crawled) before `cutoff`."""
