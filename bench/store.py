@@ -8,8 +8,13 @@ The local engine takes minutes and GBs at 200,000 mentions; `--es-n` gives it fe
 says so, and `--es-repeat` fewer timed runs per question (each takes seconds there; the embedded store always
 runs `--repeat`). Per store:
 
-  bulk_per_s            mentions written per second, in batches of 1,000 (texts, stems, rollups, MinHash bands);
-                        bulk_per_cpu_s: the same per second of the bench process's CPU time
+  bulk_per_s            mentions written per second by `write_all`, in batches of 1,000 (texts, stems, rollups,
+                        MinHash bands; the embedded store commits them in a second process, many batches at
+                        once); bulk_per_cpu_s: the same per CPU second of the bench process and that second one.
+                        The mentions are made before the clock starts.
+  batch_write_per_s     embedded only: the same mentions into a fresh file by one `write` call per batch, as a
+                        crawl writes (one process); batch_write_per_cpu_s: per CPU second
+  bulk_writer_peak_rss_mib  embedded only: the peak RSS (VmHWM) of the process that commits a bulk load
   weekly_metrics_p50_ms a quarter of weekly buckets in Europe/Helsinki for a brand and its 4 competitors
   search_p50_ms         one brand, a one-word text query (Finnish or English), newest first, 20 per page, with count
   team_search_p50_ms    the same without a brand, as a team's key asks it: the team's three brands (one brand and
@@ -20,8 +25,8 @@ runs `--repeat`). Per store:
   *_p50_cpu_ms          embedded only: the median CPU time of this process per question (on a shared machine
                         the wall time includes waiting for a core; the CPU time does not)
   export_rows_per_s     every mention of one brand, streamed
-  peak_rss_mib          embedded: the bench process's peak RSS above its RSS after imports (the data is generated
-                        lazily); Elasticsearch: the engine process's peak RSS (VmHWM) when it is the local engine
+  peak_rss_mib          embedded: the bench process's peak RSS above its RSS once the mentions are made (about 4 KiB
+                        each); Elasticsearch: the engine process's peak RSS (VmHWM) when it is the local engine
 
 The last line is one JSON object: {"n": ..., "stores": {"embedded": {...}, "elasticsearch": {...}}}.
 """
@@ -29,8 +34,10 @@ The last line is one JSON object: {"n": ..., "stores": {"embedded": {...}, "elas
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -38,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,6 +57,7 @@ from core.mention import Mention, mention_id
 from crawler.dedup import BANDS
 from indexer.buckets import buckets, zone
 from indexer.queries import MentionFilters
+from indexer.sqlite_bulk import BULK_WRITER_NAME
 from indexer.store import MentionStore
 
 END = datetime(2026, 11, 23, tzinfo=UTC)
@@ -109,20 +118,29 @@ def rss_mib() -> float:
     return 0.0
 
 
-def measure(store: MentionStore, n: int, repeat: int, cpu_figures: bool) -> dict[str, float]:
-    """The figures of one store; `cpu_figures`: also this process's CPU time per question (the embedded store
-    works in this process; Elasticsearch in its own, so its CPU time here would say nothing)."""
-    wall = cpu = 0.0  # the writes only: generating the mentions is not timed
+def generated(n: int) -> list[list[Mention]]:
+    """The mentions in batches of `BATCH`, made before any clock starts. Frozen out of the garbage collector's
+    reach: its passes over a heap this large would otherwise be timed as part of every store call."""
     mentions = synthetic(n)
+    batches = []
     while batch := list(itertools.islice(mentions, BATCH)):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        store.write(batch)
-        wall += time.perf_counter() - started
-        cpu += time.process_time() - started_cpu
-    started = time.perf_counter()
+        batches.append(batch)
+    gc.freeze()
+    return batches
+
+
+def measure(store: MentionStore, batches: list[list[Mention]], repeat: int, cpu_figures: bool) -> dict[str, float]:
+    """The figures of one store; `cpu_figures`: also this process's CPU time per question (the embedded store
+    works in this process, and its bulk writer in a second one; Elasticsearch in its own, so its CPU time here
+    would say nothing)."""
+    n = sum(len(batch) for batch in batches)
+    writer_peak = PeakRss(BULK_WRITER_NAME)
+    started, started_cpu = time.perf_counter(), cpu_seconds()
+    store.write_all(batches)
     store.refresh()
-    wall += time.perf_counter() - started
-    print(f"  wrote {n} mentions in {wall:.1f} s ({cpu:.1f} s of this process's CPU)", file=sys.stderr)
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - started_cpu
+    writer_peak.stop()
+    print(f"  wrote {n} mentions in {wall:.1f} s ({cpu:.1f} s of CPU)", file=sys.stderr)
 
     rng = random.Random(1)
     calendar = buckets(END - timedelta(weeks=13), END, "week", zone("Europe/Helsinki"))
@@ -149,26 +167,47 @@ def measure(store: MentionStore, n: int, repeat: int, cpu_figures: bool) -> dict
             result[f"{name}_p50_cpu_ms"] = cpu_ms
     result |= {
         "bulk_per_s": round(n / wall),
-        # Writes per second of this process's CPU time: what one free core gives on a busy machine (for the
-        # embedded store, where all the work is in this process; Elasticsearch works in its own).
+        # Writes per second of CPU time of this process and its bulk writer: what one free core would give (for
+        # the embedded store, whose work is all in these two; Elasticsearch works in its own).
         "bulk_per_cpu_s": round(n / cpu),
     }
+    if writer_peak.mib is not None:
+        result["bulk_writer_peak_rss_mib"] = writer_peak.mib
     started = time.perf_counter()
     rows = sum(1 for _ in store.export(MentionFilters(brand="kide")))
     result["export_rows_per_s"] = round(rows / (time.perf_counter() - started))
     return result
 
 
+def batch_writes_per_s(batches: list[list[Mention]]) -> tuple[int, int]:
+    """Mentions per second, and per CPU second, written into a fresh embedded store one `write` call per batch, as
+    a crawl writes (without the bulk writer's second process)."""
+    from indexer.sqlite_store import SQLiteMentionStore
+
+    n = sum(len(batch) for batch in batches)
+    with tempfile.TemporaryDirectory() as folder:
+        store = SQLiteMentionStore(Path(folder) / "mentions.sqlite3")
+        started, started_cpu = time.perf_counter(), cpu_seconds()
+        for batch in batches:
+            store.write(batch)
+        wall, cpu = time.perf_counter() - started, cpu_seconds() - started_cpu
+        store.close()
+    return round(n / wall), round(n / cpu)
+
+
 def child(kind: str, n: int, repeat: int) -> dict[str, Any]:
     """Runs in its own process: one store, measured; prints its figures as JSON."""
+    batches = generated(n)
     baseline = rss_mib()
     if kind == "embedded":
         from indexer.sqlite_store import SQLiteMentionStore
 
         with tempfile.TemporaryDirectory() as folder:
             store = SQLiteMentionStore(Path(folder) / "mentions.sqlite3")
-            figures = measure(store, n, repeat, cpu_figures=True)
+            figures = measure(store, batches, repeat, cpu_figures=True)
             figures["store_file_mib"] = round((Path(folder) / "mentions.sqlite3").stat().st_size / 2**20, 1)
+            store.close()
+        figures["batch_write_per_s"], figures["batch_write_per_cpu_s"] = batch_writes_per_s(batches)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         figures["peak_rss_mib"] = round(peak - baseline, 1)
         return figures
@@ -188,7 +227,7 @@ def child(kind: str, n: int, repeat: int) -> dict[str, Any]:
             client = make_client(url, os.environ.get("KAIKU_ELASTICSEARCH_API_KEY"), timeout=ENGINE_TIMEOUT_S)
             store = ElasticsearchMentionStore(client, f"bench-{uuid.uuid4().hex[:8]}")
             store.ensure_ready()
-            figures: dict[str, Any] = measure(store, n, repeat, cpu_figures=False)
+            figures: dict[str, Any] = measure(store, batches, repeat, cpu_figures=False)
             if engine is not None:
                 figures["peak_rss_mib"] = _engine_peak_rss(engine.running_pid())
         finally:
@@ -197,14 +236,44 @@ def child(kind: str, n: int, repeat: int) -> dict[str, Any]:
     return figures
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the embedded store's bulk writer)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _engine_peak_rss(pid: int | None) -> float | None:
     if pid is None:
         return None
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except FileNotFoundError:  # it has ended
+        pass
     return None
+
+
+class PeakRss:
+    """The peak RSS (VmHWM) of this process's child process of the given name, read every 0.2 s while it runs.
+    (The kernel's figure for ended children counts the parent's pages it shared before it started Python.)"""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.mib = name, None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.2):
+            for process in multiprocessing.active_children():
+                if process.name == self.name and (mib := _engine_peak_rss(process.pid)) is not None:
+                    self.mib = max(self.mib or 0.0, mib)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def main() -> None:
