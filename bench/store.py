@@ -229,7 +229,7 @@ def child(kind: str, n: int, repeat: int) -> dict[str, Any]:
             store.ensure_ready()
             figures: dict[str, Any] = measure(store, batches, repeat, cpu_figures=False)
             if engine is not None:
-                figures["peak_rss_mib"] = _engine_peak_rss(engine.running_pid())
+                figures["peak_rss_mib"] = _peak_rss(engine.running_pid())
         finally:
             if engine is not None:
                 engine.stop()
@@ -242,7 +242,7 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def _engine_peak_rss(pid: int | None) -> float | None:
+def _peak_rss(pid: int | None) -> float | None:
     if pid is None:
         return None
     try:
@@ -268,7 +268,7 @@ class PeakRss:
     def _watch(self) -> None:
         while not self._done.wait(0.2):
             for process in multiprocessing.active_children():
-                if process.name == self.name and (mib := _engine_peak_rss(process.pid)) is not None:
+                if process.name == self.name and (mib := _peak_rss(process.pid)) is not None:
                     self.mib = max(self.mib or 0.0, mib)
 
     def stop(self) -> None:

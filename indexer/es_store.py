@@ -74,7 +74,7 @@ class ElasticsearchMentionStore:
     def write_all(self, batches: Iterable[Sequence[Mention]]) -> BulkReport:
         report = BulkReport()
         for mentions in batches:
-            report.merge(self._writer.write(mentions))
+            report.merge(self.write(mentions))
         return report
 
     def delete_older_than(self, cutoff: datetime) -> RetentionReport:
