@@ -11,16 +11,20 @@ Nothing changes for durability: `write_all` returns once every batch is committe
 ever committed; if either process dies, what was committed stays, whole, with its rollups exact, and the rest
 is lost to this call, which raises `IndexerError`; writing the same mentions again overwrites by id. A batch the
 store refuses (an SQL error) fails the call after the batches before it are committed, as with `write`.
+
+A load of fewer than `SECOND_PROCESS_FROM` mentions is committed in the caller's process, in one transaction:
+starting the second process (an interpreter, its imports) takes about a second, longer than such a load's SQL.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -32,11 +36,23 @@ from indexer.writer import BulkReport
 MOST_PER_TRANSACTION = 10_000  # mentions the second process commits at once, at most
 IN_FLIGHT = 20  # batches handed over and not yet committed, at most: the caller waits beyond this
 BULK_WRITER_NAME = "kaiku-bulk-writer"
+SECOND_PROCESS_FROM = MOST_PER_TRANSACTION  # mentions: a smaller load is committed in the caller's process
 
 
 def write_all(store: SQLiteMentionStore, batches: Iterable[Sequence[Mention]]) -> BulkReport:
     """Write every batch, as `store.write` would one by one, and return once all of them are committed."""
     report = BulkReport()
+    prepared = _prepared(store, batches, report)
+    first: list[PreparedBatch] = []  # prepared before it is known whether the load is worth a second process
+    for batch in prepared:
+        first.append(batch)
+        if sum(len(b.rows) for b in first) >= SECOND_PROCESS_FROM:
+            break
+    else:  # the whole load, and a small one: committed here (all of it, else IndexerError)
+        if first:
+            _commit(store, first, lambda batches: None)
+        report.indexed = sum(len(b.rows) for b in first)
+        return report
     handed_over: deque[int] = deque()  # mentions of each batch handed over and not yet committed, in order
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: forking a process with threads is unsafe
     to_child, for_child = context.Pipe(duplex=False)
@@ -48,11 +64,7 @@ def write_all(store: SQLiteMentionStore, batches: Iterable[Sequence[Mention]]) -
     to_child.close()
     to_parent.close()
     try:
-        for mentions in batches:
-            batch = store.prepare(mentions)
-            report.failed.extend(batch.failed)
-            if not batch.rows:
-                continue
+        for batch in itertools.chain(first, prepared):
             while len(handed_over) >= IN_FLIGHT:
                 report.indexed += _committed(from_child, handed_over, child)
             handed_over.append(len(batch.rows))
@@ -68,6 +80,32 @@ def write_all(store: SQLiteMentionStore, batches: Iterable[Sequence[Mention]]) -
             child.join()
         from_child.close()
     return report
+
+
+def _prepared(
+    store: SQLiteMentionStore, batches: Iterable[Sequence[Mention]], report: BulkReport
+) -> Iterator[PreparedBatch]:
+    """Each batch prepared, those with rows to write; the mentions that could not be go to the report."""
+    for mentions in batches:
+        batch = store.prepare(mentions)
+        report.failed.extend(batch.failed)
+        if batch.rows:
+            yield batch
+
+
+def _commit(store: SQLiteMentionStore, batches: list[PreparedBatch], committed: Callable[[int], object]) -> None:
+    """Commit the batches in one transaction, then call `committed` with their number. Where the store refuses the
+    joined one, they are committed one at a time: those before a refused one stay, as by `write`."""
+    try:
+        store.apply(PreparedBatch.joined(batches))
+    except IndexerError:
+        if len(batches) == 1:
+            raise
+        for batch in batches:
+            store.apply(batch)
+            committed(1)
+    else:
+        committed(len(batches))
 
 
 def _hand_over(for_child: Connection, batch: PreparedBatch | None) -> None:
@@ -104,15 +142,7 @@ def _commit_batches(path: str, for_child: Connection, to_parent: Connection) -> 
                     break
                 batches.append(batch)
                 size += len(batch.rows)
-            try:
-                store.apply(PreparedBatch.joined(batches))
-                to_parent.send(len(batches))
-            except IndexerError:
-                if len(batches) == 1:
-                    raise
-                for batch in batches:  # one at a time: those before a refused one are committed, as by `write`
-                    store.apply(batch)
-                    to_parent.send(1)
+            _commit(store, batches, to_parent.send)
     except Exception as exc:  # noqa: BLE001 - sent to the caller, which raises it as IndexerError
         to_parent.send(f"{type(exc).__name__}: {exc}")
     finally:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.mention import Mention
+from indexer import sqlite_bulk
 from indexer.errors import IndexerError
 from indexer.queries import MentionFilters
 from indexer.sqlite_bulk import BULK_WRITER_NAME
@@ -20,6 +21,18 @@ from indexer.store import Selection
 from tests.indexer.test_sqlite_store import mention, rollup_is_exact
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["the second process", "this process"])
+def committed_by(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every load of these tests is smaller than a transaction: the second process is made to take it as well."""
+    if request.param == "the second process":
+        monkeypatch.setattr(sqlite_bulk, "SECOND_PROCESS_FROM", 0)
+    return str(request.param)
+
+
+def writers() -> list[str]:
+    return [p.name for p in multiprocessing.active_children() if p.name == BULK_WRITER_NAME]
 
 
 def batches_with_rewrites() -> list[list[Mention]]:
@@ -43,7 +56,7 @@ def stored(path: Path) -> list[tuple]:
         db.close()
 
 
-def test_write_all_stores_what_writes_one_batch_at_a_time_store(tmp_path: Path) -> None:
+def test_write_all_stores_what_writes_one_batch_at_a_time_store(tmp_path: Path, committed_by: str) -> None:
     one_by_one, bulk = SQLiteMentionStore(tmp_path / "one.sqlite3"), SQLiteMentionStore(tmp_path / "bulk.sqlite3")
     reports = [one_by_one.write(batch) for batch in batches_with_rewrites()]
 
@@ -71,7 +84,9 @@ def test_batches_joined_into_one_transaction_keep_the_last_of_each_id(tmp_path: 
     assert joined.texts == [second.texts[1], first.texts[1], second.texts[0]]
 
 
-def test_a_refused_transaction_fails_the_bulk_load_and_keeps_what_was_committed(tmp_path: Path) -> None:
+def test_a_refused_transaction_fails_the_bulk_load_and_keeps_what_was_committed(
+    tmp_path: Path, committed_by: str
+) -> None:
     path = tmp_path / "m.sqlite3"
     SQLiteMentionStore(path).ensure_ready()
     db = sqlite3.connect(path)
@@ -96,7 +111,10 @@ def killing_the_writer_after(batches: list[list[Mention]], handed_over: int) -> 
         yield batch
 
 
-def test_kill_9_of_the_bulk_writer_commits_nothing_half_and_a_second_load_completes(tmp_path: Path) -> None:
+def test_kill_9_of_the_bulk_writer_commits_nothing_half_and_a_second_load_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_bulk, "SECOND_PROCESS_FROM", 0)
     path = tmp_path / "m.sqlite3"
     batches = [[mention(n) for n in range(b * 500, b * 500 + 500)] for b in range(16)]
 
@@ -109,3 +127,27 @@ def test_kill_9_of_the_bulk_writer_commits_nothing_half_and_a_second_load_comple
     assert store.write_all(batches).indexed == 8000
     assert store.count(Selection()) == 8000
     assert rollup_is_exact(path)
+
+
+def test_only_a_load_of_a_transaction_or_more_starts_the_second_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_bulk, "SECOND_PROCESS_FROM", 250)
+    store = SQLiteMentionStore(tmp_path / "m.sqlite3")
+    writers_seen: list[list[str]] = []
+
+    def watched(batches: list[list[Mention]]) -> Iterator[list[Mention]]:
+        for batch in batches:
+            writers_seen.append(writers())  # before each batch is prepared
+            yield batch
+
+    small = [[mention(n) for n in range(b * 100, b * 100 + 100)] for b in range(2)]
+    assert store.write_all(watched(small)).indexed == 200
+    assert writers_seen == [[], []]
+
+    writers_seen.clear()
+    large = [[mention(n) for n in range(b * 100, b * 100 + 100)] for b in range(2, 6)]
+    assert store.write_all(watched(large)).indexed == 400
+    assert writers_seen == [[], [], [], [BULK_WRITER_NAME]]  # started once 300 >= 250 were prepared
+    assert store.count(Selection()) == 600
+    assert rollup_is_exact(tmp_path / "m.sqlite3")
