@@ -24,11 +24,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(params=["the second process", "this process"])
-def committed_by(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+def committed_by(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every load of these tests is smaller than a transaction: the second process is made to take it as well."""
     if request.param == "the second process":
         monkeypatch.setattr(sqlite_bulk, "SECOND_PROCESS_FROM", 0)
-    return str(request.param)
 
 
 def writers() -> list[str]:
@@ -56,7 +55,8 @@ def stored(path: Path) -> list[tuple]:
         db.close()
 
 
-def test_write_all_stores_what_writes_one_batch_at_a_time_store(tmp_path: Path, committed_by: str) -> None:
+@pytest.mark.usefixtures("committed_by")
+def test_write_all_stores_what_writes_one_batch_at_a_time_store(tmp_path: Path) -> None:
     one_by_one, bulk = SQLiteMentionStore(tmp_path / "one.sqlite3"), SQLiteMentionStore(tmp_path / "bulk.sqlite3")
     reports = [one_by_one.write(batch) for batch in batches_with_rewrites()]
 
@@ -84,9 +84,8 @@ def test_batches_joined_into_one_transaction_keep_the_last_of_each_id(tmp_path: 
     assert joined.texts == [second.texts[1], first.texts[1], second.texts[0]]
 
 
-def test_a_refused_transaction_fails_the_bulk_load_and_keeps_what_was_committed(
-    tmp_path: Path, committed_by: str
-) -> None:
+@pytest.mark.usefixtures("committed_by")
+def test_a_refused_transaction_fails_the_bulk_load_and_keeps_what_was_committed(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite3"
     SQLiteMentionStore(path).ensure_ready()
     db = sqlite3.connect(path)
