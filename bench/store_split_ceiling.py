@@ -15,7 +15,7 @@ cores is measured here with bench/store.py's synthetic mentions:
   its mentions are durable);
 - `--bulk`: as `write_all` does (indexer/sqlite_bulk.py), the second process is the bulk writer itself, which commits
   every batch waiting for it in one transaction of up to 10,000 mentions, with 20 batches in flight at most; the
-  load ends once all is committed. Its CPU time then includes its start (about a second).
+  load ends once all is committed. Its CPU time then includes its start (a second or two).
 
 It leaves out what such a store would also need (mapping the band file's rows to the mentions', catching the band
 file up after a crash, reads across both files), so it is an upper bound of the design, not a figure of Kaiku. The

@@ -13,7 +13,7 @@ is lost to this call, which raises `IndexerError`; writing the same mentions aga
 store refuses (an SQL error) fails the call after the batches before it are committed, as with `write`.
 
 A load of fewer than `SECOND_PROCESS_FROM` mentions is committed in the caller's process, in one transaction:
-starting the second process (an interpreter, its imports) takes about a second, longer than such a load's SQL.
+starting the second process (an interpreter, its imports) takes a second or two, longer than such a load's SQL.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def write_all(store: SQLiteMentionStore, batches: Iterable[Sequence[Mention]]) -
             break
     else:  # the whole load, and a small one: committed here (all of it, else IndexerError)
         if first:
-            _commit(store, first, lambda batches: None)
+            _commit(store, first, lambda n: None)
         report.indexed = sum(len(b.rows) for b in first)
         return report
     handed_over: deque[int] = deque()  # mentions of each batch handed over and not yet committed, in order
