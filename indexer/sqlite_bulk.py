@@ -44,14 +44,16 @@ def write_all(store: SQLiteMentionStore, batches: Iterable[Sequence[Mention]]) -
     report = BulkReport()
     prepared = _prepared(store, batches, report)
     first: list[PreparedBatch] = []  # prepared before it is known whether the load is worth a second process
+    size = 0
     for batch in prepared:
         first.append(batch)
-        if sum(len(b.rows) for b in first) >= SECOND_PROCESS_FROM:
+        size += len(batch.rows)
+        if size >= SECOND_PROCESS_FROM:
             break
     else:  # the whole load, and a small one: committed here (all of it, else IndexerError)
         if first:
             _commit(store, first, lambda n: None)
-        report.indexed = sum(len(b.rows) for b in first)
+        report.indexed = size
         return report
     handed_over: deque[int] = deque()  # mentions of each batch handed over and not yet committed, in order
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: forking a process with threads is unsafe
